@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TEE back-end interface: what the core asks of a TEE, at the level of
+ * GlobalPlatform semantics (sessions, commands, parameters, shared memory), so
+ * that guest ABIs (OP-TEE SMC, later FF-A) and TEEs (built-in, /dev/tee, remote)
+ * never see each other.
+ *
+ * Threading: submit() starts a request and returns; the back-end finishes it by
+ * calling vtee_req_done() from any thread, possibly before submit() returns.
+ * The core waits with vtee_req_wait() and bounds how long a vCPU waits.
+ *
+ * Identity: req->client.vm_id is set by the core from the VM's configuration,
+ * never from guest input. A back-end must key everything it keeps per client
+ * (instances, storage, sessions) by vm_id, and treat a guest's login, REE_KERNEL
+ * included, as a claim made inside that VM only.
+ */
+#ifndef VTEE_BACKEND_H
+#define VTEE_BACKEND_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Everything declared here is the library's public ABI. */
+#pragma GCC visibility push(default)
+
+/* GlobalPlatform result codes and origins used across vtee. */
+#define TEE_SUCCESS                 0x00000000u
+#define TEE_ERROR_GENERIC           0xFFFF0000u
+#define TEE_ERROR_ACCESS_DENIED     0xFFFF0001u
+#define TEE_ERROR_CANCEL            0xFFFF0002u
+#define TEE_ERROR_BAD_FORMAT        0xFFFF0005u
+#define TEE_ERROR_BAD_PARAMETERS    0xFFFF0006u
+#define TEE_ERROR_BAD_STATE         0xFFFF0007u
+#define TEE_ERROR_ITEM_NOT_FOUND    0xFFFF0008u
+#define TEE_ERROR_NOT_IMPLEMENTED   0xFFFF0009u
+#define TEE_ERROR_NOT_SUPPORTED     0xFFFF000Au
+#define TEE_ERROR_OUT_OF_MEMORY     0xFFFF000Cu
+#define TEE_ERROR_BUSY              0xFFFF000Du
+#define TEE_ERROR_COMMUNICATION     0xFFFF000Eu
+#define TEE_ERROR_SHORT_BUFFER      0xFFFF0010u
+#define TEE_ERROR_TARGET_DEAD       0xFFFF3024u
+
+#define TEE_ORIGIN_API              1u
+#define TEE_ORIGIN_COMMS            2u
+#define TEE_ORIGIN_TEE              3u
+#define TEE_ORIGIN_TRUSTED_APP      4u
+
+/* Login methods (GlobalPlatform + the REE-kernel extension). */
+#define TEE_LOGIN_PUBLIC            0x00000000u
+#define TEE_LOGIN_USER              0x00000001u
+#define TEE_LOGIN_GROUP             0x00000002u
+#define TEE_LOGIN_APPLICATION       0x00000004u
+#define TEE_LOGIN_APPLICATION_USER  0x00000005u
+#define TEE_LOGIN_APPLICATION_GROUP 0x00000006u
+#define TEE_LOGIN_REE_KERNEL        0x80000000u
+
+/* Parameter types; same numbers as GP TEE_PARAM_TYPE_* and the Linux uapi. */
+enum vtee_param_type {
+	VTEE_PARAM_NONE = 0,
+	VTEE_PARAM_VALUE_IN = 1,
+	VTEE_PARAM_VALUE_OUT = 2,
+	VTEE_PARAM_VALUE_INOUT = 3,
+	VTEE_PARAM_MEMREF_IN = 5,
+	VTEE_PARAM_MEMREF_OUT = 6,
+	VTEE_PARAM_MEMREF_INOUT = 7,
+};
+#define VTEE_MAX_PARAMS 4
+
+static inline bool vtee_param_is_memref(uint32_t t) { return t >= 5 && t <= 7; }
+static inline bool vtee_param_is_value(uint32_t t) { return t >= 1 && t <= 3; }
+static inline bool vtee_param_is_input(uint32_t t) { return t & 1; }
+static inline bool vtee_param_is_output(uint32_t t) { return t & 2; }
+
+/* A buffer in guest memory (registered or temporary). Opaque; use the accessors. */
+struct vtee_shm;
+
+struct vtee_param {
+	uint32_t type; /* enum vtee_param_type */
+	union {
+		struct { uint64_t a, b, c; } value;
+		/* shm == NULL: a NULL memref of the given size (GP "null buffer"). */
+		struct { struct vtee_shm *shm; uint64_t offs, size; } memref;
+	} u;
+};
+
+/* 16 bytes in RFC 4122 (network) order. */
+struct vtee_uuid { uint8_t b[16]; };
+
+struct vtee_client {
+	uint32_t vm_id;          /* set by the core, never by the guest */
+	uint32_t login;          /* TEE_LOGIN_*, as the guest asked (already validated) */
+	struct vtee_uuid uuid;   /* client UUID the guest sent for USER/GROUP/APPLICATION logins */
+};
+
+enum vtee_req_op { VTEE_REQ_OPEN, VTEE_REQ_INVOKE, VTEE_REQ_CLOSE };
+
+struct vtee_req {
+	/* in */
+	enum vtee_req_op op;
+	struct vtee_client client;
+	struct vtee_uuid ta;        /* OPEN */
+	uint32_t func;              /* INVOKE */
+	void *session;              /* INVOKE, CLOSE: the back-end's session; OPEN: out */
+	uint32_t num_params;        /* OPEN, INVOKE: <= VTEE_MAX_PARAMS */
+	struct vtee_param params[VTEE_MAX_PARAMS];
+	/* out: set before vtee_req_done(). Outputs: value a/b/c, memref size. */
+	uint32_t ret;
+	uint32_t ret_origin;
+	/* free for the back-end while the request is in flight */
+	void *be_priv;
+	/* owned by the core: 0 pending, 1 done, 2 pending with a sleeping waiter */
+	_Atomic uint32_t state;
+};
+
+/* Back-end side: the request is finished; outputs are final. */
+void vtee_req_done(struct vtee_req *req);
+/* Core side: wait until done or timeout_us passed; true if done. */
+bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us);
+/* Core side: arm a request before submit(). */
+void vtee_req_arm(struct vtee_req *req);
+
+/* Shared-memory accessors. Offsets/lengths are checked; -EFAULT when out of range. */
+uint64_t vtee_shm_size(const struct vtee_shm *shm);
+int vtee_shm_read(const struct vtee_shm *shm, uint64_t offs, void *dst, size_t len);
+int vtee_shm_write(const struct vtee_shm *shm, uint64_t offs, const void *src, size_t len);
+/* Zero-copy view: the buffer starts first_offset bytes into page 0. */
+struct vtee_shm_page { void *hva; int fd; uint64_t fd_offset; };
+size_t vtee_shm_num_pages(const struct vtee_shm *shm);
+uint32_t vtee_shm_first_offset(const struct vtee_shm *shm);
+void vtee_shm_page(const struct vtee_shm *shm, size_t index, struct vtee_shm_page *out);
+/* One pointer of back-end state per buffer (e.g. a host registration). */
+void *vtee_shm_get_priv(const struct vtee_shm *shm);
+void vtee_shm_set_priv(struct vtee_shm *shm, void *priv);
+
+struct vtee_backend_ops {
+	const char *name;
+	/* One back-end instance, shared by its VMs. */
+	int (*open)(const char *options, void **tee);
+	void (*close)(void *tee);
+	/* A VM comes and goes; everything a VM owns in the TEE hangs off *vm. */
+	int (*vm_created)(void *tee, uint32_t vm_id, const char *name, void **vm);
+	void (*vm_destroyed)(void *vm);
+	/* Open, invoke, close. Completion through vtee_req_done(). */
+	void (*submit)(void *vm, struct vtee_req *req);
+	/* Ask an in-flight OPEN/INVOKE to stop early (TEE_ERROR_CANCEL). May race with completion. */
+	void (*cancel)(void *vm, struct vtee_req *req);
+	/* Optional: learn of registered buffers (for back-ends that pre-register with their TEE). */
+	int (*shm_register)(void *vm, struct vtee_shm *shm);
+	void (*shm_unregister)(void *vm, struct vtee_shm *shm);
+};
+
+/* Built-in back-ends. */
+extern const struct vtee_backend_ops vtee_soft_backend;
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif

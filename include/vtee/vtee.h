@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvtee: serve a virtual machine's TEE calls from the VMM's userspace.
+ *
+ * A VMM embeds libvtee like this:
+ *
+ *   struct vtee_tee *tee;   one per TEE back-end ("soft" = built-in userspace TEE)
+ *   struct vtee_vm *vm;     one per virtual machine
+ *
+ *   vtee_tee_open("soft", NULL, &tee);
+ *   vtee_vm_create(tee, &(struct vtee_vm_config){ .vm_id = 1, .name = "vm1" }, &vm);
+ *   vtee_vm_add_ram(vm, 0x40000000, ram_size, ram_hva, ram_fd, 0);
+ *   ...on every guest SMC/HVC whose function id satisfies vtee_handles_fid():
+ *   vtee_vm_smc(vm, regs);        regs[0..7] = x0..x7 in, results out
+ *   ...when the VM is gone (all vCPUs stopped):
+ *   vtee_vm_destroy(vm);
+ *
+ * vtee_vm_smc() may be called from any number of vCPU threads at once. It never
+ * blocks longer than the VM's time slice: a TEE call that takes longer is
+ * returned to the guest as an OP-TEE "foreign interrupt" RPC and resumed later.
+ *
+ * Functions returning int give 0 on success or a negative errno.
+ */
+#ifndef VTEE_VTEE_H
+#define VTEE_VTEE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Everything declared here is the library's public ABI. */
+#pragma GCC visibility push(default)
+
+struct vtee_tee;
+struct vtee_vm;
+
+/* Per-VM limits. A zero field means "use the default" (in brackets). */
+struct vtee_quota {
+	uint32_t max_calls;     /* yielding calls in flight, = thread count the guest sees [16] */
+	uint32_t max_sessions;  /* open sessions [1024] */
+	uint32_t max_shm;       /* registered shared-memory buffers [4096] */
+	uint64_t max_shm_pages; /* 4 KiB pages registered or in temporary memrefs [262144 = 1 GiB] */
+};
+
+#define VTEE_DEFAULT_MAX_CALLS      16u
+#define VTEE_DEFAULT_MAX_SESSIONS   1024u
+#define VTEE_DEFAULT_MAX_SHM        4096u
+#define VTEE_DEFAULT_MAX_SHM_PAGES  262144u
+#define VTEE_DEFAULT_SLICE_US       1000u
+
+/* Hard ceilings on configured quotas, so a policy typo cannot ask for the impossible. */
+#define VTEE_LIMIT_MAX_CALLS        1024u
+#define VTEE_LIMIT_MAX_SESSIONS     (1u << 20)
+#define VTEE_LIMIT_MAX_SHM          (1u << 20)
+#define VTEE_LIMIT_MAX_SHM_PAGES    (1ull << 26) /* 256 GiB */
+
+struct vtee_vm_config {
+	uint32_t vm_id;        /* client id the back-end sees; non-zero, unique per vtee_tee */
+	const char *name;      /* for logs and status; copied */
+	struct vtee_quota quota;
+	uint32_t slice_us;     /* longest time vtee_vm_smc() waits for a TEE call [1000] */
+	bool no_rpc_arg;       /* do not offer OP-TEE's RPC_ARG capability (guest then uses CALL_WITH_ARG) */
+};
+
+/* Open a TEE back-end by name ("soft"). options is back-end specific, may be NULL. */
+int vtee_tee_open(const char *backend, const char *options, struct vtee_tee **out);
+/* Close a back-end. All its VMs must have been destroyed. */
+void vtee_tee_close(struct vtee_tee *tee);
+/* Names of the built-in back-ends, NULL-terminated. */
+const char *const *vtee_backend_names(void);
+
+int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out);
+
+/*
+ * Describe one region of guest RAM: guest-physical [gpa, gpa + size) is mapped
+ * at hva in this process. fd/fd_offset name the same memory as a file (memfd,
+ * memory-backend-file) for back-ends that map guest pages themselves; pass
+ * fd = -1 if there is none. gpa, size, hva and fd_offset must be 4 KiB aligned;
+ * regions must not overlap. Add all regions before the guest runs; at most
+ * VTEE_MAX_RAM_REGIONS. libvtee never closes fd.
+ */
+#define VTEE_MAX_RAM_REGIONS 16
+int vtee_vm_add_ram(struct vtee_vm *vm, uint64_t gpa, uint64_t size, void *hva, int fd,
+		    uint64_t fd_offset);
+
+/* True for the SMCCC function ids vtee serves (Trusted-OS owners 50..63, SMC32). */
+bool vtee_handles_fid(uint32_t fid);
+
+/* Serve one guest SMC: regs[0..7] hold x0..x7 on entry and the result on return. */
+void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8]);
+
+/*
+ * Destroy a VM: end its calls, close its sessions, drop its shared memory and
+ * tell the back-end the VM is gone. No vCPU may be inside vtee_vm_smc().
+ */
+void vtee_vm_destroy(struct vtee_vm *vm);
+
+struct vtee_vm_stats {
+	uint32_t sessions;        /* open now */
+	uint32_t shm_buffers;     /* registered now */
+	uint64_t shm_pages;       /* registered or temporary, now */
+	uint32_t calls;           /* yielding calls in flight now */
+	uint64_t smc_count;       /* SMCs served since creation */
+	uint64_t quota_denials;   /* requests refused by a quota */
+	uint64_t bad_requests;    /* malformed requests answered with an error */
+	uint64_t foreign_intr;    /* time slices that expired (call returned to guest to resume later) */
+};
+void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
+
+/* The VM's id and name, as configured. */
+uint32_t vtee_vm_id(const struct vtee_vm *vm);
+const char *vtee_vm_name(const struct vtee_vm *vm);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif
