@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Yielding calls in flight. Each call occupies one slot ("TEE thread") from
+ * submission until its result has been written back to the guest. A vCPU
+ * waits at most one time slice for the back-end; if the call is still running
+ * the slot is left SUSPENDED and the front-end tells the guest to come back
+ * later (OP-TEE: RPC FOREIGN_INTR, resumed by RETURN_FROM_RPC with the index).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+struct vtee_call *vtee_call_get(struct vtee_vm *vm)
+{
+	struct vtee_call *c = NULL;
+
+	pthread_mutex_lock(&vm->lock);
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		if (!vm->calls[i]) {
+			/* slots are allocated on first use: an idle VM holds none */
+			vm->calls[i] = calloc(1, vm->fe->call_size);
+			if (!vm->calls[i])
+				break;
+		}
+		if (vm->calls[i]->state == CALL_FREE) {
+			c = vm->calls[i];
+			memset(c, 0, vm->fe->call_size);
+			c->index = i;
+			c->state = CALL_RUNNING;
+			c->req.client.vm_id = vm->id;
+			vm->calls_busy++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return c;
+}
+
+bool vtee_call_reserve_session(struct vtee_vm *vm, struct vtee_call *call)
+{
+	bool ok;
+	pthread_mutex_lock(&vm->lock);
+	ok = vm->sessions.count + vm->sessions_reserved < vm->quota.max_sessions;
+	if (ok)
+		vm->sessions_reserved++;
+	pthread_mutex_unlock(&vm->lock);
+	call->session_reserved = ok;
+	if (!ok)
+		vtee_count(&vm->st_quota);
+	return ok;
+}
+
+void vtee_call_hold_shm(struct vtee_call *call, struct vtee_shm *shm)
+{
+	call->shm[call->nshm++] = shm;
+}
+
+static void release(struct vtee_vm *vm, struct vtee_call *c)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (c->session)
+		vtee_session_put_locked(vm, c->session);
+	for (uint32_t i = 0; i < c->nshm; i++)
+		vtee_shm_put_locked(c->shm[i]);
+	if (c->session_reserved)
+		vm->sessions_reserved--;
+	c->session = NULL;
+	c->nshm = 0;
+	c->session_reserved = false;
+	c->submitted = false;
+	c->state = CALL_FREE;
+	vm->calls_busy--;
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* An OPEN that succeeded in the TEE becomes a guest-visible session. */
+static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
+{
+	struct vtee_session *s = calloc(1, sizeof(*s));
+	int r = -1;
+
+	pthread_mutex_lock(&vm->lock);
+	if (s) {
+		s->refs = 1;
+		s->be = c->req.session;
+		/* ids are per VM; skip 0 and ids still in use after a wrap */
+		for (uint32_t tries = 0; tries < 16 && r; tries++) {
+			s->id = vm->next_session_id++;
+			if (!s->id)
+				s->id = vm->next_session_id++;
+			r = idmap_put(&vm->sessions, s->id, s);
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (r) {
+		free(s);
+		struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = c->req.session };
+		req.client = c->req.client;
+		vtee_req_arm(&req);
+		vm->tee->ops->submit(vm->be, &req);
+		vtee_req_wait(&req, UINT64_MAX);
+		c->req.ret = TEE_ERROR_OUT_OF_MEMORY;
+		c->req.ret_origin = TEE_ORIGIN_TEE;
+		return;
+	}
+	c->session_id = s->id;
+}
+
+static void complete(struct vtee_vm *vm, struct vtee_call *c, bool to_guest)
+{
+	if (c->req.op == VTEE_REQ_OPEN && c->req.ret == TEE_SUCCESS)
+		adopt_session(vm, c);
+	if (to_guest)
+		vm->fe->finish(vm, c);
+	release(vm, c);
+}
+
+static bool wait_slice(struct vtee_vm *vm, struct vtee_call *c)
+{
+	if (vtee_req_wait(&c->req, vm->slice_us)) {
+		complete(vm, c, true);
+		return true;
+	}
+	pthread_mutex_lock(&vm->lock);
+	c->state = CALL_SUSPENDED;
+	pthread_mutex_unlock(&vm->lock);
+	vtee_count(&vm->st_intr);
+	return false;
+}
+
+bool vtee_call_start(struct vtee_vm *vm, struct vtee_call *c)
+{
+	c->req.client.vm_id = vm->id; /* whatever the front-end did, identity is ours */
+	vtee_req_arm(&c->req);
+	pthread_mutex_lock(&vm->lock); /* from here CANCEL may reach it */
+	c->submitted = true;
+	pthread_mutex_unlock(&vm->lock);
+	vm->tee->ops->submit(vm->be, &c->req);
+	return wait_slice(vm, c);
+}
+
+int vtee_call_resume(struct vtee_vm *vm, uint32_t index)
+{
+	struct vtee_call *c = NULL;
+
+	pthread_mutex_lock(&vm->lock);
+	if (index < vm->quota.max_calls && vm->calls[index] &&
+	    vm->calls[index]->state == CALL_SUSPENDED) {
+		c = vm->calls[index];
+		c->state = CALL_RUNNING; /* a second vCPU resuming the same index gets -1 */
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!c)
+		return -1;
+	return wait_slice(vm, c) ? 1 : 0;
+}
+
+void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *c)
+{
+	if (c->submitted) {
+		/* teardown: the guest is gone, but the TEE must not keep what it opened */
+		complete(vm, c, false);
+		return;
+	}
+	release(vm, c);
+}
+
+void vtee_call_cancel(struct vtee_vm *vm, uint32_t session_id, uint32_t cancel_id)
+{
+	pthread_mutex_lock(&vm->lock);
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		struct vtee_call *c = vm->calls[i];
+		if (!c || c->state == CALL_FREE || !c->submitted || c->cancel_id != cancel_id)
+			continue;
+		if (c->req.op == VTEE_REQ_OPEN || (c->req.op == VTEE_REQ_INVOKE && c->session_id == session_id))
+			vm->tee->ops->cancel(vm->be, &c->req);
+	}
+	pthread_mutex_unlock(&vm->lock);
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+/* TEE back-end instances, looked up by name. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+static const struct vtee_backend_ops *const backends[] = {
+	&vtee_soft_backend,
+};
+
+static const char *const backend_names[] = { "soft", NULL };
+
+const char *const *vtee_backend_names(void)
+{
+	return backend_names;
+}
+
+int vtee_tee_open(const char *name, const char *options, struct vtee_tee **out)
+{
+	const struct vtee_backend_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (name && !strcmp(backends[i]->name, name))
+			ops = backends[i];
+	if (!ops)
+		return -ENOENT;
+
+	struct vtee_tee *tee = calloc(1, sizeof(*tee));
+	if (!tee)
+		return -ENOMEM;
+	tee->ops = ops;
+	pthread_mutex_init(&tee->lock, NULL);
+	int r = ops->open(options, &tee->priv);
+	if (r) {
+		pthread_mutex_destroy(&tee->lock);
+		free(tee);
+		return r < 0 ? r : -EIO;
+	}
+	*out = tee;
+	return 0;
+}
+
+void vtee_tee_close(struct vtee_tee *tee)
+{
+	if (!tee)
+		return;
+	tee->ops->close(tee->priv);
+	idmap_free(&tee->vm_ids);
+	pthread_mutex_destroy(&tee->lock);
+	free(tee);
+}

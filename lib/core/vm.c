@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/* A VM's life: creation, RAM regions, sessions, statistics, teardown. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+static uint64_t pick(uint64_t v, uint64_t def, uint64_t max)
+{
+	if (!v)
+		return def;
+	return v > max ? max : v;
+}
+
+int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out)
+{
+	if (!tee || !cfg || !out || cfg->vm_id == 0)
+		return -EINVAL;
+	struct vtee_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->tee = tee;
+	vm->fe = &vtee_optee_frontend;
+	vm->id = cfg->vm_id;
+	snprintf(vm->name, sizeof(vm->name), "%s", cfg->name ? cfg->name : "vm");
+	vm->quota.max_calls = (uint32_t)pick(cfg->quota.max_calls, VTEE_DEFAULT_MAX_CALLS, VTEE_LIMIT_MAX_CALLS);
+	vm->quota.max_sessions = (uint32_t)pick(cfg->quota.max_sessions, VTEE_DEFAULT_MAX_SESSIONS,
+						VTEE_LIMIT_MAX_SESSIONS);
+	vm->quota.max_shm = (uint32_t)pick(cfg->quota.max_shm, VTEE_DEFAULT_MAX_SHM, VTEE_LIMIT_MAX_SHM);
+	vm->quota.max_shm_pages = pick(cfg->quota.max_shm_pages, VTEE_DEFAULT_MAX_SHM_PAGES,
+				       VTEE_LIMIT_MAX_SHM_PAGES);
+	vm->slice_us = cfg->slice_us ? cfg->slice_us : VTEE_DEFAULT_SLICE_US;
+	vm->no_rpc_arg = cfg->no_rpc_arg;
+	vm->next_session_id = 1;
+	pthread_mutex_init(&vm->lock, NULL);
+
+	vm->calls = calloc(vm->quota.max_calls, sizeof(*vm->calls));
+	if (!vm->calls) {
+		free(vm);
+		return -ENOMEM;
+	}
+
+	/* one identity, one VM: the back-end keys everything by vm_id */
+	pthread_mutex_lock(&tee->lock);
+	int r = idmap_put(&tee->vm_ids, vm->id, vm);
+	pthread_mutex_unlock(&tee->lock);
+	if (r)
+		goto fail;
+	r = tee->ops->vm_created(tee->priv, vm->id, vm->name, &vm->be);
+	if (r) {
+		r = r < 0 ? r : -EIO;
+		pthread_mutex_lock(&tee->lock);
+		idmap_del(&tee->vm_ids, vm->id);
+		pthread_mutex_unlock(&tee->lock);
+		goto fail;
+	}
+	*out = vm;
+	return 0;
+fail:
+	pthread_mutex_destroy(&vm->lock);
+	free(vm->calls);
+	free(vm);
+	return r;
+}
+
+int vtee_vm_add_ram(struct vtee_vm *vm, uint64_t gpa, uint64_t size, void *hva, int fd, uint64_t fd_offset)
+{
+	const uint64_t mask = VTEE_PAGE_SIZE - 1;
+	if (!vm || !hva || !size || ((gpa | size | (uintptr_t)hva | fd_offset) & mask) ||
+	    gpa + size < gpa)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	int r = 0;
+	if (vm->nram == VTEE_MAX_RAM_REGIONS)
+		r = -ENOSPC;
+	for (unsigned i = 0; i < vm->nram && !r; i++) {
+		const struct vtee_ram *o = &vm->ram[i];
+		if (gpa < o->gpa + o->size && o->gpa < gpa + size)
+			r = -EEXIST;
+	}
+	if (!r)
+		vm->ram[vm->nram++] = (struct vtee_ram){ gpa, size, hva, fd, fd_offset };
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+uint32_t vtee_vm_id(const struct vtee_vm *vm)
+{
+	return vm->id;
+}
+
+const char *vtee_vm_name(const struct vtee_vm *vm)
+{
+	return vm->name;
+}
+
+void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8])
+{
+	vtee_count(&vm->st_smc);
+	vm->fe->smc(vm, regs);
+}
+
+void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&vm->lock);
+	st->sessions = (uint32_t)vm->sessions.count;
+	st->shm_buffers = (uint32_t)vm->shms.count;
+	st->shm_pages = vm->shm_pages;
+	st->calls = vm->calls_busy;
+	pthread_mutex_unlock(&vm->lock);
+	st->smc_count = atomic_load(&vm->st_smc);
+	st->quota_denials = atomic_load(&vm->st_quota);
+	st->bad_requests = atomic_load(&vm->st_bad);
+	st->foreign_intr = atomic_load(&vm->st_intr);
+}
+
+/* ---- sessions ---- */
+
+struct vtee_session *vtee_session_get(struct vtee_vm *vm, uint32_t id)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct vtee_session *s = idmap_get(&vm->sessions, id);
+	if (s)
+		s->refs++;
+	pthread_mutex_unlock(&vm->lock);
+	return s;
+}
+
+void vtee_session_put_locked(struct vtee_vm *vm, struct vtee_session *s)
+{
+	(void)vm;
+	if (--s->refs == 0)
+		free(s);
+}
+
+struct vtee_session *vtee_session_take(struct vtee_vm *vm, uint32_t id)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct vtee_session *s = idmap_del(&vm->sessions, id);
+	pthread_mutex_unlock(&vm->lock);
+	return s;
+}
+
+/* Close one back-end session synchronously (teardown only: no vCPU is waiting). */
+static void close_backend_session(struct vtee_vm *vm, void *be)
+{
+	struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
+	req.client.vm_id = vm->id;
+	vtee_req_arm(&req);
+	vm->tee->ops->submit(vm->be, &req);
+	vtee_req_wait(&req, UINT64_MAX);
+}
+
+void vtee_vm_destroy(struct vtee_vm *vm)
+{
+	if (!vm)
+		return;
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+
+	/* 1. Calls the guest left suspended: stop them, wait, release. */
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		struct vtee_call *c = vm->calls[i];
+		if (!c || c->state == CALL_FREE)
+			continue;
+		if (c->submitted) {
+			ops->cancel(vm->be, &c->req);
+			vtee_req_wait(&c->req, UINT64_MAX);
+		}
+		vtee_call_abort(vm, c);
+	}
+	/* 2. Sessions still open. */
+	struct vtee_session *s;
+	size_t pos;
+	while ((pos = 0, s = idmap_next(&vm->sessions, &pos, NULL))) {
+		idmap_del(&vm->sessions, s->id);
+		close_backend_session(vm, s->be);
+		free(s);
+	}
+	/* 3. Registered shared memory. */
+	struct vtee_shm *shm;
+	while ((pos = 0, shm = idmap_next(&vm->shms, &pos, NULL))) {
+		idmap_del(&vm->shms, shm->cookie);
+		shm->registered = false;
+		if (ops->shm_unregister)
+			ops->shm_unregister(vm->be, shm);
+		vtee_shm_put(shm);
+	}
+	/* 4. Tell the back-end, forget the identity. */
+	ops->vm_destroyed(vm->be);
+	pthread_mutex_lock(&vm->tee->lock);
+	idmap_del(&vm->tee->vm_ids, vm->id);
+	pthread_mutex_unlock(&vm->tee->lock);
+
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++)
+		free(vm->calls[i]);
+	free(vm->calls);
+	idmap_free(&vm->sessions);
+	idmap_free(&vm->shms);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}

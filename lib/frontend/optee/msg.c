@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+/*
+ * OPTEE_MSG commands. The message was copied into private memory before we got
+ * here; results go back field by field, never by re-reading the guest's copy.
+ * Errors follow OP-TEE: a0 = EBADCMD for a command vtee does not serve, else
+ * a0 = OK with the TEE result in ret/ret_origin.
+ */
+#include <string.h>
+
+#include "optee.h"
+
+void optee_msg_write(struct vtee_vm *vm, struct optee_msg_loc loc, uint32_t off, const void *v, size_t len)
+{
+	/* a guest that pulled its page away simply gets no result */
+	if (loc.shm)
+		(void)vtee_shm_write(loc.shm, loc.addr + off, v, len);
+	else
+		(void)vtee_guest_write(vm, loc.addr + off, v, len);
+}
+
+static void write_ret(struct vtee_vm *vm, struct optee_msg_loc loc, uint32_t ret, uint32_t origin)
+{
+	const uint32_t v[2] = { ret, origin }; /* adjacent fields: one write */
+	optee_msg_write(vm, loc, OPTEE_MSG_OFF_RET, v, sizeof(v));
+}
+
+static void put_loc(struct optee_msg_loc loc)
+{
+	if (loc.shm)
+		vtee_shm_put(loc.shm);
+}
+
+static uint32_t register_shm(struct vtee_vm *vm, const struct optee_msg *m)
+{
+	const struct optee_msg_param *p = &m->params[0];
+	/* OP-TEE accepts exactly one non-contiguous output tmem here */
+	if (m->hdr.num_params != 1 || p->attr != (OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG))
+		return TEE_ERROR_BAD_PARAMETERS;
+	uint32_t err;
+	struct vtee_shm *shm = optee_pagelist_to_shm(vm, p->u.tmem.buf_ptr, p->u.tmem.size, &err);
+	if (!shm)
+		return err;
+	err = vtee_shm_register(vm, shm, p->u.tmem.shm_ref);
+	if (err != TEE_SUCCESS)
+		vtee_shm_free(shm);
+	return err;
+}
+
+static uint32_t unregister_shm(struct vtee_vm *vm, const struct optee_msg *m)
+{
+	const struct optee_msg_param *p = &m->params[0];
+	if (m->hdr.num_params != 1 || p->attr != OPTEE_MSG_ATTR_TYPE_RMEM_INPUT)
+		return TEE_ERROR_BAD_PARAMETERS;
+	return vtee_shm_unregister(vm, p->u.rmem.shm_ref);
+}
+
+static bool login_ok(uint64_t login)
+{
+	switch (login) {
+	case TEE_LOGIN_PUBLIC:
+	case TEE_LOGIN_USER:
+	case TEE_LOGIN_GROUP:
+	case TEE_LOGIN_APPLICATION:
+	case TEE_LOGIN_APPLICATION_USER:
+	case TEE_LOGIN_APPLICATION_GROUP:
+	case TEE_LOGIN_REE_KERNEL: /* the guest's kernel, tagged with the VM id like every client */
+		return true;
+	default:
+		return false; /* TRUSTED_APP and anything else: not a normal-world identity */
+	}
+}
+
+/* Fill req for OPEN/INVOKE/CLOSE from the private message. Returns a TEE result. */
+static uint32_t build_req(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg *m)
+{
+	struct vtee_call *c = &oc->core;
+	uint32_t n = m->hdr.num_params;
+
+	c->cancel_id = m->hdr.cancel_id;
+	switch (m->hdr.cmd) {
+	case OPTEE_MSG_CMD_OPEN_SESSION: {
+		const uint64_t meta = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+		if (n < 2 || m->params[0].attr != meta || m->params[1].attr != meta)
+			return TEE_ERROR_BAD_PARAMETERS;
+		if (!login_ok(m->params[1].u.value.c))
+			return TEE_ERROR_ACCESS_DENIED;
+		c->req.op = VTEE_REQ_OPEN;
+		memcpy(c->req.ta.b, m->params[0].u.octets, 16);
+		memcpy(c->req.client.uuid.b, m->params[1].u.octets, 16);
+		c->req.client.login = (uint32_t)m->params[1].u.value.c;
+		if (!vtee_call_reserve_session(vm, c))
+			return TEE_ERROR_OUT_OF_MEMORY;
+		oc->first_param = 2;
+		return optee_params_in(vm, oc, &m->params[2], n - 2);
+	}
+	case OPTEE_MSG_CMD_INVOKE_COMMAND:
+		c->req.op = VTEE_REQ_INVOKE;
+		c->req.func = m->hdr.func;
+		c->session_id = m->hdr.session;
+		c->session = vtee_session_get(vm, m->hdr.session);
+		if (!c->session)
+			return TEE_ERROR_BAD_PARAMETERS;
+		c->req.session = c->session->be;
+		return optee_params_in(vm, oc, m->params, n);
+	case OPTEE_MSG_CMD_CLOSE_SESSION:
+		if (n)
+			return TEE_ERROR_BAD_PARAMETERS;
+		c->req.op = VTEE_REQ_CLOSE;
+		c->session_id = m->hdr.session;
+		/* out of the table now: no new call can find it; running ones keep their reference */
+		c->session = vtee_session_take(vm, m->hdr.session);
+		if (!c->session)
+			return TEE_ERROR_ITEM_NOT_FOUND;
+		c->req.session = c->session->be;
+		return TEE_SUCCESS;
+	}
+	return TEE_ERROR_BAD_PARAMETERS;
+}
+
+uint32_t optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct optee_msg_loc loc,
+			  uint32_t *thread)
+{
+	uint32_t ret;
+
+	switch (m->hdr.cmd) {
+	case OPTEE_MSG_CMD_REGISTER_SHM:
+		ret = register_shm(vm, m);
+		break;
+	case OPTEE_MSG_CMD_UNREGISTER_SHM:
+		ret = unregister_shm(vm, m);
+		break;
+	case OPTEE_MSG_CMD_CANCEL:
+		vtee_call_cancel(vm, m->hdr.session, m->hdr.cancel_id);
+		ret = TEE_SUCCESS;
+		break;
+	case OPTEE_MSG_CMD_OPEN_SESSION:
+	case OPTEE_MSG_CMD_INVOKE_COMMAND:
+	case OPTEE_MSG_CMD_CLOSE_SESSION: {
+		struct vtee_call *c = vtee_call_get(vm);
+		if (!c) {
+			put_loc(loc);
+			return OPTEE_SMC_RETURN_ETHREAD_LIMIT;
+		}
+		struct optee_call *oc = to_optee_call(c);
+		oc->loc = loc;
+		if (loc.shm)
+			vtee_call_hold_shm(c, loc.shm); /* the argument buffer stays put until we answer */
+		ret = build_req(vm, oc, m);
+		if (ret != TEE_SUCCESS) {
+			vtee_count(&vm->st_bad);
+			write_ret(vm, loc, ret, TEE_ORIGIN_TEE);
+			vtee_call_abort(vm, c);
+			return OPTEE_SMC_RETURN_OK;
+		}
+		if (vtee_call_start(vm, c))
+			return OPTEE_SMC_RETURN_OK;
+		*thread = c->index;
+		return OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR;
+	}
+	default:
+		vtee_count(&vm->st_bad);
+		put_loc(loc);
+		return OPTEE_SMC_RETURN_EBADCMD;
+	}
+	if (ret != TEE_SUCCESS)
+		vtee_count(&vm->st_bad);
+	write_ret(vm, loc, ret, TEE_ORIGIN_TEE);
+	put_loc(loc);
+	return OPTEE_SMC_RETURN_OK;
+}
+
+/* The back-end finished: write results (and only results) into the guest's message. */
+void optee_msg_finish(struct vtee_vm *vm, struct vtee_call *c)
+{
+	struct optee_call *oc = to_optee_call(c);
+	if (c->req.op == VTEE_REQ_OPEN && c->req.ret == TEE_SUCCESS)
+		optee_msg_write(vm, oc->loc, OPTEE_MSG_OFF_SESSION, &c->session_id, sizeof(c->session_id));
+	if (c->req.op != VTEE_REQ_CLOSE)
+		optee_params_out(vm, oc);
+	write_ret(vm, oc->loc, c->req.ret, c->req.ret_origin);
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * OP-TEE SMC ABI: the fast calls a Linux guest's optee driver probes with, and
+ * the yielding calls that carry an optee_msg_arg. Register values are SMC32:
+ * only the low 32 bits are read, results are zero-extended.
+ */
+#include <string.h>
+
+#include "optee.h"
+
+/* Reported revision: the OP-TEE OS level whose message ABI vtee follows; the build id spells "vtee". */
+#define VTEE_OS_REVISION_MAJOR 4u
+#define VTEE_OS_REVISION_MINOR 0u
+#define VTEE_OS_BUILD_ID       0x76746565u
+
+/* Functions served here; CALLS_COUNT reports how many. */
+static const uint32_t served[] = {
+	OPTEE_SMC_CALLS_COUNT, OPTEE_SMC_CALLS_UID, OPTEE_SMC_CALLS_REVISION,
+	OPTEE_SMC_GET_OS_UUID, OPTEE_SMC_GET_OS_REVISION, OPTEE_SMC_GET_SHM_CONFIG,
+	OPTEE_SMC_EXCHANGE_CAPABILITIES, OPTEE_SMC_DISABLE_SHM_CACHE, OPTEE_SMC_ENABLE_SHM_CACHE,
+	OPTEE_SMC_GET_THREAD_COUNT, OPTEE_SMC_CALL_WITH_ARG, OPTEE_SMC_CALL_WITH_RPC_ARG,
+	OPTEE_SMC_CALL_WITH_REGD_ARG, OPTEE_SMC_RETURN_FROM_RPC,
+};
+
+bool vtee_handles_fid(uint32_t fid)
+{
+	uint32_t owner = SMCCC_OWNER(fid);
+	return !(fid & SMCCC_64BIT) && owner >= SMCCC_OWNER_TRUSTED_OS && owner <= SMCCC_OWNER_TRUSTED_OS_END;
+}
+
+static void set4(uint64_t r[8], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
+{
+	r[0] = a0;
+	r[1] = a1;
+	r[2] = a2;
+	r[3] = a3;
+}
+
+static uint32_t sec_caps(const struct vtee_vm *vm)
+{
+	uint32_t caps = OPTEE_SMC_SEC_CAP_DYNAMIC_SHM | OPTEE_SMC_SEC_CAP_MEMREF_NULL;
+	if (!vm->no_rpc_arg)
+		caps |= OPTEE_SMC_SEC_CAP_RPC_ARG;
+	return caps;
+}
+
+static bool fast_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
+{
+	switch (fid) {
+	case OPTEE_SMC_CALLS_COUNT:
+		set4(r, sizeof(served) / sizeof(served[0]), 0, 0, 0);
+		return true;
+	case OPTEE_SMC_CALLS_UID:
+		set4(r, OPTEE_MSG_UID_0, OPTEE_MSG_UID_1, OPTEE_MSG_UID_2, OPTEE_MSG_UID_3);
+		return true;
+	case OPTEE_SMC_CALLS_REVISION:
+		set4(r, OPTEE_MSG_REVISION_MAJOR, OPTEE_MSG_REVISION_MINOR, 0, 0);
+		return true;
+	case OPTEE_SMC_GET_OS_UUID:
+		set4(r, OPTEE_MSG_OS_UUID_0, OPTEE_MSG_OS_UUID_1, OPTEE_MSG_OS_UUID_2, OPTEE_MSG_OS_UUID_3);
+		return true;
+	case OPTEE_SMC_GET_OS_REVISION:
+		set4(r, VTEE_OS_REVISION_MAJOR, VTEE_OS_REVISION_MINOR, VTEE_OS_BUILD_ID, 0);
+		return true;
+	case OPTEE_SMC_GET_THREAD_COUNT:
+		set4(r, OPTEE_SMC_RETURN_OK, vm->quota.max_calls, 0, 0);
+		return true;
+	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
+		/* like OP-TEE: only the uniprocessor hint is understood from the guest */
+		if ((uint32_t)r[1] & ~OPTEE_SMC_NSEC_CAP_UNIPROCESSOR) {
+			r[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
+			return true;
+		}
+		set4(r, OPTEE_SMC_RETURN_OK, sec_caps(vm), 0, vm->no_rpc_arg ? 0 : OPTEE_RPC_MAX_NUM_PARAMS);
+		return true;
+	case OPTEE_SMC_DISABLE_SHM_CACHE:
+		/* vtee never asks the guest for RPC buffers, so there is nothing cached to hand back */
+		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		return true;
+	case OPTEE_SMC_ENABLE_SHM_CACHE:
+		set4(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		return true;
+	case OPTEE_SMC_GET_SHM_CONFIG:
+		/* no static carve-out: guests use dynamic shared memory */
+		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		return true;
+	case OPTEE_SMC_VM_CREATED:
+	case OPTEE_SMC_VM_DESTROYED:
+		/* hypervisor-only calls; a guest is never the hypervisor */
+		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Fetch the guest's message once, into private memory. Returns an a0 error or OK. */
+static uint32_t fetch_by_addr(struct vtee_vm *vm, uint64_t gpa, bool rpc_arg, struct optee_msg *m)
+{
+	/* no static SHM: the argument must be a whole page of guest RAM, like OP-TEE's dynamic SHM rule */
+	if (gpa & (VTEE_PAGE_SIZE - 1))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	const uint8_t *page = vtee_gpa_to_hva(vm, gpa, VTEE_PAGE_SIZE);
+	if (!page)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	memcpy(&m->hdr, page, sizeof(m->hdr));
+	uint32_t n = m->hdr.num_params;
+	size_t need = OPTEE_MSG_GET_ARG_SIZE(n);
+	if (rpc_arg)
+		need += OPTEE_MSG_GET_ARG_SIZE(OPTEE_RPC_MAX_NUM_PARAMS);
+	if (n > OPTEE_MSG_MAX_NUM_PARAMS || need > VTEE_PAGE_SIZE)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	if (n > OPTEE_MAX_PARSED_PARAMS)
+		n = OPTEE_MAX_PARSED_PARAMS; /* more is refused by every command vtee serves */
+	memcpy(m->params, page + sizeof(m->hdr), n * sizeof(m->params[0]));
+	return OPTEE_SMC_RETURN_OK;
+}
+
+static uint32_t fetch_by_cookie(struct vtee_shm *shm, uint64_t offs, struct optee_msg *m)
+{
+	if ((offs & 7) || vtee_shm_read(shm, offs, &m->hdr, sizeof(m->hdr)))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	uint32_t n = m->hdr.num_params;
+	uint64_t need = OPTEE_MSG_GET_ARG_SIZE(n) + OPTEE_MSG_GET_ARG_SIZE(OPTEE_RPC_MAX_NUM_PARAMS);
+	if (n > OPTEE_MSG_MAX_NUM_PARAMS || offs > vtee_shm_size(shm) || need > vtee_shm_size(shm) - offs)
+		return OPTEE_SMC_RETURN_EBADADDR;
+	if (n > OPTEE_MAX_PARSED_PARAMS)
+		n = OPTEE_MAX_PARSED_PARAMS;
+	if (vtee_shm_read(shm, offs + sizeof(m->hdr), m->params, n * sizeof(m->params[0])))
+		return OPTEE_SMC_RETURN_EBADADDR;
+	return OPTEE_SMC_RETURN_OK;
+}
+
+static void rpc_foreign_intr(uint64_t r[8], uint32_t thread)
+{
+	set4(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0, thread);
+}
+
+static void std_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
+{
+	struct optee_msg m;
+	struct optee_msg_loc loc = { 0 };
+	uint32_t a0, thread = 0;
+	uint64_t a12 = ((uint64_t)(uint32_t)r[1] << 32) | (uint32_t)r[2];
+
+	if (fid == OPTEE_SMC_CALL_WITH_REGD_ARG) {
+		loc.shm = vtee_shm_get(vm, a12);
+		loc.addr = (uint32_t)r[3];
+		a0 = loc.shm ? fetch_by_cookie(loc.shm, loc.addr, &m) : OPTEE_SMC_RETURN_EBADADDR;
+	} else {
+		loc.addr = a12;
+		a0 = fetch_by_addr(vm, a12, fid == OPTEE_SMC_CALL_WITH_RPC_ARG, &m);
+	}
+	if (a0 == OPTEE_SMC_RETURN_OK) {
+		/* takes over the reference on loc.shm */
+		a0 = optee_msg_handle(vm, &m, loc, &thread);
+	} else {
+		vtee_count(&vm->st_bad);
+		if (loc.shm)
+			vtee_shm_put(loc.shm);
+	}
+
+	if (OPTEE_SMC_RETURN_IS_RPC(a0))
+		rpc_foreign_intr(r, thread);
+	else if (a0 == OPTEE_SMC_RETURN_ETHREAD_LIMIT)
+		r[0] = a0; /* a1..a7 preserved so the guest can simply retry */
+	else
+		set4(r, a0, 0, 0, 0);
+}
+
+static void optee_smc(struct vtee_vm *vm, uint64_t r[8])
+{
+	uint32_t fid = (uint32_t)r[0]; /* SMC32: the id is w0 */
+
+	if (fast_call(vm, fid, r))
+		return;
+	switch (fid) {
+	case OPTEE_SMC_CALL_WITH_ARG:
+	case OPTEE_SMC_CALL_WITH_RPC_ARG:
+	case OPTEE_SMC_CALL_WITH_REGD_ARG:
+		std_call(vm, fid, r);
+		return;
+	case OPTEE_SMC_RETURN_FROM_RPC: {
+		uint32_t thread = (uint32_t)r[3];
+		int st = vtee_call_resume(vm, thread);
+		if (st < 0) {
+			vtee_count(&vm->st_bad);
+			set4(r, OPTEE_SMC_RETURN_ERESUME, 0, 0, 0);
+		} else if (st == 0) {
+			rpc_foreign_intr(r, thread);
+		} else {
+			set4(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		}
+		return;
+	}
+	default:
+		r[0] = SMCCC_RET_UNKNOWN_FUNCTION;
+		return;
+	}
+}
+
+const struct vtee_frontend vtee_optee_frontend = {
+	.name = "optee-smc",
+	.call_size = sizeof(struct optee_call),
+	.smc = optee_smc,
+	.finish = optee_msg_finish,
+};
