@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vtee benchmarks. Each figure is printed as "BENCH <name> <value> <unit>",
+ * and each comparison as "RATIO <name> <value>" with both sides measured in
+ * this run, on this machine, so noise hits both alike.
+ *
+ *   null_invoke      guest SMC (CALL_WITH_ARG, INVOKE of the test TA's NULL
+ *                    command) through the OP-TEE front-end and core, vs. the
+ *                    same request submitted straight to the soft back-end.
+ *   tmem4k_invoke    the same with a 4 KiB temporary memref (HASH command).
+ *   shm_register_1g  REGISTER_SHM + UNREGISTER_SHM of a 1 GiB page list; the
+ *                    data pages are never touched (RSS growth shows copies).
+ *   idle_vm          heap held by a VM that exists but has made no call.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "guest.h"
+#include "optee_abi.h"
+#include "vtee/test_ta.h"
+
+#define ITERS   20000
+#define ROUNDS  7
+
+static const uint8_t test_uuid[16] = VTEE_TEST_TA_UUID_BYTES;
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "vtee-bench: %s\n", what);
+	exit(1);
+}
+
+/* ---- mediated path: a prepared message in guest RAM, one SMC per call ---- */
+
+struct mediated {
+	struct guest *g;
+	uint64_t arg_gpa;
+	struct optee_msg_arg *arg;
+	uint32_t session;
+	uint64_t data_gpa;
+};
+
+static void mediated_call(struct mediated *m, uint32_t func, bool with_tmem)
+{
+	struct optee_msg_arg *a = m->arg;
+	/* what a guest driver writes for every call */
+	memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(2));
+	a->cmd = OPTEE_MSG_CMD_INVOKE_COMMAND;
+	a->func = func;
+	a->session = m->session;
+	if (with_tmem) {
+		a->num_params = 2;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_INPUT;
+		a->params[0].u.tmem.buf_ptr = m->data_gpa;
+		a->params[0].u.tmem.size = 4096;
+		a->params[1].attr = OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT;
+	}
+	uint64_t r[8] = { OPTEE_SMC_CALL_WITH_ARG, m->arg_gpa >> 32, (uint32_t)m->arg_gpa };
+	vtee_vm_smc(guest_vm(m->g), r);
+	while (OPTEE_SMC_RETURN_IS_RPC((uint32_t)r[0])) {
+		r[0] = OPTEE_SMC_RETURN_FROM_RPC;
+		vtee_vm_smc(guest_vm(m->g), r);
+	}
+	if (r[0] != OPTEE_SMC_RETURN_OK || a->ret != TEE_SUCCESS)
+		die("mediated call failed");
+}
+
+/* ---- direct path: the same request straight into the back-end ---- */
+
+struct direct {
+	void *tee, *vm;
+	void *session;
+	struct vtee_shm *shm;
+};
+
+static void direct_submit(struct direct *d, struct vtee_req *req)
+{
+	vtee_req_arm(req);
+	vtee_soft_backend.submit(d->vm, req);
+	vtee_req_wait(req, UINT64_MAX);
+}
+
+static void direct_call(struct direct *d, uint32_t func, bool with_tmem)
+{
+	struct vtee_req req = { .op = VTEE_REQ_INVOKE, .func = func, .session = d->session };
+	req.client.vm_id = 99;
+	if (with_tmem) {
+		req.num_params = 2;
+		req.params[0].type = VTEE_PARAM_MEMREF_IN;
+		req.params[0].u.memref.shm = d->shm;
+		req.params[0].u.memref.size = 4096;
+		req.params[1].type = VTEE_PARAM_VALUE_OUT;
+	}
+	direct_submit(d, &req);
+	if (req.ret != TEE_SUCCESS)
+		die("direct call failed");
+}
+
+typedef void (*call_fn)(void *ctx, uint32_t func, bool tmem);
+
+/* Median per-call time over ROUNDS rounds of ITERS calls. */
+static double time_calls(call_fn fn, void *ctx, uint32_t func, bool tmem)
+{
+	double t[ROUNDS];
+	for (int i = 0; i < 1000; i++)
+		fn(ctx, func, tmem);
+	for (int r = 0; r < ROUNDS; r++) {
+		double t0 = now_us();
+		for (int i = 0; i < ITERS; i++)
+			fn(ctx, func, tmem);
+		t[r] = (now_us() - t0) / ITERS;
+	}
+	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+	return t[ROUNDS / 2];
+}
+
+static void med_fn(void *ctx, uint32_t func, bool tmem) { mediated_call(ctx, func, tmem); }
+static void dir_fn(void *ctx, uint32_t func, bool tmem) { direct_call(ctx, func, tmem); }
+
+static long rss_kib(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f || fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	if (f)
+		fclose(f);
+	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void bench_calls(struct vtee_tee *tee)
+{
+	struct mediated m = { 0 };
+	struct guest_config gc = { .ram_size = 16u << 20, .quiet = true };
+	if (guest_create_vm(tee, &(struct vtee_vm_config){ .vm_id = 1, .name = "bench" }, &gc, &m.g) ||
+	    guest_probe(m.g))
+		die("guest set-up failed");
+	if (guest_open_session(m.g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &m.session, NULL))
+		die("open session failed");
+	if (guest_pages_alloc(m.g, 1, &m.arg_gpa) || guest_pages_alloc(m.g, 1, &m.data_gpa))
+		die("guest pages");
+	m.arg = guest_gpa_ptr(m.g, m.arg_gpa, 4096);
+	memset(guest_gpa_ptr(m.g, m.data_gpa, 4096), 0x5a, 4096);
+
+	struct direct d = { 0 };
+	if (vtee_soft_backend.open(NULL, &d.tee) || vtee_soft_backend.vm_created(d.tee, 99, "direct", &d.vm))
+		die("soft back-end set-up failed");
+	struct vtee_req open = { .op = VTEE_REQ_OPEN };
+	memcpy(open.ta.b, test_uuid, 16);
+	open.client.vm_id = 99;
+	direct_submit(&d, &open);
+	if (open.ret != TEE_SUCCESS)
+		die("direct open failed");
+	d.session = open.session;
+	uint32_t err;
+	d.shm = vtee_shm_new(guest_vm(m.g), 4096, 0, &err);
+	if (!d.shm || !vtee_shm_set_page(d.shm, 0, m.data_gpa))
+		die("direct shm");
+
+	double med = time_calls(med_fn, &m, VTEE_TEST_CMD_NULL, false);
+	double dir = time_calls(dir_fn, &d, VTEE_TEST_CMD_NULL, false);
+	printf("BENCH null_invoke_mediated %.3f us\n", med);
+	printf("BENCH null_invoke_direct %.3f us\n", dir);
+	printf("BENCH null_invoke_vtee_share %.3f us\n", med - dir);
+	printf("RATIO null_invoke %.3f\n", med / dir);
+
+	med = time_calls(med_fn, &m, VTEE_TEST_CMD_HASH, true);
+	dir = time_calls(dir_fn, &d, VTEE_TEST_CMD_HASH, true);
+	printf("BENCH tmem4k_invoke_mediated %.3f us\n", med);
+	printf("BENCH tmem4k_invoke_direct %.3f us\n", dir);
+	printf("RATIO tmem4k_invoke %.3f\n", med / dir);
+
+	vtee_shm_free(d.shm);
+	struct vtee_req close = { .op = VTEE_REQ_CLOSE, .session = d.session };
+	close.client.vm_id = 99;
+	direct_submit(&d, &close);
+	vtee_soft_backend.vm_destroyed(d.vm);
+	vtee_soft_backend.close(d.tee);
+	guest_close_session(m.g, m.session);
+	guest_destroy(m.g);
+}
+
+/* REGISTER_SHM of 1 GiB described by a page list; returns ms for register + unregister. */
+static void bench_register_1g(struct vtee_tee *tee)
+{
+	const uint64_t size = 1ull << 30, npages = size / 4096;
+	const uint64_t list_pages = (npages + 510) / 511;
+	struct guest *g;
+	/* the RAM file is sparse: only the page-list pages and the arg page get touched */
+	struct guest_config gc = { .ram_size = size + (64u << 20), .quiet = true };
+	if (guest_create_vm(tee, &(struct vtee_vm_config){ .vm_id = 2, .name = "bench1g" }, &gc, &g) ||
+	    guest_probe(g))
+		die("guest set-up failed (1 GiB)");
+	uint64_t list_gpa, arg_gpa;
+	if (guest_pages_alloc(g, list_pages, &list_gpa) || guest_pages_alloc(g, 1, &arg_gpa))
+		die("guest pages (1 GiB)");
+	uint64_t *list = guest_gpa_ptr(g, list_gpa, list_pages * 4096);
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t lp = i / 511, e = i % 511;
+		list[lp * 512 + e] = GUEST_RAM0_GPA + i * 4096;
+		if (e == 510 || i == npages - 1)
+			list[lp * 512 + 511] = list_gpa + (lp + 1) * 4096;
+	}
+	struct optee_msg_arg *a = guest_gpa_ptr(g, arg_gpa, 4096);
+	long rss0 = rss_kib();
+	double t[ROUNDS];
+	for (int r = 0; r < ROUNDS; r++) {
+		double t0 = now_us();
+		memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+		a->cmd = OPTEE_MSG_CMD_REGISTER_SHM;
+		a->num_params = 1;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+		a->params[0].u.tmem.buf_ptr = list_gpa;
+		a->params[0].u.tmem.size = size;
+		a->params[0].u.tmem.shm_ref = 0xb16b00b5;
+		uint64_t rg[8] = { OPTEE_SMC_CALL_WITH_ARG, arg_gpa >> 32, (uint32_t)arg_gpa };
+		vtee_vm_smc(guest_vm(g), rg);
+		if (rg[0] || a->ret)
+			die("REGISTER_SHM 1 GiB failed");
+		memset(a, 0, OPTEE_MSG_GET_ARG_SIZE(1));
+		a->cmd = OPTEE_MSG_CMD_UNREGISTER_SHM;
+		a->num_params = 1;
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+		a->params[0].u.rmem.shm_ref = 0xb16b00b5;
+		uint64_t ru[8] = { OPTEE_SMC_CALL_WITH_ARG, arg_gpa >> 32, (uint32_t)arg_gpa };
+		vtee_vm_smc(guest_vm(g), ru);
+		if (ru[0] || a->ret)
+			die("UNREGISTER_SHM 1 GiB failed");
+		t[r] = (now_us() - t0) / 1000;
+	}
+	long rss1 = rss_kib();
+	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+	printf("BENCH shm_register_1g %.3f ms\n", t[ROUNDS / 2]);
+	printf("BENCH shm_register_1g_rss_growth %ld KiB\n", rss1 - rss0);
+	printf("RATIO shm_register_1g_vs_50ms %.3f\n", t[ROUNDS / 2] / 50.0);
+	guest_destroy(g);
+}
+
+static void bench_idle_vm(struct vtee_tee *tee)
+{
+	enum { N = 64 };
+	struct vtee_vm *vms[N];
+	static uint8_t ram[4096] __attribute__((aligned(4096)));
+	struct mallinfo2 before = mallinfo2();
+	for (int i = 0; i < N; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "idle%d", i);
+		if (vtee_vm_create(tee, &(struct vtee_vm_config){ .vm_id = 100 + i, .name = name }, &vms[i]) ||
+		    vtee_vm_add_ram(vms[i], 0x40000000, sizeof(ram), ram, -1, 0))
+			die("idle VM");
+	}
+	struct mallinfo2 after = mallinfo2();
+	double per = (double)(after.uordblks - before.uordblks) / N;
+	for (int i = 0; i < N; i++)
+		vtee_vm_destroy(vms[i]);
+	printf("BENCH idle_vm_memory %.0f bytes\n", per);
+	printf("RATIO idle_vm_memory_vs_64k %.4f\n", per / 65536.0);
+}
+
+int main(void)
+{
+	struct vtee_tee *tee;
+	if (vtee_tee_open("soft", NULL, &tee))
+		die("cannot open the soft back-end");
+	printf("# vtee-bench: %d rounds x %d calls, median per call; both sides of a RATIO measured now\n",
+	       ROUNDS, ITERS);
+	bench_calls(tee);
+	bench_register_1g(tee);
+	bench_idle_vm(tee);
+	vtee_tee_close(tee);
+	return 0;
+}
