@@ -100,6 +100,21 @@ struct vtee_client {
 
 enum vtee_req_op { VTEE_REQ_OPEN, VTEE_REQ_INVOKE, VTEE_REQ_CLOSE };
 
+/*
+ * A service the TEE asks of the calling VM's normal world while serving a
+ * request (OP-TEE: an RPC_CMD the guest kernel answers). Value parameters only.
+ */
+enum vtee_rpc_cmd {
+	VTEE_RPC_REE_TIME = 1, /* out: [0] VALUE_OUT a = seconds, b = nanoseconds since the epoch */
+};
+#define VTEE_RPC_MAX_PARAMS 4
+struct vtee_rpc {
+	uint32_t cmd;          /* enum vtee_rpc_cmd */
+	uint32_t num_params;
+	struct vtee_param params[VTEE_RPC_MAX_PARAMS];
+	uint32_t ret;          /* TEE result from the normal world; COMMUNICATION if it never answered */
+};
+
 struct vtee_req {
 	/* in */
 	enum vtee_req_op op;
@@ -114,14 +129,26 @@ struct vtee_req {
 	uint32_t ret_origin;
 	/* free for the back-end while the request is in flight */
 	void *be_priv;
-	/* owned by the core: 0 pending, 1 done, 2 pending with a sleeping waiter */
+	/* owned by the core: 0 pending, 1 done, 2 pending with a sleeping waiter, 3 RPC posted */
 	_Atomic uint32_t state;
+	struct vtee_rpc *rpc;         /* the RPC posted, while state is 3 */
+	_Atomic uint32_t rpc_answered;
 };
 
 /* Back-end side: the request is finished; outputs are final. */
 void vtee_req_done(struct vtee_req *req);
-/* Core side: wait until done or timeout_us passed; true if done. */
+/*
+ * Back-end side, from the thread serving req: ask the VM's normal world for a
+ * service and block until it answered (or the VM went away). Returns rpc->ret.
+ */
+uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
+/* Core side: wait until done or timeout_us passed; true if done. RPCs are not answered here. */
 bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us);
+enum vtee_wait { VTEE_WAIT_TIMEOUT, VTEE_WAIT_DONE, VTEE_WAIT_RPC };
+/* Core side: wait until done, an RPC is posted, or timeout_us passed. */
+enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us);
+/* Core side: the posted RPC has its answer in req->rpc; let the back-end go on. */
+void vtee_req_rpc_answer(struct vtee_req *req);
 /* Core side: arm a request before submit(). */
 void vtee_req_arm(struct vtee_req *req);
 

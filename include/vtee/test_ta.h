@@ -36,6 +36,12 @@
 /* [0] VALUE_OUT a = sessions this VM has open on the test TA now. */
 #define VTEE_TEST_CMD_SESSIONS  9
 
+/*
+ * [0] VALUE_OUT a = seconds, b = nanoseconds: the guest's own clock, asked of
+ * the guest kernel through an RPC (OP-TEE RPC_CMD GET_TIME), like GP's TEE_GetREETime.
+ */
+#define VTEE_TEST_CMD_REE_TIME  10
+
 #define VTEE_TEST_STORE_MAX     256u
 
 #endif

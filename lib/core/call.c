@@ -74,6 +74,23 @@ static void release(struct vtee_vm *vm, struct vtee_call *c)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/* Wait for a request nobody will answer RPCs for (teardown, internal closes): they fail. */
+static void wait_no_guest(struct vtee_req *req)
+{
+	while (vtee_req_wait_event(req, UINT64_MAX) == VTEE_WAIT_RPC) {
+		req->rpc->ret = TEE_ERROR_COMMUNICATION;
+		vtee_req_rpc_answer(req);
+	}
+}
+
+void vtee_req_run_sync(struct vtee_vm *vm, struct vtee_req *req)
+{
+	req->client.vm_id = vm->id;
+	vtee_req_arm(req);
+	vm->tee->ops->submit(vm->be, req);
+	wait_no_guest(req);
+}
+
 /* An OPEN that succeeded in the TEE becomes a guest-visible session. */
 static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 {
@@ -96,10 +113,7 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 	if (r) {
 		free(s);
 		struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = c->req.session };
-		req.client = c->req.client;
-		vtee_req_arm(&req);
-		vm->tee->ops->submit(vm->be, &req);
-		vtee_req_wait(&req, UINT64_MAX);
+		vtee_req_run_sync(vm, &req);
 		c->req.ret = TEE_ERROR_OUT_OF_MEMORY;
 		c->req.ret_origin = TEE_ORIGIN_TEE;
 		return;
@@ -116,20 +130,32 @@ static void complete(struct vtee_vm *vm, struct vtee_call *c, bool to_guest)
 	release(vm, c);
 }
 
-static bool wait_slice(struct vtee_vm *vm, struct vtee_call *c)
+static enum vtee_call_status suspend(struct vtee_vm *vm, struct vtee_call *c)
 {
-	if (vtee_req_wait(&c->req, vm->slice_us)) {
-		complete(vm, c, true);
-		return true;
-	}
 	pthread_mutex_lock(&vm->lock);
 	c->state = CALL_SUSPENDED;
 	pthread_mutex_unlock(&vm->lock);
-	vtee_count(&vm->st_intr);
-	return false;
+	return c->in_rpc ? VTEE_CALL_RPC : VTEE_CALL_YIELD;
 }
 
-bool vtee_call_start(struct vtee_vm *vm, struct vtee_call *c)
+static enum vtee_call_status wait_slice(struct vtee_vm *vm, struct vtee_call *c, uint64_t regs[8])
+{
+	switch (vtee_req_wait_event(&c->req, vm->slice_us)) {
+	case VTEE_WAIT_DONE:
+		complete(vm, c, true);
+		return VTEE_CALL_DONE;
+	case VTEE_WAIT_RPC:
+		c->in_rpc = true;
+		vm->fe->rpc_start(vm, c, regs);
+		return suspend(vm, c);
+	case VTEE_WAIT_TIMEOUT:
+	default:
+		vtee_count(&vm->st_intr);
+		return suspend(vm, c);
+	}
+}
+
+enum vtee_call_status vtee_call_start(struct vtee_vm *vm, struct vtee_call *c, uint64_t regs[8])
 {
 	c->req.client.vm_id = vm->id; /* whatever the front-end did, identity is ours */
 	vtee_req_arm(&c->req);
@@ -137,10 +163,10 @@ bool vtee_call_start(struct vtee_vm *vm, struct vtee_call *c)
 	c->submitted = true;
 	pthread_mutex_unlock(&vm->lock);
 	vm->tee->ops->submit(vm->be, &c->req);
-	return wait_slice(vm, c);
+	return wait_slice(vm, c, regs);
 }
 
-int vtee_call_resume(struct vtee_vm *vm, uint32_t index)
+enum vtee_call_status vtee_call_resume(struct vtee_vm *vm, uint32_t index, uint64_t regs[8])
 {
 	struct vtee_call *c = NULL;
 
@@ -148,17 +174,29 @@ int vtee_call_resume(struct vtee_vm *vm, uint32_t index)
 	if (index < vm->quota.max_calls && vm->calls[index] &&
 	    vm->calls[index]->state == CALL_SUSPENDED) {
 		c = vm->calls[index];
-		c->state = CALL_RUNNING; /* a second vCPU resuming the same index gets -1 */
+		c->state = CALL_RUNNING; /* a second vCPU resuming the same index is refused */
 	}
 	pthread_mutex_unlock(&vm->lock);
 	if (!c)
-		return -1;
-	return wait_slice(vm, c) ? 1 : 0;
+		return VTEE_CALL_BAD;
+	if (c->in_rpc) {
+		if (!vm->fe->rpc_resume(vm, c, regs))
+			return suspend(vm, c);
+		c->in_rpc = false;
+		vtee_req_rpc_answer(&c->req);
+	}
+	return wait_slice(vm, c, regs);
 }
 
 void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *c)
 {
 	if (c->submitted) {
+		if (c->in_rpc) {
+			c->req.rpc->ret = TEE_ERROR_COMMUNICATION;
+			c->in_rpc = false;
+			vtee_req_rpc_answer(&c->req);
+		}
+		wait_no_guest(&c->req);
 		/* teardown: the guest is gone, but the TEE must not keep what it opened */
 		complete(vm, c, false);
 		return;

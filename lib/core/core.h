@@ -72,6 +72,15 @@ struct vtee_call {
 	uint32_t session_id;          /* for CANCEL matching */
 	uint32_t cancel_id;
 	bool session_reserved;        /* OPEN: a session slot is reserved against the quota */
+	bool in_rpc;                  /* the back-end waits for the guest to answer req.rpc */
+};
+
+/* What vtee_call_start()/vtee_call_resume() tell the front-end to answer. */
+enum vtee_call_status {
+	VTEE_CALL_DONE,     /* results written to the guest; slot released */
+	VTEE_CALL_YIELD,    /* still running: give the vCPU back, resume later */
+	VTEE_CALL_RPC,      /* the front-end filled regs with a request for the guest */
+	VTEE_CALL_BAD,      /* resume of a slot that is not waiting for the guest */
 };
 
 struct vtee_frontend {
@@ -80,6 +89,13 @@ struct vtee_frontend {
 	void (*smc)(struct vtee_vm *vm, uint64_t regs[8]);
 	/* Write a finished call's results to the guest and drop front-end state. */
 	void (*finish)(struct vtee_vm *vm, struct vtee_call *call);
+	/* The back-end posted call->req.rpc: fill regs with the guest-facing request. */
+	void (*rpc_start)(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
+	/*
+	 * The guest came back (regs as it entered). Return true when req.rpc holds
+	 * the answer, or fill regs with a further request and return false.
+	 */
+	bool (*rpc_resume)(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
 };
 
 struct vtee_vm {
@@ -137,14 +153,16 @@ struct vtee_session *vtee_session_take(struct vtee_vm *vm, uint32_t id);
 struct vtee_call *vtee_call_get(struct vtee_vm *vm);   /* NULL: thread limit */
 /* Reserve a session against the quota for an OPEN; false if over quota. */
 bool vtee_call_reserve_session(struct vtee_vm *vm, struct vtee_call *call);
-/* Submit call->req and wait up to the slice: true = finished (call released). */
-bool vtee_call_start(struct vtee_vm *vm, struct vtee_call *call);
-/* RETURN_FROM_RPC: resume suspended call `index`; -1 bad index, 0 still running, 1 finished. */
-int vtee_call_resume(struct vtee_vm *vm, uint32_t index);
+/* Submit call->req and wait up to the slice. */
+enum vtee_call_status vtee_call_start(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
+/* RETURN_FROM_RPC: resume suspended call `index` with the guest's registers. */
+enum vtee_call_status vtee_call_resume(struct vtee_vm *vm, uint32_t index, uint64_t regs[8]);
 /* Finish a call that never reached the back-end (validation failed) and release it. */
 void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *call);
 /* CANCEL: ask the back-end to stop matching calls. */
 void vtee_call_cancel(struct vtee_vm *vm, uint32_t session_id, uint32_t cancel_id);
+/* Run a request to completion with no guest to answer RPCs (they fail): teardown, internal closes. */
+void vtee_req_run_sync(struct vtee_vm *vm, struct vtee_req *req);
 /* Attach a shm reference to a call (released with the call). */
 void vtee_call_hold_shm(struct vtee_call *call, struct vtee_shm *shm);
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Completion of back-end requests. A request is "pending" (0) until the
- * back-end calls vtee_req_done() (1). A waiter that wants to sleep marks it 2
- * first, so done() only pays for a futex wake when someone actually sleeps.
+ * Completion of back-end requests, and RPCs from a back-end to the guest.
+ *
+ * req->state is a futex word: PENDING until the back-end calls
+ * vtee_req_done() (DONE), or posts an RPC (RPC) that the core answers and
+ * turns back into PENDING. A waiter that wants to sleep marks it SLEEPER
+ * first, so the back-end only pays for a futex wake when someone sleeps.
  */
 #include <errno.h>
 #include <linux/futex.h>
@@ -13,7 +16,7 @@
 
 #include "vtee/backend.h"
 
-enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_SLEEPER = 2 };
+enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_SLEEPER = 2, REQ_RPC = 3 };
 
 /* Spin this long before sleeping: a TEE thread usually answers a short call sooner. */
 #define REQ_SPIN_NS 20000ull
@@ -25,16 +28,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void vtee_req_arm(struct vtee_req *req)
+static void futex_wait(_Atomic uint32_t *w, uint32_t val, uint64_t ns)
 {
-	atomic_store_explicit(&req->state, REQ_PENDING, memory_order_relaxed);
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
+	/* EAGAIN, EINTR, ETIMEDOUT: all mean "look again" */
+	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, ns == UINT64_MAX ? NULL : &ts, NULL, 0);
 }
 
-void vtee_req_done(struct vtee_req *req)
+static void futex_wake(_Atomic uint32_t *w)
 {
-	/* After this store the waiter may free req; only its address is used below. */
-	if (atomic_exchange_explicit(&req->state, REQ_DONE, memory_order_acq_rel) == REQ_SLEEPER)
-		syscall(SYS_futex, &req->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 }
 
 static inline void cpu_relax(void)
@@ -46,10 +49,49 @@ static inline void cpu_relax(void)
 #endif
 }
 
-bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us)
+void vtee_req_arm(struct vtee_req *req)
 {
-	if (atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE)
-		return true;
+	req->rpc = NULL;
+	atomic_store_explicit(&req->rpc_answered, 0, memory_order_relaxed);
+	atomic_store_explicit(&req->state, REQ_PENDING, memory_order_relaxed);
+}
+
+/* Publish a new state; wake the waiter if it went to sleep. */
+static void post(struct vtee_req *req, uint32_t state)
+{
+	/* After this store the waiter may free req; only its address is used below. */
+	if (atomic_exchange_explicit(&req->state, state, memory_order_acq_rel) == REQ_SLEEPER)
+		futex_wake(&req->state);
+}
+
+void vtee_req_done(struct vtee_req *req)
+{
+	post(req, REQ_DONE);
+}
+
+uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc)
+{
+	req->rpc = rpc;
+	atomic_store_explicit(&req->rpc_answered, 0, memory_order_relaxed);
+	post(req, REQ_RPC);
+	while (!atomic_load_explicit(&req->rpc_answered, memory_order_acquire))
+		futex_wait(&req->rpc_answered, 0, UINT64_MAX);
+	return rpc->ret;
+}
+
+void vtee_req_rpc_answer(struct vtee_req *req)
+{
+	/* back to PENDING before the back-end runs on, so its done() is seen */
+	atomic_store_explicit(&req->state, REQ_PENDING, memory_order_release);
+	atomic_store_explicit(&req->rpc_answered, 1, memory_order_release);
+	futex_wake(&req->rpc_answered);
+}
+
+enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
+{
+	uint32_t s = atomic_load_explicit(&req->state, memory_order_acquire);
+	if (s == REQ_DONE || s == REQ_RPC)
+		return s == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
 	uint64_t start = now_ns();
 	uint64_t limit = timeout_us > UINT64_MAX / 1000 ? UINT64_MAX : timeout_us * 1000;
 	uint64_t spin = limit < REQ_SPIN_NS ? limit : REQ_SPIN_NS;
@@ -57,8 +99,9 @@ bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us)
 
 	while ((elapsed = now_ns() - start) < spin) {
 		for (int i = 0; i < 64; i++) {
-			if (atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE)
-				return true;
+			s = atomic_load_explicit(&req->state, memory_order_acquire);
+			if (s == REQ_DONE || s == REQ_RPC)
+				return s == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
 			cpu_relax();
 		}
 	}
@@ -66,17 +109,26 @@ bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us)
 		uint32_t expect = REQ_PENDING;
 		if (!atomic_compare_exchange_strong_explicit(&req->state, &expect, REQ_SLEEPER,
 							     memory_order_acq_rel, memory_order_acquire) &&
-		    expect == REQ_DONE)
-			return true;
+		    (expect == REQ_DONE || expect == REQ_RPC))
+			return expect == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
 		elapsed = now_ns() - start;
 		if (elapsed >= limit)
-			return atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE;
-		uint64_t left = limit - elapsed;
-		struct timespec ts = { .tv_sec = (time_t)(left / 1000000000ull),
-				       .tv_nsec = (long)(left % 1000000000ull) };
-		long r = syscall(SYS_futex, &req->state, FUTEX_WAIT_PRIVATE, REQ_SLEEPER, &ts, NULL, 0);
-		(void)r; /* EAGAIN, EINTR, ETIMEDOUT: all mean "look again" */
-		if (atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE)
-			return true;
+			return VTEE_WAIT_TIMEOUT;
+		futex_wait(&req->state, REQ_SLEEPER, limit == UINT64_MAX ? UINT64_MAX : limit - elapsed);
+	}
+}
+
+bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us)
+{
+	uint64_t start = now_ns();
+	for (;;) {
+		enum vtee_wait w = vtee_req_wait_event(req, timeout_us);
+		if (w != VTEE_WAIT_RPC)
+			return w == VTEE_WAIT_DONE;
+		/* an RPC nobody answers here: wait for whoever does, up to the timeout */
+		uint64_t el = (now_ns() - start) / 1000;
+		if (timeout_us != UINT64_MAX && el >= timeout_us)
+			return false;
+		futex_wait(&req->state, REQ_RPC, 1000000); /* 1 ms re-check */
 	}
 }

@@ -148,10 +148,7 @@ struct vtee_session *vtee_session_take(struct vtee_vm *vm, uint32_t id)
 static void close_backend_session(struct vtee_vm *vm, void *be)
 {
 	struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
-	req.client.vm_id = vm->id;
-	vtee_req_arm(&req);
-	vm->tee->ops->submit(vm->be, &req);
-	vtee_req_wait(&req, UINT64_MAX);
+	vtee_req_run_sync(vm, &req);
 }
 
 void vtee_vm_destroy(struct vtee_vm *vm)
@@ -165,11 +162,9 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 		struct vtee_call *c = vm->calls[i];
 		if (!c || c->state == CALL_FREE)
 			continue;
-		if (c->submitted) {
+		if (c->submitted)
 			ops->cancel(vm->be, &c->req);
-			vtee_req_wait(&c->req, UINT64_MAX);
-		}
-		vtee_call_abort(vm, c);
+		vtee_call_abort(vm, c); /* waits for the back-end, failing any RPC it asks */
 	}
 	/* 2. Sessions still open. */
 	struct vtee_session *s;

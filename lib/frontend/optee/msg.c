@@ -117,8 +117,8 @@ static uint32_t build_req(struct vtee_vm *vm, struct optee_call *oc, const struc
 	return TEE_ERROR_BAD_PARAMETERS;
 }
 
-uint32_t optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct optee_msg_loc loc,
-			  uint32_t *thread)
+void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct optee_msg_loc loc, bool rpc_arg,
+		      uint64_t regs[8])
 {
 	uint32_t ret;
 
@@ -139,10 +139,13 @@ uint32_t optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct 
 		struct vtee_call *c = vtee_call_get(vm);
 		if (!c) {
 			put_loc(loc);
-			return OPTEE_SMC_RETURN_ETHREAD_LIMIT;
+			regs[0] = OPTEE_SMC_RETURN_ETHREAD_LIMIT; /* a1..a7 kept: the guest retries as is */
+			return;
 		}
 		struct optee_call *oc = to_optee_call(c);
 		oc->loc = loc;
+		oc->rpc_arg = rpc_arg;
+		oc->msg_params = m->hdr.num_params;
 		if (loc.shm)
 			vtee_call_hold_shm(c, loc.shm); /* the argument buffer stays put until we answer */
 		ret = build_req(vm, oc, m);
@@ -150,23 +153,24 @@ uint32_t optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct 
 			vtee_count(&vm->st_bad);
 			write_ret(vm, loc, ret, TEE_ORIGIN_TEE);
 			vtee_call_abort(vm, c);
-			return OPTEE_SMC_RETURN_OK;
+			optee_set_regs(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+			return;
 		}
-		if (vtee_call_start(vm, c))
-			return OPTEE_SMC_RETURN_OK;
-		*thread = c->index;
-		return OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR;
+		uint32_t thread = c->index;
+		optee_answer(regs, vtee_call_start(vm, c, regs), thread);
+		return;
 	}
 	default:
 		vtee_count(&vm->st_bad);
 		put_loc(loc);
-		return OPTEE_SMC_RETURN_EBADCMD;
+		optee_set_regs(regs, OPTEE_SMC_RETURN_EBADCMD, 0, 0, 0);
+		return;
 	}
 	if (ret != TEE_SUCCESS)
 		vtee_count(&vm->st_bad);
 	write_ret(vm, loc, ret, TEE_ORIGIN_TEE);
 	put_loc(loc);
-	return OPTEE_SMC_RETURN_OK;
+	optee_set_regs(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
 }
 
 /* The back-end finished: write results (and only results) into the guest's message. */

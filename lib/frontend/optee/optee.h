@@ -21,10 +21,18 @@ struct optee_msg {
 	struct optee_msg_param params[OPTEE_MAX_PARSED_PARAMS];
 };
 
+enum optee_rpc_phase { OPTEE_RPC_NONE, OPTEE_RPC_ALLOC, OPTEE_RPC_CMD, OPTEE_RPC_FREE };
+
 struct optee_call {
 	struct vtee_call core;        /* must be first */
 	struct optee_msg_loc loc;
 	uint32_t first_param;         /* message index of TA param 0 (2 for OPEN) */
+	uint32_t msg_params;          /* num_params of the guest's message (locates an appended RPC arg) */
+	bool rpc_arg;                 /* the guest appended an RPC arg (CALL_WITH_RPC_ARG / REGD_ARG) */
+	/* an RPC to the guest in progress; without an appended RPC arg the guest lends a buffer */
+	enum optee_rpc_phase rpc_phase;
+	uint64_t rpc_buf;             /* guest-physical page from RPC_ALLOC */
+	uint64_t rpc_cookie;          /* the guest's name for it */
 };
 
 static inline struct optee_call *to_optee_call(struct vtee_call *c)
@@ -32,11 +40,19 @@ static inline struct optee_call *to_optee_call(struct vtee_call *c)
 	return (struct optee_call *)c;
 }
 
-/* msg.c: serve one message; returns the a0 value (OK, EBADCMD, ETHREAD_LIMIT, RPC). */
-uint32_t optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *msg, struct optee_msg_loc loc,
-			  uint32_t *thread);
+/* msg.c: serve one message (takes over loc's reference); sets the guest's result registers. */
+void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *msg, struct optee_msg_loc loc, bool rpc_arg,
+		      uint64_t regs[8]);
 void optee_msg_finish(struct vtee_vm *vm, struct vtee_call *call);
 void optee_msg_write(struct vtee_vm *vm, struct optee_msg_loc loc, uint32_t off, const void *v, size_t len);
+
+/* smc.c: turn a call status into the guest's registers. */
+void optee_answer(uint64_t regs[8], enum vtee_call_status st, uint32_t thread);
+void optee_set_regs(uint64_t regs[8], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3);
+
+/* rpc.c: RPCs from the back-end to the guest. */
+void optee_rpc_start(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
+bool optee_rpc_resume(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
 
 /* params.c */
 uint32_t optee_params_in(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg_param *mp,

@@ -28,7 +28,7 @@ bool vtee_handles_fid(uint32_t fid)
 	return !(fid & SMCCC_64BIT) && owner >= SMCCC_OWNER_TRUSTED_OS && owner <= SMCCC_OWNER_TRUSTED_OS_END;
 }
 
-static void set4(uint64_t r[8], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
+void optee_set_regs(uint64_t r[8], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
 {
 	r[0] = a0;
 	r[1] = a1;
@@ -48,22 +48,22 @@ static bool fast_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
 {
 	switch (fid) {
 	case OPTEE_SMC_CALLS_COUNT:
-		set4(r, sizeof(served) / sizeof(served[0]), 0, 0, 0);
+		optee_set_regs(r, sizeof(served) / sizeof(served[0]), 0, 0, 0);
 		return true;
 	case OPTEE_SMC_CALLS_UID:
-		set4(r, OPTEE_MSG_UID_0, OPTEE_MSG_UID_1, OPTEE_MSG_UID_2, OPTEE_MSG_UID_3);
+		optee_set_regs(r, OPTEE_MSG_UID_0, OPTEE_MSG_UID_1, OPTEE_MSG_UID_2, OPTEE_MSG_UID_3);
 		return true;
 	case OPTEE_SMC_CALLS_REVISION:
-		set4(r, OPTEE_MSG_REVISION_MAJOR, OPTEE_MSG_REVISION_MINOR, 0, 0);
+		optee_set_regs(r, OPTEE_MSG_REVISION_MAJOR, OPTEE_MSG_REVISION_MINOR, 0, 0);
 		return true;
 	case OPTEE_SMC_GET_OS_UUID:
-		set4(r, OPTEE_MSG_OS_UUID_0, OPTEE_MSG_OS_UUID_1, OPTEE_MSG_OS_UUID_2, OPTEE_MSG_OS_UUID_3);
+		optee_set_regs(r, OPTEE_MSG_OS_UUID_0, OPTEE_MSG_OS_UUID_1, OPTEE_MSG_OS_UUID_2, OPTEE_MSG_OS_UUID_3);
 		return true;
 	case OPTEE_SMC_GET_OS_REVISION:
-		set4(r, VTEE_OS_REVISION_MAJOR, VTEE_OS_REVISION_MINOR, VTEE_OS_BUILD_ID, 0);
+		optee_set_regs(r, VTEE_OS_REVISION_MAJOR, VTEE_OS_REVISION_MINOR, VTEE_OS_BUILD_ID, 0);
 		return true;
 	case OPTEE_SMC_GET_THREAD_COUNT:
-		set4(r, OPTEE_SMC_RETURN_OK, vm->quota.max_calls, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_OK, vm->quota.max_calls, 0, 0);
 		return true;
 	case OPTEE_SMC_EXCHANGE_CAPABILITIES:
 		/* like OP-TEE: only the uniprocessor hint is understood from the guest */
@@ -71,23 +71,23 @@ static bool fast_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
 			r[0] = OPTEE_SMC_RETURN_ENOTAVAIL;
 			return true;
 		}
-		set4(r, OPTEE_SMC_RETURN_OK, sec_caps(vm), 0, vm->no_rpc_arg ? 0 : OPTEE_RPC_MAX_NUM_PARAMS);
+		optee_set_regs(r, OPTEE_SMC_RETURN_OK, sec_caps(vm), 0, vm->no_rpc_arg ? 0 : OPTEE_RPC_MAX_NUM_PARAMS);
 		return true;
 	case OPTEE_SMC_DISABLE_SHM_CACHE:
 		/* vtee never asks the guest for RPC buffers, so there is nothing cached to hand back */
-		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
 		return true;
 	case OPTEE_SMC_ENABLE_SHM_CACHE:
-		set4(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
 		return true;
 	case OPTEE_SMC_GET_SHM_CONFIG:
 		/* no static carve-out: guests use dynamic shared memory */
-		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
 		return true;
 	case OPTEE_SMC_VM_CREATED:
 	case OPTEE_SMC_VM_DESTROYED:
 		/* hypervisor-only calls; a guest is never the hypervisor */
-		set4(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_ENOTAVAIL, 0, 0, 0);
 		return true;
 	default:
 		return false;
@@ -131,16 +131,29 @@ static uint32_t fetch_by_cookie(struct vtee_shm *shm, uint64_t offs, struct opte
 	return OPTEE_SMC_RETURN_OK;
 }
 
-static void rpc_foreign_intr(uint64_t r[8], uint32_t thread)
+void optee_answer(uint64_t r[8], enum vtee_call_status st, uint32_t thread)
 {
-	set4(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0, thread);
+	switch (st) {
+	case VTEE_CALL_DONE:
+		optee_set_regs(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		break;
+	case VTEE_CALL_YIELD:
+		/* let the guest take its interrupts and reschedule; it resumes with RETURN_FROM_RPC */
+		optee_set_regs(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR, 0, 0, thread);
+		break;
+	case VTEE_CALL_RPC:
+		break; /* rpc.c filled the registers */
+	case VTEE_CALL_BAD:
+		optee_set_regs(r, OPTEE_SMC_RETURN_ERESUME, 0, 0, 0);
+		break;
+	}
 }
 
 static void std_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
 {
 	struct optee_msg m;
 	struct optee_msg_loc loc = { 0 };
-	uint32_t a0, thread = 0;
+	uint32_t a0;
 	uint64_t a12 = ((uint64_t)(uint32_t)r[1] << 32) | (uint32_t)r[2];
 
 	if (fid == OPTEE_SMC_CALL_WITH_REGD_ARG) {
@@ -151,21 +164,14 @@ static void std_call(struct vtee_vm *vm, uint32_t fid, uint64_t r[8])
 		loc.addr = a12;
 		a0 = fetch_by_addr(vm, a12, fid == OPTEE_SMC_CALL_WITH_RPC_ARG, &m);
 	}
-	if (a0 == OPTEE_SMC_RETURN_OK) {
-		/* takes over the reference on loc.shm */
-		a0 = optee_msg_handle(vm, &m, loc, &thread);
-	} else {
+	if (a0 != OPTEE_SMC_RETURN_OK) {
 		vtee_count(&vm->st_bad);
 		if (loc.shm)
 			vtee_shm_put(loc.shm);
+		optee_set_regs(r, a0, 0, 0, 0);
+		return;
 	}
-
-	if (OPTEE_SMC_RETURN_IS_RPC(a0))
-		rpc_foreign_intr(r, thread);
-	else if (a0 == OPTEE_SMC_RETURN_ETHREAD_LIMIT)
-		r[0] = a0; /* a1..a7 preserved so the guest can simply retry */
-	else
-		set4(r, a0, 0, 0, 0);
+	optee_msg_handle(vm, &m, loc, fid != OPTEE_SMC_CALL_WITH_ARG, r);
 }
 
 static void optee_smc(struct vtee_vm *vm, uint64_t r[8])
@@ -182,15 +188,10 @@ static void optee_smc(struct vtee_vm *vm, uint64_t r[8])
 		return;
 	case OPTEE_SMC_RETURN_FROM_RPC: {
 		uint32_t thread = (uint32_t)r[3];
-		int st = vtee_call_resume(vm, thread);
-		if (st < 0) {
+		enum vtee_call_status st = vtee_call_resume(vm, thread, r);
+		if (st == VTEE_CALL_BAD)
 			vtee_count(&vm->st_bad);
-			set4(r, OPTEE_SMC_RETURN_ERESUME, 0, 0, 0);
-		} else if (st == 0) {
-			rpc_foreign_intr(r, thread);
-		} else {
-			set4(r, OPTEE_SMC_RETURN_OK, 0, 0, 0);
-		}
+		optee_answer(r, st, thread);
 		return;
 	}
 	default:
@@ -204,4 +205,6 @@ const struct vtee_frontend vtee_optee_frontend = {
 	.call_size = sizeof(struct optee_call),
 	.smc = optee_smc,
 	.finish = optee_msg_finish,
+	.rpc_start = optee_rpc_start,
+	.rpc_resume = optee_rpc_resume,
 };
