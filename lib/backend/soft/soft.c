@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The "soft" back-end: the ops table, sessions, per-VM TA instances and the
+ * copying of parameters between guest shared memory and TA bounce buffers.
+ * TAs never see guest memory: they get private copies, so a guest changing a
+ * buffer mid-call cannot make a TA read two different values.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soft.h"
+
+/* The TAs this back-end serves. Adding a TA is one line here. */
+const struct soft_ta *const soft_tas[] = {
+	&soft_ta_device,
+	&soft_ta_rng,
+	&soft_ta_test,
+};
+const size_t soft_num_tas = sizeof(soft_tas) / sizeof(soft_tas[0]);
+
+/* Instances are indexed by registry position; a fixed array keeps idle VMs small. */
+#define SOFT_MAX_TAS 16
+_Static_assert(sizeof(soft_tas) / sizeof(soft_tas[0]) <= SOFT_MAX_TAS, "raise SOFT_MAX_TAS");
+
+struct soft_tee {
+	unsigned max_threads;
+};
+
+struct soft_inst {
+	pthread_mutex_t lock;
+	max_align_t data[]; /* the TA's inst_size bytes */
+};
+
+struct soft_session {
+	const struct soft_ta *ta;
+	struct soft_inst *inst;
+	void *ctx;                 /* the TA's session pointer */
+	struct vtee_client client; /* who opened it; close_session runs as them */
+	uint32_t refs;             /* vm->lock: 1 while open, +1 per running invoke */
+};
+
+/*
+ * Live sessions of one VM: an open-addressing set of pointers. A guest hands
+ * back whatever session value it likes; only membership here makes it one of
+ * ours, and the lookup compares pointers without dereferencing them.
+ */
+struct session_set {
+	struct soft_session **slot;
+	uint32_t cap, used, reserved;
+};
+
+struct soft_vm {
+	struct soft_pool pool;
+	pthread_mutex_t lock; /* sessions and instances */
+	uint32_t vm_id;
+	struct soft_inst *inst[SOFT_MAX_TAS];
+	struct session_set sess;
+};
+
+/* ---- options ---- */
+
+static int parse_options(const char *options, struct soft_tee *tee)
+{
+	tee->max_threads = SOFT_DEFAULT_THREADS;
+	if (!options)
+		return 0;
+	const char *s = options;
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		if (len > 8 && !strncmp(s, "threads=", 8)) {
+			char *end;
+			errno = 0;
+			unsigned long n = strtoul(s + 8, &end, 10);
+			if (errno || end != s + len || n < 1 || n > SOFT_MAX_THREADS || s[8] == '-')
+				return -EINVAL;
+			tee->max_threads = (unsigned)n;
+		} else if (len) {
+			return -EINVAL;
+		}
+		s += len;
+		if (*s == ',')
+			s++;
+	}
+	return 0;
+}
+
+static int soft_open(const char *options, void **out)
+{
+	struct soft_tee *tee = calloc(1, sizeof(*tee));
+	if (!tee)
+		return -ENOMEM;
+	int rc = parse_options(options, tee);
+	if (rc) {
+		free(tee);
+		return rc;
+	}
+	*out = tee;
+	return 0;
+}
+
+static void soft_close(void *tee)
+{
+	free(tee);
+}
+
+/* ---- session set (vm->lock held) ---- */
+
+static uint32_t slot_of(const void *p, uint32_t cap)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return (uint32_t)x & (cap - 1);
+}
+
+static void set_place(struct session_set *set, struct soft_session *s)
+{
+	uint32_t i = slot_of(s, set->cap);
+	while (set->slot[i])
+		i = (i + 1) & (set->cap - 1);
+	set->slot[i] = s;
+}
+
+/* Make room for one more before the TA is asked, so a successful open cannot fail after. */
+static bool set_reserve(struct session_set *set)
+{
+	uint64_t need = (uint64_t)set->used + set->reserved + 1;
+	if (need * 4 > (uint64_t)set->cap * 3) {
+		uint32_t cap = set->cap ? set->cap : 8;
+		while (need * 4 > (uint64_t)cap * 3) {
+			if (cap >= (1u << 30))
+				return false;
+			cap *= 2;
+		}
+		struct soft_session **slot = calloc(cap, sizeof(*slot));
+		if (!slot)
+			return false;
+		struct session_set grown = { slot, cap, set->used, set->reserved };
+		for (uint32_t i = 0; i < set->cap; i++)
+			if (set->slot[i])
+				set_place(&grown, set->slot[i]);
+		free(set->slot);
+		*set = grown;
+	}
+	set->reserved++;
+	return true;
+}
+
+static void set_insert(struct session_set *set, struct soft_session *s)
+{
+	set->reserved--;
+	set->used++;
+	set_place(set, s);
+}
+
+static struct soft_session *set_find(struct session_set *set, const void *p)
+{
+	if (!set->cap || !p)
+		return NULL;
+	uint32_t mask = set->cap - 1;
+	uint32_t i = slot_of(p, set->cap);
+	while (set->slot[i] != p) {
+		if (!set->slot[i])
+			return NULL;
+		i = (i + 1) & mask;
+	}
+	return set->slot[i];
+}
+
+static void set_remove(struct session_set *set, const struct soft_session *s)
+{
+	uint32_t mask = set->cap - 1;
+	uint32_t i = slot_of(s, set->cap);
+	while (set->slot[i] != s)
+		i = (i + 1) & mask;
+	set->slot[i] = NULL;
+	set->used--;
+	/* Backward-shift: pull later members of the probe run into the hole. */
+	for (uint32_t j = (i + 1) & mask; set->slot[j]; j = (j + 1) & mask) {
+		uint32_t home = slot_of(set->slot[j], set->cap);
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!stays) {
+			set->slot[i] = set->slot[j];
+			set->slot[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+/* ---- VMs and instances ---- */
+
+static int soft_vm_created(void *tee_, uint32_t vm_id, const char *name, void **out)
+{
+	struct soft_tee *tee = tee_;
+	(void)name;
+	struct soft_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->vm_id = vm_id;
+	pthread_mutex_init(&vm->lock, NULL);
+	soft_pool_init(&vm->pool, vm, tee->max_threads);
+	*out = vm;
+	return 0;
+}
+
+static struct soft_inst *get_inst(struct soft_vm *vm, size_t idx)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct soft_inst *inst = vm->inst[idx];
+	if (!inst) {
+		inst = calloc(1, sizeof(*inst) + soft_tas[idx]->inst_size);
+		if (inst) {
+			pthread_mutex_init(&inst->lock, NULL);
+			vm->inst[idx] = inst;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return inst;
+}
+
+void *ta_instance(struct ta_call *c)
+{
+	return c->inst ? c->inst->data : NULL;
+}
+
+void ta_lock(struct ta_call *c)
+{
+	pthread_mutex_lock(&c->inst->lock);
+}
+
+void ta_unlock(struct ta_call *c)
+{
+	pthread_mutex_unlock(&c->inst->lock);
+}
+
+/* The session is out of the set and unreferenced: let the TA forget it. */
+static void session_close_now(struct ta_call *c, struct soft_session *s)
+{
+	c->client = s->client;
+	c->inst = s->inst;
+	if (s->ta->close_session)
+		s->ta->close_session(c, s->ctx);
+	free(s);
+}
+
+static void session_put(struct soft_vm *vm, struct ta_call *c, struct soft_session *s)
+{
+	pthread_mutex_lock(&vm->lock);
+	bool last = --s->refs == 0;
+	pthread_mutex_unlock(&vm->lock);
+	if (last)
+		session_close_now(c, s);
+}
+
+static void soft_vm_destroyed(void *vm_)
+{
+	struct soft_vm *vm = vm_;
+	soft_pool_stop(&vm->pool); /* no TA code of this VM runs after this */
+
+	struct ta_call c = { .client = { .vm_id = vm->vm_id } };
+	for (uint32_t i = 0; i < vm->sess.cap; i++)
+		if (vm->sess.slot[i])
+			session_close_now(&c, vm->sess.slot[i]);
+	free(vm->sess.slot);
+	for (size_t i = 0; i < SOFT_MAX_TAS; i++) {
+		if (vm->inst[i]) {
+			pthread_mutex_destroy(&vm->inst[i]->lock);
+			free(vm->inst[i]);
+		}
+	}
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+/* ---- parameters ---- */
+
+struct marshal {
+	uint32_t types;
+	struct ta_param p[VTEE_MAX_PARAMS];
+	void *bounce[VTEE_MAX_PARAMS];
+};
+
+static void params_free(struct marshal *m)
+{
+	for (int i = 0; i < VTEE_MAX_PARAMS; i++)
+		free(m->bounce[i]);
+}
+
+/* Guest parameters -> TA parameters. On error the caller still calls params_free(). */
+static uint32_t params_in(const struct vtee_req *req, struct marshal *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (req->num_params > VTEE_MAX_PARAMS)
+		return TEE_ERROR_BAD_PARAMETERS;
+	for (uint32_t i = 0; i < req->num_params; i++) {
+		const struct vtee_param *vp = &req->params[i];
+		struct ta_param *p = &m->p[i];
+		switch (vp->type) {
+		case VTEE_PARAM_NONE:
+		case VTEE_PARAM_VALUE_OUT:
+			break;
+		case VTEE_PARAM_VALUE_IN:
+		case VTEE_PARAM_VALUE_INOUT:
+			/* GP values are 32-bit; the upper halves are ignored, as OP-TEE does. */
+			p->value.a = (uint32_t)vp->u.value.a;
+			p->value.b = (uint32_t)vp->u.value.b;
+			break;
+		case VTEE_PARAM_MEMREF_IN:
+		case VTEE_PARAM_MEMREF_OUT:
+		case VTEE_PARAM_MEMREF_INOUT: {
+			uint64_t offs = vp->u.memref.offs, size = vp->u.memref.size;
+			if (size > SIZE_MAX)
+				return TEE_ERROR_BAD_PARAMETERS;
+			p->memref.size = (size_t)size;
+			if (!vp->u.memref.shm)
+				break; /* null memref */
+			if (size > SOFT_MAX_MEMREF)
+				return TEE_ERROR_OUT_OF_MEMORY;
+			uint64_t total = vtee_shm_size(vp->u.memref.shm);
+			if (offs > total || size > total - offs)
+				return TEE_ERROR_BAD_PARAMETERS;
+			/* Never hand a TA NULL for a real (even empty) buffer: NULL means null memref. */
+			size_t len = size ? (size_t)size : 1;
+			void *buf = vtee_param_is_input(vp->type) ? malloc(len) : calloc(1, len);
+			if (!buf)
+				return TEE_ERROR_OUT_OF_MEMORY;
+			m->bounce[i] = buf;
+			p->memref.buf = buf;
+			if (vtee_param_is_input(vp->type) && size &&
+			    vtee_shm_read(vp->u.memref.shm, offs, buf, (size_t)size))
+				return TEE_ERROR_BAD_PARAMETERS;
+			break;
+		}
+		default:
+			return TEE_ERROR_BAD_PARAMETERS;
+		}
+		m->types |= vp->type << (4 * i);
+	}
+	return TEE_SUCCESS;
+}
+
+/* TA outputs -> guest. Sizes always; data only when it fits what the guest gave. */
+static uint32_t params_out(struct vtee_req *req, const struct marshal *m)
+{
+	uint32_t ret = TEE_SUCCESS;
+	for (uint32_t i = 0; i < req->num_params; i++) {
+		struct vtee_param *vp = &req->params[i];
+		const struct ta_param *p = &m->p[i];
+		if (!vtee_param_is_output(vp->type))
+			continue;
+		if (vtee_param_is_value(vp->type)) {
+			vp->u.value.a = p->value.a;
+			vp->u.value.b = p->value.b;
+			vp->u.value.c = 0;
+			continue;
+		}
+		uint64_t new_size = p->memref.size;
+		if (m->bounce[i] && new_size && new_size <= vp->u.memref.size &&
+		    vtee_shm_write(vp->u.memref.shm, vp->u.memref.offs, m->bounce[i], (size_t)new_size))
+			ret = TEE_ERROR_COMMUNICATION;
+		vp->u.memref.size = new_size;
+	}
+	return ret;
+}
+
+/* ---- requests (on a TEE thread) ---- */
+
+static void set_result(struct vtee_req *req, uint32_t ret, uint32_t origin)
+{
+	req->ret = ret;
+	req->ret_origin = origin;
+}
+
+static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
+{
+	req->session = NULL;
+	size_t idx = 0;
+	while (idx < soft_num_tas && memcmp(&soft_tas[idx]->uuid, &req->ta, sizeof(req->ta)))
+		idx++;
+	if (idx == soft_num_tas) {
+		set_result(req, TEE_ERROR_ITEM_NOT_FOUND, TEE_ORIGIN_TEE);
+		return;
+	}
+	const struct soft_ta *ta = soft_tas[idx];
+
+	struct soft_inst *inst = get_inst(vm, idx);
+	struct soft_session *s = inst ? calloc(1, sizeof(*s)) : NULL;
+	if (!s) {
+		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
+		return;
+	}
+	pthread_mutex_lock(&vm->lock);
+	bool room = set_reserve(&vm->sess);
+	pthread_mutex_unlock(&vm->lock);
+	if (!room) {
+		free(s);
+		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
+		return;
+	}
+
+	struct marshal m;
+	uint32_t ret = params_in(req, &m), origin = TEE_ORIGIN_TEE;
+	if (ret == TEE_SUCCESS) {
+		*s = (struct soft_session){ .ta = ta, .inst = inst, .client = c->client, .refs = 1 };
+		c->inst = inst;
+		origin = TEE_ORIGIN_TRUSTED_APP;
+		if (ta->open_session)
+			ret = ta->open_session(c, m.types, m.p, &s->ctx);
+		uint32_t out = params_out(req, &m);
+		if (ret == TEE_SUCCESS && out != TEE_SUCCESS) {
+			if (ta->close_session)
+				ta->close_session(c, s->ctx);
+			ret = out;
+			origin = TEE_ORIGIN_TEE;
+		}
+	}
+	params_free(&m);
+
+	pthread_mutex_lock(&vm->lock);
+	if (ret == TEE_SUCCESS)
+		set_insert(&vm->sess, s);
+	else
+		vm->sess.reserved--;
+	pthread_mutex_unlock(&vm->lock);
+	if (ret == TEE_SUCCESS)
+		req->session = s;
+	else
+		free(s);
+	set_result(req, ret, origin);
+}
+
+static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct soft_session *s = set_find(&vm->sess, req->session);
+	if (s)
+		s->refs++; /* a CLOSE meanwhile defers the TA's close_session to us */
+	pthread_mutex_unlock(&vm->lock);
+	if (!s) {
+		set_result(req, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+		return;
+	}
+
+	struct marshal m;
+	uint32_t ret = params_in(req, &m), origin = TEE_ORIGIN_TEE;
+	if (ret == TEE_SUCCESS) {
+		c->inst = s->inst;
+		origin = TEE_ORIGIN_TRUSTED_APP;
+		ret = s->ta->invoke ? s->ta->invoke(c, s->ctx, req->func, m.types, m.p)
+				    : TEE_ERROR_NOT_SUPPORTED;
+		uint32_t out = params_out(req, &m);
+		if (out != TEE_SUCCESS) {
+			ret = out;
+			origin = TEE_ORIGIN_TEE;
+		}
+	}
+	params_free(&m);
+	set_result(req, ret, origin);
+	session_put(vm, c, s);
+}
+
+static void do_close(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
+{
+	pthread_mutex_lock(&vm->lock);
+	struct soft_session *s = set_find(&vm->sess, req->session);
+	bool last = false;
+	if (s) {
+		set_remove(&vm->sess, s);
+		last = --s->refs == 0;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!s) {
+		set_result(req, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+		return;
+	}
+	if (last)
+		session_close_now(c, s);
+	set_result(req, TEE_SUCCESS, TEE_ORIGIN_TEE);
+}
+
+void soft_execute(void *owner, struct ta_call *c, struct vtee_req *req)
+{
+	struct soft_vm *vm = owner;
+	/* Identity comes from our own VM record; the request only adds the guest's claims. */
+	c->client = req->client;
+	c->client.vm_id = vm->vm_id;
+	c->inst = NULL;
+	c->req = req;
+	switch (req->op) {
+	case VTEE_REQ_OPEN:
+		do_open(vm, c, req);
+		break;
+	case VTEE_REQ_INVOKE:
+		do_invoke(vm, c, req);
+		break;
+	case VTEE_REQ_CLOSE:
+		do_close(vm, c, req);
+		break;
+	default:
+		set_result(req, TEE_ERROR_NOT_SUPPORTED, TEE_ORIGIN_TEE);
+		break;
+	}
+}
+
+uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds)
+{
+	struct vtee_rpc rpc = { .cmd = VTEE_RPC_REE_TIME };
+	uint32_t ret = vtee_req_rpc(c->req, &rpc);
+	if (ret != TEE_SUCCESS)
+		return ret;
+	if (rpc.num_params < 1 || rpc.params[0].type != VTEE_PARAM_VALUE_OUT)
+		return TEE_ERROR_COMMUNICATION;
+	*seconds = (uint32_t)rpc.params[0].u.value.a;
+	*nanoseconds = (uint32_t)rpc.params[0].u.value.b;
+	return TEE_SUCCESS;
+}
+
+/* ---- ops ---- */
+
+static void soft_submit(void *vm, struct vtee_req *req)
+{
+	soft_pool_submit(&((struct soft_vm *)vm)->pool, req);
+}
+
+static void soft_cancel(void *vm, struct vtee_req *req)
+{
+	soft_pool_cancel(&((struct soft_vm *)vm)->pool, req);
+}
+
+const struct vtee_backend_ops vtee_soft_backend = {
+	.name = "soft",
+	.open = soft_open,
+	.close = soft_close,
+	.vm_created = soft_vm_created,
+	.vm_destroyed = soft_vm_destroyed,
+	.submit = soft_submit,
+	.cancel = soft_cancel,
+};
