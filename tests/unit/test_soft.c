@@ -222,21 +222,31 @@ static void test_basic(void *vm)
 	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
 }
 
+static void *open_as(void *vm, uint32_t login)
+{
+	struct vtee_req r = open_req(&test_uuid, login);
+	run(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	return r.session;
+}
+
 static void test_whoami(void *vm, uint32_t vm_id)
 {
-	void *s = open_ok(vm, &test_uuid);
+	/* identity is fixed at OPEN: what an INVOKE request claims does not count */
+	void *s = open_as(vm, TEE_LOGIN_USER);
 	struct vtee_req r = invoke_req(s, VTEE_TEST_CMD_WHOAMI);
 	r.client.vm_id = 4242; /* the back-end must use its own idea of the VM */
-	r.client.login = TEE_LOGIN_USER;
+	r.client.login = TEE_LOGIN_REE_KERNEL;
 	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
 	run(vm, &r);
 	CHECK_EQ(r.ret, TEE_SUCCESS);
 	CHECK_EQ(r.params[0].u.value.a, vm_id);
 	CHECK_EQ(r.params[0].u.value.b, TEE_LOGIN_USER);
+	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
 
 	/* the optional UUID into a null memref: size query */
+	s = open_as(vm, TEE_LOGIN_REE_KERNEL);
 	r = invoke_req(s, VTEE_TEST_CMD_WHOAMI);
-	r.client.login = TEE_LOGIN_REE_KERNEL;
 	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
 	set_nullref(&r, 1, VTEE_PARAM_MEMREF_OUT, 0);
 	run(vm, &r);

@@ -443,6 +443,10 @@ static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *re
 		return;
 	}
 
+	/* the caller is who opened the session (the request carries no login) */
+	c->client = s->client;
+	c->client.vm_id = vm->vm_id;
+
 	struct marshal m;
 	uint32_t ret = params_in(req, &m), origin = TEE_ORIGIN_TEE;
 	if (ret == TEE_SUCCESS) {

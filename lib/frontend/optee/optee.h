@@ -17,7 +17,7 @@ struct optee_msg_loc {
 
 /* A private copy of the message, taken once; the guest's copy is never read again. */
 struct optee_msg {
-	struct optee_msg_arg hdr;
+	struct optee_msg_hdr hdr;
 	struct optee_msg_param params[OPTEE_MAX_PARSED_PARAMS];
 };
 

@@ -95,15 +95,23 @@ struct optee_msg_param {
 	} u;
 };
 
-struct optee_msg_arg {
-	uint32_t cmd;
-	uint32_t func;
-	uint32_t session;
-	uint32_t cancel_id;
-	uint32_t pad;
-	uint32_t ret;
-	uint32_t ret_origin;
+/* The 32-byte header; struct optee_msg_hdr is the same without the parameter array, for embedding. */
+#define OPTEE_MSG_HDR_FIELDS \
+	uint32_t cmd;        \
+	uint32_t func;       \
+	uint32_t session;    \
+	uint32_t cancel_id;  \
+	uint32_t pad;        \
+	uint32_t ret;        \
+	uint32_t ret_origin; \
 	uint32_t num_params;
+
+struct optee_msg_hdr {
+	OPTEE_MSG_HDR_FIELDS
+};
+
+struct optee_msg_arg {
+	OPTEE_MSG_HDR_FIELDS
 	struct optee_msg_param params[];
 };
 

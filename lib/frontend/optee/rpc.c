@@ -31,7 +31,7 @@ static struct optee_msg_loc rpc_loc(const struct optee_call *oc)
 static void write_request(struct vtee_vm *vm, struct optee_call *oc)
 {
 	struct {
-		struct optee_msg_arg hdr;
+		struct optee_msg_hdr hdr;
 		struct optee_msg_param p[1];
 	} msg = { 0 };
 	msg.hdr.cmd = OPTEE_RPC_CMD_GET_TIME;
@@ -45,7 +45,7 @@ static void read_answer(struct vtee_vm *vm, struct optee_call *oc)
 {
 	struct vtee_rpc *rpc = oc->core.req.rpc;
 	struct {
-		struct optee_msg_arg hdr;
+		struct optee_msg_hdr hdr;
 		struct optee_msg_param p[1];
 	} msg;
 	struct optee_msg_loc loc = rpc_loc(oc);

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared bits of the conformance programs: checks that count and print
+ * file:line with the values, and helpers to bring up a probed guest on the
+ * "soft" back-end.
+ */
+#ifndef VTEE_CONF_H
+#define VTEE_CONF_H
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "guest.h"
+#include "vtee/test_ta.h"
+
+static _Atomic int conf_passed, conf_failed;
+
+static inline int conf_report(void)
+{
+	printf("%d passed, %d failed\n", atomic_load(&conf_passed), atomic_load(&conf_failed));
+	fflush(stdout);
+	return atomic_load(&conf_failed) ? 1 : 0;
+}
+
+#define CHECK(cond)                                                                            \
+	do {                                                                                   \
+		if (cond) {                                                                    \
+			atomic_fetch_add(&conf_passed, 1);                                     \
+		} else {                                                                       \
+			atomic_fetch_add(&conf_failed, 1);                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                              \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                         \
+	do {                                                                                   \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
+		if (a_ == b_) {                                                                \
+			atomic_fetch_add(&conf_passed, 1);                                     \
+		} else {                                                                       \
+			atomic_fetch_add(&conf_failed, 1);                                     \
+			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %#llx (%llu), %s = %#llx (%llu)\n", \
+				__FILE__, __LINE__, #a, a_, a_, #b, b_, b_);                   \
+		}                                                                              \
+	} while (0)
+
+/* a op b for ordering checks (op as a token: <, <=, >, >=, !=). */
+#define CHECK_CMP(a, op, b)                                                                    \
+	do {                                                                                   \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
+		if (a_ op b_) {                                                                \
+			atomic_fetch_add(&conf_passed, 1);                                     \
+		} else {                                                                       \
+			atomic_fetch_add(&conf_failed, 1);                                     \
+			fprintf(stderr, "%s:%d: CHECK failed: %s %s %s with %s = %llu, %s = %llu\n", \
+				__FILE__, __LINE__, #a, #op, #b, #a, a_, #b, b_);              \
+		}                                                                              \
+	} while (0)
+
+/* A check the rest of the program depends on: on failure report and exit. */
+#define REQUIRE(cond)                                                                          \
+	do {                                                                                   \
+		if (cond) {                                                                    \
+			atomic_fetch_add(&conf_passed, 1);                                     \
+		} else {                                                                       \
+			atomic_fetch_add(&conf_failed, 1);                                     \
+			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
+			exit(conf_report() ? 1 : 1);                                           \
+		}                                                                              \
+	} while (0)
+
+#define REQUIRE_EQ(a, b)                                                                       \
+	do {                                                                                   \
+		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
+		if (a_ == b_) {                                                                \
+			atomic_fetch_add(&conf_passed, 1);                                     \
+		} else {                                                                       \
+			atomic_fetch_add(&conf_failed, 1);                                     \
+			fprintf(stderr, "%s:%d: REQUIRE_EQ failed: %s = %#llx, %s = %#llx\n",  \
+				__FILE__, __LINE__, #a, a_, #b, b_);                           \
+			exit(conf_report() ? 1 : 1);                                           \
+		}                                                                              \
+	} while (0)
+
+static const uint8_t conf_test_ta[16] = VTEE_TEST_TA_UUID_BYTES;
+static const uint8_t conf_rng_ta[16] = { 0xab, 0x7a, 0x61, 0x7c, 0xb8, 0xe7, 0x4d, 0x8f,
+					 0x83, 0x01, 0xd0, 0x9b, 0x61, 0x03, 0x6b, 0x64 };
+#define CONF_RNG_CMD_GET_ENTROPY  0u
+#define CONF_RNG_CMD_GET_RNG_INFO 1u
+
+static inline struct vtee_tee *conf_tee(void)
+{
+	struct vtee_tee *tee = NULL;
+	int r = vtee_tee_open("soft", NULL, &tee);
+	REQUIRE_EQ(r, 0);
+	REQUIRE(tee != NULL);
+	return tee;
+}
+
+/* A VM + guest; probes unless no_probe. gcfg may be NULL. */
+static inline struct guest *conf_guest(struct vtee_tee *tee, const struct vtee_vm_config *vcfg,
+				       const struct guest_config *gcfg, bool no_probe)
+{
+	struct guest *g = NULL;
+	int r = guest_create_vm(tee, vcfg, gcfg, &g);
+	REQUIRE_EQ(r, 0);
+	if (!no_probe) {
+		r = guest_probe(g);
+		if (r)
+			fprintf(stderr, "probe: %s\n", guest_error(g));
+		REQUIRE_EQ(r, 0);
+	}
+	return g;
+}
+
+static inline uint32_t conf_fnv1a(const uint8_t *b, size_t n)
+{
+	uint32_t h = 0x811c9dc5u;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x01000193u;
+	}
+	return h;
+}
+
+/* Deterministic pseudo-random bytes (xorshift) for test data. */
+static inline void conf_pattern(uint8_t *b, size_t n, uint32_t seed)
+{
+	uint32_t x = seed ? seed : 0x9e3779b9u;
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[i] = (uint8_t)x;
+	}
+}
+
+static inline uint64_t conf_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static inline void *conf_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	REQUIRE(p != NULL);
+	return p;
+}
+
+#endif
