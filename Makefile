@@ -14,7 +14,7 @@ build: deps
 	ninja -C build
 
 run: build
-	./build/tools/vtee/vtee demo
+	./build/tools/vtee demo
 
 # Every suite, under ASan + UBSan, then the fuzzer for a bounded time.
 check: deps

@@ -147,6 +147,12 @@ static int demo(const char *backend, bool no_rpc_arg)
 	}
 
 	v = guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+	ret = guest_invoke(g, s, VTEE_TEST_CMD_REE_TIME, &v, 1, 0, NULL);
+	STEP(ret == TEE_SUCCESS && v.u.value.a > 1700000000u,
+	     "RPC to the guest kernel (GET_TIME): guest clock %llu.%09llu s",
+	     (unsigned long long)v.u.value.a, (unsigned long long)v.u.value.b);
+
+	v = guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0);
 	ret = guest_invoke(g, s, VTEE_TEST_CMD_WHOAMI, &v, 1, 0, NULL);
 	STEP(ret == TEE_SUCCESS && v.u.value.a == vc.vm_id, "identity seen by the TA: VM %llu, login %#llx",
 	     (unsigned long long)v.u.value.a, (unsigned long long)v.u.value.b);
