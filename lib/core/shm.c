@@ -25,8 +25,12 @@ struct vtee_shm *vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_
 	/* size is guest input: bound it before any arithmetic that could wrap */
 	if (size == 0 || first_off >= VTEE_PAGE_SIZE ||
 	    size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT)) {
-		*err = size == 0 || first_off >= VTEE_PAGE_SIZE ? TEE_ERROR_BAD_PARAMETERS
-								: TEE_ERROR_OUT_OF_MEMORY;
+		if (size == 0 || first_off >= VTEE_PAGE_SIZE) {
+			*err = TEE_ERROR_BAD_PARAMETERS;
+		} else {
+			vtee_count(&vm->st_quota);
+			*err = TEE_ERROR_OUT_OF_MEMORY;
+		}
 		return NULL;
 	}
 	uint64_t n = pages_for(size, first_off);

@@ -56,6 +56,7 @@ struct soft_vm {
 	uint32_t vm_id;
 	struct soft_inst *inst[SOFT_MAX_TAS];
 	struct session_set sess;
+	uint64_t bounce_bytes; /* private copies of memrefs alive now, bounded by SOFT_VM_BOUNCE_MAX */
 };
 
 /* ---- options ---- */
@@ -280,20 +281,57 @@ struct marshal {
 	uint32_t types;
 	struct ta_param p[VTEE_MAX_PARAMS];
 	void *bounce[VTEE_MAX_PARAMS];
+	struct soft_vm *vm;
+	uint64_t reserved; /* charged to vm->bounce_bytes */
 };
 
 static void params_free(struct marshal *m)
 {
 	for (int i = 0; i < VTEE_MAX_PARAMS; i++)
 		free(m->bounce[i]);
+	if (m->reserved) {
+		pthread_mutex_lock(&m->vm->lock);
+		m->vm->bounce_bytes -= m->reserved;
+		pthread_mutex_unlock(&m->vm->lock);
+	}
+}
+
+/*
+ * Charge a call's private copies to its VM before allocating any: what one VM
+ * can make us allocate is bounded however many calls it runs at once.
+ */
+static bool bounce_reserve(const struct vtee_req *req, struct marshal *m)
+{
+	uint64_t want = 0;
+	for (uint32_t i = 0; i < req->num_params; i++) {
+		const struct vtee_param *vp = &req->params[i];
+		if (vtee_param_is_memref(vp->type) && vp->u.memref.shm) {
+			if (vp->u.memref.size > SOFT_VM_BOUNCE_MAX)
+				return false;
+			want += vp->u.memref.size;
+		}
+	}
+	if (!want)
+		return true;
+	pthread_mutex_lock(&m->vm->lock);
+	bool ok = want <= SOFT_VM_BOUNCE_MAX - m->vm->bounce_bytes;
+	if (ok)
+		m->vm->bounce_bytes += want;
+	pthread_mutex_unlock(&m->vm->lock);
+	if (ok)
+		m->reserved = want;
+	return ok;
 }
 
 /* Guest parameters -> TA parameters. On error the caller still calls params_free(). */
-static uint32_t params_in(const struct vtee_req *req, struct marshal *m)
+static uint32_t params_in(struct soft_vm *vm, const struct vtee_req *req, struct marshal *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->vm = vm;
 	if (req->num_params > VTEE_MAX_PARAMS)
 		return TEE_ERROR_BAD_PARAMETERS;
+	if (!bounce_reserve(req, m))
+		return TEE_ERROR_OUT_OF_MEMORY;
 	for (uint32_t i = 0; i < req->num_params; i++) {
 		const struct vtee_param *vp = &req->params[i];
 		struct ta_param *p = &m->p[i];
@@ -316,8 +354,6 @@ static uint32_t params_in(const struct vtee_req *req, struct marshal *m)
 			p->memref.size = (size_t)size;
 			if (!vp->u.memref.shm)
 				break; /* null memref */
-			if (size > SOFT_MAX_MEMREF)
-				return TEE_ERROR_OUT_OF_MEMORY;
 			uint64_t total = vtee_shm_size(vp->u.memref.shm);
 			if (offs > total || size > total - offs)
 				return TEE_ERROR_BAD_PARAMETERS;
@@ -401,7 +437,7 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 	}
 
 	struct marshal m;
-	uint32_t ret = params_in(req, &m), origin = TEE_ORIGIN_TEE;
+	uint32_t ret = params_in(vm, req, &m), origin = TEE_ORIGIN_TEE;
 	if (ret == TEE_SUCCESS) {
 		*s = (struct soft_session){ .ta = ta, .inst = inst, .client = c->client, .refs = 1 };
 		c->inst = inst;
@@ -448,7 +484,7 @@ static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *re
 	c->client.vm_id = vm->vm_id;
 
 	struct marshal m;
-	uint32_t ret = params_in(req, &m), origin = TEE_ORIGIN_TEE;
+	uint32_t ret = params_in(vm, req, &m), origin = TEE_ORIGIN_TEE;
 	if (ret == TEE_SUCCESS) {
 		c->inst = s->inst;
 		origin = TEE_ORIGIN_TRUSTED_APP;

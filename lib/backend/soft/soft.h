@@ -77,8 +77,8 @@ uint32_t ta_sleep_ms(struct ta_call *c, uint32_t ms);
 /* The calling VM's wall clock, asked of its kernel (GP TEE_GetREETime). */
 uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds);
 
-/* Largest memref a TA gets a private copy of: bounds what one guest call can make us allocate. */
-#define SOFT_MAX_MEMREF (64u << 20)
+/* Private copies of memrefs one VM may hold at once: bounds what a guest can make us allocate. */
+#define SOFT_VM_BOUNCE_MAX (64ull << 20)
 
 /*
  * TEE threads (workers.c): a per-VM pool, grown on demand up to max_threads;
