@@ -16,11 +16,15 @@ build: deps
 run: build
 	./build/tools/vtee demo
 
-# Every suite, under ASan + UBSan, then the fuzzer for a bounded time.
+# Every suite under ASan + UBSan; unit and conformance again in the optimised build
+# (no sanitizer hides memory reuse there); then the fuzzer for a bounded time.
 check: deps
 	@[ -d build-check ] || meson setup build-check $(MESON_SAN)
 	ninja -C build-check
 	meson test -C build-check --print-errorlogs --num-processes 2
+	@[ -d build-bench ] || meson setup build-bench --buildtype=release
+	ninja -C build-bench
+	meson test -C build-bench --print-errorlogs --num-processes 2 --suite unit --suite conformance
 	$(MAKE) fuzz
 
 fuzz: deps

@@ -11,17 +11,20 @@
 
 #include "core.h"
 
-struct vtee_call *vtee_call_get(struct vtee_vm *vm)
+struct vtee_call *vtee_call_get(struct vtee_vm *vm, bool *nomem)
 {
 	struct vtee_call *c = NULL;
 
+	*nomem = false;
 	pthread_mutex_lock(&vm->lock);
 	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
 		if (!vm->calls[i]) {
 			/* slots are allocated on first use: an idle VM holds none */
 			vm->calls[i] = calloc(1, vm->fe->call_size);
-			if (!vm->calls[i])
+			if (!vm->calls[i]) {
+				*nomem = true; /* not a thread limit: nothing may be in flight */
 				break;
+			}
 		}
 		if (vm->calls[i]->state == CALL_FREE) {
 			c = vm->calls[i];
@@ -121,10 +124,21 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 	c->session_id = s->id;
 }
 
+/* A CLOSE the back-end refused leaves the session open: the guest may try again. */
+static void restore_session(struct vtee_vm *vm, struct vtee_call *c)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!idmap_put(&vm->sessions, c->session->id, c->session))
+		c->session->refs++; /* the table's reference again */
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static void complete(struct vtee_vm *vm, struct vtee_call *c, bool to_guest)
 {
 	if (c->req.op == VTEE_REQ_OPEN && c->req.ret == TEE_SUCCESS)
 		adopt_session(vm, c);
+	if (c->req.op == VTEE_REQ_CLOSE && c->req.ret != TEE_SUCCESS && c->session)
+		restore_session(vm, c);
 	if (to_guest)
 		vm->fe->finish(vm, c);
 	release(vm, c);
@@ -132,10 +146,12 @@ static void complete(struct vtee_vm *vm, struct vtee_call *c, bool to_guest)
 
 static enum vtee_call_status suspend(struct vtee_vm *vm, struct vtee_call *c)
 {
+	/* read before unlocking: once SUSPENDED another vCPU may resume the slot */
+	enum vtee_call_status st = c->in_rpc ? VTEE_CALL_RPC : VTEE_CALL_YIELD;
 	pthread_mutex_lock(&vm->lock);
 	c->state = CALL_SUSPENDED;
 	pthread_mutex_unlock(&vm->lock);
-	return c->in_rpc ? VTEE_CALL_RPC : VTEE_CALL_YIELD;
+	return st;
 }
 
 static enum vtee_call_status wait_slice(struct vtee_vm *vm, struct vtee_call *c, uint64_t regs[8])

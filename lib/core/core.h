@@ -150,7 +150,8 @@ void vtee_session_put_locked(struct vtee_vm *vm, struct vtee_session *s);
 struct vtee_session *vtee_session_take(struct vtee_vm *vm, uint32_t id);
 
 /* Calls (call.c). */
-struct vtee_call *vtee_call_get(struct vtee_vm *vm);   /* NULL: thread limit */
+/* NULL: thread limit, or *nomem when a slot could not be allocated. */
+struct vtee_call *vtee_call_get(struct vtee_vm *vm, bool *nomem);
 /* Reserve a session against the quota for an OPEN; false if over quota. */
 bool vtee_call_reserve_session(struct vtee_vm *vm, struct vtee_call *call);
 /* Submit call->req and wait up to the slice. */

@@ -98,7 +98,11 @@ uint32_t vtee_shm_register(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t co
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 	uint32_t ret = TEE_SUCCESS;
 
+	/* The back-end learns of the buffer before any other vCPU can find it by cookie. */
 	shm->cookie = cookie;
+	if (ops->shm_register && ops->shm_register(vm->be, shm))
+		return TEE_ERROR_OUT_OF_MEMORY;
+
 	pthread_mutex_lock(&vm->lock);
 	if (idmap_get(&vm->shms, cookie))
 		ret = TEE_ERROR_BAD_PARAMETERS; /* a cookie names one buffer */
@@ -110,17 +114,10 @@ uint32_t vtee_shm_register(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t co
 	else
 		shm->registered = true;
 	pthread_mutex_unlock(&vm->lock);
-	if (ret != TEE_SUCCESS)
-		return ret;
 
-	if (ops->shm_register && ops->shm_register(vm->be, shm)) {
-		pthread_mutex_lock(&vm->lock);
-		idmap_del(&vm->shms, cookie);
-		shm->registered = false;
-		pthread_mutex_unlock(&vm->lock);
-		return TEE_ERROR_OUT_OF_MEMORY;
-	}
-	return TEE_SUCCESS;
+	if (ret != TEE_SUCCESS && ops->shm_unregister)
+		ops->shm_unregister(vm->be, shm);
+	return ret;
 }
 
 uint32_t vtee_shm_unregister(struct vtee_vm *vm, uint64_t cookie)

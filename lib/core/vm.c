@@ -157,14 +157,19 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 		return;
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 
-	/* 1. Calls the guest left suspended: stop them, wait, release. */
+	/*
+	 * 1. Calls the guest left suspended: cancel them all first, then wait for
+	 * each, so a queued call cannot wait out another one's long sleep.
+	 */
 	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
 		struct vtee_call *c = vm->calls[i];
-		if (!c || c->state == CALL_FREE)
-			continue;
-		if (c->submitted)
+		if (c && c->state != CALL_FREE && c->submitted)
 			ops->cancel(vm->be, &c->req);
-		vtee_call_abort(vm, c); /* waits for the back-end, failing any RPC it asks */
+	}
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		struct vtee_call *c = vm->calls[i];
+		if (c && c->state != CALL_FREE)
+			vtee_call_abort(vm, c); /* waits for the back-end, failing any RPC it asks */
 	}
 	/* 2. Sessions still open. */
 	struct vtee_session *s;

@@ -38,12 +38,14 @@ struct soft_session {
 	void *ctx;                 /* the TA's session pointer */
 	struct vtee_client client; /* who opened it; close_session runs as them */
 	uint32_t refs;             /* vm->lock: 1 while open, +1 per running invoke */
+	uint64_t handle;           /* what the core holds: never reused, unlike the address */
 };
 
 /*
- * Live sessions of one VM: an open-addressing set of pointers. A guest hands
- * back whatever session value it likes; only membership here makes it one of
- * ours, and the lookup compares pointers without dereferencing them.
+ * Live sessions of one VM: an open-addressing set keyed by handle. Handles
+ * count up per VM and are never reused, so a request still holding the handle
+ * of a closed session can never land in a newer session that malloc happened
+ * to place at the same address.
  */
 struct session_set {
 	struct soft_session **slot;
@@ -56,6 +58,7 @@ struct soft_vm {
 	uint32_t vm_id;
 	struct soft_inst *inst[SOFT_MAX_TAS];
 	struct session_set sess;
+	uint64_t next_handle;
 	uint64_t bounce_bytes; /* private copies of memrefs alive now, bounded by SOFT_VM_BOUNCE_MAX */
 };
 
@@ -107,9 +110,8 @@ static void soft_close(void *tee)
 
 /* ---- session set (vm->lock held) ---- */
 
-static uint32_t slot_of(const void *p, uint32_t cap)
+static uint32_t slot_of(uint64_t x, uint32_t cap)
 {
-	uint64_t x = (uint64_t)(uintptr_t)p;
 	x ^= x >> 33;
 	x *= 0xff51afd7ed558ccdull;
 	x ^= x >> 33;
@@ -118,7 +120,7 @@ static uint32_t slot_of(const void *p, uint32_t cap)
 
 static void set_place(struct session_set *set, struct soft_session *s)
 {
-	uint32_t i = slot_of(s, set->cap);
+	uint32_t i = slot_of(s->handle, set->cap);
 	while (set->slot[i])
 		i = (i + 1) & (set->cap - 1);
 	set->slot[i] = s;
@@ -158,29 +160,27 @@ static void set_insert(struct session_set *set, struct soft_session *s)
 
 static struct soft_session *set_find(struct session_set *set, const void *p)
 {
-	if (!set->cap || !p)
+	uint64_t h = (uint64_t)(uintptr_t)p;
+	if (!set->cap || !h)
 		return NULL;
 	uint32_t mask = set->cap - 1;
-	uint32_t i = slot_of(p, set->cap);
-	while (set->slot[i] != p) {
-		if (!set->slot[i])
-			return NULL;
-		i = (i + 1) & mask;
-	}
-	return set->slot[i];
+	for (uint32_t i = slot_of(h, set->cap); set->slot[i]; i = (i + 1) & mask)
+		if (set->slot[i]->handle == h)
+			return set->slot[i];
+	return NULL;
 }
 
 static void set_remove(struct session_set *set, const struct soft_session *s)
 {
 	uint32_t mask = set->cap - 1;
-	uint32_t i = slot_of(s, set->cap);
+	uint32_t i = slot_of(s->handle, set->cap);
 	while (set->slot[i] != s)
 		i = (i + 1) & mask;
 	set->slot[i] = NULL;
 	set->used--;
 	/* Backward-shift: pull later members of the probe run into the hole. */
 	for (uint32_t j = (i + 1) & mask; set->slot[j]; j = (j + 1) & mask) {
-		uint32_t home = slot_of(set->slot[j], set->cap);
+		uint32_t home = slot_of(set->slot[j]->handle, set->cap);
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (!stays) {
 			set->slot[i] = set->slot[j];
@@ -455,13 +455,15 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 	params_free(&m);
 
 	pthread_mutex_lock(&vm->lock);
-	if (ret == TEE_SUCCESS)
+	if (ret == TEE_SUCCESS) {
+		s->handle = ++vm->next_handle;
 		set_insert(&vm->sess, s);
-	else
+	} else {
 		vm->sess.reserved--;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	if (ret == TEE_SUCCESS)
-		req->session = s;
+		req->session = (void *)(uintptr_t)s->handle;
 	else
 		free(s);
 	set_result(req, ret, origin);

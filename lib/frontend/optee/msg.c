@@ -42,7 +42,7 @@ static uint32_t register_shm(struct vtee_vm *vm, const struct optee_msg *m)
 		return err;
 	err = vtee_shm_register(vm, shm, p->u.tmem.shm_ref);
 	if (err != TEE_SUCCESS)
-		vtee_shm_free(shm);
+		vtee_shm_put(shm); /* never published: ours is the only reference */
 	return err;
 }
 
@@ -136,10 +136,14 @@ void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct opte
 	case OPTEE_MSG_CMD_OPEN_SESSION:
 	case OPTEE_MSG_CMD_INVOKE_COMMAND:
 	case OPTEE_MSG_CMD_CLOSE_SESSION: {
-		struct vtee_call *c = vtee_call_get(vm);
+		bool nomem;
+		struct vtee_call *c = vtee_call_get(vm, &nomem);
 		if (!c) {
 			put_loc(loc);
-			regs[0] = OPTEE_SMC_RETURN_ETHREAD_LIMIT; /* a1..a7 kept: the guest retries as is */
+			if (nomem)
+				optee_set_regs(regs, OPTEE_SMC_RETURN_ENOMEM, 0, 0, 0);
+			else
+				regs[0] = OPTEE_SMC_RETURN_ETHREAD_LIMIT; /* a1..a7 kept: the guest retries as is */
 			return;
 		}
 		struct optee_call *oc = to_optee_call(c);
