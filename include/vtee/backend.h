@@ -182,6 +182,14 @@ struct vtee_backend_ops {
 	void (*shm_unregister)(void *vm, struct vtee_shm *shm);
 };
 
+/*
+ * Open a back-end the embedder provides (its ops must outlive the instance);
+ * vtee_tee_open() does the same for the built-in ones by name. All ops but
+ * shm_register/shm_unregister are required.
+ */
+struct vtee_tee;
+int vtee_tee_open_ops(const struct vtee_backend_ops *ops, const char *options, struct vtee_tee **out);
+
 /* Built-in back-ends. */
 extern const struct vtee_backend_ops vtee_soft_backend;
 

@@ -25,6 +25,14 @@ int vtee_tee_open(const char *name, const char *options, struct vtee_tee **out)
 			ops = backends[i];
 	if (!ops)
 		return -ENOENT;
+	return vtee_tee_open_ops(ops, options, out);
+}
+
+int vtee_tee_open_ops(const struct vtee_backend_ops *ops, const char *options, struct vtee_tee **out)
+{
+	if (!ops || !ops->open || !ops->close || !ops->vm_created || !ops->vm_destroyed || !ops->submit ||
+	    !ops->cancel || !out)
+		return -EINVAL;
 
 	struct vtee_tee *tee = calloc(1, sizeof(*tee));
 	if (!tee)
