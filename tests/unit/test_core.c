@@ -176,6 +176,10 @@ int main(void)
 	struct vtee_tee *tee;
 	test_idmap();
 	CHECK_EQ(vtee_tee_open("nonesuch", NULL, &tee), (unsigned long long)-ENOENT);
+	struct vtee_backend_ops partial = { .name = "partial", .open = vtee_soft_backend.open };
+	CHECK_EQ(vtee_tee_open_ops(NULL, NULL, &tee), (unsigned long long)-EINVAL);
+	CHECK_EQ(vtee_tee_open_ops(&partial, NULL, &tee), (unsigned long long)-EINVAL);
+	CHECK_EQ(vtee_tee_open("soft", "no-such-option", &tee), (unsigned long long)-EINVAL);
 	CHECK_EQ(vtee_tee_open("soft", NULL, &tee), 0);
 	test_memory(tee);
 	test_quota(tee);
