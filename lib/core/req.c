@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sync.h"
 #include "vtee/backend.h"
 
 enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_SLEEPER = 2, REQ_RPC = 3 };
@@ -21,33 +22,14 @@ enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_SLEEPER = 2, REQ_RPC = 3 };
 /* Spin this long before sleeping: a TEE thread usually answers a short call sooner. */
 #define REQ_SPIN_NS 20000ull
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void futex_wait(_Atomic uint32_t *w, uint32_t val, uint64_t ns)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull) };
 	/* EAGAIN, EINTR, ETIMEDOUT: all mean "look again" */
-	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, ns == UINT64_MAX ? NULL : &ts, NULL, 0);
+	vtee_futex(w, FUTEX_WAIT_PRIVATE, val, ns == UINT64_MAX ? NULL : &ts);
 }
 
-static void futex_wake(_Atomic uint32_t *w)
-{
-	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
 
 void vtee_req_arm(struct vtee_req *req)
 {
@@ -61,7 +43,7 @@ static void post(struct vtee_req *req, uint32_t state)
 {
 	/* After this store the waiter may free req; only its address is used below. */
 	if (atomic_exchange_explicit(&req->state, state, memory_order_acq_rel) == REQ_SLEEPER)
-		futex_wake(&req->state);
+		vtee_futex_wake(&req->state);
 }
 
 void vtee_req_done(struct vtee_req *req)
@@ -84,7 +66,7 @@ void vtee_req_rpc_answer(struct vtee_req *req)
 	/* back to PENDING before the back-end runs on, so its done() is seen */
 	atomic_store_explicit(&req->state, REQ_PENDING, memory_order_release);
 	atomic_store_explicit(&req->rpc_answered, 1, memory_order_release);
-	futex_wake(&req->rpc_answered);
+	vtee_futex_wake(&req->rpc_answered);
 }
 
 enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
@@ -92,17 +74,17 @@ enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
 	uint32_t s = atomic_load_explicit(&req->state, memory_order_acquire);
 	if (s == REQ_DONE || s == REQ_RPC)
 		return s == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
-	uint64_t start = now_ns();
+	uint64_t start = vtee_now_ns();
 	uint64_t limit = timeout_us > UINT64_MAX / 1000 ? UINT64_MAX : timeout_us * 1000;
 	uint64_t spin = limit < REQ_SPIN_NS ? limit : REQ_SPIN_NS;
 	uint64_t elapsed;
 
-	while ((elapsed = now_ns() - start) < spin) {
+	while ((elapsed = vtee_now_ns() - start) < spin) {
 		for (int i = 0; i < 64; i++) {
 			s = atomic_load_explicit(&req->state, memory_order_acquire);
 			if (s == REQ_DONE || s == REQ_RPC)
 				return s == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
-			cpu_relax();
+			vtee_cpu_relax();
 		}
 	}
 	for (;;) {
@@ -111,7 +93,7 @@ enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
 							     memory_order_acq_rel, memory_order_acquire) &&
 		    (expect == REQ_DONE || expect == REQ_RPC))
 			return expect == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
-		elapsed = now_ns() - start;
+		elapsed = vtee_now_ns() - start;
 		if (elapsed >= limit)
 			return VTEE_WAIT_TIMEOUT;
 		futex_wait(&req->state, REQ_SLEEPER, limit == UINT64_MAX ? UINT64_MAX : limit - elapsed);
@@ -120,13 +102,13 @@ enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
 
 bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us)
 {
-	uint64_t start = now_ns();
+	uint64_t start = vtee_now_ns();
 	for (;;) {
 		enum vtee_wait w = vtee_req_wait_event(req, timeout_us);
 		if (w != VTEE_WAIT_RPC)
 			return w == VTEE_WAIT_DONE;
 		/* an RPC nobody answers here: wait for whoever does, up to the timeout */
-		uint64_t el = (now_ns() - start) / 1000;
+		uint64_t el = (vtee_now_ns() - start) / 1000;
 		if (timeout_us != UINT64_MAX && el >= timeout_us)
 			return false;
 		futex_wait(&req->state, REQ_RPC, 1000000); /* 1 ms re-check */

@@ -11,7 +11,7 @@
  * cancel() under its own locks without risk of deadlock.
  */
 #include <errno.h>
-#include <linux/futex.h>
+#include "sync.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -44,26 +44,6 @@ struct soft_queued {
 	bool cancelled;
 };
 
-static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
 
 /* Called with the pool lock held: give w its next request. */
 static void assign(struct soft_worker *w, struct vtee_req *req, bool cancelled)
@@ -77,26 +57,26 @@ static void assign(struct soft_worker *w, struct vtee_req *req, bool cancelled)
 static void kick(struct soft_worker *w)
 {
 	if (atomic_exchange_explicit(&w->word, W_POSTED, memory_order_acq_rel) == W_SLEEPING)
-		futex(&w->word, FUTEX_WAKE_PRIVATE, 1, NULL);
+		vtee_futex(&w->word, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 static void wait_posted(struct soft_worker *w)
 {
-	uint64_t start = now_ns();
+	uint64_t start = vtee_now_ns();
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (atomic_load_explicit(&w->word, memory_order_acquire) == W_POSTED)
 				return;
-			cpu_relax();
+			vtee_cpu_relax();
 		}
-	} while (now_ns() - start < WORKER_SPIN_NS);
+	} while (vtee_now_ns() - start < WORKER_SPIN_NS);
 	for (;;) {
 		uint32_t expect = W_IDLE;
 		if (!atomic_compare_exchange_strong_explicit(&w->word, &expect, W_SLEEPING,
 							     memory_order_acq_rel, memory_order_acquire) &&
 		    expect == W_POSTED)
 			return;
-		futex(&w->word, FUTEX_WAIT_PRIVATE, W_SLEEPING, NULL);
+		vtee_futex(&w->word, FUTEX_WAIT_PRIVATE, W_SLEEPING, NULL);
 		if (atomic_load_explicit(&w->word, memory_order_acquire) == W_POSTED)
 			return;
 	}
@@ -243,7 +223,7 @@ void soft_pool_submit(struct soft_pool *p, struct vtee_req *req)
 static void cancel_call(struct ta_call *c)
 {
 	atomic_store_explicit(&c->cancel, 1, memory_order_release);
-	futex(&c->cancel, FUTEX_WAKE_PRIVATE, 1, NULL);
+	vtee_futex(&c->cancel, FUTEX_WAKE_PRIVATE, 1, NULL);
 }
 
 void soft_pool_cancel(struct soft_pool *p, struct vtee_req *req)

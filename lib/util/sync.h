@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Small synchronisation helpers shared by the core and the back-ends: futex words, spinning, time. */
+#ifndef VTEE_SYNC_H
+#define VTEE_SYNC_H
+
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline long vtee_futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op, val, ts, NULL, 0);
+}
+
+static inline void vtee_futex_wake(_Atomic uint32_t *addr)
+{
+	vtee_futex(addr, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+static inline uint64_t vtee_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* In spin loops: let the sibling hardware thread (or the host, under emulation) run. */
+static inline void vtee_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+#endif
