@@ -1,4 +1,4 @@
-# Thin wrapper over meson. `make run` is the main job, `make check` runs every test.
+# Thin wrapper over meson. `make run` is the main job (`vtee run`), `make check` runs every test.
 MESON_SAN := -Db_sanitize=address,undefined -Db_lundef=false
 FUZZ_SECONDS ?= 60
 
@@ -13,13 +13,22 @@ build: deps
 	@[ -d build ] || meson setup build
 	ninja -C build
 
-run: build
-	./build/tools/vtee demo
+# `vtee run`: boot Debian's arm64 kernel on the emulated board (a shell in the guest;
+# poweroff or Ctrl-A x ends it). Options through RUN_ARGS, e.g. RUN_ARGS="--smp 2".
+# Reconfigures once if the build predates the board's dependencies (libfdt).
+RUN_ARGS ?=
+run:
+	@scripts/install-deps --board
+	@[ -d build ] || meson setup build
+	ninja -C build
+	@./build/tools/vtee run --help >/dev/null 2>&1 || { meson setup --reconfigure build && ninja -C build; }
+	./build/tools/vtee run $(RUN_ARGS)
 
 # Every suite under ASan + UBSan; unit and conformance again in the optimised build
 # (no sanitizer hides memory reuse there); then the fuzzer for a bounded time.
 check: deps
-	@[ -d build-check ] || meson setup build-check $(MESON_SAN)
+	@scripts/install-deps --board
+	@[ -d build-check ] || meson setup build-check $(MESON_SAN) -De2e=enabled
 	ninja -C build-check
 	meson test -C build-check --print-errorlogs --num-processes 2
 	@[ -d build-bench ] || meson setup build-bench --buildtype=release

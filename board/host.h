@@ -38,6 +38,11 @@ struct board_host_config {
 	bool enter_el1;           /* boot info flag: enter the kernel at EL1 although EL2 exists */
 	const char *socket_path;  /* unix socket the secure UART's chardev connects to */
 	struct vtee_vm *vm;       /* where TEE calls go; RAM regions are added by board_host_start() */
+	/*
+	 * Called from the host's own threads (the CPU's worker for SYSTEM_OFF/RESET,
+	 * the doorbell thread for FATAL/BAD_BOOT); detail is valid during the call
+	 * only. It must not call board_host_stop() (that joins those threads).
+	 */
 	void (*event)(void *ctx, enum board_event ev, unsigned cpu, const char *detail);
 	void *ctx;
 };
@@ -51,10 +56,26 @@ struct board_host_stats {
 
 struct board_host;
 
+/*
+ * 0 or a negative errno. Refuses (-EEXIST) if ram_path or socket_path exists.
+ * If it fails after adding RAM to the VM, the VM keeps regions that point at
+ * unmapped memory: destroy it.
+ */
 int board_host_start(const struct board_host_config *cfg, struct board_host **out);
 /* Host pointer to guest-physical gpa (for loading images into RAM), NULL if outside. */
 void *board_host_ram(struct board_host *h, uint64_t gpa, uint64_t len);
 void board_host_get_stats(struct board_host *h, struct board_host_stats *st);
+/*
+ * Stop serving, close and unlink the socket, unmap and unlink the RAM file.
+ * The VM keeps RAM regions that point at the unmapped memory: make no more
+ * vtee_vm_smc() calls on it; vtee_vm_destroy() it (QEMU must be gone).
+ */
 void board_host_stop(struct board_host *h);
+/*
+ * For SYSTEM_RESET: with QEMU stopped, zero the mailbox region again and
+ * rewrite the boot info, so the next QEMU (which connects to the same socket)
+ * starts from the clean state the firmware needs. Guest RAM is left as it is.
+ */
+int board_host_reset(struct board_host *h);
 
 #endif

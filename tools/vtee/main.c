@@ -6,14 +6,22 @@
  *       Run a model of a Linux guest's OP-TEE driver against libvtee in this
  *       process: probe, device enumeration, the RNG TA, the test TA with
  *       every kind of parameter. Exits non-zero if anything is wrong.
+ *   vtee run [options]
+ *       Boot a Debian arm64 kernel on the emulated board (QEMU TCG + the EL3
+ *       firmware) with the guest's OP-TEE calls served by vtee in this process.
+ *       A shell in the guest, or --script FILE and exit with its status.
  *   vtee backends      list the built-in TEE back-ends
  *   vtee version
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef VTEE_HAVE_BOARD
+#include "launch.h"
+#endif
 #include "guest.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
@@ -32,11 +40,32 @@ static int failures;
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vtee demo [--backend NAME] [--no-rpc-arg]\n"
+		   "       vtee run [--script FILE] [--add HOSTFILE[:GUESTPATH]]... [--kernel FILE]\n"
+		   "                [--smp N] [--mem MiB] [--no-virt] [--no-rpc-arg] [--timeout S]\n"
+		   "                [--append ARGS] [--quiet] [--firmware FILE] [--cache DIR] [--expect-clean]\n"
 		   "       vtee backends\n"
 		   "       vtee version\n"
 		   "\n"
 		   "demo     run a modelled Linux guest's OP-TEE driver against libvtee: probe,\n"
 		   "         device enumeration, the RNG TA and the test TA; non-zero exit on error\n"
+		   "run      boot Debian's arm64 kernel under QEMU on the emulated board, its TEE\n"
+		   "         served by vtee (packages are fetched with apt-get download and cached\n"
+		   "         in $VTEE_CACHE or ~/.cache/vtee; scripts/install-deps --board sets up apt)\n"
+		   "  --script FILE     run FILE (sh) in the guest after boot, exit with its status\n"
+		   "                    (124 timeout, 125 board failure or no status, 128+N signal N)\n"
+		   "  --add H[:G]       put host file or directory H at guest path G (default /root/NAME)\n"
+		   "  --kernel FILE     an arm64 Image or a kernel .deb instead of the newest\n"
+		   "                    linux-image-6.12.*-arm64-unsigned from bookworm-backports\n"
+		   "  --smp N           CPUs, 1..8 [1]       --mem MiB     guest RAM, >= 256 [1024]\n"
+		   "  --no-virt         no EL2 (virtualization=off)\n"
+		   "  --no-rpc-arg      vtee does not offer OP-TEE's RPC_ARG capability\n"
+		   "  --timeout S       stop the guest after S seconds [none]\n"
+		   "  --append ARGS     extra kernel command-line arguments\n"
+		   "  --quiet           kernel 'quiet', and fewer messages from vtee\n"
+		   "  --firmware FILE   EL3 firmware [$VTEE_FIRMWARE or the one built with vtee]\n"
+		   "  --cache DIR       package cache [$VTEE_CACHE or ~/.cache/vtee]\n"
+		   "  --expect-clean    after the script, fail (126) if vtee still holds sessions,\n"
+		   "                    shared memory or calls for the VM (unload the driver first)\n"
 		   "backends list the built-in TEE back-ends\n");
 }
 
@@ -171,6 +200,112 @@ out:
 	return failures ? 1 : 0;
 }
 
+#ifdef VTEE_HAVE_BOARD
+/* HOST[:GUEST]: GUEST is what follows the last ':' that starts an absolute path. */
+/* HOST[:GUEST]: GUEST is what follows the last ':' that starts an absolute path. a->guest is malloc'd. */
+static bool parse_add(char *s, struct launch_add *a)
+{
+	char *sep = NULL;
+	for (char *p = strchr(s, ':'); p; p = strchr(p + 1, ':'))
+		if (p[1] == '/')
+			sep = p;
+	char *g;
+	if (sep) {
+		*sep = 0;
+		g = strdup(sep + 1);
+	} else {
+		const char *base = strrchr(s, '/');
+		base = base ? base + 1 : s;
+		g = malloc(strlen(base) + 7);
+		if (g)
+			sprintf(g, "/root/%s", base);
+	}
+	a->host = s;
+	a->guest = g;
+	return g != NULL;
+}
+
+static bool parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > 0xffffffffu)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+static int run_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "script", required_argument, NULL, 's' },
+		{ "add", required_argument, NULL, 'a' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "smp", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "no-virt", no_argument, NULL, 'V' },
+		{ "no-rpc-arg", no_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "append", required_argument, NULL, 'A' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "firmware", required_argument, NULL, 'f' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "expect-clean", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct launch_options o = { .smp = 1, .mem_mib = 1024 };
+	struct launch_add *adds = calloc((size_t)argc, sizeof(*adds));
+	int c, rc;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "s:a:k:p:m:Vnt:A:qf:c:Eh", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.script = optarg; break;
+		case 'a':
+			if (!parse_add(optarg, &adds[o.nadds++]))
+				goto bad;
+			break;
+		case 'k': o.kernel = optarg; break;
+		case 'p':
+			if (!parse_uint(optarg, &o.smp))
+				goto bad;
+			break;
+		case 'm':
+			if (!parse_uint(optarg, &o.mem_mib))
+				goto bad;
+			break;
+		case 'V': o.no_virt = true; break;
+		case 'n': o.no_rpc_arg = true; break;
+		case 't':
+			if (!parse_uint(optarg, &o.timeout_s))
+				goto bad;
+			break;
+		case 'A': o.append = optarg; break;
+		case 'q': o.quiet = true; break;
+		case 'f': o.firmware = optarg; break;
+		case 'c': o.cache_dir = optarg; break;
+		case 'E': o.expect_clean = true; break;
+		case 'h': usage(stdout); free(adds); return 0;
+		default: goto bad;
+		}
+	}
+	if (optind != argc)
+		goto bad;
+	o.adds = adds;
+	rc = launch_run(&o);
+	goto out;
+bad:
+	usage(stderr);
+	rc = 2;
+out:
+	for (size_t i = 0; i < o.nadds; i++)
+		free((char *)adds[i].guest);
+	free(adds);
+	return rc;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -190,6 +325,14 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		usage(stdout);
 		return 0;
+	}
+	if (!strcmp(cmd, "run")) {
+#ifdef VTEE_HAVE_BOARD
+		return run_main(argc, argv);
+#else
+		fprintf(stderr, "vtee: 'run' was not built (needs libfdt: scripts/install-deps --board)\n");
+		return 2;
+#endif
 	}
 	if (strcmp(cmd, "demo")) {
 		fprintf(stderr, "vtee: unknown command '%s'\n", cmd);

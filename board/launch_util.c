@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers for `vtee run`: buffers, files, child processes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch_int.h"
+
+bool launch_verbose = true;
+
+int lbuf_append(struct lbuf *b, const void *d, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		uint8_t *p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->len, d, n);
+	b->len += n;
+	b->p[b->len] = 0; /* always NUL-terminated, so text output can be parsed as a string */
+	return 0;
+}
+
+int lbuf_printf(struct lbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	int r = lbuf_append(b, s, (size_t)n);
+	free(s);
+	return r;
+}
+
+void lbuf_free(struct lbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+void lmsg(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* \r too: the terminal may be in raw mode while QEMU owns it. */
+	fprintf(stderr, "vtee run: %s\r\n", line);
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		fprintf(stderr, "vtee run: out of memory\n");
+		exit(LAUNCH_EXIT_BOARD);
+	}
+	return s;
+}
+
+int run_cmd(char *const argv[], const char *dir, struct lbuf *out, bool quiet_out)
+{
+	int pfd[2] = { -1, -1 };
+	if (out && pipe2(pfd, O_CLOEXEC))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		if (out) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		return -1;
+	}
+	if (pid == 0) {
+		if (dir && chdir(dir))
+			_exit(127);
+		int fd = -1;
+		if (out)
+			fd = pfd[1];
+		else if (quiet_out)
+			fd = open("/dev/null", O_WRONLY);
+		else
+			fd = dup(2);
+		if (fd >= 0 && fd != 1) {
+			dup2(fd, 1);
+			close(fd);
+		}
+		int in = open("/dev/null", O_RDONLY);
+		if (in >= 0 && in != 0) {
+			dup2(in, 0);
+			close(in);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "vtee run: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (out) {
+		close(pfd[1]);
+		char tmp[65536];
+		for (;;) {
+			ssize_t n = read(pfd[0], tmp, sizeof(tmp));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			if (lbuf_append(out, tmp, (size_t)n))
+				break;
+		}
+		close(pfd[0]);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int read_file(const char *path, struct lbuf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && lbuf_append(out, NULL, 0) == 0) {
+		size_t want = out->len + (size_t)st.st_size + 1;
+		if (want > out->cap) {
+			uint8_t *p = realloc(out->p, want);
+			if (p) {
+				out->p = p;
+				out->cap = want;
+			}
+		}
+	}
+	char tmp[65536];
+	int r = 0;
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((r = lbuf_append(out, tmp, (size_t)n)))
+			break;
+	}
+	close(fd);
+	return r;
+}
+
+int write_file(const char *path, const void *d, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	const uint8_t *p = d;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return close(fd) ? -errno : 0;
+}
+
+bool path_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int mkdir_p(const char *path)
+{
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0755) && errno != EEXIST) {
+			int e = -errno;
+			free(p);
+			return e;
+		}
+		*s = '/';
+	}
+	int r = (mkdir(p, 0755) && errno != EEXIST) ? -errno : 0;
+	free(p);
+	return r;
+}
