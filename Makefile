@@ -46,6 +46,8 @@ bench: deps
 	@[ -d build-bench ] || meson setup build-bench --buildtype=release
 	ninja -C build-bench
 	./build-bench/bench/vtee-bench
+	@scripts/install-deps --board
+	./bench/board-bench build-bench
 
 install: build
 	meson install -C build
