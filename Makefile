@@ -43,10 +43,10 @@ fuzz: deps
 
 # Benchmarks on an optimised build without sanitizers; prints BENCH/RATIO lines.
 bench: deps
+	@scripts/install-deps --board
 	@[ -d build-bench ] || meson setup build-bench --buildtype=release
 	ninja -C build-bench
 	./build-bench/bench/vtee-bench
-	@scripts/install-deps --board
 	./bench/board-bench build-bench
 
 install: build
