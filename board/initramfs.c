@@ -433,6 +433,7 @@ static void init_script(struct lbuf *s, const struct launch_options *o, const st
 	else
 		lbuf_printf(s,
 			"echo 'vtee: a shell in the guest; poweroff, exit or Ctrl-A x ends the run'\n"
+			"[ -x /usr/bin/vtee-ta-test ] && echo 'vtee: try vtee-ta-test (libteec client of the built-in test TA)'\n"
 			/* busybox poweroff/reboot/halt signal init (USR2/TERM/USR1): a trap only runs
 			 * while init waits with `wait`, not during a foreground command */
 			"trap 'sync; poweroff -f' USR1 USR2 TERM\n"

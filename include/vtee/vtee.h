@@ -87,7 +87,7 @@ int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struc
 int vtee_vm_add_ram(struct vtee_vm *vm, uint64_t gpa, uint64_t size, void *hva, int fd,
 		    uint64_t fd_offset);
 
-/* True for the SMCCC function ids vtee serves (Trusted-OS owners 50..63, SMC32). */
+/* True for the SMCCC function ids to hand to vtee: SMC32, Trusted-App and Trusted-OS owners 48..63. */
 bool vtee_handles_fid(uint32_t fid);
 
 /* Serve one guest SMC: regs[0..7] hold x0..x7 on entry and the result on return. */

@@ -137,7 +137,8 @@ static void test_fast_calls(struct vtee_tee *tee, bool no_rpc_arg)
 	CHECK(vtee_handles_fid(OPTEE_SMC_EXCHANGE_CAPABILITIES));
 	CHECK(!vtee_handles_fid(0x84000000u)); /* PSCI_VERSION, owner 4 */
 	CHECK(!vtee_handles_fid(0x80000000u)); /* SMCCC_VERSION, owner 0 */
-	CHECK(!vtee_handles_fid(0xB0000000u)); /* trusted application owner 48 */
+	CHECK(vtee_handles_fid(0xB0000000u));  /* trusted application owner 48: vtee answers */
+	CHECK(!vtee_handles_fid(0xAF000000u)); /* owner 47, reserved */
 
 	/* SMC32: the upper halves of the registers do not count. */
 	smc(vm, r, 0xFFFFFFFF00000000ull | OPTEE_SMC_CALLS_REVISION, 0, 0, 0);

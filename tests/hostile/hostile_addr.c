@@ -319,8 +319,10 @@ static void function_ids(uint64_t page)
 	CHECK(!vtee_handles_fid(OPTEE_SMC_CALL_WITH_ARG | SMCCC_64BIT));
 	CHECK(!vtee_handles_fid(OPTEE_SMC_GET_OS_UUID | SMCCC_64BIT));
 	CHECK(!vtee_handles_fid(0x84000000u)); /* PSCI */
-	CHECK(!vtee_handles_fid(0xB1000000u)); /* owner 49 */
-	CHECK(!vtee_handles_fid(0x30000000u)); /* owner 48, trusted apps */
+	CHECK(vtee_handles_fid(0xB1000000u));  /* owner 49, trusted apps: vtee answers them */
+	CHECK(vtee_handles_fid(0x30000000u));  /* owner 48 */
+	CHECK(!vtee_handles_fid(0xAF000000u)); /* owner 47, reserved */
+	CHECK(!vtee_handles_fid(0x86000000u)); /* vendor hypervisor service */
 
 	struct vtee_vm_stats before = h_stats(g);
 	uint64_t r[8];

@@ -24,7 +24,8 @@
 bool vtee_handles_fid(uint32_t fid)
 {
 	uint32_t owner = SMCCC_OWNER(fid);
-	return !(fid & SMCCC_64BIT) && owner >= SMCCC_OWNER_TRUSTED_OS && owner <= SMCCC_OWNER_TRUSTED_OS_END;
+	/* Trusted-App and Trusted-OS owners; ids vtee does not serve get UNKNOWN_FUNCTION from it */
+	return !(fid & SMCCC_64BIT) && owner >= SMCCC_OWNER_TRUSTED_APP && owner <= SMCCC_OWNER_TRUSTED_OS_END;
 }
 
 void optee_set_regs(uint64_t r[8], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3)
