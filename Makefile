@@ -22,11 +22,10 @@ run:
 	@[ -d build ] || meson setup build
 	ninja -C build
 	@./build/tools/vtee run --help >/dev/null 2>&1 || { meson setup --reconfigure build && ninja -C build; }
-	./build/tools/vtee run $(GUEST_CLIENTS) $(RUN_ARGS)
-
-# The project's libteec clients, on the guest's PATH (try: vtee-ta-test).
-GUEST_CLIENTS = $(foreach p,vtee-ta-test vtee-ta-stress vtee-ta-kill vtee-bench-guest,\
-	$(if $(wildcard build/tests/e2e/guest/$(p)),--add build/tests/e2e/guest/$(p):/usr/bin/$(p)))
+	@# the project's libteec clients go on the guest's PATH (try: vtee-ta-test)
+	adds=""; for p in vtee-ta-test vtee-ta-stress vtee-ta-kill vtee-bench-guest; do \
+		[ -f build/tests/e2e/guest/$$p ] && adds="$$adds --add build/tests/e2e/guest/$$p:/usr/bin/$$p"; \
+	done; ./build/tools/vtee run $$adds $(RUN_ARGS)
 
 # Every suite under ASan + UBSan; unit and conformance again in the optimised build
 # (no sanitizer hides memory reuse there); then the fuzzer for a bounded time.
