@@ -107,7 +107,7 @@ int dtb_build(const struct dtb_params *p, struct lbuf *out)
 	unlink(p->dump_path);
 	if (r)
 		return r;
-	if (fdt_check_header(raw.p)) {
+	if (!raw.p || fdt_check_full(raw.p, raw.len)) {
 		lmsg("QEMU's device tree dump is not a DTB");
 		lbuf_free(&raw);
 		return -EINVAL;

@@ -390,6 +390,9 @@ static void *server_main(void *arg)
 					close(h->conn_fd);
 				h->conn_fd = c;
 				scan(h);
+			} else if (errno != EAGAIN && errno != EINTR) {
+				/* e.g. out of fds: back off rather than spin on a ready listener */
+				poll(NULL, 0, RESCAN_MS);
 			}
 		}
 	}

@@ -41,7 +41,8 @@ struct board_host_config {
 	/*
 	 * Called from the host's own threads (the CPU's worker for SYSTEM_OFF/RESET,
 	 * the doorbell thread for FATAL/BAD_BOOT); detail is valid during the call
-	 * only. It must not call board_host_stop() (that joins those threads).
+	 * only. It must not call board_host_stop() (that joins those threads)
+	 * nor board_host_reset() (it runs with the CPU's worker lock held).
 	 */
 	void (*event)(void *ctx, enum board_event ev, unsigned cpu, const char *detail);
 	void *ctx;

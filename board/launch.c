@@ -83,6 +83,7 @@ struct run {
 	bool tio_saved;
 	/* from the board host's thread */
 	_Atomic int event;       /* enum board_event + 1, 0 = none */
+	atomic_bool event_claimed;
 	_Atomic unsigned event_cpu;
 	char event_detail[256];
 	/* console scan */
@@ -103,12 +104,14 @@ static double now_s(void)
 static void on_board_event(void *ctx, enum board_event ev, unsigned cpu, const char *detail)
 {
 	struct run *r = ctx;
-	int expected = 0;
+	/* the first event wins: a fatal report after power-off does not change the outcome;
+	 * only the winner writes the details, and publishes them with the event */
+	if (atomic_exchange(&r->event_claimed, true))
+		return;
 	if (ev == BOARD_EVENT_FATAL || ev == BOARD_EVENT_BAD_BOOT)
 		snprintf(r->event_detail, sizeof(r->event_detail), "%s", detail ? detail : "");
 	atomic_store(&r->event_cpu, cpu);
-	/* the first event wins: a fatal report after power-off does not change the outcome */
-	atomic_compare_exchange_strong(&r->event, &expected, (int)ev + 1);
+	atomic_store_explicit(&r->event, (int)ev + 1, memory_order_release);
 	wake();
 }
 
@@ -418,7 +421,8 @@ static bool console_read(struct run *r)
 static enum stop_reason serve(struct run *r)
 {
 	const struct launch_options *o = r->o;
-	double deadline = o->timeout_s ? r->t_start + o->timeout_s : 0;
+	/* from QEMU's start: a cold package cache must not eat the guest's time */
+	double deadline = o->timeout_s ? r->t_qemu + o->timeout_s : 0;
 	double panic_grace = 0;
 	for (;;) {
 		struct pollfd pf[2] = { { .fd = wake_fd[0], .events = POLLIN }, { .fd = r->con_fd, .events = POLLIN } };
@@ -495,10 +499,7 @@ static void cleanup(struct run *r)
 		vtee_vm_destroy(r->vm);
 	if (r->tee)
 		vtee_tee_close(r->tee);
-	if (r->ram_path)
-		unlink(r->ram_path);
-	if (r->sock_path)
-		unlink(r->sock_path);
+	/* the RAM file and the socket are board_host's: it removes what it created, and only that */
 	if (r->dump_path)
 		unlink(r->dump_path);
 	if (r->tmpdir)

@@ -172,25 +172,40 @@ int read_file(const char *path, struct lbuf *out)
 	return r;
 }
 
+/*
+ * Write a whole file under a temporary name and rename it into place, so a
+ * second run sharing the cache never reads a half-written file.
+ */
 int write_file(const char *path, const void *d, size_t n)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
+	char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int r = 0;
+	if (fd < 0) {
+		r = -errno;
+		free(tmp);
+		return r;
+	}
 	const uint8_t *p = d;
-	while (n) {
+	while (n && !r) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			int e = -errno;
-			close(fd);
-			return e;
+			r = -errno;
+			break;
 		}
 		p += w;
 		n -= (size_t)w;
 	}
-	return close(fd) ? -errno : 0;
+	if (close(fd) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(tmp);
+	return r;
 }
 
 bool path_exists(const char *path)

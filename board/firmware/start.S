@@ -108,10 +108,12 @@ pen:
 	b	2b
 3:	ldr	x0, [x23, #VTFW_PG_PEN_ENTRY]
 	ldr	x1, [x23, #VTFW_PG_PEN_CONTEXT]
-	str	xzr, [x2]		// consumed: the next CPU_ON needs a new go
+	// RUNNING before go is cleared: the host must never see WAITING with go == 0
+	// while we leave, or it would accept a second CPU_ON and leave go latched
 	mov	x3, #VTFW_PEN_RUNNING
 	add	x4, x23, #VTFW_PG_PEN_STATE
 	stlr	x3, [x4]
+	stlr	xzr, [x2]		// consumed: the next CPU_ON needs a new go
 	b	enter_os
 
 /*
