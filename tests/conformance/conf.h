@@ -17,74 +17,7 @@
 #include "guest.h"
 #include "vtee/test_ta.h"
 
-static _Atomic int conf_passed, conf_failed;
-
-static inline int conf_report(void)
-{
-	printf("%d passed, %d failed\n", atomic_load(&conf_passed), atomic_load(&conf_failed));
-	fflush(stdout);
-	return atomic_load(&conf_failed) ? 1 : 0;
-}
-
-#define CHECK(cond)                                                                            \
-	do {                                                                                   \
-		if (cond) {                                                                    \
-			atomic_fetch_add(&conf_passed, 1);                                     \
-		} else {                                                                       \
-			atomic_fetch_add(&conf_failed, 1);                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                              \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                         \
-	do {                                                                                   \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
-		if (a_ == b_) {                                                                \
-			atomic_fetch_add(&conf_passed, 1);                                     \
-		} else {                                                                       \
-			atomic_fetch_add(&conf_failed, 1);                                     \
-			fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %#llx (%llu), %s = %#llx (%llu)\n", \
-				__FILE__, __LINE__, #a, a_, a_, #b, b_, b_);                   \
-		}                                                                              \
-	} while (0)
-
-/* a op b for ordering checks (op as a token: <, <=, >, >=, !=). */
-#define CHECK_CMP(a, op, b)                                                                    \
-	do {                                                                                   \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
-		if (a_ op b_) {                                                                \
-			atomic_fetch_add(&conf_passed, 1);                                     \
-		} else {                                                                       \
-			atomic_fetch_add(&conf_failed, 1);                                     \
-			fprintf(stderr, "%s:%d: CHECK failed: %s %s %s with %s = %llu, %s = %llu\n", \
-				__FILE__, __LINE__, #a, #op, #b, #a, a_, #b, b_);              \
-		}                                                                              \
-	} while (0)
-
-/* A check the rest of the program depends on: on failure report and exit. */
-#define REQUIRE(cond)                                                                          \
-	do {                                                                                   \
-		if (cond) {                                                                    \
-			atomic_fetch_add(&conf_passed, 1);                                     \
-		} else {                                                                       \
-			atomic_fetch_add(&conf_failed, 1);                                     \
-			fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond); \
-			exit(conf_report() ? 1 : 1);                                           \
-		}                                                                              \
-	} while (0)
-
-#define REQUIRE_EQ(a, b)                                                                       \
-	do {                                                                                   \
-		unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);  \
-		if (a_ == b_) {                                                                \
-			atomic_fetch_add(&conf_passed, 1);                                     \
-		} else {                                                                       \
-			atomic_fetch_add(&conf_failed, 1);                                     \
-			fprintf(stderr, "%s:%d: REQUIRE_EQ failed: %s = %#llx, %s = %#llx\n",  \
-				__FILE__, __LINE__, #a, a_, #b, b_);                           \
-			exit(conf_report() ? 1 : 1);                                           \
-		}                                                                              \
-	} while (0)
+#include "../check.h"
 
 static const uint8_t conf_test_ta[16] = VTEE_TEST_TA_UUID_BYTES;
 static const uint8_t conf_rng_ta[16] = { 0xab, 0x7a, 0x61, 0x7c, 0xb8, 0xe7, 0x4d, 0x8f,

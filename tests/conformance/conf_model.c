@@ -255,5 +255,5 @@ int main(void)
 	test_probe_checks(tee);
 	test_call_checks(tee);
 	vtee_tee_close(tee);
-	return conf_report();
+	return check_report();
 }

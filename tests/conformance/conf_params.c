@@ -628,5 +628,5 @@ int main(void)
 	run_mode(tee, false);
 	run_mode(tee, true);
 	vtee_tee_close(tee);
-	return conf_report();
+	return check_report();
 }

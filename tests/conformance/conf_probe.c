@@ -479,5 +479,5 @@ int main(void)
 	test_rng(tee, true);
 	test_raw_yielding(tee);
 	vtee_tee_close(tee);
-	return conf_report();
+	return check_report();
 }

@@ -126,5 +126,5 @@ int main(void)
 	guest_destroy(b);
 
 	vtee_tee_close(tee);
-	return conf_report();
+	return check_report();
 }

@@ -534,5 +534,5 @@ int main(void)
 	test_cancel_race(tee, true);
 	test_many_vms(tee);
 	vtee_tee_close(tee);
-	return conf_report();
+	return check_report();
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "check.h"
+#include "../check.h"
 #include "core.h"
 
 static void test_idmap(void)

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "../check.h"
 #include "guest.h"
 #include "vtee/test_ta.h"
 
