@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Out-of-process vtee (vteed) benchmarks: one SMC round trip VMM -> vteed -> VMM.
+ *
+ *   oop_pingpong     the mailbox floor: a vteed started with --echo answers each
+ *                    SMC with its own registers (no TEE)
+ *   oop_fast_call    CALLS_UID served by libvtee inside vteed
+ *   oop_null_invoke  INVOKE of the test TA's NULL command (guest model driver)
+ *   vteed_idle_rss   VmRSS of a vteed serving an idle 4-vCPU VM
+ *
+ * All three round trips are measured round by round in the same run; medians.
+ * Usage: daemon-bench [PATH-TO-VTEED]   (default $VTEED, else ../daemon/vteed next to this program)
+ */
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "guest.h"
+#include "optee_abi.h"
+#include "vtee/test_ta.h"
+
+#define ITERS  20000
+#define ROUNDS 7
+
+static const uint8_t test_uuid[16] = VTEE_TEST_TA_UUID_BYTES;
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "daemon-bench: %s\n", what);
+	exit(1);
+}
+
+static struct vteed *cur_v;
+
+static void smc_fn(void *ctx, uint64_t regs[8])
+{
+	(void)ctx;
+	vteed_smc(cur_v, 0, regs);
+}
+
+/* The guest model's RAM memfd: the "guest-ram" memfd whose pages are the model's. */
+static int guest_ram_fd(struct guest *g, uint64_t size)
+{
+	volatile uint8_t *p = guest_gpa_ptr(g, GUEST_RAM0_GPA, GUEST_PAGE_SIZE);
+	DIR *dir = opendir("/proc/self/fd");
+	int found = -1;
+	struct dirent *de;
+	while (dir && p && (de = readdir(dir)) && found < 0) {
+		int fd = atoi(de->d_name);
+		char path[64], link[256];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		struct stat st;
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (strncmp(link, "/memfd:guest-ram", 16) || fstat(fd, &st) || (uint64_t)st.st_size != size)
+			continue;
+		volatile uint8_t *q = mmap(NULL, GUEST_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		if (q == MAP_FAILED)
+			continue;
+		p[9] = 0x3C;
+		if (q[9] == 0x3C)
+			found = fd;
+		p[9] = 0;
+		munmap((void *)q, GUEST_PAGE_SIZE);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+static struct vteed *start(const char *vteed, uint32_t id, const char *name, unsigned nvcpus, int fd,
+			   uint64_t size, const char *const *extra, pid_t *pid)
+{
+	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = size, .fd = fd, .fd_offset = 0 };
+	struct vteed *v;
+	char msg[96];
+	int err = vteed_spawn(&(struct vteed_config){ .vm_id = id, .name = name, .nvcpus = nvcpus,
+						       .vteed_path = vteed, .extra_args = extra },
+			      &ram, 1, &v, pid, msg);
+	if (err) {
+		fprintf(stderr, "daemon-bench: vteed_spawn: %d %s\n", err, msg);
+		exit(1);
+	}
+	return v;
+}
+
+static void stop(struct vteed *v, pid_t pid)
+{
+	vteed_close(v);
+	int st;
+	waitpid(pid, &st, 0);
+}
+
+int main(int argc, char **argv)
+{
+	char defpath[PATH_MAX];
+	const char *vteed = argc > 1 ? argv[1] : getenv("VTEED");
+	if (!vteed) {
+		char self[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			die("cannot find vteed; pass its path");
+		self[n] = 0;
+		snprintf(defpath, sizeof(defpath), "%s/../daemon/vteed", dirname(self));
+		vteed = defpath;
+	}
+
+	/* the real VM: guest model routed through vteed */
+	struct guest *g;
+	const uint64_t ram_size = 16u << 20;
+	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = smc_fn }, &g))
+		die("guest_create");
+	int ram_fd = guest_ram_fd(g, ram_size);
+	if (ram_fd < 0)
+		die("guest RAM fd not found");
+	pid_t pid_vm, pid_echo;
+	struct vteed *vm = start(vteed, 1, "bench-vm", 1, ram_fd, ram_size, NULL, &pid_vm);
+	cur_v = vm;
+	if (guest_probe(g))
+		die("guest_probe");
+	uint32_t sess;
+	if (guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess, NULL) != TEE_SUCCESS)
+		die("open session");
+
+	/* the echo daemon: its own small RAM, never touched */
+	int echo_fd = memfd_create("echo-ram", MFD_CLOEXEC);
+	if (echo_fd < 0 || ftruncate(echo_fd, 1u << 20))
+		die("memfd");
+	struct vteed *echo = start(vteed, 2, "bench-echo", 1, echo_fd, 1u << 20,
+				   (const char *const[]){ "--echo", NULL }, &pid_echo);
+
+	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS];
+	for (int r = 0; r < ROUNDS; r++) {
+		double t0 = now_us();
+		for (int i = 0; i < ITERS; i++) {
+			uint64_t regs[8] = { OPTEE_SMC_CALLS_UID, (uint64_t)i };
+			vteed_smc(echo, 0, regs);
+			if (regs[1] != (uint64_t)i)
+				die("echo mismatch");
+		}
+		pp[r] = (now_us() - t0) / ITERS;
+		t0 = now_us();
+		for (int i = 0; i < ITERS; i++) {
+			uint64_t regs[8] = { OPTEE_SMC_CALLS_UID };
+			vteed_smc(vm, 0, regs);
+			if (regs[0] != OPTEE_MSG_UID_0)
+				die("CALLS_UID mismatch");
+		}
+		fc[r] = (now_us() - t0) / ITERS;
+		t0 = now_us();
+		for (int i = 0; i < ITERS / 4; i++)
+			if (guest_invoke(g, sess, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
+				die("null invoke");
+		ni[r] = (now_us() - t0) / (ITERS / 4);
+	}
+	qsort(pp, ROUNDS, sizeof(double), cmp_double);
+	qsort(fc, ROUNDS, sizeof(double), cmp_double);
+	qsort(ni, ROUNDS, sizeof(double), cmp_double);
+	printf("BENCH oop_fast_call %.3f us\n", fc[ROUNDS / 2]);
+	printf("BENCH oop_null_invoke %.3f us\n", ni[ROUNDS / 2]);
+	printf("BENCH oop_pingpong %.3f us\n", pp[ROUNDS / 2]);
+	printf("RATIO oop_null_invoke_vs_pingpong %.3f\n", ni[ROUNDS / 2] / pp[ROUNDS / 2]);
+
+	guest_close_session(g, sess);
+	guest_shutdown(g);
+	stop(echo, pid_echo);
+	close(echo_fd);
+	stop(vm, pid_vm);
+	guest_destroy(g);
+
+	/* idle RSS: a fresh vteed serving a 4-vCPU VM with 64 MiB RAM that makes no call */
+	int idle_fd = memfd_create("idle-ram", MFD_CLOEXEC);
+	if (idle_fd < 0 || ftruncate(idle_fd, 64u << 20))
+		die("memfd");
+	pid_t pid_idle;
+	struct vteed *idle = start(vteed, 3, "bench-idle", 4, idle_fd, 64u << 20, NULL, &pid_idle);
+	usleep(300 * 1000);
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid_idle);
+	FILE *f = fopen(path, "r");
+	long rss = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
+			break;
+	if (f)
+		fclose(f);
+	printf("BENCH vteed_idle_rss %ld KiB\n", rss);
+	stop(idle, pid_idle);
+	close(idle_fd);
+	return 0;
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvteed-client: let a VMM hand one VM's TEE to a vteed process.
+ *
+ *   struct vteed_ram ram[] = { { .gpa = 0x40000000, .size = sz, .fd = memfd, .fd_offset = 0 } };
+ *   struct vteed *v; pid_t pid;
+ *   vteed_spawn(NULL, &(struct vteed_config){ .vm_id = 1, .name = "vm1", .nvcpus = 4 }, ram, 1, &v, &pid);
+ *   ...vCPU thread i, on a TEE SMC:  vteed_smc(v, i, regs);
+ *   vteed_close(v); waitpid(pid, ...);
+ *
+ * Functions returning int give 0 or a negative errno.
+ */
+#ifndef VTEED_CLIENT_H
+#define VTEED_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vteed;
+
+struct vteed_config {
+	uint32_t vm_id;        /* non-zero */
+	const char *name;      /* 1..31 printable bytes */
+	const char *backend;   /* NULL = "soft" */
+	unsigned nvcpus;       /* mailbox slots, 1..64 */
+	uint32_t slice_us;     /* 0 = default (1000) */
+	bool no_rpc_arg;
+	uint32_t max_calls, max_sessions, max_shm; /* 0 = defaults */
+	uint64_t max_shm_pages;
+	/* vteed_spawn() only: executable (NULL = $VTEED, else "vteed" in PATH) and extra arguments. */
+	const char *vteed_path;
+	const char *const *extra_args; /* NULL-terminated, may be NULL */
+};
+
+struct vteed_ram {
+	uint64_t gpa, size; /* 4 KiB aligned */
+	int fd;             /* memfd / tmpfs / hugetlbfs file holding the region; not closed */
+	uint64_t fd_offset; /* 4 KiB aligned */
+};
+
+/*
+ * Handshake on a connected Unix stream socket (taken over: vteed_close() closes it)
+ * or on a socket path. On ERROR the daemon's message is in errmsg (may be NULL, 96 bytes).
+ */
+int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram,
+		     struct vteed **out, char *errmsg);
+int vteed_connect(const char *socket_path, const struct vteed_config *cfg, const struct vteed_ram *ram,
+		  unsigned nram, struct vteed **out, char *errmsg);
+
+/* Start vteed --fd on one end of a socketpair and do the handshake. *pid = the child (reap it). */
+int vteed_spawn(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
+		pid_t *pid, char *errmsg);
+
+/*
+ * Lower level: start `path --fd 3 extra_args...` with a connected socket, no handshake.
+ * *sock is this side of the pair. For tests and for VMMs speaking the protocol themselves.
+ */
+int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, pid_t *pid);
+
+/*
+ * Serve one guest SMC in vteed (same semantics as vtee_vm_smc(): regs[0..7] = x0..x7
+ * in, results out). vcpu < nvcpus. Calls on different vCPU indexes run in parallel;
+ * calls on the same index are serialized. Returns 0, or -EPIPE when vteed is gone
+ * (regs[0] is then 0xFFFFFFFF, SMCCC "not supported"), -EINVAL for a bad index.
+ */
+int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8]);
+
+/* True once vteed is known to be gone (disconnected, STOP, or an SMC found it dead). */
+bool vteed_dead(struct vteed *v);
+
+/* GOODBYE, wait (up to 5 s) for BYE or disconnect, free. No vteed_smc() may be running. */
+void vteed_close(struct vteed *v);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

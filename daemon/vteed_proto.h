@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VMM <-> vteed wire protocol, version 1 (docs/vteed-protocol.md).
+ *
+ * Control: a Unix stream socket carrying fixed-size messages in host byte
+ * order (both ends run on the same host). Data: a shared "SMC mailbox" memfd
+ * with one slot per vCPU; each slot is served with futexes on its sequence
+ * words (FUTEX_WAIT/WAKE without FUTEX_PRIVATE_FLAG, the memfd is shared).
+ */
+#ifndef VTEED_PROTO_H
+#define VTEED_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VTEED_MAGIC        0x44455456u /* "VTED" in little-endian memory order */
+#define VTEED_VERSION      1u          /* the only version this build speaks */
+#define VTEED_MAX_SLOTS    64u         /* vCPUs per VM */
+#define VTEED_MAX_REGIONS  16u         /* = VTEE_MAX_RAM_REGIONS */
+#define VTEED_NAME_MAX     32u         /* incl. the NUL */
+#define VTEED_BACKEND_MAX  16u         /* incl. the NUL */
+#define VTEED_MSG_MAX      96u         /* reply message text, incl. the NUL */
+#define VTEED_PAGE         4096u
+
+enum vteed_msg_type {
+	VTEED_MSG_HELLO   = 1, /* VMM -> vteed, struct vteed_hello + SCM_RIGHTS fds */
+	VTEED_MSG_WELCOME = 2, /* vteed -> VMM, struct vteed_reply, error = 0 */
+	VTEED_MSG_ERROR   = 3, /* vteed -> VMM, struct vteed_reply, error = positive errno */
+	VTEED_MSG_GOODBYE = 4, /* VMM -> vteed, header only: stop serving, clean up, exit 0 */
+	VTEED_MSG_BYE     = 5, /* vteed -> VMM, header only: answer to GOODBYE, VM destroyed */
+	VTEED_MSG_STOP    = 6, /* vteed -> VMM, header only: vteed stops (signal); no more SMCs */
+};
+
+struct vteed_msg_hdr {
+	uint32_t magic;   /* VTEED_MAGIC */
+	uint16_t version; /* VTEED_VERSION */
+	uint16_t type;    /* enum vteed_msg_type */
+	uint32_t size;    /* whole message in bytes, header included */
+	uint32_t reserved; /* 0 */
+};
+
+struct vteed_region {
+	uint64_t gpa, size, fd_offset; /* all multiples of 4 KiB, size > 0 */
+};
+
+#define VTEED_HELLO_NO_RPC_ARG 0x1u
+#define VTEED_HELLO_FLAGS      VTEED_HELLO_NO_RPC_ARG
+
+/* fds (SCM_RIGHTS, same sendmsg as the first byte): nregions RAM fds in region order, then the mailbox memfd. */
+struct vteed_hello {
+	struct vteed_msg_hdr hdr;       /* type HELLO, size = sizeof(struct vteed_hello) */
+	uint32_t vm_id;                 /* non-zero */
+	uint32_t flags;                 /* VTEED_HELLO_* */
+	uint32_t slice_us;              /* 0 = default */
+	uint32_t nslots;                /* 1..VTEED_MAX_SLOTS */
+	uint32_t nregions;              /* 1..VTEED_MAX_REGIONS */
+	uint32_t reserved0;             /* 0 */
+	uint32_t max_calls, max_sessions, max_shm, reserved1; /* quota, 0 = default */
+	uint64_t max_shm_pages;
+	char name[VTEED_NAME_MAX];      /* NUL-terminated, printable, non-empty */
+	char backend[VTEED_BACKEND_MAX]; /* NUL-terminated; "" = "soft" */
+	struct vteed_region regions[VTEED_MAX_REGIONS]; /* [0, nregions) used, rest zero */
+};
+
+struct vteed_reply {
+	struct vteed_msg_hdr hdr;       /* type WELCOME or ERROR, size = sizeof(struct vteed_reply) */
+	int32_t error;                  /* 0 (WELCOME) or a positive errno (ERROR) */
+	uint32_t version_min, version_max; /* versions this vteed speaks */
+	uint32_t nslots;                /* WELCOME: slots served */
+	uint32_t pid;                   /* vteed's pid */
+	uint32_t reserved;
+	char message[VTEED_MSG_MAX];    /* NUL-terminated, human readable */
+};
+
+/* ---- the SMC mailbox (shared memfd) ----------------------------------- */
+
+#define VTEED_MB_MAGIC  0x584F424Du /* "MBOX" */
+
+struct vteed_slot {
+	uint32_t req_seq;     /* VMM writes: bumped after regs hold a request; futex word */
+	uint32_t srv_waiting; /* vteed writes: 1 while its server sleeps on req_seq */
+	uint32_t rsp_seq;     /* vteed writes: = req_seq once regs hold the answer; futex word */
+	uint32_t cli_waiting; /* VMM writes: 1 while the vCPU sleeps on rsp_seq */
+	uint32_t reserved[4];
+	uint64_t regs[8];     /* x0..x7: request, then answer */
+	uint8_t pad[128 - 32 - 64];
+};
+
+struct vteed_mailbox {
+	uint32_t magic;       /* VTEED_MB_MAGIC, written by the VMM */
+	uint32_t version;     /* VTEED_VERSION */
+	uint32_t nslots;      /* as in HELLO */
+	uint32_t slot_size;   /* sizeof(struct vteed_slot) = 128 */
+	uint8_t pad[128 - 16];
+	struct vteed_slot slot[VTEED_MAX_SLOTS];
+};
+
+#define VTEED_MAILBOX_SIZE 12288u /* sizeof(struct vteed_mailbox) rounded up to 4 KiB */
+
+_Static_assert(sizeof(struct vteed_msg_hdr) == 16, "hdr");
+_Static_assert(sizeof(struct vteed_hello) == 496, "hello");
+_Static_assert(sizeof(struct vteed_reply) == 136, "reply");
+_Static_assert(sizeof(struct vteed_slot) == 128, "slot");
+_Static_assert(offsetof(struct vteed_mailbox, slot) == 128, "mailbox");
+_Static_assert(sizeof(struct vteed_mailbox) <= VTEED_MAILBOX_SIZE, "mailbox size");
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Protocol errors: every malformed HELLO gets an ERROR reply with the right
+ * errno, and vteed exits with status 2 (not a signal). A correct HELLO then
+ * GOODBYE gets WELCOME, BYE and status 0.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "common.h"
+#include "vteed_proto.h"
+
+static const char *vteed;
+
+struct hello_set {
+	struct vteed_hello h;
+	int fds[VTEED_MAX_REGIONS + 8];
+	unsigned nfds;
+	size_t send_len;   /* bytes of h to send (default all) */
+};
+
+static int make_ram(uint64_t size)
+{
+	int fd = memfd_create("test-ram", MFD_CLOEXEC);
+	if (fd >= 0 && ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_mailbox(unsigned nslots, bool seal)
+{
+	int fd = memfd_create("test-mb", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || ftruncate(fd, VTEED_MAILBOX_SIZE) < 0)
+		return -1;
+	struct vteed_mailbox *mb = mmap(NULL, VTEED_MAILBOX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mb == MAP_FAILED)
+		return -1;
+	mb->magic = VTEED_MB_MAGIC;
+	mb->version = VTEED_VERSION;
+	mb->nslots = nslots;
+	mb->slot_size = sizeof(struct vteed_slot);
+	munmap(mb, VTEED_MAILBOX_SIZE);
+	if (seal)
+		fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW);
+	return fd;
+}
+
+/* A valid HELLO: one 1 MiB region, 2 slots. */
+static void valid(struct hello_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->h.hdr = (struct vteed_msg_hdr){ VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_HELLO, sizeof(s->h), 0 };
+	s->h.vm_id = 5;
+	s->h.nslots = 2;
+	s->h.nregions = 1;
+	snprintf(s->h.name, sizeof(s->h.name), "proto-vm");
+	s->h.regions[0] = (struct vteed_region){ 0x40000000, 1u << 20, 0 };
+	s->fds[0] = make_ram(1u << 20);
+	s->fds[1] = make_mailbox(2, true);
+	s->nfds = 2;
+	s->send_len = sizeof(s->h);
+}
+
+static void release(struct hello_set *s)
+{
+	for (unsigned i = 0; i < s->nfds; i++)
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+}
+
+/* Send s to a fresh vteed; return the reply type (0 if none), *err, *status (exit code, -1 signal). */
+static int exchange(struct hello_set *s, bool goodbye, int *err, int *status, char *msg)
+{
+	int sock;
+	pid_t pid;
+	*err = 0;
+	*status = -1;
+	msg[0] = 0;
+	if (vteed_spawn_raw(vteed, NULL, &sock, &pid))
+		return -1;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (VTEED_MAX_REGIONS + 8))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	struct iovec iov = { &s->h, s->send_len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (s->nfds) {
+		m.msg_control = cm.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * s->nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * s->nfds);
+		memcpy(CMSG_DATA(c), s->fds, sizeof(int) * s->nfds);
+	}
+	if (s->send_len)
+		sendmsg(sock, &m, MSG_NOSIGNAL);
+	if (s->send_len < sizeof(s->h))
+		shutdown(sock, SHUT_WR);
+	struct vteed_reply r;
+	memset(&r, 0, sizeof(r));
+	size_t got = 0;
+	while (got < sizeof(r)) {
+		struct pollfd pf = { sock, POLLIN, 0 };
+		if (poll(&pf, 1, 15000) <= 0)
+			break;
+		ssize_t n = recv(sock, (uint8_t *)&r + got, sizeof(r) - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	int type = got == sizeof(r) && r.hdr.magic == VTEED_MAGIC ? r.hdr.type : 0;
+	*err = r.error;
+	r.message[sizeof(r.message) - 1] = 0;
+	snprintf(msg, 96, "%s", r.message);
+	if (goodbye && type == VTEED_MSG_WELCOME) {
+		struct vteed_msg_hdr h = { VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_GOODBYE, sizeof(h), 0 };
+		send(sock, &h, sizeof(h), MSG_NOSIGNAL);
+		struct vteed_msg_hdr bye;
+		memset(&bye, 0, sizeof(bye));
+		if (recv(sock, &bye, sizeof(bye), MSG_WAITALL) != (ssize_t)sizeof(bye) || bye.type != VTEED_MSG_BYE)
+			type = -2;
+	}
+	close(sock);
+	int st;
+	if (waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		*status = WEXITSTATUS(st);
+	return type;
+}
+
+#define EXPECT_ERROR(s, errno_, what)                                                          \
+	do {                                                                                   \
+		int e_, st_;                                                                   \
+		char m_[96];                                                                   \
+		int t_ = exchange((s), false, &e_, &st_, m_);                                  \
+		printf("%-28s -> type %d errno %d status %d: %s\n", what, t_, e_, st_, m_);    \
+		CHECK_EQ(t_, VTEED_MSG_ERROR);                                                 \
+		CHECK_EQ(e_, (errno_));                                                        \
+		CHECK_EQ(st_, 2);                                                              \
+		CHECK(m_[0] != 0);                                                             \
+		release(s);                                                                    \
+	} while (0)
+
+int main(int argc, char **argv)
+{
+	vteed = vteed_path_arg(argc, argv);
+	struct hello_set s;
+	int e, st;
+	char m[96];
+
+	/* positive control */
+	valid(&s);
+	CHECK_EQ(exchange(&s, true, &e, &st, m), VTEED_MSG_WELCOME);
+	CHECK_EQ(e, 0);
+	CHECK_EQ(st, 0);
+	release(&s);
+
+	valid(&s);
+	s.h.hdr.magic = 0x12345678;
+	EXPECT_ERROR(&s, EPROTO, "bad magic");
+
+	valid(&s);
+	s.h.hdr.version = 2;
+	EXPECT_ERROR(&s, EPROTONOSUPPORT, "wrong version");
+
+	valid(&s);
+	s.h.hdr.type = VTEED_MSG_GOODBYE;
+	EXPECT_ERROR(&s, EPROTO, "not a HELLO");
+
+	valid(&s);
+	s.send_len = 100;
+	EXPECT_ERROR(&s, EPROTO, "truncated HELLO");
+
+	valid(&s);
+	s.send_len = 10;
+	EXPECT_ERROR(&s, EPROTO, "truncated header");
+
+	valid(&s);
+	s.h.nregions = 2;
+	s.h.regions[1] = (struct vteed_region){ 0x40080000, 1u << 20, 0 };
+	s.fds[2] = s.fds[1];
+	s.fds[1] = make_ram(1u << 20);
+	s.nfds = 3;
+	EXPECT_ERROR(&s, EINVAL, "overlapping regions");
+
+	valid(&s);
+	close(s.fds[0]);
+	s.fds[0] = open(argv[0], O_RDONLY | O_CLOEXEC); /* a regular file on a disk file system */
+	EXPECT_ERROR(&s, EBADF, "RAM fd not shared memory");
+
+	valid(&s);
+	int pp[2];
+	pipe(pp);
+	close(s.fds[0]);
+	s.fds[0] = pp[0];
+	close(pp[1]);
+	EXPECT_ERROR(&s, EBADF, "RAM fd is a pipe");
+
+	valid(&s);
+	close(s.fds[1]);
+	s.fds[1] = make_ram(VTEED_MAILBOX_SIZE); /* memfd without seals */
+	EXPECT_ERROR(&s, EPERM, "mailbox not sealed");
+
+	valid(&s);
+	s.h.nregions = VTEED_MAX_REGIONS + 1;
+	EXPECT_ERROR(&s, E2BIG, "too many regions");
+
+	valid(&s);
+	for (unsigned i = 2; i < VTEED_MAX_REGIONS + 3; i++)
+		s.fds[i] = make_ram(4096);
+	s.nfds = VTEED_MAX_REGIONS + 3;
+	EXPECT_ERROR(&s, EBADF, "too many fds");
+
+	valid(&s);
+	close(s.fds[1]);
+	s.nfds = 1;
+	EXPECT_ERROR(&s, EBADF, "missing mailbox fd");
+
+	valid(&s);
+	s.h.nslots = 0;
+	EXPECT_ERROR(&s, EINVAL, "no slots");
+
+	valid(&s);
+	s.h.nslots = VTEED_MAX_SLOTS + 1;
+	EXPECT_ERROR(&s, EINVAL, "too many slots");
+
+	valid(&s);
+	s.h.nslots = 3; /* mailbox header says 2 */
+	EXPECT_ERROR(&s, EINVAL, "mailbox header mismatch");
+
+	valid(&s);
+	s.h.regions[0].fd_offset = 512;
+	EXPECT_ERROR(&s, EINVAL, "unaligned fd_offset");
+
+	valid(&s);
+	s.h.regions[0].size = 2u << 20;
+	EXPECT_ERROR(&s, EINVAL, "region beyond file end");
+
+	valid(&s);
+	s.h.regions[0].gpa = UINT64_MAX - 4095;
+	EXPECT_ERROR(&s, EINVAL, "region wraps");
+
+	valid(&s);
+	memset(s.h.name, 'x', sizeof(s.h.name));
+	EXPECT_ERROR(&s, EINVAL, "name not terminated");
+
+	valid(&s);
+	s.h.vm_id = 0;
+	EXPECT_ERROR(&s, EINVAL, "vm_id 0");
+
+	valid(&s);
+	s.h.flags = 0x80;
+	EXPECT_ERROR(&s, EINVAL, "unknown flag");
+
+	valid(&s);
+	snprintf(s.h.backend, sizeof(s.h.backend), "nosuch");
+	EXPECT_ERROR(&s, ENOENT, "unknown back-end");
+
+	/* the client library reports the daemon's refusal */
+	int ram = make_ram(1u << 20);
+	struct vteed_ram r = { .gpa = 0x40000000, .size = 1u << 20, .fd = ram, .fd_offset = 4096 };
+	struct vteed *v = NULL;
+	pid_t pid = 0;
+	char msg[96];
+	CHECK_EQ(vteed_spawn(&(struct vteed_config){ .vm_id = 3, .name = "cli", .nvcpus = 1, .vteed_path = vteed },
+			     &r, 1, &v, &pid, msg), -EINVAL);
+	CHECK(v == NULL);
+	CHECK(strstr(msg, "region 0") != NULL);
+	printf("client refusal: %s\n", msg);
+
+	/* and a good handshake through it, SMCs, then SIGTERM: STOP, the client sees vteed gone */
+	r.fd_offset = 0;
+	CHECK_EQ(vteed_spawn(&(struct vteed_config){ .vm_id = 3, .name = "cli", .nvcpus = 1, .vteed_path = vteed },
+			     &r, 1, &v, &pid, msg), 0);
+	if (v) {
+		uint64_t regs[8] = { 0xBF00FF01u }; /* CALLS_UID */
+		CHECK_EQ(vteed_smc(v, 0, regs), 0);
+		CHECK_EQ(regs[0], 0x384fb3e0u);
+		kill(pid, SIGTERM);
+		CHECK_EQ(waitpid(pid, &st, 0), pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		regs[0] = 0xBF00FF01u;
+		CHECK_EQ(vteed_smc(v, 0, regs), -EPIPE);
+		CHECK(vteed_dead(v));
+		vteed_close(v);
+	}
+	close(ram);
+
+	/* a VMM that hangs up before saying anything */
+	valid(&s);
+	s.send_len = 0;
+	s.nfds = 0;
+	CHECK_EQ(exchange(&s, false, &e, &st, m), VTEED_MSG_ERROR);
+	CHECK_EQ(e, EPROTO);
+	CHECK_EQ(st, 2);
+	s.nfds = 2;
+	release(&s);
+	return check_report();
+}
