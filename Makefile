@@ -50,6 +50,7 @@ bench: deps
 	@[ -d build-bench ] || meson setup build-bench --buildtype=release
 	ninja -C build-bench
 	./build-bench/bench/vtee-bench
+	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
 	./bench/board-bench build-bench
 
 install: build
