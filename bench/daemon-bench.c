@@ -29,29 +29,12 @@
 #include "optee_abi.h"
 #include "vtee/test_ta.h"
 
+#define BENCH_NAME "daemon-bench"
+#include "bench.h"
+
 #define ITERS  20000
 #define ROUNDS 7
 
-static const uint8_t test_uuid[16] = VTEE_TEST_TA_UUID_BYTES;
-
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "daemon-bench: %s\n", what);
-	exit(1);
-}
 
 static struct vteed *cur_v;
 
