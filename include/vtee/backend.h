@@ -180,6 +180,18 @@ struct vtee_backend_ops {
 	/* Optional: learn of registered buffers (for back-ends that pre-register with their TEE). */
 	int (*shm_register)(void *vm, struct vtee_shm *shm);
 	void (*shm_unregister)(void *vm, struct vtee_shm *shm);
+	/*
+	 * Optional, for back-ends whose sessions live outside this process, so a
+	 * restarted mediator can take them over (docs/recovery.md):
+	 * session_export names a session with a stable non-zero handle;
+	 * session_import gives the session back for a handle (NULL if the TEE no
+	 * longer has it); vm_restored says every session the mediator still holds
+	 * has been imported, so the TEE closes the VM's other sessions (the ones
+	 * opened by calls whose answer never reached the guest).
+	 */
+	uint64_t (*session_export)(void *vm, void *session);
+	void *(*session_import)(void *vm, uint64_t handle);
+	void (*vm_restored)(void *vm);
 };
 
 /*

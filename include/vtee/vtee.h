@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vtee/backend.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -64,6 +66,22 @@ struct vtee_vm_config {
 	struct vtee_quota quota;
 	uint32_t slice_us;     /* longest time vtee_vm_smc() waits for a TEE call [1000] */
 	bool no_rpc_arg;       /* do not offer OP-TEE's RPC_ARG capability (guest then uses CALL_WITH_ARG) */
+	/*
+	 * OPEN_SESSION policy: called with the TA's UUID before the back-end sees
+	 * the request; false answers TEE_ERROR_ACCESS_DENIED. NULL allows every TA.
+	 */
+	bool (*ta_allowed)(void *ctx, const struct vtee_uuid *ta);
+	void *policy_ctx;
+	/*
+	 * Recovery (docs/recovery.md). journal: memory that outlives this process
+	 * (a memfd the supervisor keeps), vtee_journal_size() bytes, zeroed for a
+	 * new VM; NULL keeps no journal. epoch: how many times this VM's mediator
+	 * was restarted; thread ids handed to the guest carry it, so a call
+	 * suspended by an earlier incarnation cannot be resumed into a new one.
+	 */
+	void *journal;
+	size_t journal_size;
+	uint32_t epoch;
 };
 
 /* Open a TEE back-end by name ("soft"). options is back-end specific, may be NULL. */
@@ -92,6 +110,24 @@ bool vtee_handles_fid(uint32_t fid);
 
 /* Serve one guest SMC: regs[0..7] hold x0..x7 on entry and the result on return. */
 void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8]);
+/*
+ * The same, for a VM with a journal: tag names this SMC (non-zero, e.g. vCPU
+ * and sequence number) so that after a restart the embedder can say whether
+ * its answer reached the guest (see vtee_vm_restore()).
+ */
+void vtee_vm_smc_tagged(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag);
+
+/* Bytes of journal a VM with these quotas needs (zero fields = defaults). */
+size_t vtee_journal_size(const struct vtee_quota *quota);
+/*
+ * After a restart: rebuild the VM's sessions and registered shared memory
+ * from cfg->journal. delivered(ctx, tag) says whether the answer to the SMC
+ * tagged tag reached the guest; what such an SMC created is rolled back
+ * otherwise (the guest saw the call fail). Call before the guest runs again.
+ * Returns the number of entries restored or a negative errno (-EBADMSG: the
+ * journal is not one of this VM's).
+ */
+int vtee_vm_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx);
 
 /*
  * Destroy a VM: end its calls, close its sessions, drop its shared memory and
@@ -108,6 +144,7 @@ struct vtee_vm_stats {
 	uint64_t quota_denials;   /* requests refused by a quota */
 	uint64_t bad_requests;    /* malformed requests answered with an error */
 	uint64_t foreign_intr;    /* time slices that expired (call returned to guest to resume later) */
+	uint64_t access_denials;  /* OPEN_SESSIONs refused by the policy */
 };
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
 
