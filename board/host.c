@@ -56,6 +56,8 @@ struct board_host {
 	unsigned ncpus;
 	bool enter_el1;
 	struct vtee_vm *vm;
+	void (*tee_smc)(void *ctx, unsigned cpu, uint64_t regs[8]);
+	void *tee_ctx;
 	void (*event)(void *ctx, enum board_event ev, unsigned cpu, const char *detail);
 	void *ctx;
 
@@ -250,7 +252,10 @@ static bool dispatch(struct board_host *h, unsigned cpu, const uint64_t x[8], ui
 	}
 	if (vtee_handles_fid(fid) && !(fid & SMCCC_64BIT_FLAG)) {
 		uint64_t t0 = vtee_now_ns();
-		vtee_vm_smc(h->vm, out);
+		if (h->vm)
+			vtee_vm_smc(h->vm, out);
+		else
+			h->tee_smc(h->tee_ctx, cpu, out);
 		atomic_fetch_add_explicit(&h->st_tee_ns, vtee_now_ns() - t0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&h->st_tee_smc, 1, memory_order_relaxed);
 		return true;
@@ -494,7 +499,7 @@ static void destroy(struct board_host *h)
 
 int board_host_start(const struct board_host_config *cfg, struct board_host **out)
 {
-	if (!cfg || !out || !cfg->ram_path || !cfg->socket_path || !cfg->vm)
+	if (!cfg || !out || !cfg->ram_path || !cfg->socket_path || !cfg->vm == !cfg->tee_smc)
 		return -EINVAL;
 	if (cfg->ncpus < 1 || cfg->ncpus > VTFW_MAX_CPUS)
 		return -EINVAL;
@@ -511,6 +516,8 @@ int board_host_start(const struct board_host_config *cfg, struct board_host **ou
 	h->ncpus = cfg->ncpus;
 	h->enter_el1 = cfg->enter_el1;
 	h->vm = cfg->vm;
+	h->tee_smc = cfg->tee_smc;
+	h->tee_ctx = cfg->tee_ctx;
 	h->event = cfg->event;
 	h->ctx = cfg->ctx;
 	pthread_mutex_init(&h->psci_lock, NULL);
@@ -561,12 +568,12 @@ int board_host_start(const struct board_host_config *cfg, struct board_host **ou
 	}
 
 	/* all of RAM but the mailbox/boot-info region: vtee must never read or write the mailboxes */
-	const uint64_t lo_size = VTFW_RESERVED_BASE - BOARD_RAM_BASE;
-	const uint64_t hi_off = lo_size + VTFW_RESERVED_SIZE;
-	r = vtee_vm_add_ram(h->vm, BOARD_RAM_BASE, lo_size, h->ram, h->ram_fd, 0);
-	if (!r && h->ram_size > hi_off)
-		r = vtee_vm_add_ram(h->vm, BOARD_RAM_BASE + hi_off, h->ram_size - hi_off, h->ram + hi_off,
-				    h->ram_fd, hi_off);
+	struct board_tee_ram tr[2];
+	unsigned ntr = board_host_tee_ram(h, tr);
+	r = 0;
+	for (unsigned i = 0; i < ntr && h->vm && !r; i++)
+		r = vtee_vm_add_ram(h->vm, tr[i].gpa, tr[i].size, h->ram + (tr[i].gpa - BOARD_RAM_BASE), tr[i].fd,
+				    tr[i].fd_offset);
 	if (r < 0) {
 		destroy(h);
 		return r;
@@ -589,6 +596,17 @@ int board_host_start(const struct board_host_config *cfg, struct board_host **ou
 	h->server_started = true;
 	*out = h;
 	return 0;
+}
+
+unsigned board_host_tee_ram(struct board_host *h, struct board_tee_ram out[2])
+{
+	const uint64_t lo_size = VTFW_RESERVED_BASE - BOARD_RAM_BASE;
+	const uint64_t hi_off = lo_size + VTFW_RESERVED_SIZE;
+	unsigned n = 0;
+	out[n++] = (struct board_tee_ram){ BOARD_RAM_BASE, lo_size, h->ram_fd, 0 };
+	if (h->ram_size > hi_off)
+		out[n++] = (struct board_tee_ram){ BOARD_RAM_BASE + hi_off, h->ram_size - hi_off, h->ram_fd, hi_off };
+	return n;
 }
 
 int board_host_reset(struct board_host *h)

@@ -39,6 +39,13 @@ struct board_host_config {
 	const char *socket_path;  /* unix socket the secure UART's chardev connects to */
 	struct vtee_vm *vm;       /* where TEE calls go; RAM regions are added by board_host_start() */
 	/*
+	 * Or, with vm NULL: TEE calls go to tee_smc (e.g. vteed_smc() of a vteed
+	 * out of process), called on CPU cpu's worker thread. Its RAM regions are
+	 * board_host_tee_ram()'s.
+	 */
+	void (*tee_smc)(void *ctx, unsigned cpu, uint64_t regs[8]);
+	void *tee_ctx;
+	/*
 	 * Called from the host's own threads (the CPU's worker for SYSTEM_OFF/RESET,
 	 * the doorbell thread for FATAL/BAD_BOOT); detail is valid during the call
 	 * only. It must not call board_host_stop() (that joins those threads)
@@ -63,6 +70,12 @@ struct board_host;
  * unmapped memory: destroy it.
  */
 int board_host_start(const struct board_host_config *cfg, struct board_host **out);
+/*
+ * The RAM a TEE mediator may see (all but the firmware's reserved region), as
+ * (gpa, size, fd, fd_offset) regions of the guest-RAM file. Returns the count (<= 2).
+ */
+struct board_tee_ram { uint64_t gpa, size; int fd; uint64_t fd_offset; };
+unsigned board_host_tee_ram(struct board_host *h, struct board_tee_ram out[2]);
 /* Host pointer to guest-physical gpa (for loading images into RAM), NULL if outside. */
 void *board_host_ram(struct board_host *h, uint64_t gpa, uint64_t len);
 void board_host_get_stats(struct board_host *h, struct board_host_stats *st);

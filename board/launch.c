@@ -30,9 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "host.h"
 #include "launch_int.h"
 #include "mailbox.h"
+#include "vteed_proto.h"
 #include "vtee/vtee.h"
 
 #define KERNEL_ARGS "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1"
@@ -68,11 +70,17 @@ static void on_signal(int sig)
 	wake();
 }
 
+struct run;
+static void vteed_tee_smc(void *ctx, unsigned cpu, uint64_t regs[8]);
+static int start_vteed(struct run *r);
+static int vteed_stats(struct run *r, struct vtee_vm_stats *vs);
+
 struct run {
 	const struct launch_options *o;
 	char *tmpdir, *ram_path, *sock_path, *dump_path, *firmware;
 	struct vtee_tee *tee;
 	struct vtee_vm *vm;
+	struct vteed *vteed;     /* --vteed: the supervised mediator, instead of tee/vm */
 	struct board_host *host;
 	pid_t qemu;
 	int qemu_status;         /* waitpid status once reaped */
@@ -493,6 +501,10 @@ static void cleanup(struct run *r)
 		close(r->con_fd);
 		r->con_fd = -1;
 	}
+	if (r->vteed) {
+		vteed_close(r->vteed); /* QEMU is gone: no vCPU is inside vteed_smc() */
+		r->vteed = NULL;
+	}
 	if (r->host)
 		board_host_stop(r->host);
 	if (r->vm)
@@ -610,14 +622,16 @@ int launch_run(const struct launch_options *o)
 	if (e || got_signal)
 		goto out;
 
-	if ((e = vtee_tee_open("soft", NULL, &r.tee))) {
-		lmsg("vtee_tee_open(soft): %s", strerror(-e));
-		goto out;
-	}
-	struct vtee_vm_config vc = { .vm_id = 1, .name = "board", .no_rpc_arg = o->no_rpc_arg };
-	if ((e = vtee_vm_create(r.tee, &vc, &r.vm))) {
-		lmsg("vtee_vm_create: %s", strerror(-e));
-		goto out;
+	if (!o->vteed) {
+		if ((e = vtee_tee_open("soft", NULL, &r.tee))) {
+			lmsg("vtee_tee_open(soft): %s", strerror(-e));
+			goto out;
+		}
+		struct vtee_vm_config vc = { .vm_id = 1, .name = "board", .no_rpc_arg = o->no_rpc_arg };
+		if ((e = vtee_vm_create(r.tee, &vc, &r.vm))) {
+			lmsg("vtee_vm_create: %s", strerror(-e));
+			goto out;
+		}
 	}
 	struct board_host_config hc = {
 		.ram_path = r.ram_path,
@@ -626,6 +640,8 @@ int launch_run(const struct launch_options *o)
 		.enter_el1 = false,
 		.socket_path = r.sock_path,
 		.vm = r.vm,
+		.tee_smc = o->vteed ? vteed_tee_smc : NULL,
+		.tee_ctx = &r,
 		.event = on_board_event,
 		.ctx = &r,
 	};
@@ -634,6 +650,8 @@ int launch_run(const struct launch_options *o)
 		lmsg("board_host_start: %s", strerror(-e));
 		goto out;
 	}
+	if (o->vteed && (e = start_vteed(&r)))
+		goto out;
 
 	uint64_t ksize = 0;
 	if (load_file(&r, gp.kernel_image, BOARD_KERNEL_ADDR, BOARD_DTB_ADDR, &ksize) ||
@@ -737,10 +755,13 @@ int launch_run(const struct launch_options *o)
 	}
 	if (r.panic && status == 0 && !o->script)
 		status = LAUNCH_EXIT_BOARD;
-	if (r.vm) {
+	if (r.vm || r.vteed) {
 		/* what the guest left in vtee: with the driver unloaded, nothing */
 		struct vtee_vm_stats vs;
-		vtee_vm_get_stats(r.vm, &vs);
+		if (r.vm)
+			vtee_vm_get_stats(r.vm, &vs);
+		else if (vteed_stats(&r, &vs))
+			status = status ? status : LAUNCH_EXIT_BOARD;
 		if (launch_verbose || o->expect_clean)
 			lmsg("VM state at exit: %u sessions, %u shm buffers (%llu pages), %u calls in flight",
 			     vs.sessions, vs.shm_buffers, (unsigned long long)vs.shm_pages, vs.calls);
@@ -764,4 +785,94 @@ out:
 	if (got_signal && status == LAUNCH_EXIT_BOARD)
 		status = LAUNCH_EXIT_SIGNAL + got_signal;
 	return status;
+}
+
+/* ---- --vteed: the TEE out of process ------------------------------------- */
+
+static void vteed_tee_smc(void *ctx, unsigned cpu, uint64_t regs[8])
+{
+	struct run *r = ctx;
+	vteed_smc(r->vteed, cpu, regs);
+}
+
+/* A helper program: the option, the environment, beside this program, this build tree, PATH. */
+static char *helper_path(const char *given, const char *env, const char *name)
+{
+	if (given)
+		return strdup(given);
+	const char *e = getenv(env);
+	if (e && *e)
+		return strdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			char *p = NULL;
+			if (asprintf(&p, "%s/%s", self, name) > 0 && access(p, X_OK) == 0)
+				return p;
+			free(p);
+			p = NULL;
+			/* build tree: tools/vtee next to daemon/ */
+			if (asprintf(&p, "%s/../daemon/%s", self, name) > 0 && access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return strdup(name);
+}
+
+static int start_vteed(struct run *r)
+{
+	const struct launch_options *o = r->o;
+	struct board_tee_ram tr[2];
+	unsigned n = board_host_tee_ram(r->host, tr);
+	struct vteed_ram ram[2];
+	for (unsigned i = 0; i < n; i++)
+		ram[i] = (struct vteed_ram){ tr[i].gpa, tr[i].size, tr[i].fd, tr[i].fd_offset };
+	char *vp = helper_path(o->vteed_path, "VTEED", "vteed");
+	char *tp = helper_path(o->tee_path, "VTEE_TEE", "vtee-tee");
+	const char *extra[3] = { NULL };
+	if (o->policy) {
+		extra[0] = "--policy";
+		extra[1] = o->policy;
+	}
+	struct vteed_config vc = { .vm_id = 1, .name = "board", .nvcpus = o->smp, .no_rpc_arg = o->no_rpc_arg,
+				   .vteed_path = vp, .tee_path = tp, .extra_args = extra };
+	char msg[VTEED_MSG_MAX];
+	int e = vteed_start(&vc, ram, n, &r->vteed, msg);
+	if (e)
+		lmsg("starting vteed (%s, %s): %s (%s)", vp, tp, strerror(-e), msg);
+	else if (launch_verbose) {
+		struct vteed_info info;
+		vteed_get_info(r->vteed, &info);
+		lmsg("TEE served by vteed (pid %d) and vtee-tee (pid %d)", (int)info.pid, (int)info.tee_pid);
+	}
+	free(vp);
+	free(tp);
+	return e;
+}
+
+static int vteed_stats(struct run *r, struct vtee_vm_stats *vs)
+{
+	struct vteed_status st;
+	memset(vs, 0, sizeof(*vs));
+	int e = vteed_status(r->vteed, &st);
+	if (e) {
+		lmsg("vteed status: %s", strerror(-e));
+		return e;
+	}
+	vs->sessions = st.sessions;
+	vs->shm_buffers = st.shm_buffers;
+	vs->shm_pages = st.shm_pages;
+	vs->calls = st.calls;
+	vs->tee_sessions = st.tee_sessions;
+	struct vteed_info info;
+	vteed_get_info(r->vteed, &info);
+	if (info.restarts || launch_verbose)
+		lmsg("vteed was restarted %u times (last recovery %.1f ms, %u calls lost)", info.restarts,
+		     (double)info.last_recovery_ns / 1e6, info.lost_calls);
+	return 0;
 }

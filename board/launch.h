@@ -45,6 +45,14 @@ struct launch_options {
 	const char *qemu;        /* NULL: $VTEE_QEMU or qemu-system-aarch64 */
 	const char *cpu;         /* NULL: "max" */
 	bool expect_clean;       /* fail if, after the script, vtee holds sessions, shm or calls for the VM */
+	/*
+	 * Serve the TEE from a supervised vteed (and the built-in TEE in vtee-tee)
+	 * instead of in this process; restarted if it dies (docs/recovery.md).
+	 */
+	bool vteed;
+	const char *vteed_path;  /* NULL: $VTEED, else beside this program, else in PATH */
+	const char *tee_path;    /* NULL: $VTEE_TEE, likewise */
+	const char *policy;      /* vteed --policy FILE, NULL = none */
 };
 
 int launch_run(const struct launch_options *o);

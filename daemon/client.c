@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "status.h"
 #include "vteed_futex.h"
 #include "vteed_proto.h"
 
@@ -34,6 +35,7 @@
 struct vslot {
 	pthread_mutex_t lock;
 	uint32_t seq;
+	_Atomic uint64_t fid; /* x0 of the request in flight: the supervisor answers it if vteed dies */
 };
 
 struct vteed {
@@ -43,6 +45,20 @@ struct vteed {
 	struct vteed_mailbox *mb;
 	_Atomic bool dead;
 	struct vslot slot[VTEED_MAX_SLOTS];
+
+	/* supervision (vteed_start): what outlives each vteed */
+	bool supervised;
+	struct vteed_config cfg;      /* strings point into the copies below */
+	char name[VTEED_NAME_MAX], backend[VTEED_BACKEND_MAX];
+	char *vteed_path, *tee_path, **extra_args;
+	struct vteed_ram ram[VTEED_MAX_REGIONS];
+	unsigned nram;
+	int mb_fd, jn_fd, tee_ctl;
+	pid_t pid, tee_pid;
+	pthread_t monitor;
+	int stop_pipe[2];
+	_Atomic uint32_t restarts, lost;
+	_Atomic uint64_t last_recovery_ns;
 };
 
 static uint64_t now_ns(void)
@@ -83,24 +99,21 @@ static int read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram,
-		     struct vteed **out, char *errmsg)
+static bool config_ok(const struct vteed_config *cfg, unsigned nram)
 {
-	set_msg(errmsg, "");
-	*out = NULL;
-	if (!cfg || !cfg->name || cfg->nvcpus == 0 || cfg->nvcpus > VTEED_MAX_SLOTS || nram == 0 ||
-	    nram > VTEED_MAX_REGIONS || strlen(cfg->name) >= VTEED_NAME_MAX ||
-	    (cfg->backend && strlen(cfg->backend) >= VTEED_BACKEND_MAX)) {
-		set_msg(errmsg, "bad configuration");
-		close(sock);
-		return -EINVAL;
-	}
+	return cfg && cfg->name && cfg->nvcpus > 0 && cfg->nvcpus <= VTEED_MAX_SLOTS && nram > 0 &&
+	       nram <= VTEED_MAX_REGIONS && strlen(cfg->name) < VTEED_NAME_MAX &&
+	       (!cfg->backend || strlen(cfg->backend) < VTEED_BACKEND_MAX);
+}
+
+/* A client with its mailbox (kept open in mb_fd for restarts). */
+static int client_new(const struct vteed_config *cfg, struct vteed **out)
+{
 	struct vteed *v = calloc(1, sizeof(*v));
-	if (!v) {
-		close(sock);
+	if (!v)
 		return -ENOMEM;
-	}
-	v->sock = sock;
+	v->sock = v->mb_fd = v->jn_fd = v->tee_ctl = -1;
+	v->stop_pipe[0] = v->stop_pipe[1] = -1;
 	v->spin_ns = CLI_SPIN_NS;
 	const char *e = getenv("VTEED_SPIN_NS");
 	if (e && *e)
@@ -108,29 +121,71 @@ int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vtee
 	v->nslots = cfg->nvcpus;
 	for (unsigned i = 0; i < VTEED_MAX_SLOTS; i++)
 		pthread_mutex_init(&v->slot[i].lock, NULL);
-	int err = 0;
 	int mfd = memfd_create("vteed-mailbox", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0 || ftruncate(mfd, VTEED_MAILBOX_SIZE) < 0 ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		err = -errno;
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto fail;
-	}
 	v->mb = mmap(NULL, VTEED_MAILBOX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (v->mb == MAP_FAILED) {
 		v->mb = NULL;
-		err = -errno;
 		goto fail;
 	}
+	v->mb_fd = mfd;
 	v->mb->magic = VTEED_MB_MAGIC;
 	v->mb->version = VTEED_VERSION;
 	v->mb->nslots = cfg->nvcpus;
 	v->mb->slot_size = sizeof(struct vteed_slot);
+	*out = v;
+	return 0;
+fail:;
+	int err = -errno;
+	if (mfd >= 0)
+		close(mfd);
+	for (unsigned i = 0; i < VTEED_MAX_SLOTS; i++)
+		pthread_mutex_destroy(&v->slot[i].lock);
+	free(v);
+	return err;
+}
 
+static void client_free(struct vteed *v)
+{
+	if (v->sock >= 0)
+		close(v->sock);
+	if (v->mb)
+		munmap(v->mb, VTEED_MAILBOX_SIZE);
+	if (v->mb_fd >= 0)
+		close(v->mb_fd);
+	if (v->jn_fd >= 0)
+		close(v->jn_fd);
+	if (v->tee_ctl >= 0)
+		close(v->tee_ctl);
+	for (int i = 0; i < 2; i++)
+		if (v->stop_pipe[i] >= 0)
+			close(v->stop_pipe[i]);
+	for (unsigned i = 0; i < VTEED_MAX_SLOTS; i++)
+		pthread_mutex_destroy(&v->slot[i].lock);
+	free(v->vteed_path);
+	free(v->tee_path);
+	for (size_t i = 0; v->extra_args && v->extra_args[i]; i++)
+		free(v->extra_args[i]);
+	free(v->extra_args);
+	free(v);
+}
+
+/*
+ * HELLO on sock with the RAM fds, the mailbox and, when given, the journal
+ * and the TEE socket; then the reply. sock is not closed here.
+ */
+static int handshake(struct vteed *v, int sock, const struct vteed_config *cfg, const struct vteed_ram *ram,
+		     unsigned nram, uint32_t epoch, int jn_fd, int tee_fd, char *errmsg)
+{
 	struct vteed_hello h;
 	memset(&h, 0, sizeof(h));
 	h.hdr = (struct vteed_msg_hdr){ VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_HELLO, sizeof(h), 0 };
 	h.vm_id = cfg->vm_id;
-	h.flags = cfg->no_rpc_arg ? VTEED_HELLO_NO_RPC_ARG : 0;
+	h.flags = (cfg->no_rpc_arg ? VTEED_HELLO_NO_RPC_ARG : 0) | (jn_fd >= 0 ? VTEED_HELLO_JOURNAL : 0) |
+		  (tee_fd >= 0 ? VTEED_HELLO_TEE_FD : 0);
+	h.epoch = epoch;
 	h.slice_us = cfg->slice_us;
 	h.nslots = cfg->nvcpus;
 	h.nregions = nram;
@@ -139,13 +194,18 @@ int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vtee
 	h.max_shm = cfg->max_shm;
 	h.max_shm_pages = cfg->max_shm_pages;
 	snprintf(h.name, sizeof(h.name), "%s", cfg->name);
-	snprintf(h.backend, sizeof(h.backend), "%s", cfg->backend ? cfg->backend : "");
-	int fds[VTEED_MAX_REGIONS + 1];
+	snprintf(h.backend, sizeof(h.backend), "%s", tee_fd >= 0 ? "link" : cfg->backend ? cfg->backend : "");
+	int fds[VTEED_MAX_FDS];
+	unsigned nfds = 0;
 	for (unsigned i = 0; i < nram; i++) {
 		h.regions[i] = (struct vteed_region){ ram[i].gpa, ram[i].size, ram[i].fd_offset };
-		fds[i] = ram[i].fd;
+		fds[nfds++] = ram[i].fd;
 	}
-	fds[nram] = mfd;
+	fds[nfds++] = v->mb_fd;
+	if (jn_fd >= 0)
+		fds[nfds++] = jn_fd;
+	if (tee_fd >= 0)
+		fds[nfds++] = tee_fd;
 	union {
 		char buf[CMSG_SPACE(sizeof(fds))];
 		struct cmsghdr align;
@@ -153,55 +213,64 @@ int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vtee
 	memset(&cm, 0, sizeof(cm));
 	struct iovec iov = { &h, sizeof(h) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-			      .msg_controllen = CMSG_SPACE(sizeof(int) * (nram + 1)) };
+			      .msg_controllen = CMSG_SPACE(sizeof(int) * nfds) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int) * (nram + 1));
-	memcpy(CMSG_DATA(c), fds, sizeof(int) * (nram + 1));
+	c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+	memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	ssize_t n;
 	do
 		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(h)) {
-		err = n < 0 ? -errno : -EIO;
 		set_msg(errmsg, "sending HELLO failed");
-		goto fail;
+		return n < 0 ? -errno : -EIO;
 	}
-	close(mfd);
-	mfd = -1;
 	struct vteed_reply r;
-	err = read_full(sock, &r, sizeof(r), HANDSHAKE_MS);
+	int err = read_full(sock, &r, sizeof(r), HANDSHAKE_MS);
 	if (err) {
 		set_msg(errmsg, "no reply to HELLO");
-		goto fail;
+		return err;
 	}
 	r.message[sizeof(r.message) - 1] = 0;
 	set_msg(errmsg, r.message);
-	if (r.hdr.magic != VTEED_MAGIC || r.hdr.size != sizeof(r)) {
-		err = -EPROTO;
-		goto fail;
+	if (r.hdr.magic != VTEED_MAGIC || r.hdr.size != sizeof(r))
+		return -EPROTO;
+	if (r.hdr.type == VTEED_MSG_ERROR)
+		return r.error > 0 ? -r.error : -EPROTO;
+	if (r.hdr.type != VTEED_MSG_WELCOME || r.hdr.version != VTEED_VERSION || r.nslots != cfg->nvcpus)
+		return -EPROTO;
+	return 0;
+}
+
+int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram,
+		     struct vteed **out, char *errmsg)
+{
+	set_msg(errmsg, "");
+	*out = NULL;
+	if (!config_ok(cfg, nram)) {
+		set_msg(errmsg, "bad configuration");
+		close(sock);
+		return -EINVAL;
 	}
-	if (r.hdr.type == VTEED_MSG_ERROR) {
-		err = r.error > 0 ? -r.error : -EPROTO;
-		goto fail;
+	struct vteed *v;
+	int err = client_new(cfg, &v);
+	if (err) {
+		close(sock);
+		return err;
 	}
-	if (r.hdr.type != VTEED_MSG_WELCOME || r.hdr.version != VTEED_VERSION || r.nslots != cfg->nvcpus) {
-		err = -EPROTO;
-		goto fail;
+	v->sock = sock;
+	err = handshake(v, sock, cfg, ram, nram, 0, -1, -1, errmsg);
+	if (err) {
+		client_free(v);
+		return err;
 	}
+	/* an unsupervised vteed cannot be restarted: nothing needs the mailbox fd any more */
+	close(v->mb_fd);
+	v->mb_fd = -1;
 	*out = v;
 	return 0;
-fail:
-	if (mfd >= 0)
-		close(mfd);
-	if (v->mb)
-		munmap(v->mb, VTEED_MAILBOX_SIZE);
-	for (unsigned i = 0; i < VTEED_MAX_SLOTS; i++)
-		pthread_mutex_destroy(&v->slot[i].lock);
-	close(sock);
-	free(v);
-	return err;
 }
 
 int vteed_connect(const char *socket_path, const struct vteed_config *cfg, const struct vteed_ram *ram,
@@ -222,39 +291,23 @@ int vteed_connect(const char *socket_path, const struct vteed_config *cfg, const
 	return vteed_connect_fd(s, cfg, ram, nram, out, errmsg);
 }
 
-int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, pid_t *pid)
+/* fork + exec `path args...` with fd as fd 3 (and nothing else but stdio). */
+static int spawn_fd3(const char *path, const char *const *args, size_t nargs, int fd, pid_t *pid)
 {
-	if (!path)
-		path = getenv("VTEED");
-	if (!path)
-		path = "vteed";
-	size_t nextra = 0;
-	while (extra_args && extra_args[nextra])
-		nextra++;
-	const char **argv = calloc(nextra + 4, sizeof(*argv));
+	const char **argv = calloc(nargs + 2, sizeof(*argv));
 	if (!argv)
 		return -ENOMEM;
 	argv[0] = path;
-	argv[1] = "--fd";
-	argv[2] = "3";
-	for (size_t i = 0; i < nextra; i++)
-		argv[3 + i] = extra_args[i];
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		free(argv);
-		return -errno;
-	}
+	for (size_t i = 0; i < nargs; i++)
+		argv[1 + i] = args[i];
 	pid_t p = fork();
 	if (p < 0) {
 		int e = -errno;
-		close(sv[0]);
-		close(sv[1]);
 		free(argv);
 		return e;
 	}
 	if (p == 0) {
 		/* child: only async-signal-safe calls */
-		int fd = sv[1];
 		if (fd == 3) {
 			fcntl(3, F_SETFD, 0);
 		} else if (dup2(fd, 3) < 0) {
@@ -266,10 +319,40 @@ int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, 
 			execvp(path, (char *const *)argv);
 		_exit(127);
 	}
-	close(sv[1]);
 	free(argv);
-	*sock = sv[0];
 	*pid = p;
+	return 0;
+}
+
+int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, pid_t *pid)
+{
+	if (!path)
+		path = getenv("VTEED");
+	if (!path)
+		path = "vteed";
+	size_t nextra = 0;
+	while (extra_args && extra_args[nextra])
+		nextra++;
+	const char **args = calloc(nextra + 2, sizeof(*args));
+	if (!args)
+		return -ENOMEM;
+	args[0] = "--fd";
+	args[1] = "3";
+	for (size_t i = 0; i < nextra; i++)
+		args[2 + i] = extra_args[i];
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(args);
+		return -errno;
+	}
+	int err = spawn_fd3(path, args, nextra + 2, sv[1], pid);
+	free(args);
+	close(sv[1]);
+	if (err) {
+		close(sv[0]);
+		return err;
+	}
+	*sock = sv[0];
 	return 0;
 }
 
@@ -301,6 +384,8 @@ static bool check_dead(struct vteed *v)
 {
 	if (atomic_load(&v->dead))
 		return true;
+	if (v->supervised)
+		return false; /* the monitor restarts it; only it declares death */
 	struct pollfd pf = { v->sock, POLLRDHUP, 0 };
 	if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)))
 		atomic_store(&v->dead, true);
@@ -328,6 +413,7 @@ int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8])
 	}
 	for (unsigned i = 0; i < 8; i++)
 		__atomic_store_n(&sl->regs[i], regs[i], __ATOMIC_RELAXED);
+	atomic_store_explicit(&vs->fid, regs[0], memory_order_relaxed); /* published by the req_seq store */
 	uint32_t seq = ++vs->seq;
 	VTEED_STORE(&sl->req_seq, seq);
 	if (VTEED_LOAD(&sl->srv_waiting))
@@ -362,20 +448,302 @@ int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8])
 	return 0;
 }
 
+/* ---- supervision ---------------------------------------------------------- */
+
+/* Give the TEE process one end of a new socketpair; the other end is ours. */
+static int tee_connection(struct vteed *v, int *mine)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	memset(&cm, 0, sizeof(cm));
+	char byte = 'C';
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+			      .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(v->tee_ctl, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	int err = n == 1 ? 0 : n < 0 ? -errno : -EIO;
+	close(sv[1]);
+	if (err) {
+		close(sv[0]);
+		return err;
+	}
+	*mine = sv[0];
+	return 0;
+}
+
+/* Spawn a vteed for this epoch and hand it the VM. */
+static int start_vteed(struct vteed *v, uint32_t epoch, char *errmsg)
+{
+	int tee = -1, sock;
+	pid_t pid;
+	int err = tee_connection(v, &tee);
+	if (err) {
+		set_msg(errmsg, "cannot reach the TEE process");
+		return err;
+	}
+	err = vteed_spawn_raw(v->vteed_path, (const char *const *)v->extra_args, &sock, &pid);
+	if (err) {
+		close(tee);
+		set_msg(errmsg, "spawning vteed failed");
+		return err;
+	}
+	err = handshake(v, sock, &v->cfg, v->ram, v->nram, epoch, v->jn_fd, tee, errmsg);
+	close(tee); /* vteed has its own copy now */
+	if (err) {
+		close(sock);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return err;
+	}
+	v->sock = sock;
+	v->pid = pid;
+	return 0;
+}
+
+/*
+ * vteed died. A request it left unanswered stays posted for the next vteed:
+ * a fast call (SMCCC bit 31) is simply served again; a yielding call is
+ * marked lost, so the next vteed rolls back what it did and replays it
+ * (vtee_vm_smc_replay: closes and unregisters happen, the rest fail cleanly).
+ */
+static void mark_lost_calls(struct vteed *v)
+{
+	for (unsigned i = 0; i < v->nslots; i++) {
+		struct vteed_slot *sl = &v->mb->slot[i];
+		uint32_t req = VTEED_LOAD(&sl->req_seq);
+		if (req == VTEED_LOAD(&sl->rsp_seq) || (atomic_load(&v->slot[i].fid) & 0x80000000u))
+			continue;
+		VTEED_STORE(&sl->lost_seq, req);
+		atomic_fetch_add(&v->lost, 1);
+	}
+}
+
+/* No vteed any more: fail whatever is posted (SMCCC "unknown function"). */
+static void fail_posted_calls(struct vteed *v)
+{
+	for (unsigned i = 0; i < v->nslots; i++) {
+		struct vteed_slot *sl = &v->mb->slot[i];
+		uint32_t req = VTEED_LOAD(&sl->req_seq);
+		if (req == VTEED_LOAD(&sl->rsp_seq))
+			continue;
+		__atomic_store_n(&sl->regs[0], 0xFFFFFFFFull, __ATOMIC_RELAXED);
+		for (unsigned k = 1; k < 4; k++)
+			__atomic_store_n(&sl->regs[k], 0, __ATOMIC_RELAXED);
+		VTEED_STORE(&sl->rsp_seq, req);
+		vteed_futex_wake(&sl->rsp_seq);
+	}
+}
+
+static void *monitor(void *arg)
+{
+	struct vteed *v = arg;
+	for (;;) {
+		struct pollfd pf[2] = { { v->sock, POLLIN | POLLRDHUP, 0 }, { v->stop_pipe[0], POLLIN, 0 } };
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents)
+			return NULL;
+		if (!pf[0].revents)
+			continue;
+		/* anything from vteed now (STOP or a hang-up) means it is going away */
+		uint64_t t0 = now_ns();
+		char buf[64];
+		while (recv(v->sock, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+			;
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		close(v->sock);
+		v->sock = -1;
+		mark_lost_calls(v);
+		int err = -1;
+		for (int tries = 0; tries < 3 && err; tries++)
+			err = start_vteed(v, atomic_load(&v->restarts) + 1, NULL);
+		if (err) {
+			fprintf(stderr, "vteed-client[%s]: vteed cannot be restarted: %s\n", v->name, strerror(-err));
+			atomic_store(&v->dead, true);
+			fail_posted_calls(v);
+			return NULL;
+		}
+		atomic_fetch_add(&v->restarts, 1);
+		atomic_store(&v->last_recovery_ns, now_ns() - t0);
+	}
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
+		char *errmsg)
+{
+	set_msg(errmsg, "");
+	*out = NULL;
+	if (!config_ok(cfg, nram) || (cfg->backend && strcmp(cfg->backend, "soft"))) {
+		set_msg(errmsg, cfg && cfg->backend ? "only the built-in TEE (\"soft\") can be supervised so far"
+						    : "bad configuration");
+		return -EINVAL;
+	}
+	struct vteed *v;
+	int err = client_new(cfg, &v);
+	if (err)
+		return err;
+	v->supervised = true;
+	v->cfg = *cfg;
+	snprintf(v->name, sizeof(v->name), "%s", cfg->name);
+	v->cfg.name = v->name;
+	v->cfg.backend = NULL;
+	memcpy(v->ram, ram, nram * sizeof(*ram));
+	v->nram = nram;
+	v->vteed_path = dup_or_null(cfg->vteed_path);
+	v->tee_path = dup_or_null(cfg->tee_path ? cfg->tee_path : getenv("VTEE_TEE"));
+	size_t nextra = 0;
+	while (cfg->extra_args && cfg->extra_args[nextra])
+		nextra++;
+	v->extra_args = calloc(nextra + 1, sizeof(char *));
+	for (size_t i = 0; v->extra_args && i < nextra; i++)
+		v->extra_args[i] = strdup(cfg->extra_args[i]);
+	v->jn_fd = memfd_create("vteed-journal", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (!v->extra_args || v->jn_fd < 0 || pipe2(v->stop_pipe, O_CLOEXEC) < 0) {
+		err = -errno;
+		goto fail;
+	}
+
+	/* the TEE process: it holds the sessions, so it outlives every vteed */
+	int ctl[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	const char *tee_args[] = { "--ctl-fd", "3" };
+	err = spawn_fd3(v->tee_path ? v->tee_path : "vtee-tee", tee_args, 2, ctl[1], &v->tee_pid);
+	close(ctl[1]);
+	if (err) {
+		close(ctl[0]);
+		set_msg(errmsg, "spawning vtee-tee failed");
+		goto fail;
+	}
+	v->tee_ctl = ctl[0];
+
+	err = start_vteed(v, 0, errmsg);
+	if (err)
+		goto fail;
+	err = -pthread_create(&v->monitor, NULL, monitor, v);
+	if (err) {
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		goto fail;
+	}
+	*out = v;
+	return 0;
+fail:
+	if (v->tee_pid > 0) {
+		close(v->tee_ctl);
+		v->tee_ctl = -1;
+		waitpid(v->tee_pid, NULL, 0);
+	}
+	client_free(v);
+	return err ? err : -ENOMEM;
+}
+
+void vteed_get_info(struct vteed *v, struct vteed_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->pid = v->pid;
+	info->tee_pid = v->tee_pid;
+	info->restarts = atomic_load(&v->restarts);
+	info->last_recovery_ns = atomic_load(&v->last_recovery_ns);
+	info->lost_calls = atomic_load(&v->lost);
+}
+
+/* waitpid with a deadline, then SIGKILL. */
+static void reap(pid_t pid, int ms)
+{
+	for (int i = 0; i < ms; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		usleep(1000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 void vteed_close(struct vteed *v)
 {
 	if (!v)
 		return;
-	struct vteed_msg_hdr h = { VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_GOODBYE, sizeof(h), 0 };
-	if (send(v->sock, &h, sizeof(h), MSG_NOSIGNAL) == (ssize_t)sizeof(h)) {
-		/* wait for BYE (or STOP, or the hang-up) */
-		struct vteed_msg_hdr r;
-		while (read_full(v->sock, &r, sizeof(r), CLOSE_MS) == 0 && r.type != VTEED_MSG_BYE)
-			;
+	if (v->supervised) {
+		/* stop restarting first: the GOODBYE below ends this vteed for good */
+		char b = 1;
+		if (write(v->stop_pipe[1], &b, 1) == 1)
+			pthread_join(v->monitor, NULL);
 	}
-	close(v->sock);
-	munmap(v->mb, VTEED_MAILBOX_SIZE);
-	for (unsigned i = 0; i < VTEED_MAX_SLOTS; i++)
-		pthread_mutex_destroy(&v->slot[i].lock);
-	free(v);
+	if (v->sock >= 0) {
+		struct vteed_msg_hdr h = { VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_GOODBYE, sizeof(h), 0 };
+		if (send(v->sock, &h, sizeof(h), MSG_NOSIGNAL) == (ssize_t)sizeof(h)) {
+			/* wait for BYE (or STOP, or the hang-up) */
+			struct vteed_msg_hdr r;
+			while (read_full(v->sock, &r, sizeof(r), CLOSE_MS) == 0 && r.type != VTEED_MSG_BYE)
+				;
+		}
+	}
+	if (v->supervised) {
+		if (v->pid > 0)
+			reap(v->pid, CLOSE_MS);
+		if (v->tee_ctl >= 0) {
+			close(v->tee_ctl); /* the TEE process ends with its supervisor */
+			v->tee_ctl = -1;
+		}
+		if (v->tee_pid > 0)
+			reap(v->tee_pid, CLOSE_MS);
+	}
+	client_free(v);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+int vteed_status_query(pid_t pid, struct vteed_status *out)
+{
+	struct sockaddr_un sa;
+	socklen_t len = vteed_status_addr(pid, &sa);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	int err = 0;
+	struct vteed_msg_hdr h = { VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_STATUS, sizeof(h), 0 };
+	if (connect(s, (struct sockaddr *)&sa, len) < 0 || send(s, &h, sizeof(h), MSG_NOSIGNAL) != (ssize_t)sizeof(h))
+		err = -errno;
+	if (!err)
+		err = read_full(s, out, sizeof(*out), 1000);
+	close(s);
+	if (!err && (out->hdr.magic != VTEED_MAGIC || out->hdr.type != VTEED_MSG_STATUS_REPLY ||
+		     out->hdr.size != sizeof(*out)))
+		err = -EPROTO;
+	if (!err) {
+		out->name[sizeof(out->name) - 1] = 0;
+		out->backend[sizeof(out->backend) - 1] = 0;
+	}
+	return err;
+}
+
+int vteed_status(struct vteed *v, struct vteed_status *out)
+{
+	return vteed_status_query(v->pid, out);
 }

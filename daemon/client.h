@@ -32,9 +32,11 @@ struct vteed_config {
 	bool no_rpc_arg;
 	uint32_t max_calls, max_sessions, max_shm; /* 0 = defaults */
 	uint64_t max_shm_pages;
-	/* vteed_spawn() only: executable (NULL = $VTEED, else "vteed" in PATH) and extra arguments. */
+	/* vteed_spawn()/vteed_start(): executable (NULL = $VTEED, else "vteed" in PATH) and extra arguments. */
 	const char *vteed_path;
 	const char *const *extra_args; /* NULL-terminated, may be NULL */
+	/* vteed_start(): the TEE process (NULL = $VTEE_TEE, else "vtee-tee" in PATH). */
+	const char *tee_path;
 };
 
 struct vteed_ram {
@@ -70,10 +72,46 @@ int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, 
  */
 int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8]);
 
-/* True once vteed is known to be gone (disconnected, STOP, or an SMC found it dead). */
+/* True once vteed is known to be gone for good (disconnected, STOP, an SMC found it dead, or restarts failed). */
 bool vteed_dead(struct vteed *v);
 
-/* GOODBYE, wait (up to 5 s) for BYE or disconnect, free. No vteed_smc() may be running. */
+/*
+ * Supervised vteed (docs/recovery.md): start the TEE process (vtee-tee, serving
+ * the built-in TEE; the only back-end supervised so far) and vteed, keep what
+ * must outlive vteed here — the TEE process, the journal memfd, the mailbox —
+ * and restart vteed whenever it dies. The guest's sessions and registered
+ * shared memory stay valid across a restart. An SMC in flight when vteed died
+ * completes once the new vteed runs: a fast call is served again; a yielding
+ * call (SMCCC bit 31 clear) is replayed, which carries out a close or an
+ * unregister and fails anything else cleanly (OP-TEE: TEE_ERROR_COMMUNICATION).
+ * If vteed cannot be restarted (3 tries), vteed_dead() turns true and SMCs
+ * fail with -EPIPE (x0 = 0xFFFFFFFF).
+ */
+int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
+		char *errmsg);
+
+struct vteed_info {
+	pid_t pid;                 /* the current vteed */
+	pid_t tee_pid;             /* the TEE process, 0 if none */
+	uint32_t restarts;         /* vteeds restarted so far */
+	uint64_t last_recovery_ns; /* hang-up seen -> new vteed serving, for the last restart */
+	uint32_t lost_calls;       /* yielding calls failed because vteed died under them */
+};
+void vteed_get_info(struct vteed *v, struct vteed_info *info);
+
+/*
+ * Ask a vteed for its status over its status socket (daemon/status.h): by
+ * pid, or for this client's current vteed. Only vteed's own user and root
+ * get an answer.
+ */
+struct vteed_status;
+int vteed_status_query(pid_t pid, struct vteed_status *out);
+int vteed_status(struct vteed *v, struct vteed_status *out);
+
+/*
+ * GOODBYE, wait (up to 5 s) for BYE or disconnect, free. No vteed_smc() may be
+ * running. A supervised vteed is reaped and its TEE process stopped too.
+ */
 void vteed_close(struct vteed *v);
 
 #ifdef __cplusplus

@@ -14,7 +14,8 @@
 #include <stdint.h>
 
 #define VTEED_MAGIC        0x44455456u /* "VTED" in little-endian memory order */
-#define VTEED_VERSION      1u          /* the only version this build speaks */
+#define VTEED_VERSION      2u          /* the newest version this build speaks */
+#define VTEED_VERSION_MIN  1u          /* the oldest (1: no journal, no TEE link, epoch 0) */
 #define VTEED_MAX_SLOTS    64u         /* vCPUs per VM */
 #define VTEED_MAX_REGIONS  16u         /* = VTEE_MAX_RAM_REGIONS */
 #define VTEED_NAME_MAX     32u         /* incl. the NUL */
@@ -29,6 +30,9 @@ enum vteed_msg_type {
 	VTEED_MSG_GOODBYE = 4, /* VMM -> vteed, header only: stop serving, clean up, exit 0 */
 	VTEED_MSG_BYE     = 5, /* vteed -> VMM, header only: answer to GOODBYE, VM destroyed */
 	VTEED_MSG_STOP    = 6, /* vteed -> VMM, header only: vteed stops (signal); no more SMCs */
+	/* status socket only (docs/vteed-protocol.md, "Status"): */
+	VTEED_MSG_STATUS  = 7, /* tool -> vteed, header only */
+	VTEED_MSG_STATUS_REPLY = 8, /* vteed -> tool, struct vteed_status */
 };
 
 struct vteed_msg_hdr {
@@ -44,9 +48,17 @@ struct vteed_region {
 };
 
 #define VTEED_HELLO_NO_RPC_ARG 0x1u
-#define VTEED_HELLO_FLAGS      VTEED_HELLO_NO_RPC_ARG
+#define VTEED_HELLO_JOURNAL    0x2u /* v2: one more fd, the recovery journal memfd */
+#define VTEED_HELLO_TEE_FD     0x4u /* v2: one more fd, a stream socket to the TEE process ("link" back-end) */
+#define VTEED_HELLO_FLAGS_V1   VTEED_HELLO_NO_RPC_ARG
+#define VTEED_HELLO_FLAGS      (VTEED_HELLO_NO_RPC_ARG | VTEED_HELLO_JOURNAL | VTEED_HELLO_TEE_FD)
+#define VTEED_MAX_FDS          (VTEED_MAX_REGIONS + 3)
 
-/* fds (SCM_RIGHTS, same sendmsg as the first byte): nregions RAM fds in region order, then the mailbox memfd. */
+/*
+ * fds (SCM_RIGHTS, same sendmsg as the first byte): nregions RAM fds in region
+ * order, the mailbox memfd, then the journal memfd (flag JOURNAL), then the
+ * TEE socket (flag TEE_FD).
+ */
 struct vteed_hello {
 	struct vteed_msg_hdr hdr;       /* type HELLO, size = sizeof(struct vteed_hello) */
 	uint32_t vm_id;                 /* non-zero */
@@ -54,7 +66,7 @@ struct vteed_hello {
 	uint32_t slice_us;              /* 0 = default */
 	uint32_t nslots;                /* 1..VTEED_MAX_SLOTS */
 	uint32_t nregions;              /* 1..VTEED_MAX_REGIONS */
-	uint32_t reserved0;             /* 0 */
+	uint32_t epoch;                 /* v2: restarts of this VM's vteed so far (0 in v1) */
 	uint32_t max_calls, max_sessions, max_shm, reserved1; /* quota, 0 = default */
 	uint64_t max_shm_pages;
 	char name[VTEED_NAME_MAX];      /* NUL-terminated, printable, non-empty */
@@ -72,6 +84,25 @@ struct vteed_reply {
 	char message[VTEED_MSG_MAX];    /* NUL-terminated, human readable */
 };
 
+/* ---- status (a separate Unix socket per vteed, see vteed_status_dir()) --- */
+
+struct vteed_status {
+	struct vteed_msg_hdr hdr;       /* type STATUS_REPLY, size = sizeof(struct vteed_status) */
+	uint32_t vm_id, pid;
+	uint32_t epoch;                 /* restarts of this VM's vteed before this one */
+	uint32_t nslots;
+	char name[VTEED_NAME_MAX];
+	char backend[VTEED_BACKEND_MAX];
+	uint32_t sessions, shm_buffers; /* in vteed's tables now */
+	uint64_t shm_pages;
+	uint32_t calls;                 /* yielding calls in flight */
+	int32_t tee_sessions;           /* sessions the TEE holds for the VM; -1 unknown */
+	uint64_t smc_count, quota_denials, access_denials, bad_requests, foreign_intr;
+	uint32_t max_calls, max_sessions, max_shm, reserved;
+	uint64_t max_shm_pages;
+	uint64_t uptime_ms;
+};
+
 /* ---- the SMC mailbox (shared memfd) ----------------------------------- */
 
 #define VTEED_MB_MAGIC  0x584F424Du /* "MBOX" */
@@ -81,7 +112,8 @@ struct vteed_slot {
 	uint32_t srv_waiting; /* vteed writes: 1 while its server sleeps on req_seq */
 	uint32_t rsp_seq;     /* vteed writes: = req_seq once regs hold the answer; futex word */
 	uint32_t cli_waiting; /* VMM writes: 1 while the vCPU sleeps on rsp_seq */
-	uint32_t reserved[4];
+	uint32_t lost_seq;    /* v2, VMM writes: the request a dead vteed left unanswered; the next one replays it */
+	uint32_t reserved[3];
 	uint64_t regs[8];     /* x0..x7: request, then answer */
 	uint8_t pad[128 - 32 - 64];
 };
@@ -100,6 +132,7 @@ struct vteed_mailbox {
 _Static_assert(sizeof(struct vteed_msg_hdr) == 16, "hdr");
 _Static_assert(sizeof(struct vteed_hello) == 496, "hello");
 _Static_assert(sizeof(struct vteed_reply) == 136, "reply");
+_Static_assert(sizeof(struct vteed_status) == 176, "status");
 _Static_assert(sizeof(struct vteed_slot) == 128, "slot");
 _Static_assert(offsetof(struct vteed_mailbox, slot) == 128, "mailbox");
 _Static_assert(sizeof(struct vteed_mailbox) <= VTEED_MAILBOX_SIZE, "mailbox size");

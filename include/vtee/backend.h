@@ -189,6 +189,8 @@ struct vtee_backend_ops {
 	 * has been imported, so the TEE closes the VM's other sessions (the ones
 	 * opened by calls whose answer never reached the guest).
 	 */
+	/* Optional: sessions the TEE holds for this VM now (status, leak checks); negative errno if unknown. */
+	long (*vm_session_count)(void *vm);
 	uint64_t (*session_export)(void *vm, void *session);
 	void *(*session_import)(void *vm, uint64_t handle);
 	void (*vm_restored)(void *vm);

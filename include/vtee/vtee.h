@@ -117,6 +117,15 @@ void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8]);
  */
 void vtee_vm_smc_tagged(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag);
 
+/*
+ * After a restart: serve an SMC the previous mediator received but never
+ * answered (it died serving it). Calls that only remove state (close a
+ * session, unregister shared memory, cancel) are carried out; every other
+ * call fails cleanly (OP-TEE: TEE_ERROR_COMMUNICATION, origin COMMS), since
+ * it may have half happened. Fast calls need no replay: serve them normally.
+ */
+void vtee_vm_smc_replay(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag);
+
 /* Bytes of journal a VM with these quotas needs (zero fields = defaults). */
 size_t vtee_journal_size(const struct vtee_quota *quota);
 /*
@@ -145,6 +154,7 @@ struct vtee_vm_stats {
 	uint64_t bad_requests;    /* malformed requests answered with an error */
 	uint64_t foreign_intr;    /* time slices that expired (call returned to guest to resume later) */
 	uint64_t access_denials;  /* OPEN_SESSIONs refused by the policy */
+	int64_t tee_sessions;     /* sessions the back-end holds for the VM; -1 if it cannot tell */
 };
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
 

@@ -29,7 +29,7 @@ struct vtee_call *vtee_call_get(struct vtee_vm *vm, bool *nomem)
 		if (vm->calls[i]->state == CALL_FREE) {
 			c = vm->calls[i];
 			memset(c, 0, vm->fe->call_size);
-			c->index = i;
+			c->index = i | vm->thread_tag;
 			c->state = CALL_RUNNING;
 			c->req.client.vm_id = vm->id;
 			vm->calls_busy++;
@@ -111,6 +111,12 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 				s->id = vm->next_session_id++;
 			r = idmap_put(&vm->sessions, s->id, s);
 		}
+		vtee_journal_next_session_id(vm);
+		/* the journal names it before the guest can learn its id */
+		if (!r && !vtee_journal_session_add(vm, s)) {
+			idmap_del(&vm->sessions, s->id);
+			r = -1;
+		}
 	}
 	pthread_mutex_unlock(&vm->lock);
 	if (r) {
@@ -128,8 +134,11 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 static void restore_session(struct vtee_vm *vm, struct vtee_call *c)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (!idmap_put(&vm->sessions, c->session->id, c->session))
+	if (!idmap_put(&vm->sessions, c->session->id, c->session)) {
 		c->session->refs++; /* the table's reference again */
+		if (!vtee_journal_session_add(vm, c->session))
+			c->session->jslot = 0; /* journal full: lives on, lost on a restart */
+	}
 	pthread_mutex_unlock(&vm->lock);
 }
 
@@ -186,10 +195,11 @@ enum vtee_call_status vtee_call_resume(struct vtee_vm *vm, uint32_t index, uint6
 {
 	struct vtee_call *c = NULL;
 
+	uint32_t i = index & VTEE_THREAD_SLOT_MASK;
 	pthread_mutex_lock(&vm->lock);
-	if (index < vm->quota.max_calls && vm->calls[index] &&
-	    vm->calls[index]->state == CALL_SUSPENDED) {
-		c = vm->calls[index];
+	if ((index & ~VTEE_THREAD_SLOT_MASK) == vm->thread_tag && i < vm->quota.max_calls && vm->calls[i] &&
+	    vm->calls[i]->state == CALL_SUSPENDED) {
+		c = vm->calls[i];
 		c->state = CALL_RUNNING; /* a second vCPU resuming the same index is refused */
 	}
 	pthread_mutex_unlock(&vm->lock);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "idmap.h"
+#include "journal.h"
 #include "vtee/backend.h"
 #include "vtee/vtee.h"
 
@@ -47,12 +48,14 @@ struct vtee_shm {
 	size_t npages;
 	void *be_priv;
 	uint8_t **pages;      /* host address of each 4 KiB guest page */
+	uint32_t jslot;       /* journal entry + 1, 0 = none */
 };
 
 struct vtee_session {
 	uint32_t id;          /* what the guest sees */
 	uint32_t refs;        /* table + calls using it; vm->lock */
 	void *be;             /* back-end session */
+	uint32_t jslot;       /* journal entry + 1, 0 = none */
 };
 
 enum vtee_call_state { CALL_FREE, CALL_RUNNING, CALL_SUSPENDED };
@@ -107,6 +110,9 @@ struct vtee_vm {
 	struct vtee_quota quota;
 	uint32_t slice_us;
 	bool no_rpc_arg;
+	/* OPEN_SESSION policy (vtee_vm_config.ta_allowed); NULL allows every TA */
+	bool (*ta_allowed)(void *ctx, const struct vtee_uuid *ta);
+	void *policy_ctx;
 
 	struct vtee_ram ram[VTEE_MAX_RAM_REGIONS];
 	unsigned nram;
@@ -119,8 +125,11 @@ struct vtee_vm {
 	uint64_t shm_pages;           /* registered + temporary */
 	struct vtee_call **calls;     /* quota.max_calls slots, allocated on first use */
 	uint32_t calls_busy;
+	uint32_t thread_tag;          /* epoch bits of the thread ids the guest sees */
+	struct vtee_journal *jn;      /* recovery journal, NULL if none */
 
 	_Atomic uint64_t st_smc, st_quota, st_bad, st_intr;
+	_Atomic uint64_t st_denied;   /* OPEN_SESSIONs refused by ta_allowed */
 };
 
 /* Guest memory (mem.c). The returned pointer covers [gpa, gpa + len) inside one region. */
@@ -156,7 +165,14 @@ struct vtee_call *vtee_call_get(struct vtee_vm *vm, bool *nomem);
 bool vtee_call_reserve_session(struct vtee_vm *vm, struct vtee_call *call);
 /* Submit call->req and wait up to the slice. */
 enum vtee_call_status vtee_call_start(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
-/* RETURN_FROM_RPC: resume suspended call `index` with the guest's registers. */
+/*
+ * Thread ids the guest sees: slot index in the low bits, the mediator's epoch
+ * above, so an id from an earlier incarnation never resumes a new call.
+ */
+#define VTEE_THREAD_SLOT_BITS 10
+#define VTEE_THREAD_SLOT_MASK ((1u << VTEE_THREAD_SLOT_BITS) - 1)
+_Static_assert(VTEE_LIMIT_MAX_CALLS <= (1u << VTEE_THREAD_SLOT_BITS), "thread ids");
+/* RETURN_FROM_RPC: resume suspended call `index` (a thread id) with the guest's registers. */
 enum vtee_call_status vtee_call_resume(struct vtee_vm *vm, uint32_t index, uint64_t regs[8]);
 /* Finish a call that never reached the back-end (validation failed) and release it. */
 void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *call);
@@ -168,6 +184,9 @@ void vtee_req_run_sync(struct vtee_vm *vm, struct vtee_req *req);
 void vtee_call_hold_shm(struct vtee_call *call, struct vtee_shm *shm);
 
 extern const struct vtee_frontend vtee_optee_frontend;
+
+/* True while the calling thread serves an SMC through vtee_vm_smc_replay(). */
+bool vtee_replaying(void);
 
 static inline void vtee_count(_Atomic uint64_t *c)
 {

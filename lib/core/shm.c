@@ -111,7 +111,10 @@ uint32_t vtee_shm_register(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t co
 		ret = TEE_ERROR_OUT_OF_MEMORY;
 	} else if (idmap_put(&vm->shms, cookie, shm))
 		ret = TEE_ERROR_OUT_OF_MEMORY;
-	else
+	else if (!vtee_journal_shm_add(vm, shm)) {
+		idmap_del(&vm->shms, cookie); /* a buffer a restart would lose is refused now */
+		ret = TEE_ERROR_OUT_OF_MEMORY;
+	} else
 		shm->registered = true;
 	pthread_mutex_unlock(&vm->lock);
 
@@ -133,6 +136,7 @@ uint32_t vtee_shm_unregister(struct vtee_vm *vm, uint64_t cookie)
 		return TEE_ERROR_BUSY;
 	}
 	idmap_del(&vm->shms, cookie);
+	vtee_journal_shm_del(vm, shm);
 	shm->registered = false;
 	pthread_mutex_unlock(&vm->lock);
 

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "core.h"
+#include "link.h"
 
 static const struct vtee_backend_ops *const backends[] = {
 	&vtee_soft_backend,
+	&vtee_link_backend,
 };
 
-static const char *const backend_names[] = { "soft", NULL };
+static const char *const backend_names[] = { "soft", "link", NULL };
 
 const char *const *vtee_backend_names(void)
 {

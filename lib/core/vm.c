@@ -33,7 +33,11 @@ int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struc
 				       VTEE_LIMIT_MAX_SHM_PAGES);
 	vm->slice_us = cfg->slice_us ? cfg->slice_us : VTEE_DEFAULT_SLICE_US;
 	vm->no_rpc_arg = cfg->no_rpc_arg;
+	vm->ta_allowed = cfg->ta_allowed;
+	vm->policy_ctx = cfg->policy_ctx;
 	vm->next_session_id = 1;
+	/* epoch 0 keeps the plain slot numbers older guests and tests expect */
+	vm->thread_tag = (cfg->epoch & (UINT32_MAX >> VTEE_THREAD_SLOT_BITS)) << VTEE_THREAD_SLOT_BITS;
 	pthread_mutex_init(&vm->lock, NULL);
 
 	vm->calls = calloc(vm->quota.max_calls, sizeof(*vm->calls));
@@ -48,9 +52,17 @@ int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struc
 	pthread_mutex_unlock(&tee->lock);
 	if (r)
 		goto fail;
+	r = vtee_journal_attach(vm, cfg->journal, cfg->journal_size);
+	if (r) {
+		pthread_mutex_lock(&tee->lock);
+		idmap_del(&tee->vm_ids, vm->id);
+		pthread_mutex_unlock(&tee->lock);
+		goto fail;
+	}
 	r = tee->ops->vm_created(tee->priv, vm->id, vm->name, &vm->be);
 	if (r) {
 		r = r < 0 ? r : -EIO;
+		vtee_journal_detach(vm);
 		pthread_mutex_lock(&tee->lock);
 		idmap_del(&tee->vm_ids, vm->id);
 		pthread_mutex_unlock(&tee->lock);
@@ -102,6 +114,27 @@ void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8])
 	vm->fe->smc(vm, regs);
 }
 
+void vtee_vm_smc_tagged(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag)
+{
+	vtee_journal_set_tag(tag);
+	vtee_vm_smc(vm, regs);
+	vtee_journal_set_tag(0);
+}
+
+static _Thread_local bool replaying;
+
+bool vtee_replaying(void)
+{
+	return replaying;
+}
+
+void vtee_vm_smc_replay(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag)
+{
+	replaying = true;
+	vtee_vm_smc_tagged(vm, regs, tag);
+	replaying = false;
+}
+
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -115,6 +148,9 @@ void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st)
 	st->quota_denials = atomic_load(&vm->st_quota);
 	st->bad_requests = atomic_load(&vm->st_bad);
 	st->foreign_intr = atomic_load(&vm->st_intr);
+	long n = vm->tee->ops->vm_session_count ? vm->tee->ops->vm_session_count(vm->be) : -1;
+	st->tee_sessions = n < 0 ? -1 : n;
+	st->access_denials = atomic_load(&vm->st_denied);
 }
 
 /* ---- sessions ---- */
@@ -140,6 +176,8 @@ struct vtee_session *vtee_session_take(struct vtee_vm *vm, uint32_t id)
 {
 	pthread_mutex_lock(&vm->lock);
 	struct vtee_session *s = idmap_del(&vm->sessions, id);
+	if (s)
+		vtee_journal_session_del(vm, s);
 	pthread_mutex_unlock(&vm->lock);
 	return s;
 }
@@ -176,6 +214,7 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 	size_t pos;
 	while ((pos = 0, s = idmap_next(&vm->sessions, &pos, NULL))) {
 		idmap_del(&vm->sessions, s->id);
+		vtee_journal_session_del(vm, s);
 		close_backend_session(vm, s->be);
 		free(s);
 	}
@@ -183,6 +222,7 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 	struct vtee_shm *shm;
 	while ((pos = 0, shm = idmap_next(&vm->shms, &pos, NULL))) {
 		idmap_del(&vm->shms, shm->cookie);
+		vtee_journal_shm_del(vm, shm);
 		shm->registered = false;
 		if (ops->shm_unregister)
 			ops->shm_unregister(vm->be, shm);
@@ -199,6 +239,14 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 	free(vm->calls);
 	idmap_free(&vm->sessions);
 	idmap_free(&vm->shms);
+	vtee_journal_detach(vm);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm);
+}
+
+int vtee_vm_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx)
+{
+	if (!vm)
+		return -EINVAL;
+	return vtee_journal_restore(vm, delivered, ctx);
 }

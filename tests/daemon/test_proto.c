@@ -164,8 +164,42 @@ int main(int argc, char **argv)
 	EXPECT_ERROR(&s, EPROTO, "bad magic");
 
 	valid(&s);
-	s.h.hdr.version = 2;
-	EXPECT_ERROR(&s, EPROTONOSUPPORT, "wrong version");
+	s.h.hdr.version = VTEED_VERSION + 1;
+	EXPECT_ERROR(&s, EPROTONOSUPPORT, "version from the future");
+
+	valid(&s);
+	s.h.hdr.version = 0;
+	EXPECT_ERROR(&s, EPROTONOSUPPORT, "version 0");
+
+	valid(&s);
+	s.h.hdr.version = 1;
+	s.h.epoch = 3;
+	EXPECT_ERROR(&s, EINVAL, "v1 HELLO with an epoch");
+
+	valid(&s);
+	s.h.hdr.version = 1;
+	s.h.flags = VTEED_HELLO_JOURNAL;
+	EXPECT_ERROR(&s, EINVAL, "v1 HELLO with a v2 flag");
+
+	valid(&s);
+	s.h.flags = VTEED_HELLO_JOURNAL;
+	EXPECT_ERROR(&s, EBADF, "journal flag without the journal fd");
+
+	valid(&s);
+	s.h.flags = VTEED_HELLO_JOURNAL;
+	s.fds[2] = open(argv[0], O_RDONLY | O_CLOEXEC);
+	s.nfds = 3;
+	EXPECT_ERROR(&s, EBADF, "journal fd not a memfd");
+
+	valid(&s);
+	s.h.flags = VTEED_HELLO_TEE_FD;
+	snprintf(s.h.backend, sizeof(s.h.backend), "soft");
+	int tp[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp);
+	s.fds[2] = tp[0];
+	close(tp[1]);
+	s.nfds = 3;
+	EXPECT_ERROR(&s, EINVAL, "TEE socket for a back-end other than link");
 
 	valid(&s);
 	s.h.hdr.type = VTEED_MSG_GOODBYE;
@@ -210,9 +244,9 @@ int main(int argc, char **argv)
 	EXPECT_ERROR(&s, E2BIG, "too many regions");
 
 	valid(&s);
-	for (unsigned i = 2; i < VTEED_MAX_REGIONS + 3; i++)
+	for (unsigned i = 2; i < VTEED_MAX_FDS + 1; i++)
 		s.fds[i] = make_ram(4096);
-	s.nfds = VTEED_MAX_REGIONS + 3;
+	s.nfds = VTEED_MAX_FDS + 1;
 	EXPECT_ERROR(&s, EBADF, "too many fds");
 
 	valid(&s);

@@ -10,6 +10,7 @@
  *       Boot a Debian arm64 kernel on the emulated board (QEMU TCG + the EL3
  *       firmware) with the guest's OP-TEE calls served by vtee in this process.
  *       A shell in the guest, or --script FILE and exit with its status.
+ *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts
  *   vtee backends      list the built-in TEE back-ends
  *   vtee version
  */
@@ -23,6 +24,7 @@
 #include "launch.h"
 #endif
 #include "guest.h"
+#include "vtee_cmd.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
 
@@ -43,6 +45,8 @@ static void usage(FILE *f)
 		   "       vtee run [--script FILE] [--add HOSTFILE[:GUESTPATH]]... [--kernel FILE]\n"
 		   "                [--smp N] [--mem MiB] [--no-virt] [--no-rpc-arg] [--timeout S]\n"
 		   "                [--append ARGS] [--quiet] [--firmware FILE] [--cache DIR] [--expect-clean]\n"
+		   "                [--vteed [--policy FILE]]\n"
+		   "       vtee status [--pid PID]\n"
 		   "       vtee backends\n"
 		   "       vtee version\n"
 		   "\n"
@@ -66,6 +70,12 @@ static void usage(FILE *f)
 		   "  --cache DIR       package cache [$VTEE_CACHE or ~/.cache/vtee]\n"
 		   "  --expect-clean    after the script, fail (126) if vtee still holds sessions,\n"
 		   "                    shared memory or calls for the VM (unload the driver first)\n"
+		   "  --vteed           serve the TEE from a vteed process (unprivileged, sandboxed,\n"
+		   "                    restarted if it dies; the built-in TEE runs in vtee-tee)\n"
+		   "                    instead of inside vtee (docs/recovery.md)\n"
+		   "  --policy FILE     with --vteed: the VM's policy file (docs/policy.md)\n"
+		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
+		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
 		   "backends list the built-in TEE back-ends\n");
 }
 
@@ -252,6 +262,8 @@ static int run_main(int argc, char **argv)
 		{ "firmware", required_argument, NULL, 'f' },
 		{ "cache", required_argument, NULL, 'c' },
 		{ "expect-clean", no_argument, NULL, 'E' },
+		{ "vteed", no_argument, NULL, 'D' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -286,11 +298,13 @@ static int run_main(int argc, char **argv)
 		case 'f': o.firmware = optarg; break;
 		case 'c': o.cache_dir = optarg; break;
 		case 'E': o.expect_clean = true; break;
+		case 'D': o.vteed = true; break;
+		case 'P': o.policy = optarg; break;
 		case 'h': usage(stdout); free(adds); return 0;
 		default: goto bad;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (o.policy && !o.vteed))
 		goto bad;
 	o.adds = adds;
 	rc = launch_run(&o);
@@ -317,6 +331,8 @@ int main(int argc, char **argv)
 		printf("vtee %s\n", VTEE_VERSION);
 		return 0;
 	}
+	if (!strcmp(cmd, "status"))
+		return status_main(argc, argv);
 	if (!strcmp(cmd, "backends")) {
 		for (const char *const *n = vtee_backend_names(); *n; n++)
 			printf("%s\n", *n);

@@ -571,6 +571,15 @@ static void soft_cancel(void *vm, struct vtee_req *req)
 	soft_pool_cancel(&((struct soft_vm *)vm)->pool, req);
 }
 
+static long soft_vm_session_count(void *vmp)
+{
+	struct soft_vm *vm = vmp;
+	pthread_mutex_lock(&vm->lock);
+	long n = vm->sess.used;
+	pthread_mutex_unlock(&vm->lock);
+	return n;
+}
+
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
 	.open = soft_open,
@@ -579,4 +588,5 @@ const struct vtee_backend_ops vtee_soft_backend = {
 	.vm_destroyed = soft_vm_destroyed,
 	.submit = soft_submit,
 	.cancel = soft_cancel,
+	.vm_session_count = soft_vm_session_count,
 };

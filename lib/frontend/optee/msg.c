@@ -70,8 +70,11 @@ static bool login_ok(uint64_t login)
 	}
 }
 
-/* Fill req for OPEN/INVOKE/CLOSE from the private message. Returns a TEE result. */
-static uint32_t build_req(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg *m)
+/*
+ * Fill req for OPEN/INVOKE/CLOSE from the private message. Returns a TEE result;
+ * *denied tells an OPEN the VM's policy refused (counted, not a bad request).
+ */
+static uint32_t build_req(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg *m, bool *denied)
 {
 	struct vtee_call *c = &oc->core;
 	uint32_t n = m->hdr.num_params;
@@ -88,6 +91,12 @@ static uint32_t build_req(struct vtee_vm *vm, struct optee_call *oc, const struc
 		memcpy(c->req.ta.b, m->params[0].u.octets, 16);
 		memcpy(c->req.client.uuid.b, m->params[1].u.octets, 16);
 		c->req.client.login = (uint32_t)m->params[1].u.value.c;
+		/* the policy sees the TA first: a refused OPEN reaches neither quota nor back-end */
+		if (vm->ta_allowed && !vm->ta_allowed(vm->policy_ctx, &c->req.ta)) {
+			vtee_count(&vm->st_denied);
+			*denied = true;
+			return TEE_ERROR_ACCESS_DENIED;
+		}
 		if (!vtee_call_reserve_session(vm, c))
 			return TEE_ERROR_OUT_OF_MEMORY;
 		oc->first_param = 2;
@@ -122,6 +131,18 @@ void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct opte
 {
 	uint32_t ret;
 
+	/*
+	 * A replay (the previous mediator died serving it, see vtee_vm_smc_replay):
+	 * what only removes state is carried out, so the guest's close or
+	 * unregister takes effect; anything else may have half happened and fails.
+	 */
+	if (vtee_replaying() && m->hdr.cmd != OPTEE_MSG_CMD_CLOSE_SESSION &&
+	    m->hdr.cmd != OPTEE_MSG_CMD_UNREGISTER_SHM && m->hdr.cmd != OPTEE_MSG_CMD_CANCEL) {
+		write_ret(vm, loc, TEE_ERROR_COMMUNICATION, TEE_ORIGIN_COMMS);
+		put_loc(loc);
+		optee_set_regs(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+		return;
+	}
 	switch (m->hdr.cmd) {
 	case OPTEE_MSG_CMD_REGISTER_SHM:
 		ret = register_shm(vm, m);
@@ -152,9 +173,18 @@ void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct opte
 		oc->msg_params = m->hdr.num_params;
 		if (loc.shm)
 			vtee_call_hold_shm(c, loc.shm); /* the argument buffer stays put until we answer */
-		ret = build_req(vm, oc, m);
+		bool denied = false;
+		ret = build_req(vm, oc, m, &denied);
+		if (ret == TEE_ERROR_ITEM_NOT_FOUND && vtee_replaying()) {
+			/* a replayed CLOSE of a session the dead mediator already took: it is closed */
+			write_ret(vm, loc, TEE_SUCCESS, TEE_ORIGIN_TEE);
+			vtee_call_abort(vm, c);
+			optee_set_regs(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
+			return;
+		}
 		if (ret != TEE_SUCCESS) {
-			vtee_count(&vm->st_bad);
+			if (!denied)
+				vtee_count(&vm->st_bad);
 			write_ret(vm, loc, ret, TEE_ORIGIN_TEE);
 			vtee_call_abort(vm, c);
 			optee_set_regs(regs, OPTEE_SMC_RETURN_OK, 0, 0, 0);
@@ -170,6 +200,8 @@ void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *m, struct opte
 		optee_set_regs(regs, OPTEE_SMC_RETURN_EBADCMD, 0, 0, 0);
 		return;
 	}
+	if (ret == TEE_ERROR_ITEM_NOT_FOUND && vtee_replaying())
+		ret = TEE_SUCCESS; /* a replayed UNREGISTER the dead mediator already did */
 	if (ret != TEE_SUCCESS)
 		vtee_count(&vm->st_bad);
 	write_ret(vm, loc, ret, TEE_ORIGIN_TEE);

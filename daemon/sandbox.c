@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vteed's least privilege: drop root, then a sandbox with no filesystem and a
+ * seccomp allowlist (see sandbox.h and docs/threat-model.md).
+ *
+ * The allowlist is what vteed, libvtee's soft back-end threads and glibc do
+ * once vteed holds its control socket: receive HELLO and its fds (recvmsg),
+ * check and map them (fstat, fcntl F_GET_SEALS, fstatfs, mmap), start threads
+ * (clone), serve SMCs (futex on the shared mailbox, getrandom for the RNG TA),
+ * log (write to stderr), and clean up. Measured with `strace -f` on the daemon
+ * test suite (x86-64, glibc 2.36); docs/threat-model.md lists the result.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <malloc.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/*
+ * Sanitizer builds (meson -Db_sanitize=...): the runtimes need a little more,
+ * marked "sanitizer" below. GCC says so with __SANITIZE_ADDRESS__, clang with
+ * __has_feature; daemon/meson.build adds VTEED_SANITIZER_BUILD for the rest.
+ */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || __has_feature(address_sanitizer)
+#define SB_ASAN 1 /* with LeakSanitizer */
+#include <sanitizer/lsan_interface.h>
+#else
+#define SB_ASAN 0
+#endif
+#if SB_ASAN || defined(VTEED_SANITIZER_BUILD) || __has_feature(undefined_behavior_sanitizer)
+#define SB_SANITIZER 1
+#else
+#define SB_SANITIZER 0
+#endif
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- privileges ---------------------------------------------------------- */
+
+static int capget_raw(struct __user_cap_data_struct data[2])
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	return (int)syscall(SYS_capget, &h, data);
+}
+
+static bool no_capabilities(void)
+{
+	struct __user_cap_data_struct c[2];
+	if (capget_raw(c) < 0)
+		return false;
+	return !(c[0].effective | c[0].permitted | c[0].inheritable | c[1].effective | c[1].permitted |
+		 c[1].inheritable);
+}
+
+/* Drop every capability a non-root process may still hold (file or ambient capabilities). */
+static int drop_capabilities(char *err, size_t errlen)
+{
+	if (no_capabilities())
+		return 0;
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct c[2];
+	memset(c, 0, sizeof(c));
+	if (syscall(SYS_capset, &h, c) < 0 || !no_capabilities())
+		return fail(err, errlen, "cannot drop capabilities: %s", strerror(errno));
+	return 0;
+}
+
+int vteed_drop_privileges(const char *user, char *err, size_t errlen)
+{
+	uid_t euid = geteuid();
+	if (euid == 0) {
+		if (!user || !*user)
+			return fail(err, errlen, "running as root: a user to switch to is required (--user NAME)");
+		/* before the sandbox: NSS may read /etc/passwd or ask a daemon over a socket */
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+		int e = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+		if (!res)
+			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
+		if (pw.pw_uid == 0)
+			return fail(err, errlen, "--user %s: refusing to serve a VM as uid 0; name an unprivileged user",
+				    user);
+		uid_t uid = pw.pw_uid;
+		gid_t gid = pw.pw_gid;
+		if (setgroups(0, NULL) < 0)
+			return fail(err, errlen, "setgroups: %s", strerror(errno));
+		if (setresgid(gid, gid, gid) < 0)
+			return fail(err, errlen, "setresgid(%u): %s", (unsigned)gid, strerror(errno));
+		if (setresuid(uid, uid, uid) < 0)
+			return fail(err, errlen, "setresuid(%u): %s", (unsigned)uid, strerror(errno));
+		/* root must be gone for good: no uid, gid or group of it left, and no way back */
+		uid_t r, ef, s;
+		gid_t gr, ge, gs;
+		if (getresuid(&r, &ef, &s) < 0 || r != uid || ef != uid || s != uid || getresgid(&gr, &ge, &gs) < 0 ||
+		    gr != gid || ge != gid || gs != gid || getgroups(0, NULL) != 0)
+			return fail(err, errlen, "switching to %s did not take", user);
+		if (setuid(0) == 0 || seteuid(0) == 0)
+			return fail(err, errlen, "switched to %s but could get root back", user);
+	} else if (user && *user) {
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+		int e = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+		if (!res)
+			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
+		if (pw.pw_uid != euid || getuid() != euid)
+			return fail(err, errlen,
+				    "--user %s: vteed runs as uid %u and is not root: an unprivileged process cannot "
+				    "switch users (start vteed as that user, or as root)",
+				    user, (unsigned)euid);
+	}
+	if (drop_capabilities(err, errlen))
+		return -1;
+	/* after the uid change, which resets the flag: no core dumps, no ptrace by the same uid */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+	return 0;
+}
+
+/* ---- the allowlist ------------------------------------------------------- */
+
+struct sb_cmp {
+	unsigned arg;
+	enum scmp_compare op;
+	scmp_datum_t a, b; /* EQ: arg == a; MASKED_EQ: (arg & a) == b */
+};
+
+struct sb_rule {
+	int nr;            /* SCMP_SYS(): a compile error for a misspelt name */
+	const char *name;
+	uint32_t action;
+	bool arch_optional; /* not a system call on every architecture (poll: x86-64 only) */
+	unsigned ncmp;
+	struct sb_cmp cmp[2]; /* all must hold; several rows for one call: any row */
+	const char *why;
+};
+
+#define SELF_PID ((scmp_datum_t)-1) /* replaced by getpid() when the filter is built */
+#define EQ(i, v)        { (i), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
+#define MASKED(i, m, v) { (i), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(m), (scmp_datum_t)(v) }
+#define ALLOW(sys, why)                 { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 0, { { 0, 0, 0, 0 } }, why }
+#define ALLOW_IF(sys, c0, why)          { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 1, { c0 }, why }
+#define ALLOW_IF2(sys, c0, c1, why)     { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 2, { c0, c1 }, why }
+#define ALLOW_WHERE_EXISTS(sys, why)    { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, true, 0, { { 0, 0, 0, 0 } }, why }
+#define ERRNO(sys, e, why)              { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 0, { { 0, 0, 0, 0 } }, why }
+#define ERRNO_IF(sys, c0, e, why)       { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 1, { c0 }, why }
+#define ERRNO_WHERE_EXISTS(sys, e, why) { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), true, 0, { { 0, 0, 0, 0 } }, why }
+
+/* clone: CLONE_THREAD set (a thread, not a process) and no new namespace. */
+#define CLONE_CHECKED_MASK                                                                              \
+	(CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |      \
+	 CLONE_NEWUTS | CLONE_NEWCGROUP)
+
+/* Everything else: SCMP_ACT_KILL_PROCESS (SIGSYS, the whole process). */
+static const struct sb_rule allowlist[] = {
+	/* I/O on fds vteed already holds: stdio, the control socket, the signalfd */
+	ALLOW(read, "signalfd (SIGTERM/SIGINT), stdio"),
+	ALLOW(write, "log lines to stderr"),
+	ALLOW(writev, "glibc's fatal messages (malloc corruption, assert) to stderr"),
+	ALLOW(recvmsg, "HELLO and its SCM_RIGHTS fds on the control socket"),
+	ALLOW(recvfrom, "recv(): control messages (GOODBYE)"),
+	ALLOW(sendto, "send(): WELCOME/ERROR/BYE/STOP, status replies, log lines to /dev/log"),
+	ALLOW(sendmsg, "link back-end: requests to the TEE process (header + data in one call)"),
+	ALLOW(shutdown, "link back-end: wake its receiver, tell the TEE process EOF"),
+	ALLOW(accept4, "the status socket (listening since start-up): `vtee status` connections"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO), "the HELLO timeout on, then off"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO), "link back-end: a send to a stuck TEE gives up"),
+	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_TYPE), "link back-end: is the TEE fd a stream socket"),
+	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_PEERCRED), "status socket: answer only our uid and root"),
+	ALLOW_WHERE_EXISTS(poll, "control loop: socket + signalfd (x86-64)"),
+	ALLOW(ppoll, "control loop (aarch64: glibc's poll)"),
+	ALLOW(close, "fds of a refused HELLO, teardown"),
+	/* looking at received fds: by fd only, never by path */
+	ALLOW(fstat, "is a RAM/mailbox fd a regular file, how big"),
+	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "glibc's fstat() is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
+	ALLOW(fstatfs, "is a RAM fd on hugetlbfs"),
+	ALLOW(ftruncate, "size a new journal memfd (its layout depends on HELLO's quotas)"),
+	ALLOW_IF(fcntl, EQ(1, F_GET_SEALS), "is an fd a memfd/tmpfs file, is the mailbox sealed"),
+	/* not used today, harmless on fds vteed holds anyway: close-on-exec, O_NONBLOCK, a copy */
+	ALLOW_IF(fcntl, EQ(1, F_GETFD), "fd flags"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFD), "fd flags"),
+	ALLOW_IF(fcntl, EQ(1, F_GETFL), "file status flags (O_NONBLOCK)"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFL), "file status flags (O_NONBLOCK)"),
+	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "a copy of a held fd"),
+	/* memory: never executable (W^X; no code is loaded after start-up) */
+	ALLOW_IF(mmap, MASKED(2, PROT_EXEC, 0), "guest RAM and mailbox fds, malloc, thread stacks"),
+	ALLOW_IF(mprotect, MASKED(2, PROT_EXEC, 0), "thread stack guard pages, malloc arenas"),
+	ALLOW(munmap, "teardown, malloc"),
+	ALLOW(mremap, "realloc of large blocks"),
+	ALLOW(madvise, "glibc frees thread stacks and malloc memory (MADV_DONTNEED)"),
+	ALLOW(brk, "malloc"),
+	/* threads: vteed's slot servers and the soft back-end's TEE threads */
+	ALLOW_IF(clone, MASKED(0, CLONE_CHECKED_MASK, CLONE_THREAD), "pthread_create: a thread, no new process"),
+	ERRNO(clone3, ENOSYS, "glibc then falls back to clone, whose flags the filter can see"),
+	ALLOW(set_robust_list, "new thread start-up (glibc)"),
+	ALLOW(rseq, "new thread start-up (glibc)"),
+	ALLOW(futex, "mailbox slots (shared futex words), TEE thread hand-off, mutexes, pthread_join"),
+	ALLOW(exit, "a thread ends"),
+	ALLOW(exit_group, "vteed ends"),
+	/* signals: its own only */
+	ALLOW(rt_sigprocmask, "TEE threads start with signals blocked"),
+	ALLOW(rt_sigaction, "glibc's SIGCANCEL/SIGSETXID set-up at the first pthread_create; abort()"),
+	ALLOW(rt_sigreturn, "return from a signal handler"),
+	ALLOW(restart_syscall, "a sleep or wait resumed after SIGSTOP/SIGCONT"),
+	ALLOW_IF(tgkill, EQ(0, SELF_PID), "abort(), raise(): only this process's threads"),
+	ALLOW(getpid, "WELCOME carries vteed's pid; raise()"),
+	ALLOW(gettid, "raise(), pthread_kill() on itself"),
+	/* time and randomness */
+	ALLOW(clock_gettime, "now_ns(): normally the vDSO, this when the clock source has none"),
+	ALLOW(getrandom, "the RNG TA, glibc malloc"),
+	/* not used today, harmless: so a usleep() or sched_yield() in a spin loop is no crash */
+	ALLOW(clock_nanosleep, "sleeps"),
+	ALLOW(nanosleep, "sleeps"),
+	ALLOW(sched_yield, "spin loops"),
+#if SB_SANITIZER
+	/* Sanitizer builds only: the ASan/UBSan runtimes, measured the same way. */
+	ALLOW(sigaltstack, "sanitizer: each thread gets an alternate signal stack"),
+	ALLOW(sched_getaffinity, "sanitizer: pthread_getattr_np() in each new thread"),
+	/*
+	 * A sanitizer report looks for the executable, /proc/self/maps and a
+	 * symbolizer, and at the terminal for colours. These calls fail (they
+	 * grant nothing) instead of killing vteed mid-report: the report is
+	 * printed whole, with frames as module+offset (addr2line them offline).
+	 * The probes stay fatal: the runtime opens with O_CLOEXEC (x86-64:
+	 * open(2) too), --sandbox-probe openat does not.
+	 */
+	ERRNO_WHERE_EXISTS(readlink, EACCES, "sanitizer report (x86-64): /proc/self/exe"),
+	ERRNO(readlinkat, EACCES, "sanitizer report (aarch64): /proc/self/exe"),
+	ERRNO_WHERE_EXISTS(open, EACCES, "sanitizer report (x86-64): /proc/self/maps, cmdline, environ"),
+	ERRNO_IF(openat, EQ(2, O_RDONLY | O_CLOEXEC), EACCES, "sanitizer report: /proc/self/exe"),
+	ERRNO_WHERE_EXISTS(stat, EACCES, "sanitizer report (clang, x86-64): is there an llvm-symbolizer"),
+	ERRNO_IF(newfstatat, EQ(3, 0), EACCES, "sanitizer report (clang, aarch64): is there an llvm-symbolizer"),
+	ERRNO_IF(ioctl, EQ(1, TCGETS), ENOTTY, "sanitizer report: is stderr a terminal (colours)"),
+	ERRNO(pipe2, EACCES, "sanitizer report: no external symbolizer"),
+#endif
+};
+
+/* Add one rule; 1 when the architecture has no such call and the rule may be skipped. */
+static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *r, pid_t self, char *err,
+		    size_t errlen)
+{
+	if (seccomp_syscall_resolve_name_arch(arch, r->name) < 0) {
+		if (r->arch_optional)
+			return 1;
+		return fail(err, errlen, "seccomp: %s is not a system call on this architecture", r->name);
+	}
+	struct scmp_arg_cmp c[2];
+	for (unsigned i = 0; i < r->ncmp; i++) {
+		c[i] = (struct scmp_arg_cmp){ r->cmp[i].arg, r->cmp[i].op, r->cmp[i].a, r->cmp[i].b };
+		if (c[i].op == SCMP_CMP_EQ && c[i].datum_a == SELF_PID)
+			c[i].datum_a = (scmp_datum_t)self;
+	}
+	/* the native number, translated by name for another architecture's filter */
+	int rc = seccomp_rule_add_array(ctx, r->action, r->nr, r->ncmp, r->ncmp ? c : NULL);
+	if (rc < 0)
+		return fail(err, errlen, "seccomp rule for %s: %s", r->name, strerror(-rc));
+	return 0;
+}
+
+static scmp_filter_ctx build(uint32_t arch, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx) {
+		fail(err, errlen, "seccomp_init failed");
+		return NULL;
+	}
+	if (arch != SCMP_ARCH_NATIVE && arch != seccomp_arch_native()) {
+		int rc = seccomp_arch_add(ctx, arch);
+		if (rc == 0)
+			rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE);
+		if (rc < 0) {
+			fail(err, errlen, "seccomp architecture %#x: %s", arch, strerror(-rc));
+			seccomp_release(ctx);
+			return NULL;
+		}
+	}
+	pid_t self = getpid();
+	for (size_t i = 0; i < sizeof(allowlist) / sizeof(allowlist[0]); i++) {
+		if (add_rule(ctx, arch, &allowlist[i], self, err, errlen) < 0) {
+			seccomp_release(ctx);
+			return NULL;
+		}
+	}
+	return ctx;
+}
+
+int vteed_sandbox_check_arch(uint32_t scmp_arch, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx = build(scmp_arch, err, errlen);
+	if (!ctx)
+		return -1;
+	/* generate the BPF program, as load would */
+	int fd = memfd_create("vteed-bpf", MFD_CLOEXEC);
+	int rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	if (fd >= 0)
+		close(fd);
+	seccomp_release(ctx);
+	if (rc < 0)
+		return fail(err, errlen, "seccomp BPF for architecture %#x: %s", scmp_arch, strerror(-rc));
+	return 0;
+}
+
+/* ---- the sandbox --------------------------------------------------------- */
+
+static pid_t probe_parent; /* for the ptrace probe: getppid() is not allowed afterwards */
+
+int vteed_sandbox_enter(char *err, size_t errlen)
+{
+	probe_parent = getppid();
+	if (chdir("/") < 0)
+		return fail(err, errlen, "chdir /: %s", strerror(errno));
+	struct rlimit no_core = { 0, 0 };
+	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return fail(err, errlen, "setrlimit(RLIMIT_CORE, 0): %s", strerror(errno));
+	/*
+	 * Not used: RLIMIT_FSIZE 0 (no write(2) to, and no growing of, regular
+	 * files) would stop vteed from sizing the journal memfd with ftruncate
+	 * after HELLO (up to ~0.9 GB at vtee's hard quota limits, so a limit that
+	 * allows it guards nothing); growing a held memfd is charged to vteed's
+	 * memory cgroup. RLIMIT_NPROC: it counts every thread of the uid (64 slot
+	 * servers + TEE threads per VM, one vteed per VM, all as one user), and the
+	 * filter already allows no new process.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+	/*
+	 * glibc's malloc reads /sys/devices/system/cpu/online the first time
+	 * threads contend for more arenas than it starts with (8 on 64-bit): fix
+	 * the limit it would compute from that now, while files can be read.
+	 */
+	mallopt(M_ARENA_MAX, 8 * (get_nprocs() > 0 ? get_nprocs() : 1));
+#if SB_ASAN
+	/*
+	 * LeakSanitizer's check at exit needs what the filter forbids (a
+	 * non-thread clone, ptrace of its own threads, /proc/self/task and maps).
+	 * Run it now instead, which also disables the one at exit: leaks of the
+	 * start-up code are still reported; vteed --no-sandbox is checked at exit.
+	 */
+	__lsan_do_leak_check();
+#endif
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	scmp_filter_ctx ctx = build(SCMP_ARCH_NATIVE, err, errlen);
+	if (!ctx)
+		return -1;
+	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, even ones started earlier */
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rc < 0)
+		return fail(err, errlen, "loading the seccomp filter: %s", strerror(-rc));
+	return 0;
+}
+
+/* ---- --sandbox-probe ------------------------------------------------------ */
+
+static const char *const probe_names[] = { "getpid", "openat", "execve", "socket", "ptrace" };
+
+bool vteed_sandbox_probe_known(const char *name)
+{
+	for (size_t i = 0; i < sizeof(probe_names) / sizeof(probe_names[0]); i++)
+		if (name && strcmp(name, probe_names[i]) == 0)
+			return true;
+	return false;
+}
+
+long vteed_sandbox_probe(const char *name)
+{
+	extern char **environ;
+	if (strcmp(name, "getpid") == 0)
+		return syscall(SYS_getpid);
+	if (strcmp(name, "openat") == 0)
+		return syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY);
+	if (strcmp(name, "execve") == 0) {
+		char *const argv[] = { (char *)"true", NULL };
+		return syscall(SYS_execve, "/bin/true", argv, environ);
+	}
+	if (strcmp(name, "socket") == 0)
+		return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+	if (strcmp(name, "ptrace") == 0)
+		return syscall(SYS_ptrace, PTRACE_ATTACH, probe_parent, NULL, NULL);
+	errno = EINVAL;
+	return -1;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `vtee status`: every running vteed this user may ask (its own, or all for
+ * root), found by their abstract status sockets in /proc/net/unix.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "status.h"
+#include "vteed_proto.h"
+#include "vtee_cmd.h"
+
+static void print_one(const struct vteed_status *s, bool header)
+{
+	if (header)
+		printf("%-16s %5s %7s %8s %13s %13s %17s %7s %10s %6s %6s %5s %8s\n", "VM", "ID", "PID", "RESTARTS",
+		       "SESSIONS", "TEE-SESSIONS", "SHM BUFFERS/PAGES", "CALLS", "SMCS", "QUOTA", "DENIED", "BAD",
+		       "UPTIME");
+	char sess[32], shm[40], calls[24], tee[16];
+	snprintf(sess, sizeof(sess), "%u/%u", s->sessions, s->max_sessions);
+	snprintf(shm, sizeof(shm), "%u/%u %llu", s->shm_buffers, s->max_shm, (unsigned long long)s->shm_pages);
+	snprintf(calls, sizeof(calls), "%u/%u", s->calls, s->max_calls);
+	if (s->tee_sessions < 0)
+		snprintf(tee, sizeof(tee), "?");
+	else
+		snprintf(tee, sizeof(tee), "%d", s->tee_sessions);
+	printf("%-16s %5u %7u %8u %13s %13s %17s %7s %10llu %6llu %6llu %5llu %7llus\n", s->name, s->vm_id, s->pid,
+	       s->epoch, sess, tee, shm, calls, (unsigned long long)s->smc_count,
+	       (unsigned long long)s->quota_denials, (unsigned long long)s->access_denials,
+	       (unsigned long long)s->bad_requests, (unsigned long long)(s->uptime_ms / 1000));
+}
+
+int status_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	long only = 0;
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			only = strtol(optarg, NULL, 10);
+			break;
+		case 'h':
+			printf("usage: vtee status [--pid PID]\n"
+			       "For each running vteed (one per VM) this user may ask: its sessions (vteed's\n"
+			       "table / quota, and what the TEE holds), shared memory (buffers / quota, pages),\n"
+			       "calls in flight / quota, SMCs served, requests refused by a quota (QUOTA) or by\n"
+			       "the policy (DENIED), malformed requests (BAD), and how many times the VM's\n"
+			       "vteed was restarted after a crash (RESTARTS).\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	FILE *f = fopen("/proc/net/unix", "r");
+	if (!f) {
+		fprintf(stderr, "vtee status: /proc/net/unix: %s\n", strerror(errno));
+		return 1;
+	}
+	char line[512];
+	int found = 0, refused = 0;
+	const char *key = "@" VTEED_STATUS_PREFIX;
+	while (fgets(line, sizeof(line), f)) {
+		char *at = strstr(line, key);
+		if (!at)
+			continue;
+		long pid = strtol(at + strlen(key), NULL, 10);
+		if (pid <= 0 || (only && pid != only))
+			continue;
+		/* a listening socket appears once per connection too: take the first of each pid */
+		static long seen[4096];
+		bool dup = false;
+		for (int i = 0; i < found + refused && i < 4096; i++)
+			dup |= seen[i] == pid;
+		if (dup)
+			continue;
+		if (found + refused < 4096)
+			seen[found + refused] = pid;
+		struct vteed_status st;
+		int e = vteed_status_query((pid_t)pid, &st);
+		if (e) {
+			refused++;
+			continue; /* another user's vteed, or it just exited */
+		}
+		print_one(&st, found == 0);
+		found++;
+	}
+	fclose(f);
+	if (!found)
+		printf("no vteed running%s\n", refused ? " that this user may ask" : "");
+	return 0;
+}
