@@ -7,6 +7,11 @@
  *   oop_fast_call    CALLS_UID served by libvtee inside vteed
  *   oop_null_invoke  INVOKE of the test TA's NULL command (guest model driver)
  *   vteed_idle_rss   VmRSS of a vteed serving an idle 4-vCPU VM
+ *   oop_supervised_null_invoke  the same NULL invoke with the recoverable set-up
+ *                    (vteed_start: the built-in TEE in vtee-tee, reached through
+ *                    the link back-end; the journal in the supervisor)
+ *   vteed_recovery   SIGKILL of a supervised vteed -> the next SMC answered
+ *   vteed_idle_rss_supervised, vtee_tee_idle_rss   the recoverable set-up, idle
  *
  * All three round trips are measured round by round in the same run; medians.
  * Usage: daemon-bench [PATH-TO-VTEED]   (default $VTEED, else ../daemon/vteed next to this program)
@@ -36,12 +41,31 @@
 #define ROUNDS 7
 
 
-static struct vteed *cur_v;
-
+static struct vteed *cur_v, *sup_v;
 static void smc_fn(void *ctx, uint64_t regs[8])
 {
 	(void)ctx;
 	vteed_smc(cur_v, 0, regs);
+}
+
+static void sup_smc_fn(void *ctx, uint64_t regs[8])
+{
+	(void)ctx;
+	vteed_smc(sup_v, 0, regs);
+}
+
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long rss = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return rss;
 }
 
 /* The guest model's RAM memfd: the "guest-ram" memfd whose pages are the model's. */
@@ -137,7 +161,31 @@ int main(int argc, char **argv)
 	struct vteed *echo = start(vteed, 2, "bench-echo", 1, echo_fd, 1u << 20,
 				   (const char *const[]){ "--echo", NULL }, &pid_echo);
 
-	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS];
+	/* the recoverable set-up: vteed_start() with vtee-tee beside vteed */
+	char tee_path[PATH_MAX];
+	snprintf(tee_path, sizeof(tee_path), "%s", vteed);
+	char *slash = strrchr(tee_path, '/');
+	size_t dirlen = slash ? (size_t)(slash + 1 - tee_path) : 0;
+	snprintf(tee_path + dirlen, sizeof(tee_path) - dirlen, "vtee-tee");
+	struct guest *g2;
+	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = sup_smc_fn }, &g2))
+		die("guest_create");
+	int ram2_fd = guest_ram_fd(g2, ram_size);
+	if (ram2_fd < 0)
+		die("guest RAM fd not found");
+	char msg[96];
+	struct vteed_ram ram2 = { .gpa = GUEST_RAM0_GPA, .size = ram_size, .fd = ram2_fd };
+	if (vteed_start(&(struct vteed_config){ .vm_id = 4, .name = "bench-sup", .nvcpus = 1, .vteed_path = vteed,
+						.tee_path = tee_path },
+			&ram2, 1, &sup_v, msg))
+		die("vteed_start");
+	if (guest_probe(g2))
+		die("guest_probe (supervised)");
+	uint32_t sess2;
+	if (guest_open_session(g2, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess2, NULL) != TEE_SUCCESS)
+		die("open session (supervised)");
+
+	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS], sni[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = now_us();
 		for (int i = 0; i < ITERS; i++) {
@@ -160,14 +208,57 @@ int main(int argc, char **argv)
 			if (guest_invoke(g, sess, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
 				die("null invoke");
 		ni[r] = (now_us() - t0) / (ITERS / 4);
+		t0 = now_us();
+		for (int i = 0; i < ITERS / 8; i++)
+			if (guest_invoke(g2, sess2, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
+				die("null invoke (supervised)");
+		sni[r] = (now_us() - t0) / (ITERS / 8);
 	}
 	qsort(pp, ROUNDS, sizeof(double), cmp_double);
 	qsort(fc, ROUNDS, sizeof(double), cmp_double);
 	qsort(ni, ROUNDS, sizeof(double), cmp_double);
+	qsort(sni, ROUNDS, sizeof(double), cmp_double);
 	printf("BENCH oop_fast_call %.3f us\n", fc[ROUNDS / 2]);
 	printf("BENCH oop_null_invoke %.3f us\n", ni[ROUNDS / 2]);
 	printf("BENCH oop_pingpong %.3f us\n", pp[ROUNDS / 2]);
 	printf("RATIO oop_null_invoke_vs_pingpong %.3f\n", ni[ROUNDS / 2] / pp[ROUNDS / 2]);
+	printf("BENCH oop_supervised_null_invoke %.3f us\n", sni[ROUNDS / 2]);
+	printf("RATIO oop_supervised_null_invoke_vs_pingpong %.3f\n", sni[ROUNDS / 2] / pp[ROUNDS / 2]);
+
+	/* recovery: kill the supervised vteed, time until an SMC is answered again */
+	enum { KILLS = 15 };
+	double rec[KILLS];
+	for (int k = 0; k < KILLS; k++) {
+		struct vteed_info info;
+		vteed_get_info(sup_v, &info);
+		double t0 = now_us();
+		kill(info.pid, SIGKILL);
+		uint64_t regs[8];
+		do {
+			memset(regs, 0, sizeof(regs));
+			regs[0] = OPTEE_SMC_CALLS_UID;
+			vteed_smc(sup_v, 0, regs); /* served by the next vteed once it is up */
+			vteed_get_info(sup_v, &info);
+		} while (info.restarts != (uint32_t)k + 1);
+		rec[k] = (now_us() - t0) / 1000.0;
+		if (regs[0] != OPTEE_MSG_UID_0)
+			die("CALLS_UID after a restart");
+		if (guest_invoke(g2, sess2, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
+			die("the session did not survive a restart");
+	}
+	qsort(rec, KILLS, sizeof(double), cmp_double);
+	printf("BENCH vteed_recovery %.1f ms median, %.1f ms max of %d kills (target <= 100 ms)\n", rec[KILLS / 2],
+	       rec[KILLS - 1], KILLS);
+	usleep(300 * 1000);
+	struct vteed_info sinfo;
+	vteed_get_info(sup_v, &sinfo);
+	printf("BENCH vteed_idle_rss_supervised %ld KiB (journal + link back-end; target <= 4096)\n",
+	       rss_kib(sinfo.pid));
+	printf("BENCH vtee_tee_idle_rss %ld KiB (the built-in TEE, one session open)\n", rss_kib(sinfo.tee_pid));
+	guest_close_session(g2, sess2);
+	guest_shutdown(g2);
+	vteed_close(sup_v);
+	guest_destroy(g2);
 
 	guest_close_session(g, sess);
 	guest_shutdown(g);
@@ -183,16 +274,7 @@ int main(int argc, char **argv)
 	pid_t pid_idle;
 	struct vteed *idle = start(vteed, 3, "bench-idle", 4, idle_fd, 64u << 20, NULL, &pid_idle);
 	usleep(300 * 1000);
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid_idle);
-	FILE *f = fopen(path, "r");
-	long rss = -1;
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &rss) == 1)
-			break;
-	if (f)
-		fclose(f);
-	printf("BENCH vteed_idle_rss %ld KiB\n", rss);
+	printf("BENCH vteed_idle_rss %ld KiB (target <= 4096)\n", rss_kib(pid_idle));
 	stop(idle, pid_idle);
 	close(idle_fd);
 	return 0;

@@ -450,7 +450,11 @@ int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8])
 
 /* ---- supervision ---------------------------------------------------------- */
 
-/* Give the TEE process one end of a new socketpair; the other end is ours. */
+/*
+ * Give the TEE process one end of a new socketpair, bound to this VM ('B' +
+ * vm_id, docs/tee-link.md): a compromised vteed can then attach to no other
+ * VM's TEE state. The other end is ours.
+ */
 static int tee_connection(struct vteed *v, int *mine)
 {
 	int sv[2];
@@ -461,8 +465,9 @@ static int tee_connection(struct vteed *v, int *mine)
 		struct cmsghdr align;
 	} cm;
 	memset(&cm, 0, sizeof(cm));
-	char byte = 'C';
-	struct iovec iov = { &byte, 1 };
+	uint8_t bind[5] = { 'B', (uint8_t)v->cfg.vm_id, (uint8_t)(v->cfg.vm_id >> 8), (uint8_t)(v->cfg.vm_id >> 16),
+			    (uint8_t)(v->cfg.vm_id >> 24) };
+	struct iovec iov = { bind, sizeof(bind) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
 			      .msg_controllen = sizeof(cm.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
@@ -474,7 +479,7 @@ static int tee_connection(struct vteed *v, int *mine)
 	do
 		n = sendmsg(v->tee_ctl, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	int err = n == 1 ? 0 : n < 0 ? -errno : -EIO;
+	int err = n == (ssize_t)sizeof(bind) ? 0 : n < 0 ? -errno : -EIO;
 	close(sv[1]);
 	if (err) {
 		close(sv[0]);

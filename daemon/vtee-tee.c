@@ -1189,6 +1189,8 @@ static void *reader_main(void *arg)
 				end = "stopped";
 			else if (r == -EPIPE && got)
 				end = "EOF inside a message header";
+			else if (r == -ECONNRESET)
+				end = "reset by the mediator"; /* it died with our answers unread */
 			else if (r != -EPIPE)
 				end = strerror(-r);
 			break;

@@ -72,8 +72,13 @@ static void op_open_inc_close(struct worker *w)
 	    (p.u.value.a != a + 1 || p.u.value.b != 7))
 		bad("inc value", 0);
 	uint32_t r = guest_close_session(dg.g, s);
-	/* a close is replayed after a crash, so it always takes effect */
-	if (r != TEE_SUCCESS)
+	/*
+	 * A close always takes effect: replayed if vteed died before answering,
+	 * closed by the TEE at RESTORED if it died with the close suspended in a
+	 * time slice (the guest then sees COMMUNICATION, which Linux ignores).
+	 * The session count at the end proves it.
+	 */
+	if (r != TEE_SUCCESS && r != TEE_ERROR_COMMUNICATION)
 		bad("close", r);
 }
 

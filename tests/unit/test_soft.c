@@ -3,9 +3,12 @@
  * The soft back-end driven directly through its ops table, the way the core
  * drives it: arm, submit, wait. Only value parameters and null memrefs, so no
  * shared memory is needed. Run under ASan: vm_destroyed must free everything.
+ * Everything runs twice: with quick calls inline (the default) and "inline=0".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,6 +147,14 @@ static void test_options(void)
 	CHECK_EQ(be->open("threads=4x", &tee), -EINVAL);
 	CHECK_EQ(be->open("threads=-1", &tee), -EINVAL);
 	CHECK_EQ(be->open("threads=4,", &tee), 0);
+	be->close(tee);
+	CHECK_EQ(be->open("inline=2", &tee), -EINVAL);
+	CHECK_EQ(be->open("inline=", &tee), -EINVAL);
+	CHECK_EQ(be->open("inline=01", &tee), -EINVAL);
+	CHECK_EQ(be->open("inline", &tee), -EINVAL);
+	CHECK_EQ(be->open("threads=4,inline=0", &tee), 0);
+	be->close(tee);
+	CHECK_EQ(be->open("inline=1,threads=2", &tee), 0);
 	be->close(tee);
 	be->close(new_tee(""));
 	be->close(new_tee(NULL));
@@ -488,10 +499,13 @@ static void test_concurrent(void *vm)
 	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
 }
 
-/* One TEE thread: requests queue, a queued request can be cancelled. */
-static void test_queue(void)
+/*
+ * One TEE thread: requests queue, a queued request can be cancelled. c (INC)
+ * is quick, but with the only TEE thread busy it waits its turn all the same.
+ */
+static void test_queue(const char *options)
 {
-	void *tee = new_tee("threads=1");
+	void *tee = new_tee(options);
 	void *vm = new_vm(tee, 3);
 	void *s = open_ok(vm, &test_uuid);
 	struct vtee_req a = invoke_req(s, VTEE_TEST_CMD_SLEEP);
@@ -555,10 +569,206 @@ static void test_destroy(void *tee)
 	CHECK(now_ms() - t0 < 1000);
 }
 
-int main(void)
+/* Threads of this process: TEE threads are made on demand and live until vm_destroyed. */
+static unsigned count_threads(void)
 {
-	test_options();
+	DIR *d = opendir("/proc/self/task");
+	CHECK(d != NULL);
+	unsigned n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A joined thread may linger in /proc for a moment: wait until the count settles at want. */
+static unsigned threads_settle(unsigned want)
+{
+	unsigned n = count_threads();
+	for (int i = 0; i < 2000 && n != want; i++) {
+		struct timespec ms = { 0, 1000000 };
+		nanosleep(&ms, NULL);
+		n = count_threads();
+	}
+	return n;
+}
+
+/* Submit and look at once: a quick call must be done when submit() returns. */
+static void run_quick(void *vm, struct vtee_req *r)
+{
+	start(vm, r);
+	CHECK(vtee_req_wait(r, 0));
+}
+
+/*
+ * Quick calls run inside submit(), on this thread: each is done before submit()
+ * returns, and a VM that makes only quick calls never gets a TEE thread.
+ * Everything else goes to a TEE thread: a big memref makes one; a SLEEP leaves
+ * submit() at once and is cancelled while we wait; a REE_TIME asks us for the
+ * time (on this thread it could only fail). Thread counts, not timing, tell.
+ */
+static void test_inline(void)
+{
 	void *tee = new_tee(NULL);
+	void *vm = new_vm(tee, 11);
+	unsigned threads0 = count_threads();
+
+	struct vtee_req r = open_req(&test_uuid, TEE_LOGIN_PUBLIC);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	void *s = r.session;
+
+	r = invoke_req(s, VTEE_TEST_CMD_INC);
+	set_val(&r, 0, VTEE_PARAM_VALUE_INOUT, 1, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(r.params[0].u.value.a, 2);
+	r = invoke_req(s, VTEE_TEST_CMD_NULL);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	r = invoke_req(s, VTEE_TEST_CMD_WHOAMI);
+	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(r.params[0].u.value.a, 11);
+	r = invoke_req(s, VTEE_TEST_CMD_SESSIONS);
+	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.params[0].u.value.a, 1);
+	r = invoke_req(s, VTEE_TEST_CMD_STORE);
+	set_nullref(&r, 0, VTEE_PARAM_MEMREF_IN, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	r = invoke_req(s, VTEE_TEST_CMD_LOAD);
+	set_nullref(&r, 0, VTEE_PARAM_MEMREF_OUT, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	r = invoke_req(s, VTEE_TEST_CMD_HASH); /* 64 KiB: still quick */
+	set_nullref(&r, 0, VTEE_PARAM_MEMREF_IN, 64 << 10);
+	set_val(&r, 1, VTEE_PARAM_VALUE_OUT, 0, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_ERROR_BAD_PARAMETERS); /* a null memref has no bytes to hash */
+	/* cancelling a call that finished inline is harmless */
+	be->cancel(vm, &r);
+
+	void *d = open_ok(vm, &device_uuid);
+	r = invoke_req(d, 0);
+	set_nullref(&r, 0, VTEE_PARAM_MEMREF_OUT, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_ERROR_SHORT_BUFFER);
+	void *g = open_ok(vm, &rng_uuid);
+	r = invoke_req(g, 1);
+	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	r = (struct vtee_req){ .op = VTEE_REQ_CLOSE, .session = g };
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	r = (struct vtee_req){ .op = VTEE_REQ_CLOSE, .session = d };
+	run_quick(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(count_threads(), threads0); /* all of it on this thread */
+
+	/* over 64 KiB of memrefs: not quick, the VM's first TEE thread runs it */
+	r = invoke_req(s, VTEE_TEST_CMD_HASH);
+	set_nullref(&r, 0, VTEE_PARAM_MEMREF_IN, (64 << 10) + 1);
+	set_val(&r, 1, VTEE_PARAM_VALUE_OUT, 0, 0);
+	run(vm, &r);
+	CHECK_EQ(r.ret, TEE_ERROR_BAD_PARAMETERS);
+	CHECK_EQ(count_threads(), threads0 + 1);
+
+	/* SLEEP: submit() returns with it still running, and it is cancelled while we wait */
+	r = invoke_req(s, VTEE_TEST_CMD_SLEEP);
+	set_val(&r, 0, VTEE_PARAM_VALUE_IN, 5000, 0);
+	uint64_t t0 = now_ms();
+	start(vm, &r);
+	CHECK(!vtee_req_wait(&r, 0));
+	be->cancel(vm, &r);
+	CHECK(vtee_req_wait(&r, WAIT_US));
+	CHECK_EQ(r.ret, TEE_ERROR_CANCEL);
+	CHECK(now_ms() - t0 < 1000);
+
+	/* REE_TIME: the TEE thread asks this thread (the "guest") for the time */
+	r = invoke_req(s, VTEE_TEST_CMD_REE_TIME);
+	set_val(&r, 0, VTEE_PARAM_VALUE_OUT, 0, 0);
+	start(vm, &r);
+	CHECK_EQ(vtee_req_wait_event(&r, WAIT_US), VTEE_WAIT_RPC);
+	CHECK_EQ(r.rpc->cmd, VTEE_RPC_REE_TIME);
+	r.rpc->num_params = 1;
+	r.rpc->params[0].type = VTEE_PARAM_VALUE_OUT;
+	r.rpc->params[0].u.value.a = 1234;
+	r.rpc->params[0].u.value.b = 5678;
+	r.rpc->ret = TEE_SUCCESS;
+	vtee_req_rpc_answer(&r);
+	CHECK_EQ(vtee_req_wait_event(&r, WAIT_US), VTEE_WAIT_DONE);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(r.params[0].u.value.a, 1234);
+	CHECK_EQ(r.params[0].u.value.b, 5678);
+	CHECK_EQ(count_threads(), threads0 + 1); /* the one TEE thread served both */
+
+	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
+	be->vm_destroyed(vm);
+	CHECK_EQ(threads_settle(threads0), threads0);
+
+	/* inline=0: as before, even a NULL invoke is handed to a TEE thread */
+	be->close(tee);
+	tee = new_tee("inline=0");
+	vm = new_vm(tee, 12);
+	s = open_ok(vm, &test_uuid);
+	CHECK_EQ(count_threads(), threads0 + 1);
+	r = invoke_req(s, VTEE_TEST_CMD_NULL);
+	run(vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
+	be->vm_destroyed(vm);
+	be->close(tee);
+}
+
+struct canceller {
+	void *vm;
+	struct vtee_req *req;
+	_Atomic int stop;
+};
+
+static void *cancel_main(void *arg)
+{
+	struct canceller *k = arg;
+	while (!atomic_load(&k->stop))
+		be->cancel(k->vm, k->req);
+	return NULL;
+}
+
+/*
+ * cancel() from another thread at any moment of an inline call: it may reach
+ * the call's state on the submitter's stack only while the call runs (ASan
+ * would see a stale one), and never changes a quick call's result.
+ */
+static void test_inline_cancel_race(void *vm)
+{
+	void *s = open_ok(vm, &test_uuid);
+	struct vtee_req r = invoke_req(s, VTEE_TEST_CMD_INC);
+	struct canceller k = { vm, &r, 0 };
+	pthread_t th;
+	CHECK_EQ(pthread_create(&th, NULL, cancel_main, &k), 0);
+	for (uint32_t i = 0; i < 20000; i++) {
+		/* field by field: the canceller reads r.be_priv (under the back-end's lock) */
+		r.num_params = 1;
+		r.params[0].type = VTEE_PARAM_VALUE_INOUT;
+		r.params[0].u.value.a = i;
+		run(vm, &r);
+		CHECK_EQ(r.ret, TEE_SUCCESS);
+		CHECK_EQ(r.params[0].u.value.a, i + 1);
+	}
+	atomic_store(&k.stop, 1);
+	pthread_join(th, NULL);
+	CHECK_EQ(close_session(vm, s), TEE_SUCCESS);
+}
+
+static void run_all(const char *options)
+{
+	printf("== options \"%s\"\n", options ? options : "");
+	void *tee = new_tee(options);
 	void *vm = new_vm(tee, 7);
 	void *vm2 = new_vm(tee, 8);
 
@@ -571,6 +781,7 @@ int main(void)
 		{ "rng", test_rng },
 		{ "many_sessions", test_many_sessions },
 		{ "concurrent", test_concurrent },
+		{ "inline_cancel_race", test_inline_cancel_race },
 	};
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		printf("%s\n", tests[i].name);
@@ -581,14 +792,24 @@ int main(void)
 	test_whoami(vm2, 8);
 	printf("sessions\n");
 	test_sessions(vm, vm2);
-	printf("queue\n");
-	test_queue();
 	printf("destroy\n");
 	test_destroy(tee);
 
 	be->vm_destroyed(vm);
 	be->vm_destroyed(vm2);
 	be->close(tee);
+}
+
+int main(void)
+{
+	test_options();
+	run_all(NULL);
+	run_all("inline=0");
+	printf("queue\n");
+	test_queue("threads=1");
+	test_queue("threads=1,inline=0");
+	printf("inline\n");
+	test_inline();
 	printf("test_soft: all passed\n");
 	return 0;
 }

@@ -710,6 +710,14 @@ int vtee_link_stats(void *vm_, struct vtee_link_stats *st)
 	return 0;
 }
 
+/* Sessions the TEE holds for the VM (STATS): status and leak checks. */
+static long link_vm_session_count(void *vm)
+{
+	struct vtee_link_stats st;
+	int r = vtee_link_stats(vm, &st);
+	return r ? r : (long)st.sessions;
+}
+
 /* ---- receiver ---- */
 
 struct helper_arg {
@@ -1082,6 +1090,7 @@ const struct vtee_backend_ops vtee_link_backend = {
 	.vm_destroyed = link_vm_destroyed,
 	.submit = link_submit,
 	.cancel = link_cancel,
+	.vm_session_count = link_vm_session_count,
 	.session_export = link_session_export,
 	.session_import = link_session_import,
 	.vm_restored = link_vm_restored,

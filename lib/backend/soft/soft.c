@@ -23,8 +23,19 @@ const size_t soft_num_tas = sizeof(soft_tas) / sizeof(soft_tas[0]);
 #define SOFT_MAX_TAS 16
 _Static_assert(sizeof(soft_tas) / sizeof(soft_tas[0]) <= SOFT_MAX_TAS, "raise SOFT_MAX_TAS");
 
+/*
+ * A session handle is (serial << HANDLE_TA_BITS) | registry index of its TA,
+ * so submit() can tell which TA a call is for, to ask whether it is quick,
+ * without the VM lock. Only the set lookup makes a handle valid; a forged
+ * handle's TA bits at most send a call that then fails to the other kind of
+ * thread.
+ */
+#define HANDLE_TA_BITS 4
+_Static_assert(SOFT_MAX_TAS <= (1u << HANDLE_TA_BITS), "handles cannot name every TA");
+
 struct soft_tee {
 	unsigned max_threads;
+	bool inline_calls; /* "inline=0|1": run quick calls on the submitter's thread */
 };
 
 struct soft_inst {
@@ -58,15 +69,23 @@ struct soft_vm {
 	uint32_t vm_id;
 	struct soft_inst *inst[SOFT_MAX_TAS];
 	struct session_set sess;
-	uint64_t next_handle;
+	uint64_t next_serial;  /* of session handles: counts up, never reused */
 	uint64_t bounce_bytes; /* private copies of memrefs alive now, bounded by SOFT_VM_BOUNCE_MAX */
+	bool inline_calls;     /* struct soft_tee's, for this VM */
 };
 
 /* ---- options ---- */
 
+/*
+ * Comma-separated:
+ *   threads=N   TEE threads per VM, 1..SOFT_MAX_THREADS (default 64)
+ *   inline=0|1  run quick calls on the submitter's thread (default 1; see soft.h).
+ *               0: every call goes to a TEE thread, as a TEE on other cores would.
+ */
 static int parse_options(const char *options, struct soft_tee *tee)
 {
 	tee->max_threads = SOFT_DEFAULT_THREADS;
+	tee->inline_calls = true;
 	if (!options)
 		return 0;
 	const char *s = options;
@@ -79,6 +98,8 @@ static int parse_options(const char *options, struct soft_tee *tee)
 			if (errno || end != s + len || n < 1 || n > SOFT_MAX_THREADS || s[8] == '-')
 				return -EINVAL;
 			tee->max_threads = (unsigned)n;
+		} else if (len == 8 && !strncmp(s, "inline=", 7) && (s[7] == '0' || s[7] == '1')) {
+			tee->inline_calls = s[7] == '1';
 		} else if (len) {
 			return -EINVAL;
 		}
@@ -200,6 +221,7 @@ static int soft_vm_created(void *tee_, uint32_t vm_id, const char *name, void **
 	if (!vm)
 		return -ENOMEM;
 	vm->vm_id = vm_id;
+	vm->inline_calls = tee->inline_calls;
 	pthread_mutex_init(&vm->lock, NULL);
 	soft_pool_init(&vm->pool, vm, tee->max_threads);
 	*out = vm;
@@ -401,7 +423,7 @@ static uint32_t params_out(struct vtee_req *req, const struct marshal *m)
 	return ret;
 }
 
-/* ---- requests (on a TEE thread) ---- */
+/* ---- requests (on a TEE thread, or inline on the submitter's: soft_execute) ---- */
 
 static void set_result(struct vtee_req *req, uint32_t ret, uint32_t origin)
 {
@@ -456,7 +478,7 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 
 	pthread_mutex_lock(&vm->lock);
 	if (ret == TEE_SUCCESS) {
-		s->handle = ++vm->next_handle;
+		s->handle = (++vm->next_serial << HANDLE_TA_BITS) | idx;
 		set_insert(&vm->sess, s);
 	} else {
 		vm->sess.reserved--;
@@ -548,6 +570,12 @@ void soft_execute(void *owner, struct ta_call *c, struct vtee_req *req)
 
 uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds)
 {
+	/*
+	 * The thread that would answer this RPC is the one running the call: a
+	 * TA declared an RPC-making command quick. Fail it rather than hang a vCPU.
+	 */
+	if (c->on_submitter)
+		return TEE_ERROR_BAD_STATE;
 	struct vtee_rpc rpc = { .cmd = VTEE_RPC_REE_TIME };
 	uint32_t ret = vtee_req_rpc(c->req, &rpc);
 	if (ret != TEE_SUCCESS)
@@ -559,11 +587,86 @@ uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds
 	return TEE_SUCCESS;
 }
 
+/* ---- quick calls (the rule is in soft.h) ---- */
+
+static const struct soft_ta *ta_of_uuid(const struct vtee_uuid *uuid)
+{
+	for (size_t i = 0; i < soft_num_tas; i++)
+		if (!memcmp(&soft_tas[i]->uuid, uuid, sizeof(*uuid)))
+			return soft_tas[i];
+	return NULL;
+}
+
+static const struct soft_ta *ta_of_handle(const void *session)
+{
+	size_t idx = (uintptr_t)session & ((1u << HANDLE_TA_BITS) - 1);
+	return idx < soft_num_tas ? soft_tas[idx] : NULL;
+}
+
+static bool open_quick(const struct soft_ta *ta)
+{
+	return !ta->open_session || (ta->flags & SOFT_TA_QUICK_OPEN);
+}
+
+static bool close_quick(const struct soft_ta *ta)
+{
+	return !ta->close_session || (ta->flags & SOFT_TA_QUICK_CLOSE);
+}
+
+/*
+ * May req run on the submitter's thread? Looks only at the request and the
+ * TA registry, never at VM state, so it needs no lock; a request that is
+ * malformed or names no TA is not quick (a TEE thread refuses it as before).
+ */
+static bool req_quick(const struct vtee_req *req)
+{
+	if (req->num_params > VTEE_MAX_PARAMS)
+		return false;
+	uint32_t types = 0;
+	uint64_t copied = 0;
+	struct ta_param p[VTEE_MAX_PARAMS] = { 0 };
+	for (uint32_t i = 0; i < req->num_params; i++) {
+		const struct vtee_param *vp = &req->params[i];
+		if (vtee_param_is_memref(vp->type)) {
+			if (vp->u.memref.size > SOFT_INLINE_COPY_MAX)
+				return false;
+			p[i].memref.size = (size_t)vp->u.memref.size;
+			if (vp->u.memref.shm)
+				copied += vp->u.memref.size;
+		} else if (vtee_param_is_value(vp->type)) {
+			p[i].value.a = (uint32_t)vp->u.value.a;
+			p[i].value.b = (uint32_t)vp->u.value.b;
+		} else if (vp->type != VTEE_PARAM_NONE) {
+			return false;
+		}
+		types |= vp->type << (4 * i);
+	}
+	if (copied > SOFT_INLINE_COPY_MAX)
+		return false;
+
+	const struct soft_ta *ta;
+	switch (req->op) {
+	case VTEE_REQ_OPEN:
+		ta = ta_of_uuid(&req->ta);
+		return ta && open_quick(ta);
+	case VTEE_REQ_INVOKE:
+		ta = ta_of_handle(req->session);
+		return ta && ta->quick && close_quick(ta) && ta->quick(req->func, types, p);
+	case VTEE_REQ_CLOSE:
+		ta = ta_of_handle(req->session);
+		return ta && close_quick(ta);
+	default:
+		return false;
+	}
+}
+
 /* ---- ops ---- */
 
-static void soft_submit(void *vm, struct vtee_req *req)
+static void soft_submit(void *vm_, struct vtee_req *req)
 {
-	soft_pool_submit(&((struct soft_vm *)vm)->pool, req);
+	struct soft_vm *vm = vm_;
+	/* Quick calls run inline, here, unless "inline=0" (see soft.h for the rule). */
+	soft_pool_submit(&vm->pool, req, vm->inline_calls && req_quick(req));
 }
 
 static void soft_cancel(void *vm, struct vtee_req *req)

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The "soft" back-end: a TEE that lives in the VMM's own process. TAs are
- * plain C tables (struct soft_ta); each runs on this back-end's TEE threads,
- * never on the submitter's, like a world switch into a real TEE.
+ * plain C tables (struct soft_ta).
+ *
+ * Where a call runs: a real OP-TEE runs the TA on the caller's CPU (the world
+ * switch happens on that core), so a short call costs no handoff at all. Here
+ * a call its TA declares quick (below: bounded, never blocking, no RPC) runs
+ * the same way, inline on the submitter's thread inside submit(), which
+ * returns with the request done. Every other call (SLEEP, RPCs such as
+ * REE_TIME, big memrefs, entry points that may block) runs on this back-end's
+ * per-VM TEE threads, so a vCPU is never held longer than its time slice.
+ * Both run the same code (soft_execute()) with the same guarantees; the
+ * back-end option "inline=0" sends every call to the TEE threads.
  *
  * Isolation between VMs rests on one rule: everything a TA keeps lives in its
  * per-VM instance (inst_size bytes, zeroed, kept until the VM is destroyed),
@@ -40,10 +49,34 @@ struct ta_call {
 	struct soft_inst *inst;    /* this VM's instance of the TA */
 	_Atomic uint32_t cancel;   /* 1 once cancelled; also the futex ta_sleep_ms waits on */
 	struct vtee_req *req;      /* the request being served, for RPCs to the guest */
+	bool on_submitter;         /* a quick call running inline on the submitter's thread */
 };
 
 /* Listed by the device-enumeration PTA for PTA_CMD_GET_DEVICES. */
 #define SOFT_TA_DEVICE_ENUM (1u << 0)
+/* open_session / close_session are quick (see soft_ta.quick). Absent entry points are quick anyway. */
+#define SOFT_TA_QUICK_OPEN  (1u << 1)
+#define SOFT_TA_QUICK_CLOSE (1u << 2)
+
+/*
+ * Quick calls. A call may run inline on the submitter's thread (a vCPU) only if
+ * all of these hold; by default nothing is quick:
+ *   - the back-end runs with inline calls on (option "inline", default 1);
+ *   - no memref is larger than SOFT_INLINE_COPY_MAX bytes, and the private
+ *     copies it needs (memrefs with a buffer) total at most that;
+ *   - OPEN: the TA has no open_session or sets SOFT_TA_QUICK_OPEN;
+ *     CLOSE: the TA has no close_session or sets SOFT_TA_QUICK_CLOSE;
+ *     INVOKE: the TA's quick() says yes for (cmd, types, p), and its close is
+ *     quick too (an invoke that outlives a CLOSE runs the TA's close_session);
+ *   - a TEE thread of the VM is free or could be made (when all are busy, a
+ *     quick call waits its turn in the FIFO like any other, so "threads=N"
+ *     keeps calls from overtaking each other).
+ * Quick means bounded and short (microseconds), never sleeping, never waiting
+ * for another call, and no RPC to the guest: ta_ree_time() on the submitter's
+ * thread fails with TEE_ERROR_BAD_STATE instead of deadlocking the vCPU that
+ * would have to answer it. ta_lock() is fine where every holder is quick.
+ */
+#define SOFT_INLINE_COPY_MAX (64u << 10)
 
 struct soft_ta {
 	const char *name;
@@ -55,6 +88,12 @@ struct soft_ta {
 	void (*close_session)(struct ta_call *c, void *sess);
 	uint32_t (*invoke)(struct ta_call *c, void *sess, uint32_t cmd, uint32_t types,
 			   struct ta_param p[4]);
+	/*
+	 * Optional: is this invoke quick (see above)? A pure function of its
+	 * arguments, called before parameters are copied: p[] holds the value
+	 * inputs and memref sizes, memref.buf is always NULL.
+	 */
+	bool (*quick)(uint32_t cmd, uint32_t types, const struct ta_param p[4]);
 };
 
 /* The registry (soft.c). */
@@ -68,7 +107,7 @@ extern const struct soft_ta soft_ta_test;
 /* Helpers for TAs. */
 static inline const struct vtee_client *ta_client(const struct ta_call *c) { return &c->client; }
 void *ta_instance(struct ta_call *c);
-/* Serialises a VM's callers of one TA instance (calls may run on several TEE threads). */
+/* Serialises a VM's callers of one TA instance (calls may run on several threads at once). */
 void ta_lock(struct ta_call *c);
 void ta_unlock(struct ta_call *c);
 bool ta_cancelled(struct ta_call *c);
@@ -82,17 +121,21 @@ uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds
 
 /*
  * TEE threads (workers.c): a per-VM pool, grown on demand up to max_threads;
- * requests beyond that wait in a FIFO. All fields are private to workers.c.
+ * requests beyond that wait in a FIFO. Quick requests run on the submitter's
+ * thread instead, while a TEE thread is free or could be made.
+ * All fields are private to workers.c.
  */
 struct soft_worker;
 struct soft_queued;
 struct soft_pool {
 	pthread_mutex_t lock;
+	pthread_cond_t inline_idle;      /* signalled when the last inline call ends while stopping */
 	void *owner;                     /* passed to soft_execute() */
 	struct soft_worker *idle;        /* parked, LIFO so the warmest thread goes first */
 	struct soft_worker *all;         /* every thread, for cancel-all and join */
 	struct soft_queued *qhead, *qtail;
 	unsigned nthreads, max_threads;
+	unsigned inline_running;         /* quick calls running on submitters' threads now */
 	bool stopping;
 };
 
@@ -100,13 +143,20 @@ struct soft_pool {
 #define SOFT_MAX_THREADS     1024u
 
 void soft_pool_init(struct soft_pool *p, void *owner, unsigned max_threads);
-/* Hands req to a TEE thread; completes it inline only when nothing can run it. */
-void soft_pool_submit(struct soft_pool *p, struct vtee_req *req);
+/*
+ * Runs req: a quick one inline, done before this returns, if a TEE thread is
+ * free or could be made; otherwise hands it to a TEE thread (or the FIFO).
+ * Fails it at once only when nothing can run it.
+ */
+void soft_pool_submit(struct soft_pool *p, struct vtee_req *req, bool quick);
 void soft_pool_cancel(struct soft_pool *p, struct vtee_req *req);
-/* Cancels what runs, lets queued work drain, joins every thread. */
+/* Cancels what runs on TEE threads, lets queued work drain, waits for inline calls, joins every thread. */
 void soft_pool_stop(struct soft_pool *p);
 
-/* Runs one request on a TEE thread (soft.c); sets outputs, does not complete it. */
+/*
+ * Runs one request (soft.c), on a TEE thread or inline on the submitter's:
+ * the one code path for both. Sets outputs, does not complete it.
+ */
 void soft_execute(void *owner, struct ta_call *c, struct vtee_req *req);
 
 #endif

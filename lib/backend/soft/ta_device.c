@@ -50,9 +50,19 @@ static uint32_t device_invoke(struct ta_call *c, void *sess, uint32_t cmd, uint3
 	return list_devices(cmd == PTA_CMD_GET_DEVICES ? SOFT_TA_DEVICE_ENUM : 0, &p[0]);
 }
 
+/* Quick (soft.h): every command copies at most a few UUIDs. No open/close. */
+static bool device_quick(uint32_t cmd, uint32_t types, const struct ta_param p[4])
+{
+	(void)cmd;
+	(void)types;
+	(void)p;
+	return true;
+}
+
 const struct soft_ta soft_ta_device = {
 	.name = "device-enum",
 	.uuid = { { 0x70, 0x11, 0xa6, 0x88, 0xdd, 0xde, 0x40, 0x53,
 		    0xa5, 0xa9, 0x7b, 0x3c, 0x4d, 0xdf, 0x13, 0xb8 } },
 	.invoke = device_invoke,
+	.quick = device_quick,
 };

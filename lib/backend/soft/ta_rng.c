@@ -60,10 +60,22 @@ static uint32_t rng_invoke(struct ta_call *c, void *sess, uint32_t cmd, uint32_t
 	}
 }
 
+/*
+ * Quick (soft.h): RNG info, and entropy requests up to one call's worth;
+ * getrandom() on the initialised host pool does not block. No open/close.
+ */
+static bool rng_quick(uint32_t cmd, uint32_t types, const struct ta_param p[4])
+{
+	(void)types;
+	return cmd == RNG_CMD_GET_RNG_INFO ||
+	       (cmd == RNG_CMD_GET_ENTROPY && p[0].memref.size <= RNG_MAX_PER_CALL);
+}
+
 const struct soft_ta soft_ta_rng = {
 	.name = "rng",
 	.uuid = { { 0xab, 0x7a, 0x61, 0x7c, 0xb8, 0xe7, 0x4d, 0x8f,
 		    0x83, 0x01, 0xd0, 0x9b, 0x61, 0x03, 0x6b, 0x64 } },
 	.flags = SOFT_TA_DEVICE_ENUM,
 	.invoke = rng_invoke,
+	.quick = rng_quick,
 };

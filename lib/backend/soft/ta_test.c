@@ -190,11 +190,46 @@ static uint32_t test_invoke(struct ta_call *c, void *sess, uint32_t cmd, uint32_
 	}
 }
 
+/* HASH, REVERSE and FILL touch every byte they get: quick up to this many in all. */
+#define TEST_QUICK_BYTES (64u << 10)
+
+/*
+ * Which commands may run inline on the caller's thread (soft.h): all but
+ * SLEEP (blocks), REE_TIME (an RPC to the guest) and unknown ones. The
+ * instance lock is only ever held for a memcpy of at most STORE_MAX bytes.
+ */
+static bool test_quick(uint32_t cmd, uint32_t types, const struct ta_param p[4])
+{
+	switch (cmd) {
+	case VTEE_TEST_CMD_INC:
+	case VTEE_TEST_CMD_WHOAMI:
+	case VTEE_TEST_CMD_NULL:
+	case VTEE_TEST_CMD_STORE:
+	case VTEE_TEST_CMD_LOAD:
+	case VTEE_TEST_CMD_SESSIONS:
+		return true;
+	case VTEE_TEST_CMD_REVERSE:
+	case VTEE_TEST_CMD_FILL:
+	case VTEE_TEST_CMD_HASH: {
+		uint64_t bytes = 0;
+		for (int i = 0; i < 4; i++)
+			if (vtee_param_is_memref(TA_PARAM_TYPE_GET(types, i)))
+				bytes += p[i].memref.size;
+		return bytes <= TEST_QUICK_BYTES;
+	}
+	default:
+		return false;
+	}
+}
+
 const struct soft_ta soft_ta_test = {
 	.name = "test",
 	.uuid = { VTEE_TEST_TA_UUID_BYTES },
+	/* open and close only count sessions under the instance lock */
+	.flags = SOFT_TA_QUICK_OPEN | SOFT_TA_QUICK_CLOSE,
 	.inst_size = sizeof(struct test_inst),
 	.open_session = test_open,
 	.close_session = test_close,
 	.invoke = test_invoke,
+	.quick = test_quick,
 };

@@ -6,9 +6,16 @@
  * calls (the submitter spins in vtee_req_wait on another core) are handed over
  * without any syscall at all.
  *
+ * Quick calls (soft.h) skip the handoff: submit runs them right here, on the
+ * submitter's thread, through the same soft_execute() a TEE thread uses, and
+ * completes them before returning. While one runs, req->be_priv points at its
+ * ta_call on the submitter's stack so cancel() reaches it exactly as it reaches
+ * a TEE thread's; it is cleared under the pool lock before completion, so a
+ * cancel() that comes after is a no-op.
+ *
  * Locking: nothing else is taken under the pool lock, and TA code and
- * vtee_req_done() run with no back-end lock held, so the core may call
- * cancel() under its own locks without risk of deadlock.
+ * vtee_req_done() run with no back-end lock held (inline calls included), so
+ * the core may call cancel() under its own locks without risk of deadlock.
  */
 #include <errno.h>
 #include "sync.h"
@@ -53,7 +60,7 @@ struct soft_queued {
 static void assign(struct soft_worker *w, struct vtee_req *req, bool cancelled)
 {
 	w->req = req;
-	req->be_priv = w;
+	req->be_priv = &w->call; /* what cancel() flags */
 	atomic_store_explicit(&w->call.cancel, cancelled, memory_order_relaxed);
 }
 
@@ -161,22 +168,51 @@ void soft_pool_init(struct soft_pool *p, void *owner, unsigned max_threads)
 {
 	*p = (struct soft_pool){ .owner = owner, .max_threads = max_threads };
 	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->inline_idle, NULL);
 }
 
-static void fail_inline(struct vtee_req *req, uint32_t ret)
+static void fail_now(struct vtee_req *req, uint32_t ret)
 {
 	req->ret = ret;
 	req->ret_origin = TEE_ORIGIN_TEE;
 	vtee_req_done(req);
 }
 
-void soft_pool_submit(struct soft_pool *p, struct vtee_req *req)
+/*
+ * A quick call, on the submitter's thread; entered with the pool lock held,
+ * returns with it dropped and req done. Nothing of the pool is touched after
+ * the final unlock, so soft_pool_stop() may free it as soon as it sees
+ * inline_running drop to 0.
+ */
+static void run_inline(struct soft_pool *p, struct vtee_req *req)
+{
+	struct ta_call call = { .on_submitter = true };
+	req->be_priv = &call;
+	p->inline_running++;
+	pthread_mutex_unlock(&p->lock);
+
+	soft_execute(p->owner, &call, req);
+
+	pthread_mutex_lock(&p->lock);
+	req->be_priv = NULL; /* from here cancel() no longer reaches req (nor our stack) */
+	if (--p->inline_running == 0 && p->stopping)
+		pthread_cond_broadcast(&p->inline_idle);
+	pthread_mutex_unlock(&p->lock);
+	vtee_req_done(req);
+}
+
+void soft_pool_submit(struct soft_pool *p, struct vtee_req *req, bool quick)
 {
 	pthread_mutex_lock(&p->lock);
 	req->be_priv = NULL;
 	if (p->stopping) {
 		pthread_mutex_unlock(&p->lock);
-		fail_inline(req, TEE_ERROR_TARGET_DEAD);
+		fail_now(req, TEE_ERROR_TARGET_DEAD);
+		return;
+	}
+	/* Inline only where a TEE thread would start it now: queued calls are not overtaken. */
+	if (quick && !p->qhead && (p->idle || p->nthreads < p->max_threads)) {
+		run_inline(p, req);
 		return;
 	}
 	struct soft_worker *w = p->idle;
@@ -220,7 +256,7 @@ void soft_pool_submit(struct soft_pool *p, struct vtee_req *req)
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
-	fail_inline(req, TEE_ERROR_OUT_OF_MEMORY);
+	fail_now(req, TEE_ERROR_OUT_OF_MEMORY);
 }
 
 /* Pool lock held. */
@@ -233,9 +269,9 @@ static void cancel_call(struct ta_call *c)
 void soft_pool_cancel(struct soft_pool *p, struct vtee_req *req)
 {
 	pthread_mutex_lock(&p->lock);
-	struct soft_worker *w = req->be_priv;
-	if (w) {
-		cancel_call(&w->call);
+	struct ta_call *running = req->be_priv; /* a TEE thread's call, or an inline one's */
+	if (running) {
+		cancel_call(running);
 	} else {
 		for (struct soft_queued *q = p->qhead; q; q = q->next)
 			if (q->req == req)
@@ -256,6 +292,12 @@ void soft_pool_stop(struct soft_pool *p)
 	/* Parked threads get an empty job: "exit". Busy ones exit when the queue is empty. */
 	struct soft_worker *idle = p->idle;
 	p->idle = NULL;
+	/*
+	 * Inline calls are short and never wait, so they are not cancelled, only
+	 * waited for (a submit() still returning while the VM is destroyed).
+	 */
+	while (p->inline_running)
+		pthread_cond_wait(&p->inline_idle, &p->lock);
 	pthread_mutex_unlock(&p->lock);
 
 	while (idle) {
@@ -272,6 +314,7 @@ void soft_pool_stop(struct soft_pool *p)
 		free(w);
 	}
 	p->nthreads = 0;
+	pthread_cond_destroy(&p->inline_idle);
 	pthread_mutex_destroy(&p->lock);
 }
 
