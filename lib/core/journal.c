@@ -20,46 +20,6 @@
 #include "core.h"
 #include "journal.h"
 
-#define JN_MAGIC   0x4C4A5456u /* "VTJL" */
-#define JN_VERSION 1u
-#define JN_GPAS    31u
-
-struct jn_hdr {
-	uint32_t magic, version;
-	uint32_t vm_id, restores;
-	uint32_t max_sessions, max_shm;
-	uint64_t max_shm_pages;
-	uint32_t nblocks, next_session_id;
-	uint64_t size;
-	uint8_t pad[16];
-};
-
-struct jn_session {
-	_Atomic uint32_t id; /* guest session id; written last, cleared first */
-	uint32_t pad;
-	uint64_t handle;     /* back-end's session_export() name */
-	uint64_t tag;        /* SMC that created it; 0 = known delivered */
-};
-
-struct jn_shm {
-	_Atomic uint32_t valid; /* written last, cleared first */
-	uint32_t first_off;
-	uint64_t cookie, size, npages, tag;
-	uint32_t first_block;   /* index + 1 */
-	uint32_t pad;
-};
-
-struct jn_block {
-	uint64_t gpa[JN_GPAS];
-	uint32_t next; /* index + 1, 0 = end */
-	uint32_t pad;
-};
-
-_Static_assert(sizeof(struct jn_hdr) == 64, "journal header");
-_Static_assert(sizeof(struct jn_session) == 24, "journal session");
-_Static_assert(sizeof(struct jn_shm) == 48, "journal shm");
-_Static_assert(sizeof(struct jn_block) == 256, "journal block");
-
 /* A stack of free entry indices above a high-water mark: nothing to initialise up front. */
 struct jn_alloc {
 	uint32_t hw, cap;     /* entries [0, hw) were handed out once */
@@ -88,8 +48,8 @@ static uint64_t nblocks_for(const struct vtee_quota *q)
 	return (q->max_shm_pages + JN_GPAS - 1) / JN_GPAS + q->max_shm;
 }
 
-static void layout(const struct vtee_quota *q, uint64_t *o_sess, uint64_t *o_shm, uint64_t *o_blk,
-		   uint64_t *total)
+void vtee_journal_layout(const struct vtee_quota *q, uint64_t *o_sess, uint64_t *o_shm, uint64_t *o_blk,
+			 uint64_t *total)
 {
 	*o_sess = sizeof(struct jn_hdr);
 	*o_shm = *o_sess + (((uint64_t)q->max_sessions * sizeof(struct jn_session) + 63) & ~63ull);
@@ -116,7 +76,7 @@ size_t vtee_journal_size(const struct vtee_quota *quota)
 {
 	struct vtee_quota q = effective(quota ? quota : &(struct vtee_quota){ 0 });
 	uint64_t a, b, c, total;
-	layout(&q, &a, &b, &c, &total);
+	vtee_journal_layout(&q, &a, &b, &c, &total);
 	return (size_t)total;
 }
 
@@ -155,7 +115,7 @@ int vtee_journal_attach(struct vtee_vm *vm, void *mem, size_t size)
 		return 0;
 	struct vtee_quota q = vm->quota;
 	uint64_t o_sess, o_shm, o_blk, total;
-	layout(&q, &o_sess, &o_shm, &o_blk, &total);
+	vtee_journal_layout(&q, &o_sess, &o_shm, &o_blk, &total);
 	if (size < total || ((uintptr_t)mem & 63))
 		return -EINVAL;
 	struct vtee_journal *jn = calloc(1, sizeof(*jn));
