@@ -17,8 +17,17 @@ socklen_t vteed_status_addr(pid_t pid, struct sockaddr_un *sa)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
+/* vteed's uid, read before the sandbox (which does not allow geteuid) */
+static uid_t own_uid;
+
+void vteed_status_set_uid(uid_t uid)
+{
+	own_uid = uid;
+}
+
 int vteed_status_listen(void)
 {
+	own_uid = geteuid();
 	struct sockaddr_un sa;
 	socklen_t len = vteed_status_addr(getpid(), &sa);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -39,7 +48,7 @@ void vteed_status_serve(int lfd, const struct vteed_status *st)
 		return;
 	struct ucred cr;
 	socklen_t crl = sizeof(cr);
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || (cr.uid != 0 && cr.uid != geteuid())) {
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &crl) < 0 || (cr.uid != 0 && cr.uid != own_uid)) {
 		close(c); /* another user: nothing to say */
 		return;
 	}

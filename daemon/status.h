@@ -22,6 +22,8 @@
 socklen_t vteed_status_addr(pid_t pid, struct sockaddr_un *sa);
 /* Listen on this process's status socket. Returns the listening fd (non-blocking) or -errno. */
 int vteed_status_listen(void);
+/* The uid besides root that may ask (vteed's own once it dropped root); listen() sets the current one. */
+void vteed_status_set_uid(uid_t uid);
 /* Accept one client, read its STATUS (at most 100 ms), answer with *st. Never blocks longer. */
 void vteed_status_serve(int lfd, const struct vteed_status *st);
 

@@ -761,8 +761,13 @@ int main(int argc, char **argv)
 
 	/* Least privilege from here on (sandbox.h, docs/threat-model.md): not root, no filesystem. */
 	char sberr[256];
-	if (vteed_drop_privileges(opt_user ? opt_user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr)) ||
-	    (!opt_no_sandbox && vteed_sandbox_enter(sberr, sizeof(sberr)))) {
+	int sbr = vteed_drop_privileges(opt_user ? opt_user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
+	if (!sbr) {
+		vteed_status_set_uid(geteuid()); /* its user, besides root, may ask for status */
+		if (!opt_no_sandbox)
+			sbr = vteed_sandbox_enter(sberr, sizeof(sberr));
+	}
+	if (sbr) {
 		logmsg("%s", sberr);
 		close(sock);
 		return 2;
