@@ -16,7 +16,6 @@
  * All three round trips are measured round by round in the same run; medians.
  * Usage: daemon-bench [PATH-TO-VTEED]   (default $VTEED, else ../daemon/vteed next to this program)
  */
-#include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -68,37 +67,6 @@ static long rss_kib(pid_t pid)
 	return rss;
 }
 
-/* The guest model's RAM memfd: the "guest-ram" memfd whose pages are the model's. */
-static int guest_ram_fd(struct guest *g, uint64_t size)
-{
-	volatile uint8_t *p = guest_gpa_ptr(g, GUEST_RAM0_GPA, GUEST_PAGE_SIZE);
-	DIR *dir = opendir("/proc/self/fd");
-	int found = -1;
-	struct dirent *de;
-	while (dir && p && (de = readdir(dir)) && found < 0) {
-		int fd = atoi(de->d_name);
-		char path[64], link[256];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		struct stat st;
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		if (strncmp(link, "/memfd:guest-ram", 16) || fstat(fd, &st) || (uint64_t)st.st_size != size)
-			continue;
-		volatile uint8_t *q = mmap(NULL, GUEST_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-		if (q == MAP_FAILED)
-			continue;
-		p[9] = 0x3C;
-		if (q[9] == 0x3C)
-			found = fd;
-		p[9] = 0;
-		munmap((void *)q, GUEST_PAGE_SIZE);
-	}
-	if (dir)
-		closedir(dir);
-	return found;
-}
 
 static struct vteed *start(const char *vteed, uint32_t id, const char *name, unsigned nvcpus, int fd,
 			   uint64_t size, const char *const *extra, pid_t *pid)
@@ -142,7 +110,7 @@ int main(int argc, char **argv)
 	const uint64_t ram_size = 16u << 20;
 	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = smc_fn }, &g))
 		die("guest_create");
-	int ram_fd = guest_ram_fd(g, ram_size);
+	int ram_fd = guest_ram_fd(g);
 	if (ram_fd < 0)
 		die("guest RAM fd not found");
 	pid_t pid_vm, pid_echo;
@@ -170,7 +138,7 @@ int main(int argc, char **argv)
 	struct guest *g2;
 	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = sup_smc_fn }, &g2))
 		die("guest_create");
-	int ram2_fd = guest_ram_fd(g2, ram_size);
+	int ram2_fd = guest_ram_fd(g2);
 	if (ram2_fd < 0)
 		die("guest RAM fd not found");
 	char msg[96];

@@ -3,7 +3,6 @@
 #ifndef VTEE_TESTS_DAEMON_COMMON_H
 #define VTEE_TESTS_DAEMON_COMMON_H
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,48 +83,6 @@ static inline void dguest_smc(void *ctx, uint64_t regs[8])
 	vteed_smc(d->v, cur_vcpu, regs);
 }
 
-/*
- * The guest model keeps its RAM memfd to itself: find it among our fds as the
- * "guest-ram" memfd of the right size whose pages are the model's pages.
- */
-static inline int find_guest_ram_fd(struct guest *g, uint64_t size)
-{
-	volatile uint8_t *p = guest_gpa_ptr(g, GUEST_RAM0_GPA, GUEST_PAGE_SIZE);
-	if (!p)
-		return -1;
-	DIR *dir = opendir("/proc/self/fd");
-	if (!dir)
-		return -1;
-	int found = -1;
-	struct dirent *de;
-	while ((de = readdir(dir)) && found < 0) {
-		int fd = atoi(de->d_name);
-		char path[64], link[256];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		struct stat st;
-		if (strncmp(link, "/memfd:guest-ram", 16) || fstat(fd, &st) || (uint64_t)st.st_size != size)
-			continue;
-		volatile uint8_t *q = mmap(NULL, GUEST_PAGE_SIZE, PROT_READ, MAP_SHARED, fd, 0);
-		if (q == MAP_FAILED)
-			continue;
-		uint8_t old = p[17];
-		p[17] = 0xA5;
-		bool same = q[17] == 0xA5;
-		p[17] = 0x5A;
-		same = same && q[17] == 0x5A;
-		p[17] = old;
-		munmap((void *)q, GUEST_PAGE_SIZE);
-		if (same)
-			found = fd;
-	}
-	closedir(dir);
-	return found;
-}
-
 /* A guest model whose SMCs go through a vteed (spawned, or connected at sock_path). */
 static inline int dguest_start(const char *vteed, const char *sock_path, uint32_t vm_id, const char *name,
 			       unsigned nvcpus, uint64_t ram_size, const char *const *extra, struct dguest *d)
@@ -136,9 +93,7 @@ static inline int dguest_start(const char *vteed, const char *sock_path, uint32_
 	int err = guest_create(NULL, &gc, &d->g);
 	if (err)
 		return err;
-	d->ram_fd = find_guest_ram_fd(d->g, ram_size);
-	if (d->ram_fd < 0)
-		return -ENOENT;
+	d->ram_fd = guest_ram_fd(d->g);
 	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = ram_size, .fd = d->ram_fd, .fd_offset = 0 };
 	struct vteed_config vc = { .vm_id = vm_id, .name = name, .nvcpus = nvcpus, .vteed_path = vteed,
 				   .extra_args = extra };

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <signal.h>
 
+#include <dirent.h>
+
 #include "common.h"
 
 #define VM_A 21u

@@ -196,8 +196,7 @@ int main(int argc, char **argv)
 	struct guest_config gc = { .ram_size = ram_size, .smc_fn = dguest_smc, .smc_ctx = &dg, .quiet = true };
 	dg.ram_size = ram_size;
 	CHECK_EQ(guest_create(NULL, &gc, &dg.g), 0);
-	dg.ram_fd = find_guest_ram_fd(dg.g, ram_size);
-	CHECK(dg.ram_fd >= 0);
+	dg.ram_fd = guest_ram_fd(dg.g);
 	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = ram_size, .fd = dg.ram_fd };
 	struct vteed_config vc = { .vm_id = 7, .name = "crashloop", .nvcpus = THREADS + 1, .vteed_path = vteed,
 				   .tee_path = tee };

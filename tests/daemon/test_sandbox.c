@@ -11,7 +11,6 @@
  *     capabilities and no groups, and --user root is refused;
  *   - not as root, --user root is refused with status 2 and a clear message.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -203,29 +202,6 @@ static void vm_smc(void *ctx, uint64_t regs[8])
 	vteed_smc(vm->v, cur_vcpu, regs);
 }
 
-/* The guest model's RAM memfd among our fds (there is one guest at a time). */
-static int guest_ram_fd(uint64_t size)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	if (!dir)
-		return -1;
-	int found = -1;
-	struct dirent *de;
-	while ((de = readdir(dir)) && found < 0) {
-		int fd = atoi(de->d_name);
-		char path[64], link[256];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		struct stat st;
-		if (n <= 0)
-			continue;
-		link[n] = 0;
-		if (strncmp(link, "/memfd:guest-ram", 16) == 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size == size)
-			found = fd;
-	}
-	closedir(dir);
-	return found;
-}
 
 struct worker {
 	struct vm *vm;
@@ -294,7 +270,7 @@ static void serve_vm(const char *const *extra, bool sandboxed, const struct pass
 	struct vm vm = { 0 };
 	struct guest_config gc = { .ram_size = 32u << 20, .smc_fn = vm_smc, .smc_ctx = &vm };
 	REQUIRE_EQ(guest_create(NULL, &gc, &vm.g), 0);
-	int ram_fd = guest_ram_fd(gc.ram_size);
+	int ram_fd = guest_ram_fd(vm.g);
 	REQUIRE(ram_fd >= 0);
 	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = gc.ram_size, .fd = ram_fd };
 	struct vteed_config vc = { .vm_id = 31, .name = "sandboxed", .nvcpus = NVCPU, .vteed_path = vteed,

@@ -336,6 +336,11 @@ static void fast_call(struct guest *g, uint32_t fid, uint64_t a1, uint64_t r[8])
 
 /* ---- RAM and pages ------------------------------------------------------ */
 
+int guest_ram_fd(const struct guest *g)
+{
+	return g->memfd;
+}
+
 void *guest_gpa_ptr(struct guest *g, uint64_t gpa, size_t len)
 {
 	for (unsigned i = 0; i < g->nrgn; i++) {

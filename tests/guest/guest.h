@@ -107,6 +107,12 @@ void guest_smc(struct guest *g, uint64_t regs[8]);
 
 /* ---- guest RAM and page allocator ------------------------------------- */
 
+/*
+ * The memfd holding the guest's RAM, for handing it to another process (a
+ * vteed): region 0 starts at offset 0, region 1 (if any) right after it.
+ * Owned by the model.
+ */
+int guest_ram_fd(const struct guest *g);
 /* Host pointer for [gpa, gpa + len) if it lies inside one RAM region, else NULL. */
 void *guest_gpa_ptr(struct guest *g, uint64_t gpa, size_t len);
 /* Guest-physical address of a host pointer inside guest RAM, or UINT64_MAX. */
