@@ -501,12 +501,13 @@ static void cleanup(struct run *r)
 		close(r->con_fd);
 		r->con_fd = -1;
 	}
-	if (r->vteed) {
-		vteed_close(r->vteed); /* QEMU is gone: no vCPU is inside vteed_smc() */
-		r->vteed = NULL;
-	}
+	/* the host's CPU workers first: one may still wait in vteed_smc() for an answer */
 	if (r->host)
 		board_host_stop(r->host);
+	if (r->vteed) {
+		vteed_close(r->vteed);
+		r->vteed = NULL;
+	}
 	if (r->vm)
 		vtee_vm_destroy(r->vm);
 	if (r->tee)

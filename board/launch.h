@@ -46,8 +46,8 @@ struct launch_options {
 	const char *cpu;         /* NULL: "max" */
 	bool expect_clean;       /* fail if, after the script, vtee holds sessions, shm or calls for the VM */
 	/*
-	 * Serve the TEE from a supervised vteed (and the built-in TEE in vtee-tee)
-	 * instead of in this process; restarted if it dies (docs/recovery.md).
+	 * Serve the TEE from a supervised vteed (and the built-in TEE in vtee-tee),
+	 * restarted if it dies (docs/recovery.md); false: libvtee in this process.
 	 */
 	bool vteed;
 	const char *vteed_path;  /* NULL: $VTEED, else beside this program, else in PATH */

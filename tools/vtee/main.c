@@ -8,7 +8,8 @@
  *       every kind of parameter. Exits non-zero if anything is wrong.
  *   vtee run [options]
  *       Boot a Debian arm64 kernel on the emulated board (QEMU TCG + the EL3
- *       firmware) with the guest's OP-TEE calls served by vtee in this process.
+ *       firmware) with the guest's OP-TEE calls served by a supervised vteed
+ *       (or, with --in-process, by libvtee in this process).
  *       A shell in the guest, or --script FILE and exit with its status.
  *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts
  *   vtee backends      list the built-in TEE back-ends
@@ -45,7 +46,7 @@ static void usage(FILE *f)
 		   "       vtee run [--script FILE] [--add HOSTFILE[:GUESTPATH]]... [--kernel FILE]\n"
 		   "                [--smp N] [--mem MiB] [--no-virt] [--no-rpc-arg] [--timeout S]\n"
 		   "                [--append ARGS] [--quiet] [--firmware FILE] [--cache DIR] [--expect-clean]\n"
-		   "                [--vteed [--policy FILE]]\n"
+		   "                [--policy FILE] [--in-process]\n"
 		   "       vtee status [--pid PID]\n"
 		   "       vtee backends\n"
 		   "       vtee version\n"
@@ -70,10 +71,11 @@ static void usage(FILE *f)
 		   "  --cache DIR       package cache [$VTEE_CACHE or ~/.cache/vtee]\n"
 		   "  --expect-clean    after the script, fail (126) if vtee still holds sessions,\n"
 		   "                    shared memory or calls for the VM (unload the driver first)\n"
-		   "  --vteed           serve the TEE from a vteed process (unprivileged, sandboxed,\n"
-		   "                    restarted if it dies; the built-in TEE runs in vtee-tee)\n"
-		   "                    instead of inside vtee (docs/recovery.md)\n"
-		   "  --policy FILE     with --vteed: the VM's policy file (docs/policy.md)\n"
+		   "  --policy FILE     the VM's policy file for its vteed (docs/policy.md)\n"
+		   "  --in-process      serve the TEE with libvtee inside this process instead of\n"
+		   "                    the default: a vteed (unprivileged, sandboxed, restarted if\n"
+		   "                    it dies) with the built-in TEE in vtee-tee (docs/recovery.md)\n"
+		   "  --vteed           the default, kept for scripts\n"
 		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
 		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
 		   "backends list the built-in TEE back-ends\n");
@@ -263,11 +265,12 @@ static int run_main(int argc, char **argv)
 		{ "cache", required_argument, NULL, 'c' },
 		{ "expect-clean", no_argument, NULL, 'E' },
 		{ "vteed", no_argument, NULL, 'D' },
+		{ "in-process", no_argument, NULL, 'I' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct launch_options o = { .smp = 1, .mem_mib = 1024 };
+	struct launch_options o = { .smp = 1, .mem_mib = 1024, .vteed = true };
 	struct launch_add *adds = calloc((size_t)argc, sizeof(*adds));
 	int c, rc;
 	optind = 2;
@@ -299,6 +302,7 @@ static int run_main(int argc, char **argv)
 		case 'c': o.cache_dir = optarg; break;
 		case 'E': o.expect_clean = true; break;
 		case 'D': o.vteed = true; break;
+		case 'I': o.vteed = false; break;
 		case 'P': o.policy = optarg; break;
 		case 'h': usage(stdout); free(adds); return 0;
 		default: goto bad;

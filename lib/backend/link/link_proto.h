@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -300,6 +301,113 @@ static inline int tl_skip(int fd, uint64_t len)
 		int r = tl_read_full(fd, buf, n, NULL);
 		if (r)
 			return r;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * A buffered reader, owned by one thread at a time: one recv() of up to
+ * TL_RBUF_SIZE bytes usually brings a whole message (header, structure and
+ * small data), often several, where reading field by field would cost a
+ * system call each. Reads of TL_RBUF_SIZE bytes or more, once the buffered
+ * bytes are used up, go straight to the caller's memory (no copy).
+ */
+#define TL_RBUF_SIZE 8192u
+struct tl_rbuf {
+	int fd;
+	uint32_t start, end;           /* buffered bytes: buf[start..end) */
+	uint8_t buf[TL_RBUF_SIZE];
+};
+
+static inline size_t tl_rb_avail(const struct tl_rbuf *rb)
+{
+	return rb->end - rb->start;
+}
+
+/* Take n <= tl_rb_avail() buffered bytes (dst may be NULL: dropped). */
+static inline void tl_rb_take(struct tl_rbuf *rb, void *dst, size_t n)
+{
+	if (dst && n)
+		memcpy(dst, rb->buf + rb->start, n);
+	rb->start += (uint32_t)n;
+	if (rb->start == rb->end)
+		rb->start = rb->end = 0;
+}
+
+/*
+ * One recv() into the free end of the buffer (moving what is buffered to the
+ * front first); flags e.g. MSG_DONTWAIT. >0 bytes added, 0 on EOF, -errno
+ * (never -EINTR). The buffer must not be full.
+ */
+static inline ssize_t tl_rb_fill(struct tl_rbuf *rb, int flags)
+{
+	if (rb->start && rb->end == TL_RBUF_SIZE) {
+		memmove(rb->buf, rb->buf + rb->start, rb->end - rb->start);
+		rb->end -= rb->start;
+		rb->start = 0;
+	}
+	for (;;) {
+		ssize_t k = recv(rb->fd, rb->buf + rb->end, TL_RBUF_SIZE - rb->end, flags);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		rb->end += (uint32_t)k;
+		return k;
+	}
+}
+
+/* Like tl_read_full(): 0, -EPIPE on EOF (*got says how many bytes came first), or -errno. */
+static inline int tl_rb_read(struct tl_rbuf *rb, void *dst, size_t len, size_t *got)
+{
+	uint8_t *p = dst;
+	size_t done = 0;
+	int r = 0;
+	while (done < len) {
+		size_t n = tl_rb_avail(rb);
+		if (n) {
+			n = n < len - done ? n : len - done;
+			tl_rb_take(rb, p + done, n);
+			done += n;
+			continue;
+		}
+		ssize_t k;
+		if (len - done >= TL_RBUF_SIZE) {
+			/* big data: straight into place */
+			k = recv(rb->fd, p + done, len - done, 0);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k > 0)
+				done += (size_t)k;
+			else
+				k = k < 0 ? -errno : 0;
+		} else {
+			k = tl_rb_fill(rb, 0);
+		}
+		if (k <= 0) {
+			r = k < 0 ? (int)k : -EPIPE;
+			break;
+		}
+	}
+	if (got)
+		*got = done;
+	return r;
+}
+
+/* Read and drop len bytes. */
+static inline int tl_rb_skip(struct tl_rbuf *rb, uint64_t len)
+{
+	while (len) {
+		size_t n = tl_rb_avail(rb);
+		if (!n) {
+			ssize_t k = tl_rb_fill(rb, 0);
+			if (k <= 0)
+				return k < 0 ? (int)k : -EPIPE;
+			continue;
+		}
+		n = n < len ? n : (size_t)len;
+		tl_rb_take(rb, NULL, n);
 		len -= n;
 	}
 	return 0;
