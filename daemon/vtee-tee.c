@@ -8,11 +8,14 @@
  * here, and the restarted mediator attaches with RESUME, imports the sessions
  * it still knows and says RESTORED; the sessions nobody imported are closed.
  *
- * Threads: one reader per connection (parses and validates every message,
- * answers control messages, hands requests over), a pool of up to
- * TL_MAX_INFLIGHT handler threads per connection (each runs one request on
- * the back-end: submit, forward its RPCs, send the answer) and the main
- * thread (supervisor socket, signals).
+ * Threads: one reader per connection (reads with a buffer, parses and
+ * validates every message, answers control messages, and submits every
+ * request to the back-end itself), a pool of up to TL_MAX_INFLIGHT handler
+ * threads per connection and the main thread (supervisor socket, signals).
+ * A request the back-end finished inside submit() (the soft TEE runs quick
+ * calls inline) is answered by the reader at once: no hand-off at all. Any
+ * other is handed, already submitted, to a handler thread, which waits for
+ * it, forwards its RPCs and answers it. Either way job_finish() ends it.
  *
  * Locking: G (vms, conns) -> vm->lock (sessions, jobs, and the job table of
  * every connection attached to that VM) ; conn->plock (its pool queue) and
@@ -95,6 +98,7 @@ struct conn {
 	unsigned qlen, idle, nworkers;
 	bool stopping;
 	pthread_t workers[TL_MAX_INFLIGHT];
+	struct tl_rbuf rb;      /* the reader's */
 	/* G */
 	struct conn *next;
 	char label[TL_NAME_MAX];
@@ -483,33 +487,15 @@ static void send_resp(struct job *j, uint64_t session)
 	conn_sendv(j->c, TL_RESP, j->tag, pc, npc);
 }
 
-static void run_job(struct job *j)
+/*
+ * The request is over (the back-end finished it, or it never ran: ret says
+ * why): record what it changed, answer it, end it. The one way out for every
+ * request the reader accepted, on whichever thread finished it.
+ */
+static void job_finish(struct job *j)
 {
 	struct tvm *v = j->vm;
 	struct conn *c = j->c;
-
-	pthread_mutex_lock(&v->lock);
-	bool dying = v->dying;
-	if (!dying)
-		j->submitted = true;
-	pthread_mutex_unlock(&v->lock);
-	if (dying) {
-		j->req.ret = TEE_ERROR_TARGET_DEAD;
-		j->req.ret_origin = TEE_ORIGIN_TEE;
-		send_resp(j, 0);
-		job_end(j);
-		return;
-	}
-
-	vtee_req_arm(&j->req);
-	ops->submit(v->be, &j->req);
-	pthread_mutex_lock(&v->lock);
-	if (j->cancel_pending || v->dying)
-		ops->cancel(v->be, &j->req);
-	pthread_mutex_unlock(&v->lock);
-	while (vtee_req_wait_event(&j->req, UINT64_MAX) == VTEE_WAIT_RPC)
-		forward_rpc(j);
-
 	uint64_t handle = 0;
 	if (j->req.op == VTEE_REQ_OPEN && j->req.ret == TEE_SUCCESS) {
 		struct tsess *s = malloc(sizeof(*s));
@@ -544,6 +530,75 @@ static void run_job(struct job *j)
 	job_end(j);
 }
 
+static void job_fail(struct job *j, uint32_t ret)
+{
+	j->req.ret = ret;
+	j->req.ret_origin = TEE_ORIGIN_TEE;
+	job_finish(j);
+}
+
+/* A handler thread: a submitted request that did not finish in submit(). Forward its RPCs until it is done. */
+static void job_wait(struct job *j)
+{
+	while (vtee_req_wait_event(&j->req, UINT64_MAX) == VTEE_WAIT_RPC)
+		forward_rpc(j);
+	job_finish(j);
+}
+
+/* req->state once vtee_req_done() was called (include/vtee/backend.h: we are the "core" here). */
+#define REQ_STATE_DONE 1u
+
+static bool pool_push(struct conn *c, struct job *j);
+
+/*
+ * The reader: run a request on the back-end. A quick call (the soft TEE runs
+ * it inline, inside submit()) is answered right here, with no hand-off; any
+ * other goes to a handler thread, already submitted, which waits for it.
+ */
+static void job_start(struct job *j)
+{
+	struct tvm *v = j->vm;
+	struct conn *c = j->c;
+
+	pthread_mutex_lock(&v->lock);
+	bool dying = v->dying;
+	if (!dying)
+		j->submitted = true;
+	pthread_mutex_unlock(&v->lock);
+	if (dying) {
+		job_fail(j, TEE_ERROR_TARGET_DEAD);
+		return;
+	}
+
+	vtee_req_arm(&j->req);
+	ops->submit(v->be, &j->req);
+	/* a cancel that came before submit() (the VM is being destroyed) is not lost */
+	pthread_mutex_lock(&v->lock);
+	if (j->cancel_pending || v->dying)
+		ops->cancel(v->be, &j->req);
+	pthread_mutex_unlock(&v->lock);
+
+	if (atomic_load_explicit(&j->req.state, memory_order_acquire) == REQ_STATE_DONE) {
+		job_finish(j);
+		return;
+	}
+	if (pool_push(c, j))
+		return;
+	/*
+	 * No handler thread exists and none could be made. The reader must not
+	 * wait for RPC answers (it is the one who would read them): stop the
+	 * call, fail its RPCs, answer what it came to.
+	 */
+	pthread_mutex_lock(&v->lock);
+	ops->cancel(v->be, &j->req);
+	pthread_mutex_unlock(&v->lock);
+	while (vtee_req_wait_event(&j->req, UINT64_MAX) == VTEE_WAIT_RPC) {
+		j->req.rpc->ret = TEE_ERROR_COMMUNICATION;
+		vtee_req_rpc_answer(&j->req);
+	}
+	job_finish(j);
+}
+
 static void *worker_main(void *arg)
 {
 	struct conn *c = arg;
@@ -562,14 +617,14 @@ static void *worker_main(void *arg)
 			c->qtail = NULL;
 		c->qlen--;
 		pthread_mutex_unlock(&c->plock);
-		run_job(j);
+		job_wait(j);
 		pthread_mutex_lock(&c->plock);
 	}
 	pthread_mutex_unlock(&c->plock);
 	return NULL;
 }
 
-/* Hand a job to the pool; false if no thread can run it. */
+/* Hand a submitted job to the pool; false if no thread exists and none could be made. */
 static bool pool_push(struct conn *c, struct job *j)
 {
 	pthread_mutex_lock(&c->plock);
@@ -643,7 +698,7 @@ static int on_hello(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	struct tl_hello w;
 	if (h->length != sizeof(w) || h->version != TL_VERSION_BASE)
 		return drop(d, EBADMSG, "malformed HELLO");
-	int r = tl_read_full(c->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&c->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	uint16_t lo = tl_h16(w.version_min), hi = tl_h16(w.version_max);
@@ -664,7 +719,7 @@ static int on_attach(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	struct tl_attach w;
 	if (h->length != sizeof(w))
 		return drop(d, EBADMSG, "malformed ATTACH");
-	int r = tl_read_full(c->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&c->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	uint32_t vm_id = tl_h32(w.vm_id), flags = tl_h32(w.flags);
@@ -826,7 +881,7 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	struct tl_req w;
 	if (h->length < sizeof(w))
 		return drop(d, EBADMSG, "REQ shorter than its structure");
-	int r = tl_read_full(c->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&c->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	uint32_t op = tl_h32(w.op), np = tl_h32(w.num_params);
@@ -902,7 +957,7 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	}
 	if (early) {
 		free(j);
-		r = tl_skip(c->fd, inline_bytes);
+		r = tl_rb_skip(&c->rb, inline_bytes);
 		if (!r)
 			send_early_resp(c, h->tag, &w, early);
 		return r;
@@ -944,15 +999,13 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 		}
 		p->u.memref.shm = j->shm[i];
 		if (in)
-			r = nomem ? tl_skip(c->fd, size[i]) : tl_read_full(c->fd, j->buf[i], (size_t)size[i], NULL);
+			r = nomem ? tl_rb_skip(&c->rb, size[i]) : tl_rb_read(&c->rb, j->buf[i], (size_t)size[i], NULL);
 	}
 	if (r) {
 		job_end(j); /* the connection is going: nobody to answer */
 		return r;
 	}
 	if (nomem) {
-		j->req.ret = TEE_ERROR_OUT_OF_MEMORY;
-		j->req.ret_origin = TEE_ORIGIN_TEE;
 		for (uint32_t i = 0; i < np; i++)
 			if (vtee_param_is_memref(j->req.params[i].type))
 				j->req.params[i].u.memref.size = j->size_in[i];
@@ -961,16 +1014,10 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 			vtee_shm_host_free(j->shm[i]);
 			j->shm[i] = NULL;
 		}
-		send_resp(j, 0);
-		job_end(j);
+		job_fail(j, TEE_ERROR_OUT_OF_MEMORY);
 		return 0;
 	}
-	if (!pool_push(c, j)) {
-		j->req.ret = TEE_ERROR_OUT_OF_MEMORY;
-		j->req.ret_origin = TEE_ORIGIN_TEE;
-		send_resp(j, 0);
-		job_end(j);
-	}
+	job_start(j);
 	return 0;
 }
 
@@ -998,7 +1045,7 @@ static int on_rpc_answer(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	struct tl_rpc w;
 	if (h->length != sizeof(w))
 		return drop(d, EBADMSG, "malformed RPC_ANSWER");
-	int r = tl_read_full(c->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&c->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	struct vtee_rpc a = { .cmd = tl_h32(w.cmd), .num_params = tl_h32(w.num_params), .ret = tl_h32(w.ret) };
@@ -1040,7 +1087,7 @@ static int on_import(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	struct tl_import w;
 	if (h->length != sizeof(w))
 		return drop(d, EBADMSG, "malformed IMPORT");
-	int r = tl_read_full(c->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&c->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	struct tvm *v = c->vm;
@@ -1121,9 +1168,9 @@ static int on_peer_error(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	char text[TL_ERROR_TEXT_MAX + 1] = "";
 	struct tl_error e;
 	if (h->length >= sizeof(e) && h->length <= sizeof(e) + TL_ERROR_TEXT_MAX &&
-	    !tl_read_full(c->fd, &e, sizeof(e), NULL)) {
+	    !tl_rb_read(&c->rb, &e, sizeof(e), NULL)) {
 		size_t n = h->length - sizeof(e);
-		if (!tl_read_full(c->fd, text, n, NULL)) {
+		if (!tl_rb_read(&c->rb, text, n, NULL)) {
 			text[n] = 0;
 			for (size_t i = 0; i < n; i++)
 				if (text[i] < 0x20 || text[i] >= 0x7f)
@@ -1183,7 +1230,7 @@ static void *reader_main(void *arg)
 	for (;;) {
 		struct tl_hdr h;
 		size_t got = 0;
-		int r = tl_read_full(c->fd, &h, sizeof(h), &got);
+		int r = tl_rb_read(&c->rb, &h, sizeof(h), &got);
 		if (r) {
 			if (atomic_load(&c->dead))
 				end = "stopped";
@@ -1280,6 +1327,7 @@ static void conn_start(int fd, uint32_t bound_vm)
 		return;
 	}
 	c->fd = fd;
+	c->rb.fd = fd;
 	c->bound_vm = bound_vm;
 	pthread_mutex_init(&c->send_lock, NULL);
 	pthread_mutex_init(&c->plock, NULL);

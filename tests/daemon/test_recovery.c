@@ -272,8 +272,7 @@ int main(int argc, char **argv)
 	       atomic_load(&ops_ok), atomic_load(&ops_lost), atomic_load(&ops_bad), info.lost_calls);
 	CHECK_EQ(atomic_load(&ops_bad), 0);
 	CHECK(atomic_load(&ops_ok) > 100u * THREADS);
-	/* the service target: back within 100 ms of the kill, every time */
-	CHECK(done == 0 || rec[done - 1] < 100000000ull);
+	/* the 100 ms service target is checked by `make bench` (vteed_recovery), not by a timed test */
 	free(rec);
 
 	/* the state from before the storm */

@@ -9,10 +9,15 @@
  *    the rest (and an OPEN that finished with nobody to tell is closed);
  *    the same with a mediator process killed with SIGKILL;
  *  - a link broken mid-call; malformed messages to vtee-tee; a misbehaving
- *    TEE against the back-end; vtee-tee's exit when its supervisor goes.
+ *    TEE against the back-end; vtee-tee's exit when its supervisor goes;
+ *  - vtee-tee answers quick calls on its reader thread (no hand-off, no
+ *    thread made for them), pipelined and with data around its read
+ *    buffer's size, while a slow one runs on a handler thread and is
+ *    cancelled.
  *
  * Usage: test-link PATH-TO-VTEE-TEE
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -1240,6 +1245,184 @@ static void test_busy(struct teeproc *tp)
 	close(fd);
 }
 
+/* ---- 7. quick calls answered by vtee-tee's reader; a slow one beside them ---- */
+
+static unsigned threads_of(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	unsigned n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* The next message must be the RESP for tag (no data). */
+static bool read_resp(int fd, uint64_t tag, struct tl_resp *resp, unsigned timeout_ms)
+{
+	struct tl_hdr h;
+	return read_msg(fd, &h, resp, sizeof(*resp), timeout_ms) && h.type == TL_RESP && h.tag == tag &&
+	       h.length == sizeof(*resp);
+}
+
+static struct tl_req raw_value_req(uint64_t sess, uint32_t func, uint32_t type, uint64_t a)
+{
+	struct tl_req r = valid_req(TL_OP_INVOKE);
+	memset(r.ta_uuid, 0, 16);
+	r.session = tl_le64(sess);
+	r.func = tl_le32(func);
+	r.num_params = tl_le32(1);
+	r.params[0].type = tl_le32(type);
+	r.params[0].a = tl_le64(a);
+	return r;
+}
+
+/* INC a -> a + 1, answered within timeout_ms as the very next message. */
+static bool raw_inc(int fd, uint64_t sess, uint64_t tag, uint64_t a, unsigned timeout_ms)
+{
+	struct tl_req r = raw_value_req(sess, VTEE_TEST_CMD_INC, VTEE_PARAM_VALUE_INOUT, a);
+	send_raw(fd, 1, TL_REQ, tag, &r, sizeof(r), sizeof(r));
+	struct tl_resp resp;
+	return read_resp(fd, tag, &resp, timeout_ms) && tl_h32(resp.ret) == TEE_SUCCESS &&
+	       tl_h64(resp.params[0].a) == a + 1;
+}
+
+/* HASH of n bytes of input data: the REQ carries them after its structure. */
+static bool raw_hash(int fd, uint64_t sess, uint64_t tag, size_t n, uint32_t seed)
+{
+	struct tl_req r = valid_req(TL_OP_INVOKE);
+	memset(r.ta_uuid, 0, 16);
+	r.session = tl_le64(sess);
+	r.func = tl_le32(VTEE_TEST_CMD_HASH);
+	r.num_params = tl_le32(2);
+	r.params[0].type = tl_le32(VTEE_PARAM_MEMREF_IN);
+	r.params[0].a = tl_le64(n);
+	r.params[1].type = tl_le32(VTEE_PARAM_VALUE_OUT);
+	uint8_t *msg = malloc(sizeof(r) + n);
+	REQUIRE(msg != NULL);
+	memcpy(msg, &r, sizeof(r));
+	pattern(msg + sizeof(r), n, seed);
+	send_raw(fd, 1, TL_REQ, tag, msg, (uint32_t)(sizeof(r) + n), (uint32_t)(sizeof(r) + n));
+	struct tl_resp resp;
+	bool ok = read_resp(fd, tag, &resp, 10000) && tl_h32(resp.ret) == TEE_SUCCESS &&
+		  tl_h64(resp.params[0].a) == n && tl_h64(resp.params[1].a) == fnv1a(msg + sizeof(r), n) &&
+		  tl_h64(resp.params[1].b) == n;
+	free(msg);
+	return ok;
+}
+
+static struct tl_stats raw_stats(int fd, uint64_t tag)
+{
+	struct tl_stats st;
+	memset(&st, 0xff, sizeof(st));
+	send_raw(fd, 1, TL_STATS, tag, NULL, 0, 0);
+	struct tl_hdr h;
+	CHECK(read_msg(fd, &h, &st, sizeof(st), 5000));
+	CHECK_EQ(h.type, TL_STATS_ANSWER);
+	CHECK_EQ(h.tag, tag);
+	return st;
+}
+
+static void test_inline(const char *path)
+{
+	struct teeproc *tp = tee_spawn(path, NULL);
+	int fd = raw_hello(tp);
+	raw_attach(fd, 80);
+	/* main, the supervisor's --fd connection's reader, ours: nothing else until a call needs it */
+	unsigned n0 = threads_of(tp->pid);
+
+	/* OPEN and quick calls (the test TA's INC, HASH up to 64 KiB): the reader answers them itself */
+	struct tl_req r = valid_req(TL_OP_OPEN);
+	send_raw(fd, 1, TL_REQ, 1, &r, sizeof(r), sizeof(r));
+	struct tl_resp resp;
+	REQUIRE(read_resp(fd, 1, &resp, 5000));
+	REQUIRE(tl_h32(resp.ret) == TEE_SUCCESS);
+	uint64_t sess = tl_h64(resp.session);
+	CHECK(sess != 0);
+
+	/* pipelined: 32 INCs in one write, parsed out of few reads; answered in order */
+	enum { NQ = 32 };
+	static uint8_t batch[NQ * (sizeof(struct tl_hdr) + sizeof(struct tl_req))];
+	size_t off = 0;
+	for (unsigned i = 0; i < NQ; i++) {
+		struct tl_req q = raw_value_req(sess, VTEE_TEST_CMD_INC, VTEE_PARAM_VALUE_INOUT, 1000 + i);
+		struct tl_hdr hh = tl_hdr_make(1, TL_REQ, sizeof(q), 10 + i);
+		memcpy(batch + off, &hh, sizeof(hh));
+		memcpy(batch + off + sizeof(hh), &q, sizeof(q));
+		off += sizeof(hh) + sizeof(q);
+	}
+	REQUIRE(tl_write_all(fd, batch, off) == 0);
+	unsigned good = 0;
+	for (unsigned i = 0; i < NQ; i++)
+		good += read_resp(fd, 10 + i, &resp, 5000) && tl_h32(resp.ret) == TEE_SUCCESS &&
+			tl_h64(resp.params[0].a) == 1001 + i;
+	CHECK_EQ(good, NQ);
+	/* input data below, at and around the reader's buffer size (buffered, then read straight into place) */
+	static const size_t sizes[] = { 1, 100, TL_RBUF_SIZE - 300, TL_RBUF_SIZE, TL_RBUF_SIZE + 1, 30000, 65536 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		CHECK(raw_hash(fd, sess, 100 + i, sizes[i], i + 5));
+	/* all of it without a hand-off: no handler thread, no TEE thread was made */
+	CHECK_EQ(threads_of(tp->pid), n0);
+
+	/* a slow call: SLEEP goes, submitted, to a handler thread (and runs on a TEE thread) */
+	struct tl_req sl = raw_value_req(sess, VTEE_TEST_CMD_SLEEP, VTEE_PARAM_VALUE_IN, 20000);
+	uint64_t t0 = now_ms();
+	send_raw(fd, 1, TL_REQ, 500, &sl, sizeof(sl), sizeof(sl));
+	/* quick calls keep flowing past it, each answered before anything about the SLEEP */
+	good = 0;
+	for (unsigned i = 0; i < 50; i++)
+		good += raw_inc(fd, sess, 600 + i, 7 * i, 5000);
+	CHECK_EQ(good, 50);
+	CHECK(raw_hash(fd, sess, 700, 20000, 77));
+	struct tl_stats st = raw_stats(fd, 2);
+	CHECK_EQ(tl_h32(st.inflight), 1);
+	CHECK_EQ(tl_h32(st.sessions), 1);
+	unsigned n1 = threads_of(tp->pid);
+	CHECK_CMP(n1, >, n0);
+	for (unsigned i = 0; i < 20; i++)
+		good += raw_inc(fd, sess, 800 + i, i, 5000);
+	CHECK_EQ(good, 70);
+	CHECK_EQ(threads_of(tp->pid), n1); /* the quick ones still need no thread */
+
+	/* CANCEL the SLEEP: its RESP comes at once, with TEE_ERROR_CANCEL */
+	send_raw(fd, 1, TL_CANCEL, 500, NULL, 0, 0);
+	CHECK(read_resp(fd, 500, &resp, 5000));
+	CHECK_EQ(tl_h32(resp.ret), TEE_ERROR_CANCEL);
+	CHECK_CMP(now_ms() - t0, <, 10000);
+	/* a CANCEL that crossed a quick call's answer names nothing: ignored */
+	send_raw(fd, 1, TL_CANCEL, 801, NULL, 0, 0);
+	CHECK(raw_inc(fd, sess, 900, 41, 5000));
+	/* a call too big to be quick goes to a handler thread, and works the same */
+	CHECK(raw_hash(fd, sess, 901, 100000, 99));
+	/* (a handler ends its request just after sending the answer) */
+	uint64_t end = now_ms() + 5000;
+	while (tl_h32((st = raw_stats(fd, 3)).inflight) && now_ms() < end)
+		sleep_ms(5);
+	CHECK_EQ(tl_h32(st.inflight), 0);
+
+	/* CLOSE is quick too; then the VM goes with nothing left */
+	struct tl_req cl = valid_req(TL_OP_CLOSE);
+	memset(cl.ta_uuid, 0, 16);
+	cl.session = tl_le64(sess);
+	send_raw(fd, 1, TL_REQ, 902, &cl, sizeof(cl), sizeof(cl));
+	CHECK(read_resp(fd, 902, &resp, 5000));
+	CHECK_EQ(tl_h32(resp.ret), TEE_SUCCESS);
+	CHECK_EQ(tl_h32(raw_stats(fd, 4).sessions), 0);
+	send_raw(fd, 1, TL_DETACH_DESTROY, 5, NULL, 0, 0);
+	struct tl_hdr h;
+	struct tl_detached det;
+	CHECK(read_msg(fd, &h, &det, sizeof(det), 5000));
+	CHECK_EQ(h.type, TL_DETACHED);
+	CHECK_EQ(tl_h32(det.closed), 0);
+	close(fd);
+	CHECK_EQ(log_count(tp, "dropped: protocol error"), 0);
+	tee_stop(tp);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--child-mediator"))
@@ -1262,6 +1445,8 @@ int main(int argc, char **argv)
 	test_busy(tp);
 	test_fake_tee();
 	tee_stop(tp);
+
+	test_inline(path);
 
 	/* one TEE thread per VM: in-flight work queues, which the recovery test relies on */
 	tp = tee_spawn(path, "threads=1");

@@ -7,8 +7,10 @@
  * "resume", imports the sessions it still knows and says RESTORED.
  *
  * Threads: submit() and the control operations (vm_created, session_import,
- * ...) write on the caller's thread under send_lock; one receiver thread per
- * connection reads everything the TEE sends and never writes, so neither
+ * ...) write on the caller's thread under send_lock (header, structure and
+ * the first chunk of data in one sendmsg()); one receiver thread per
+ * connection reads everything the TEE sends, through a buffer (one recv()
+ * for a small message, often for several), and never writes, so neither
  * side can block the other's reader. An RPC from the TEE is handed to a
  * helper thread, which blocks in vtee_req_rpc() until the guest answered and
  * then sends RPC_ANSWER.
@@ -83,6 +85,7 @@ struct link_tee {
 	struct link_vm *vm;            /* one VM per connection */
 	unsigned helpers;              /* RPC helper threads running */
 	char label[TL_NAME_MAX];
+	struct tl_rbuf rb;             /* what the TEE sent; the receiver's */
 };
 
 struct link_vm {
@@ -231,9 +234,8 @@ static int handshake(struct link_tee *t)
 {
 	struct tl_hello hello = { .version_min = tl_le16(TL_VERSION_MIN), .version_max = tl_le16(TL_VERSION_MAX) };
 	struct tl_hdr h = tl_hdr_make(TL_VERSION_BASE, TL_HELLO, sizeof(hello), 0);
-	int r = tl_write_all(t->fd, &h, sizeof(h));
-	if (!r)
-		r = tl_write_all(t->fd, &hello, sizeof(hello));
+	struct iovec iov[2] = { { &h, sizeof(h) }, { &hello, sizeof(hello) } };
+	int r = tl_writev_all(t->fd, iov, 2);
 	if (r)
 		return r;
 
@@ -299,6 +301,7 @@ static int link_open(const char *options, void **out)
 	if (!t)
 		return -ENOMEM;
 	t->fd = fd;
+	t->rb.fd = fd;
 	t->resume = resume;
 	pthread_mutex_init(&t->send_lock, NULL);
 	pthread_mutex_init(&t->lock, NULL);
@@ -821,7 +824,7 @@ static int on_rpc(struct link_tee *t, const struct tl_hdr *h)
 	struct tl_rpc w;
 	if (h->length != sizeof(w))
 		return -EBADMSG;
-	int r = tl_read_full(t->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&t->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 	struct vtee_rpc rpc;
@@ -867,14 +870,30 @@ static int on_rpc(struct link_tee *t, const struct tl_hdr *h)
 	return 0;
 }
 
-/* Write memref output data straight from the socket into the guest's buffer. */
+/* Memref output data from the socket into the guest's buffer: what is buffered first, big rests in chunks. */
 static int read_into_shm(struct link_tee *t, struct vtee_shm *shm, uint64_t offs, uint64_t len, uint8_t **buf)
 {
-	if (!*buf && !(*buf = malloc(LINK_CHUNK)))
-		return -ENOMEM;
+	struct tl_rbuf *rb = &t->rb;
 	for (uint64_t done = 0; done < len;) {
-		size_t n = len - done > LINK_CHUNK ? LINK_CHUNK : (size_t)(len - done);
-		int r = tl_read_full(t->fd, *buf, n, NULL);
+		size_t n = tl_rb_avail(rb);
+		if (n) {
+			n = len - done < n ? (size_t)(len - done) : n;
+			if (vtee_shm_write(shm, offs + done, rb->buf + rb->start, n))
+				return -EFAULT;
+			tl_rb_take(rb, NULL, n);
+			done += n;
+			continue;
+		}
+		if (len - done < TL_RBUF_SIZE) {
+			ssize_t k = tl_rb_fill(rb, 0);
+			if (k <= 0)
+				return k < 0 ? (int)k : -EPIPE;
+			continue;
+		}
+		if (!*buf && !(*buf = malloc(LINK_CHUNK)))
+			return -ENOMEM;
+		n = len - done > LINK_CHUNK ? LINK_CHUNK : (size_t)(len - done);
+		int r = tl_rb_read(rb, *buf, n, NULL);
 		if (r)
 			return r;
 		if (vtee_shm_write(shm, offs + done, *buf, n))
@@ -889,7 +908,7 @@ static int on_resp(struct link_tee *t, const struct tl_hdr *h)
 	struct tl_resp w;
 	if (h->length < sizeof(w))
 		return -EBADMSG;
-	int r = tl_read_full(t->fd, &w, sizeof(w), NULL);
+	int r = tl_rb_read(&t->rb, &w, sizeof(w), NULL);
 	if (r)
 		return r;
 
@@ -993,7 +1012,7 @@ static int on_ctl_answer(struct link_tee *t, const struct tl_hdr *h)
 	uint8_t buf[32];
 	if (h->length > sizeof(buf))
 		return -EBADMSG;
-	int r = tl_read_full(t->fd, buf, h->length, NULL);
+	int r = tl_rb_read(&t->rb, buf, h->length, NULL);
 	if (r)
 		return r;
 	pthread_mutex_lock(&t->lock);
@@ -1014,10 +1033,10 @@ static int on_error(struct link_tee *t, const struct tl_hdr *h)
 	char text[TL_ERROR_TEXT_MAX + 1];
 	if (h->length < sizeof(e) || h->length > sizeof(e) + TL_ERROR_TEXT_MAX)
 		return -EBADMSG;
-	int r = tl_read_full(t->fd, &e, sizeof(e), NULL);
+	int r = tl_rb_read(&t->rb, &e, sizeof(e), NULL);
 	size_t n = h->length - sizeof(e);
 	if (!r)
-		r = tl_read_full(t->fd, text, n, NULL);
+		r = tl_rb_read(&t->rb, text, n, NULL);
 	if (r)
 		return r;
 	text[n] = 0;
@@ -1034,7 +1053,7 @@ static void *rx_main(void *arg)
 	for (;;) {
 		struct tl_hdr h;
 		size_t got = 0;
-		int r = tl_read_full(t->fd, &h, sizeof(h), &got);
+		int r = tl_rb_read(&t->rb, &h, sizeof(h), &got);
 		if (r) {
 			if (is_broken(t))
 				break;
