@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * vteed's least privilege: drop root, then a sandbox with no filesystem and a
- * seccomp allowlist (see sandbox.h and docs/threat-model.md).
+ * Least privilege for vteed and vtee-tee: drop root, then a sandbox with no
+ * filesystem and a seccomp allowlist (see sandbox.h and docs/threat-model.md).
  *
- * The allowlist is what vteed, libvtee's soft back-end threads and glibc do
- * once vteed holds its control socket: receive HELLO and its fds (recvmsg),
- * check and map them (fstat, fcntl F_GET_SEALS, fstatfs, mmap), start threads
- * (clone), serve SMCs (futex on the shared mailbox, getrandom for the RNG TA),
- * log (write to stderr), and clean up. Measured with `strace -f` on the daemon
- * test suite (x86-64, glibc 2.36); docs/threat-model.md lists the result.
+ * The allowlist is a common table plus one per program (profiles[]). vteed's
+ * is what vteed, libvtee's soft back-end threads and glibc do once vteed holds
+ * its control socket: receive HELLO and its fds (recvmsg), check and map them
+ * (fstat, fcntl F_GET_SEALS, fstatfs, mmap), start threads (clone), serve SMCs
+ * (futex on the shared mailbox, getrandom for the RNG TA), log (write to
+ * stderr), and clean up. vtee-tee's is what the TEE process does once its
+ * back-end is open: receive connections from the supervisor (recvmsg), read
+ * and answer link messages (recv, sendmsg), run the soft back-end's threads
+ * and TAs (clone, futex, getrandom), log, and clean up. Measured with
+ * `strace -f` on the unit, daemon and e2e tests (x86-64, glibc 2.36);
+ * docs/threat-model.md lists the result.
  */
 #include "sandbox.h"
 
@@ -112,8 +117,8 @@ int vteed_drop_privileges(const char *user, char *err, size_t errlen)
 		if (!res)
 			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
 		if (pw.pw_uid == 0)
-			return fail(err, errlen, "--user %s: refusing to serve a VM as uid 0; name an unprivileged user",
-				    user);
+			return fail(err, errlen, "--user %s: refusing to run %s as uid 0; name an unprivileged user",
+				    user, program_invocation_short_name);
 		uid_t uid = pw.pw_uid;
 		gid_t gid = pw.pw_gid;
 		if (setgroups(0, NULL) < 0)
@@ -138,9 +143,9 @@ int vteed_drop_privileges(const char *user, char *err, size_t errlen)
 			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
 		if (pw.pw_uid != euid || getuid() != euid)
 			return fail(err, errlen,
-				    "--user %s: vteed runs as uid %u and is not root: an unprivileged process cannot "
-				    "switch users (start vteed as that user, or as root)",
-				    user, (unsigned)euid);
+				    "--user %s: %s runs as uid %u and is not root: an unprivileged process cannot "
+				    "switch users (start it as that user, or as root)",
+				    user, program_invocation_short_name, (unsigned)euid);
 	}
 	if (drop_capabilities(err, errlen))
 		return -1;
@@ -184,59 +189,52 @@ struct sb_rule {
 	(CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |      \
 	 CLONE_NEWUTS | CLONE_NEWCGROUP)
 
-/* Everything else: SCMP_ACT_KILL_PROCESS (SIGSYS, the whole process). */
-static const struct sb_rule allowlist[] = {
-	/* I/O on fds vteed already holds: stdio, the control socket, the signalfd */
-	ALLOW(read, "signalfd (SIGTERM/SIGINT), stdio"),
-	ALLOW(write, "log lines to stderr"),
+/*
+ * Everything not listed: SCMP_ACT_KILL_PROCESS (SIGSYS, the whole process).
+ *
+ * common[] is what both programs do once they serve: I/O on the sockets they
+ * already hold, memory, threads (libvtee's soft back-end and their own), their
+ * own signals, time and randomness. vteed_only[] adds what only the mediator
+ * does (the status socket, timeouts, looking at and sizing the fds HELLO
+ * brings). vtee-tee (strace -f over tests/unit/test_link.c, daemon-recovery and
+ * an e2e boot) needs nothing the common rules lack, so its own table is empty:
+ * its filter is the common one, strictly inside vteed's.
+ */
+static const struct sb_rule common[] = {
+	/* I/O on fds already held: stdio, control/link sockets, signalfd, eventfd */
+	ALLOW(read, "signalfd (SIGTERM/SIGINT), stdio; vtee-tee: its wake-up eventfd"),
+	ALLOW(write, "log lines to stderr; vtee-tee: its wake-up eventfd"),
 	ALLOW(writev, "glibc's fatal messages (malloc corruption, assert) to stderr"),
-	ALLOW(recvmsg, "HELLO and its SCM_RIGHTS fds on the control socket"),
-	ALLOW(recvfrom, "recv(): control messages (GOODBYE)"),
-	ALLOW(sendto, "send(): WELCOME/ERROR/BYE/STOP, status replies, log lines to /dev/log"),
-	ALLOW(sendmsg, "link back-end: requests to the TEE process (header + data in one call)"),
-	ALLOW(shutdown, "link back-end: wake its receiver, tell the TEE process EOF"),
-	ALLOW(accept4, "the status socket (listening since start-up): `vtee status` connections"),
-	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO), "the HELLO timeout on, then off"),
-	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO), "link back-end: a send to a stuck TEE gives up"),
-	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_TYPE), "link back-end: is the TEE fd a stream socket"),
-	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_PEERCRED), "status socket: answer only our uid and root"),
-	ALLOW_WHERE_EXISTS(poll, "control loop: socket + signalfd (x86-64)"),
-	ALLOW(ppoll, "control loop (aarch64: glibc's poll)"),
-	ALLOW(close, "fds of a refused HELLO, teardown"),
-	/* looking at received fds: by fd only, never by path */
-	ALLOW(fstat, "is a RAM/mailbox fd a regular file, how big"),
-	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "glibc's fstat() is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
-	ALLOW(fstatfs, "is a RAM fd on hugetlbfs"),
-	ALLOW(ftruncate, "size a new journal memfd (its layout depends on HELLO's quotas)"),
-	ALLOW_IF(fcntl, EQ(1, F_GET_SEALS), "is an fd a memfd/tmpfs file, is the mailbox sealed"),
-	/* not used today, harmless on fds vteed holds anyway: close-on-exec, O_NONBLOCK, a copy */
-	ALLOW_IF(fcntl, EQ(1, F_GETFD), "fd flags"),
-	ALLOW_IF(fcntl, EQ(1, F_SETFD), "fd flags"),
-	ALLOW_IF(fcntl, EQ(1, F_GETFL), "file status flags (O_NONBLOCK)"),
-	ALLOW_IF(fcntl, EQ(1, F_SETFL), "file status flags (O_NONBLOCK)"),
-	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "a copy of a held fd"),
+	ALLOW(recvmsg, "vteed: HELLO and its SCM_RIGHTS fds; vtee-tee: connections from the supervisor (--ctl-fd)"),
+	ALLOW(recvfrom, "recv(): vteed: control messages (GOODBYE); vtee-tee: link messages, the supervisor's vm_id"),
+	ALLOW(sendmsg, "link messages, header + data in one call (vteed's link back-end, vtee-tee's answers)"),
+	ALLOW(shutdown, "link: wake a receiver, tell the peer EOF (vtee-tee: drop a mediator)"),
+	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_TYPE), "link: is a received fd a stream socket"),
+	ALLOW_WHERE_EXISTS(poll, "main loops: sockets + signalfd (x86-64)"),
+	ALLOW(ppoll, "main loops (aarch64: glibc's poll)"),
+	ALLOW(close, "fds of a refused HELLO or connection, teardown"),
 	/* memory: never executable (W^X; no code is loaded after start-up) */
-	ALLOW_IF(mmap, MASKED(2, PROT_EXEC, 0), "guest RAM and mailbox fds, malloc, thread stacks"),
+	ALLOW_IF(mmap, MASKED(2, PROT_EXEC, 0), "guest RAM and mailbox fds, big request buffers, malloc, stacks"),
 	ALLOW_IF(mprotect, MASKED(2, PROT_EXEC, 0), "thread stack guard pages, malloc arenas"),
 	ALLOW(munmap, "teardown, malloc"),
 	ALLOW(mremap, "realloc of large blocks"),
 	ALLOW(madvise, "glibc frees thread stacks and malloc memory (MADV_DONTNEED)"),
 	ALLOW(brk, "malloc"),
-	/* threads: vteed's slot servers and the soft back-end's TEE threads */
+	/* threads: slot servers, link readers and handlers, the soft back-end's TEE threads */
 	ALLOW_IF(clone, MASKED(0, CLONE_CHECKED_MASK, CLONE_THREAD), "pthread_create: a thread, no new process"),
 	ERRNO(clone3, ENOSYS, "glibc then falls back to clone, whose flags the filter can see"),
 	ALLOW(set_robust_list, "new thread start-up (glibc)"),
 	ALLOW(rseq, "new thread start-up (glibc)"),
-	ALLOW(futex, "mailbox slots (shared futex words), TEE thread hand-off, mutexes, pthread_join"),
+	ALLOW(futex, "mailbox slots (shared futex words), TEE thread hand-off and SLEEP, mutexes, pthread_join"),
 	ALLOW(exit, "a thread ends"),
-	ALLOW(exit_group, "vteed ends"),
+	ALLOW(exit_group, "the process ends"),
 	/* signals: its own only */
 	ALLOW(rt_sigprocmask, "TEE threads start with signals blocked"),
 	ALLOW(rt_sigaction, "glibc's SIGCANCEL/SIGSETXID set-up at the first pthread_create; abort()"),
 	ALLOW(rt_sigreturn, "return from a signal handler"),
 	ALLOW(restart_syscall, "a sleep or wait resumed after SIGSTOP/SIGCONT"),
 	ALLOW_IF(tgkill, EQ(0, SELF_PID), "abort(), raise(): only this process's threads"),
-	ALLOW(getpid, "WELCOME carries vteed's pid; raise()"),
+	ALLOW(getpid, "vteed: WELCOME carries its pid; raise()"),
 	ALLOW(gettid, "raise(), pthread_kill() on itself"),
 	/* time and randomness */
 	ALLOW(clock_gettime, "now_ns(): normally the vDSO, this when the clock source has none"),
@@ -252,10 +250,10 @@ static const struct sb_rule allowlist[] = {
 	/*
 	 * A sanitizer report looks for the executable, /proc/self/maps and a
 	 * symbolizer, and at the terminal for colours. These calls fail (they
-	 * grant nothing) instead of killing vteed mid-report: the report is
-	 * printed whole, with frames as module+offset (addr2line them offline).
-	 * The probes stay fatal: the runtime opens with O_CLOEXEC (x86-64:
-	 * open(2) too), --sandbox-probe openat does not.
+	 * grant nothing) instead of killing the process mid-report: the report
+	 * is printed whole, with frames as module+offset (addr2line them
+	 * offline). The probes stay fatal: the runtime opens with O_CLOEXEC
+	 * (x86-64: open(2) too), --sandbox-probe openat does not.
 	 */
 	ERRNO_WHERE_EXISTS(readlink, EACCES, "sanitizer report (x86-64): /proc/self/exe"),
 	ERRNO(readlinkat, EACCES, "sanitizer report (aarch64): /proc/self/exe"),
@@ -267,6 +265,48 @@ static const struct sb_rule allowlist[] = {
 	ERRNO(pipe2, EACCES, "sanitizer report: no external symbolizer"),
 #endif
 };
+
+/* vteed only: the VMM's control socket, the status socket, the fds HELLO brings. */
+static const struct sb_rule vteed_only[] = {
+	ALLOW(sendto, "send(): WELCOME/ERROR/BYE/STOP, status replies, log lines to /dev/log"),
+	ALLOW(accept4, "the status socket (listening since start-up): `vtee status` connections"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO), "the HELLO timeout on, then off"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO), "link back-end: a send to a stuck TEE gives up"),
+	ALLOW_IF2(getsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_PEERCRED), "status socket: answer only our uid and root"),
+	/* looking at received fds: by fd only, never by path */
+	ALLOW(fstat, "is a RAM/mailbox fd a regular file, how big"),
+	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "glibc's fstat() is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
+	ALLOW(fstatfs, "is a RAM fd on hugetlbfs"),
+	ALLOW(ftruncate, "size a new journal memfd (its layout depends on HELLO's quotas)"),
+	ALLOW_IF(fcntl, EQ(1, F_GET_SEALS), "is an fd a memfd/tmpfs file, is the mailbox sealed"),
+	/* not used today, harmless on fds vteed holds anyway: close-on-exec, O_NONBLOCK, a copy */
+	ALLOW_IF(fcntl, EQ(1, F_GETFD), "fd flags"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFD), "fd flags"),
+	ALLOW_IF(fcntl, EQ(1, F_GETFL), "file status flags (O_NONBLOCK)"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFL), "file status flags (O_NONBLOCK)"),
+	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "a copy of a held fd"),
+};
+
+struct sb_table {
+	const struct sb_rule *rules;
+	size_t n;
+};
+
+#define TABLE(t) { (t), sizeof(t) / sizeof((t)[0]) }
+
+/* Each profile: the common rules, then its own. */
+static const struct sb_profile {
+	const char *name;
+	struct sb_table own;
+} profiles[] = {
+	[SANDBOX_VTEED] = { "vteed", TABLE(vteed_only) },
+	[SANDBOX_VTEE_TEE] = { "vtee-tee", { NULL, 0 } }, /* the common rules are all it needs */
+};
+
+static const struct sb_profile *profile_of(enum vteed_sandbox_profile p)
+{
+	return (unsigned)p < sizeof(profiles) / sizeof(profiles[0]) ? &profiles[p] : NULL;
+}
 
 /* Add one rule; 1 when the architecture has no such call and the rule may be skipped. */
 static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *r, pid_t self, char *err,
@@ -290,8 +330,22 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *r,
 	return 0;
 }
 
-static scmp_filter_ctx build(uint32_t arch, char *err, size_t errlen)
+static int add_table(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *rules, size_t n, pid_t self,
+		     char *err, size_t errlen)
 {
+	for (size_t i = 0; i < n; i++)
+		if (add_rule(ctx, arch, &rules[i], self, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static scmp_filter_ctx build(enum vteed_sandbox_profile profile, uint32_t arch, char *err, size_t errlen)
+{
+	const struct sb_profile *prof = profile_of(profile);
+	if (!prof) {
+		fail(err, errlen, "no sandbox profile %d", (int)profile);
+		return NULL;
+	}
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx) {
 		fail(err, errlen, "seccomp_init failed");
@@ -308,18 +362,17 @@ static scmp_filter_ctx build(uint32_t arch, char *err, size_t errlen)
 		}
 	}
 	pid_t self = getpid();
-	for (size_t i = 0; i < sizeof(allowlist) / sizeof(allowlist[0]); i++) {
-		if (add_rule(ctx, arch, &allowlist[i], self, err, errlen) < 0) {
-			seccomp_release(ctx);
-			return NULL;
-		}
+	if (add_table(ctx, arch, common, sizeof(common) / sizeof(common[0]), self, err, errlen) < 0 ||
+	    add_table(ctx, arch, prof->own.rules, prof->own.n, self, err, errlen) < 0) {
+		seccomp_release(ctx);
+		return NULL;
 	}
 	return ctx;
 }
 
-int vteed_sandbox_check_arch(uint32_t scmp_arch, char *err, size_t errlen)
+int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx = build(scmp_arch, err, errlen);
+	scmp_filter_ctx ctx = build(profile, scmp_arch, err, errlen);
 	if (!ctx)
 		return -1;
 	/* generate the BPF program, as load would */
@@ -333,12 +386,30 @@ int vteed_sandbox_check_arch(uint32_t scmp_arch, char *err, size_t errlen)
 	return 0;
 }
 
+static bool table_lists(const struct sb_rule *rules, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall_name)
+{
+	const struct sb_profile *prof = profile_of(profile);
+	return prof && syscall_name &&
+	       (table_lists(common, sizeof(common) / sizeof(common[0]), syscall_name) ||
+		table_lists(prof->own.rules, prof->own.n, syscall_name));
+}
+
 /* ---- the sandbox --------------------------------------------------------- */
 
 static pid_t probe_parent; /* for the ptrace probe: getppid() is not allowed afterwards */
 
-int vteed_sandbox_enter(char *err, size_t errlen)
+int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t errlen)
 {
+	if (!profile_of(profile))
+		return fail(err, errlen, "no sandbox profile %d", (int)profile);
 	probe_parent = getppid();
 	if (chdir("/") < 0)
 		return fail(err, errlen, "chdir /: %s", strerror(errno));
@@ -350,8 +421,9 @@ int vteed_sandbox_enter(char *err, size_t errlen)
 	 * files) would stop vteed from sizing the journal memfd with ftruncate
 	 * after HELLO (up to ~0.9 GB at vtee's hard quota limits, so a limit that
 	 * allows it guards nothing); growing a held memfd is charged to vteed's
-	 * memory cgroup. RLIMIT_NPROC: it counts every thread of the uid (64 slot
-	 * servers + TEE threads per VM, one vteed per VM, all as one user), and the
+	 * memory cgroup. For vtee-tee it would kill the log when stderr is a
+	 * file. RLIMIT_NPROC: it counts every thread of the uid (64 slot servers
+	 * + TEE threads per VM, one vteed per VM, all as one user), and the
 	 * filter already allows no new process.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -367,13 +439,13 @@ int vteed_sandbox_enter(char *err, size_t errlen)
 	 * LeakSanitizer's check at exit needs what the filter forbids (a
 	 * non-thread clone, ptrace of its own threads, /proc/self/task and maps).
 	 * Run it now instead, which also disables the one at exit: leaks of the
-	 * start-up code are still reported; vteed --no-sandbox is checked at exit.
+	 * start-up code are still reported; --no-sandbox runs are checked at exit.
 	 */
 	__lsan_do_leak_check();
 #endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	scmp_filter_ctx ctx = build(SCMP_ARCH_NATIVE, err, errlen);
+	scmp_filter_ctx ctx = build(profile, SCMP_ARCH_NATIVE, err, errlen);
 	if (!ctx)
 		return -1;
 	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, even ones started earlier */
@@ -385,9 +457,14 @@ int vteed_sandbox_enter(char *err, size_t errlen)
 	return 0;
 }
 
+int vteed_sandbox_enter(char *err, size_t errlen)
+{
+	return vteed_sandbox_enter_as(SANDBOX_VTEED, err, errlen);
+}
+
 /* ---- --sandbox-probe ------------------------------------------------------ */
 
-static const char *const probe_names[] = { "getpid", "openat", "execve", "socket", "ptrace" };
+static const char *const probe_names[] = { "getpid", "openat", "execve", "socket", "ptrace", "ftruncate" };
 
 bool vteed_sandbox_probe_known(const char *name)
 {
@@ -412,6 +489,8 @@ long vteed_sandbox_probe(const char *name)
 		return syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
 	if (strcmp(name, "ptrace") == 0)
 		return syscall(SYS_ptrace, PTRACE_ATTACH, probe_parent, NULL, NULL);
+	if (strcmp(name, "ftruncate") == 0)
+		return syscall(SYS_ftruncate, -1, 0); /* EBADF where allowed (vteed), SIGSYS where not (vtee-tee) */
 	errno = EINVAL;
 	return -1;
 }

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Least privilege for vteed (docs/threat-model.md): give up root, then enter a
- * sandbox with no filesystem and a seccomp allowlist of the system calls
- * vteed needs once it has its control socket. Both are one-way.
+ * Least privilege for vteed and vtee-tee (docs/threat-model.md): give up root,
+ * then enter a sandbox with no filesystem and a seccomp allowlist of the
+ * system calls the program needs once start-up is over. Both are one-way.
  *
  *   vteed_drop_privileges(user or (root ? "nobody" : NULL), err, sizeof(err));
- *   vteed_sandbox_enter(err, sizeof(err));
- *   ...receive HELLO, map the RAM fds, serve...
+ *   vteed_sandbox_enter(err, sizeof(err));                        (vteed)
+ *   vteed_sandbox_enter_as(SANDBOX_VTEE_TEE, err, sizeof(err));   (vtee-tee)
+ *   ...only now read from the sockets, serve...
+ *
+ * One allowlist machinery, several programs: the filter is the common rules
+ * (sandbox.c) plus the program's own, chosen by its profile.
  *
  * Functions returning int give 0, or -1 with a one-line reason in err.
  */
@@ -17,37 +21,55 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Whose allowlist: the common rules plus these programs' own ones (sandbox.c). */
+enum vteed_sandbox_profile {
+	SANDBOX_VTEED,    /* the per-VM mediator (daemon/vteed.c) */
+	SANDBOX_VTEE_TEE, /* the built-in TEE process (daemon/vtee-tee.c) */
+};
+
 /*
  * As root (euid 0): switch to user (required; resolved with getpwnam_r, so call
- * this before vteed_sandbox_enter()), with no supplementary groups, and check
- * that root cannot be regained. Not as root: nothing to do when user is NULL or
- * names the current user; any other user is refused (an unprivileged process
- * cannot switch users). Either way, then: no capabilities left and the process
- * is not dumpable (no core dumps holding guest memory; other processes of the
- * same uid can no longer ptrace it or read its /proc/<pid>/mem).
+ * this before the sandbox), with no supplementary groups, and check that root
+ * cannot be regained. Not as root: nothing to do when user is NULL or names
+ * the current user; any other user is refused (an unprivileged process cannot
+ * switch users). Either way, then: no capabilities left and the process is not
+ * dumpable (no core dumps holding guest memory or TEE state; other processes
+ * of the same uid can no longer ptrace it or read its /proc/<pid>/mem).
+ * Messages name the program (program_invocation_short_name).
  */
 int vteed_drop_privileges(const char *user, char *err, size_t errlen);
 
 /*
- * After start-up (arguments, policy, log connection and control socket all set
- * up): chdir("/"), no core dumps (RLIMIT_CORE 0, not dumpable), no_new_privs,
- * then the seccomp allowlist in sandbox.c on every thread (TSYNC). Anything else kills the process
- * (SIGSYS), except clone3, which fails with ENOSYS so glibc falls back to clone.
+ * After start-up (everything that needs the file system or a new socket done,
+ * before anything is read from a peer): chdir("/"), no core dumps (RLIMIT_CORE
+ * 0, not dumpable), no_new_privs, then the profile's seccomp allowlist on every
+ * thread (TSYNC). Anything else kills the process (SIGSYS), except clone3,
+ * which fails with ENOSYS so glibc falls back to clone.
+ * vteed_sandbox_enter() is vteed_sandbox_enter_as(SANDBOX_VTEED, ...).
  */
+int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t errlen);
 int vteed_sandbox_enter(char *err, size_t errlen);
 
 /*
- * Build the allowlist for an architecture as libseccomp sees it (e.g.
+ * Build a profile's allowlist for an architecture as libseccomp sees it (e.g.
  * SCMP_ARCH_AARCH64 on an x86-64 host) without loading it; 0 or -1 with err.
- * For tests: every rule must resolve on every architecture vteed supports.
+ * For tests: every rule must resolve on every architecture vtee supports.
  */
-int vteed_sandbox_check_arch(uint32_t scmp_arch, char *err, size_t errlen);
+int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen);
 
 /*
- * Test hook behind vteed's hidden --sandbox-probe option: the system calls it
- * knows ("getpid", "openat", "execve", "socket", "ptrace"), and making one
- * directly with syscall(2). vteed_sandbox_probe() returns the call's result,
- * so it returns at all only if the filter let the call through.
+ * Does the profile's allowlist name this system call (any rule, whatever its
+ * action or argument checks)? For tests: what one program may do and the
+ * other may not.
+ */
+bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall_name);
+
+/*
+ * Test hook behind the hidden --sandbox-probe option of vteed and vtee-tee:
+ * the system calls it knows ("getpid", "openat", "execve", "socket", "ptrace",
+ * "ftruncate"), and making one directly with syscall(2). vteed_sandbox_probe()
+ * returns the call's result, so it returns at all only if the filter let the
+ * call through.
  */
 bool vteed_sandbox_probe_known(const char *name);
 long vteed_sandbox_probe(const char *name);

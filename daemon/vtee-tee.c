@@ -21,6 +21,13 @@
  * every connection attached to that VM) ; conn->plock (its pool queue) and
  * conn->send_lock are leaves. The back-end is never called with G held; only
  * its cancel() is called under vm->lock (as the core does under its VM lock).
+ *
+ * Least privilege (daemon/sandbox.h, docs/threat-model.md): every mediator is
+ * treated as compromisable, and this process parses what they send. So once
+ * the arguments are parsed, the signals set up and the back-end open, and
+ * before anything is read from the supervisor or a connection, it gives up
+ * root (--user, default "nobody") and enters the seccomp sandbox with the
+ * vtee-tee profile: no file, no new socket, no process, no exec.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +49,7 @@
 #include "core.h" /* struct vtee_tee: the back-end's ops and instance */
 #include "idmap.h"
 #include "link_proto.h"
+#include "sandbox.h"
 #include "shm_host.h"
 #include "vtee/vtee.h"
 
@@ -155,7 +163,8 @@ static void logmsg(const char *who, const char *fmt, ...)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vtee-tee [--fd N]... [--ctl-fd N] [--backend NAME] [--options STR] [--help]\n"
+		"Usage: vtee-tee [--fd N]... [--ctl-fd N] [--backend NAME] [--options STR]\n"
+		"                [--user NAME] [--no-sandbox] [--help]\n"
 		"\n"
 		"Serve a built-in TEE to VM mediators (vteed with the \"link\" back-end) over the\n"
 		"TEE link protocol (docs/tee-link.md). Each VM's TEE state is kept by vm_id and\n"
@@ -171,11 +180,18 @@ static void usage(FILE *f)
 		"                 and vtee-tee exits with status 0\n"
 		"  --backend NAME the built-in back-end to serve (default \"soft\")\n"
 		"  --options STR  its options (e.g. \"threads=8\" for soft)\n"
+		"  --user NAME    run as NAME (started as root: default \"nobody\"; root itself is\n"
+		"                 refused). Not root: only the current user is accepted\n"
+		"  --no-sandbox   UNSAFE, for debugging only: no seccomp filter. By default,\n"
+		"                 once the back-end is open and before anything is read from a\n"
+		"                 connection, vtee-tee may use only the system calls it needs\n"
+		"                 to serve (docs/threat-model.md); any other kills it (SIGSYS)\n"
 		"  --help         this text\n"
 		"\n"
-		"Without --ctl-fd, vtee-tee exits when its last connection has ended. SIGTERM and\n"
-		"SIGINT destroy every VM and exit with status 0. Logs go to stderr, one line per\n"
-		"event, prefixed with \"vtee-tee[VM name]:\".\n");
+		"Without --ctl-fd, vtee-tee exits when its last connection has ended. SIGTERM,\n"
+		"SIGINT and SIGHUP destroy every VM and exit with status 0. Exit status 2: bad\n"
+		"arguments, or --user or the sandbox cannot be set up; 1: other errors. Logs go\n"
+		"to stderr, one line per event, prefixed with \"vtee-tee[VM name]:\".\n");
 }
 
 /* ---- VMs ---- */
@@ -1440,11 +1456,15 @@ int main(int argc, char **argv)
 		{ "ctl-fd", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "options", required_argument, NULL, 'o' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "sandbox-probe", required_argument, NULL, 'P' }, /* hidden: tests/daemon/test_sandbox.c */
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int fds[64], nfds = 0, ctl = -1, opt;
-	const char *backend = "soft", *options = NULL;
+	const char *backend = "soft", *options = NULL, *opt_user = NULL, *opt_probe = NULL;
+	bool opt_no_sandbox = false;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
@@ -1465,6 +1485,19 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			options = optarg;
+			break;
+		case 'u':
+			opt_user = optarg;
+			break;
+		case 'N':
+			opt_no_sandbox = true;
+			break;
+		case 'P':
+			if (!vteed_sandbox_probe_known(optarg)) {
+				fprintf(stderr, "vtee-tee: unknown --sandbox-probe %s\n", optarg);
+				return 2;
+			}
+			opt_probe = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1503,6 +1536,28 @@ int main(int argc, char **argv)
 	}
 	ops = tee->ops;
 	be_tee = tee->priv;
+
+	/*
+	 * Least privilege from here on (sandbox.h, docs/threat-model.md): not
+	 * root, no filesystem, the vtee-tee allowlist. Nothing has been read from
+	 * the supervisor or a mediator yet; the connections start below.
+	 */
+	char sberr[256];
+	int sbr = vteed_drop_privileges(opt_user ? opt_user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
+	if (!sbr && !opt_no_sandbox)
+		sbr = vteed_sandbox_enter_as(SANDBOX_VTEE_TEE, sberr, sizeof(sberr));
+	if (sbr) {
+		logmsg(NULL, "%s", sberr);
+		vtee_tee_close(tee);
+		return 2;
+	}
+	if (opt_no_sandbox)
+		logmsg(NULL, "--no-sandbox: no seccomp filter (unsafe, for debugging only)");
+	if (opt_probe) {
+		vteed_sandbox_probe(opt_probe); /* the filter kills vtee-tee here unless it allows the call */
+		vtee_tee_close(tee);
+		return 0;
+	}
 	logmsg(NULL, "serving back-end \"%s\", protocol %u..%u", backend, TL_VERSION_MIN, TL_VERSION_MAX);
 
 	for (int i = 0; i < nfds; i++)
