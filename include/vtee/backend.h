@@ -187,7 +187,8 @@ struct vtee_backend_ops {
 	 * session_import gives the session back for a handle (NULL if the TEE no
 	 * longer has it); vm_restored says every session the mediator still holds
 	 * has been imported, so the TEE closes the VM's other sessions (the ones
-	 * opened by calls whose answer never reached the guest).
+	 * opened by calls whose answer never reached the guest). session_export
+	 * is called with the VM's lock held: it must not block (a getter).
 	 */
 	/* Optional: sessions the TEE holds for this VM now (status, leak checks); negative errno if unknown. */
 	long (*vm_session_count)(void *vm);
