@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 
 	/* the same guest driver against libvtee in this process: the work a null invoke is made of */
 	struct vtee_tee *itee;
-	struct guest *g3;
+	struct guest *g3 = NULL;
 	if (vtee_tee_open("soft", NULL, &itee) ||
 	    guest_create_vm(itee, &(struct vtee_vm_config){ .vm_id = 5, .name = "bench-inproc" },
 			    &(struct guest_config){ .ram_size = ram_size }, &g3) ||
