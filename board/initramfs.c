@@ -429,7 +429,9 @@ static void init_script(struct lbuf *s, const struct launch_options *o, const st
 	if (o->script)
 		lbuf_printf(s,
 			"sh /vtee/script\n"
-			"printf '\\n" GUEST_EXIT_MARK "%%d\\n' $?\n");
+			"printf '\\n" GUEST_EXIT_MARK "%%d\\n' $?\n"
+			/* let the console drain the status line: poweroff -f does not wait for the UART */
+			"sleep 0.2 2>/dev/null || sleep 1\n");
 	else
 		lbuf_printf(s,
 			"echo 'vtee: a shell in the guest; poweroff, exit or Ctrl-A x ends the run'\n"
