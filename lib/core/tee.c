@@ -6,13 +6,15 @@
 
 #include "core.h"
 #include "link.h"
+#include "teedev.h"
 
 static const struct vtee_backend_ops *const backends[] = {
 	&vtee_soft_backend,
 	&vtee_link_backend,
+	&vtee_teedev_backend,
 };
 
-static const char *const backend_names[] = { "soft", "link", NULL };
+static const char *const backend_names[] = { "soft", "link", "teedev", NULL };
 
 const char *const *vtee_backend_names(void)
 {

@@ -2,7 +2,7 @@
 /*
  * Shared bits of the conformance programs: checks that count and print
  * file:line with the values, and helpers to bring up a probed guest on the
- * "soft" back-end.
+ * "soft" back-end (or $VTEE_TEST_BACKEND: test_backend.h).
  */
 #ifndef VTEE_CONF_H
 #define VTEE_CONF_H
@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "guest.h"
+#include "test_backend.h"
 #include "vtee/test_ta.h"
 
 #include "../check.h"
@@ -28,7 +29,7 @@ static const uint8_t conf_rng_ta[16] = { 0xab, 0x7a, 0x61, 0x7c, 0xb8, 0xe7, 0x4
 static inline struct vtee_tee *conf_tee(void)
 {
 	struct vtee_tee *tee = NULL;
-	int r = vtee_tee_open("soft", NULL, &tee);
+	int r = test_tee_open(&tee); /* $VTEE_TEST_BACKEND, default soft */
 	REQUIRE_EQ(r, 0);
 	REQUIRE(tee != NULL);
 	return tee;

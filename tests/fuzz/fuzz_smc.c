@@ -39,6 +39,7 @@
 #include "vtee/backend.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
+#include "../guest/test_backend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,7 +68,7 @@ static void fatal(const char *what)
 
 static void setup(void)
 {
-	if (vtee_tee_open("soft", NULL, &tee))
+	if (test_tee_open(&tee)) /* $VTEE_TEST_BACKEND, default soft */
 		fatal("vtee_tee_open");
 	ram_fd = memfd_create("fuzz-ram", MFD_CLOEXEC);
 	if (ram_fd < 0 || ftruncate(ram_fd, R0_SIZE + R1_SIZE))

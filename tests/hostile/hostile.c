@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Shared scaffolding of the hostile tests (see hostile.h). */
 #include "hostile.h"
+#include "test_backend.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -76,8 +77,8 @@ static void die(const char *what)
 struct vtee_tee *h_tee_open(void)
 {
 	struct vtee_tee *tee;
-	if (vtee_tee_open("soft", NULL, &tee))
-		die("vtee_tee_open(soft)");
+	if (test_tee_open(&tee)) /* $VTEE_TEST_BACKEND, default soft */
+		die("vtee_tee_open");
 	return tee;
 }
 

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The "teedev" back-end (teedev.c): the VM's TEE is the host's OP-TEE, reached
+ * through the Linux TEE subsystem's uapi (/dev/teeN, <linux/tee.h>). Each VM
+ * gets its own TEE context (an open file of the device): closing it when the
+ * VM goes ends whatever the VM still had open in the TEE. docs/teedev.md says
+ * what this path can and cannot do.
+ *
+ * Options, comma-separated:
+ *   dev=PATH            the device [the first /dev/teeN whose TEE_IOC_VERSION says OP-TEE]
+ *   login=ACTION        what every guest login becomes on the host [public]
+ *   login.CLASS=ACTION  the same for one class of guest login:
+ *                       public, user, group, app (APPLICATION, _USER, _GROUP), kernel (REE_KERNEL)
+ *                       ACTION: public | user | group | deny
+ *                         public  TEE_IOCTL_LOGIN_PUBLIC: the TA sees the nil client UUID
+ *                         user    TEE_IOCTL_LOGIN_USER: the host kernel derives the UUID from
+ *                                 the mediator's effective uid (one identity per host user)
+ *                         group   TEE_IOCTL_LOGIN_GROUP with gid= (the mediator must be in it)
+ *                         deny    the OPEN fails with TEE_ERROR_ACCESS_DENIED
+ *   gid=N               the group for "group" [the mediator's effective gid]
+ *   threads=N           threads per VM that carry the blocking ioctls, 1..1024 [16,
+ *                       the default call quota: use at least the VM's max_calls]
+ *   zerocopy=0|1        register guest memory with the TEE in place [1]; 0 copies
+ *                       every memref through TEE_IOC_SHM_ALLOC (comparison, debugging)
+ *   maxmaps=N           mmap()s the views of one VM may hold at once [16384]
+ */
+#ifndef VTEE_TEEDEV_H
+#define VTEE_TEEDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtee/backend.h"
+
+extern const struct vtee_backend_ops vtee_teedev_backend;
+
+/* ---- options (exposed for tests) ---- */
+
+enum teedev_login_class {
+	TEEDEV_CLASS_PUBLIC,
+	TEEDEV_CLASS_USER,
+	TEEDEV_CLASS_GROUP,
+	TEEDEV_CLASS_APP,
+	TEEDEV_CLASS_KERNEL,
+	TEEDEV_CLASSES
+};
+
+enum teedev_login_action {
+	TEEDEV_LOGIN_PUBLIC,
+	TEEDEV_LOGIN_USER,
+	TEEDEV_LOGIN_GROUP,
+	TEEDEV_LOGIN_DENY,
+};
+
+#define TEEDEV_DEFAULT_THREADS 16u
+#define TEEDEV_MAX_THREADS     1024u
+#define TEEDEV_DEFAULT_MAXMAPS 16384u
+#define TEEDEV_PATH_MAX        256
+
+struct teedev_opts {
+	char dev[TEEDEV_PATH_MAX];              /* "" = the first OP-TEE device */
+	uint8_t login[TEEDEV_CLASSES];          /* enum teedev_login_action per class */
+	bool gid_set;
+	uint32_t gid;
+	unsigned threads;
+	bool zerocopy;
+	unsigned max_maps;
+};
+
+/* Parse options (NULL = defaults). 0, or -EINVAL with the reason in err. */
+int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, size_t errlen);
+
+/* The class a guest login belongs to; TEEDEV_CLASSES for a login no class has. */
+enum teedev_login_class teedev_login_class(uint32_t guest_login);
+
+/*
+ * The login the host sees for a guest's: TEE_SUCCESS with *host_login and
+ * clnt_uuid (the connection data the kernel reads: the gid for GROUP, zero
+ * otherwise) set, or TEE_ERROR_ACCESS_DENIED when the policy says deny or the
+ * login is unknown. Never a login in the kernel's reserved range: the host
+ * kernel refuses those from userspace (EPERM).
+ */
+uint32_t teedev_map_login(const struct teedev_opts *o, uint32_t guest_login, uint32_t *host_login,
+			  uint8_t clnt_uuid[16]);
+
+/* ---- statistics (tests, benchmarks, status) ---- */
+
+struct vtee_teedev_stats {
+	uint32_t impl_id, impl_caps, gen_caps; /* TEE_IOC_VERSION of the VM's device */
+	bool reg_mem, memref_null;              /* TEE_GEN_CAP_REG_MEM, TEE_GEN_CAP_MEMREF_NULL */
+	uint32_t sessions;                      /* open in the TEE for this VM now */
+	uint64_t views;          /* registered guest buffers handed to the TEE in place (zero-copy) */
+	uint64_t tmp_views;      /* temporary memrefs handed over in place for one call */
+	uint64_t view_maps;      /* mmap()s those views took, in all */
+	uint64_t maps_now;       /* mmap()s the VM's views hold now (bounded by maxmaps) */
+	uint64_t view_fallbacks; /* buffers that could not be viewed or registered: copied instead */
+	uint64_t copies;         /* memrefs copied through TEE_IOC_SHM_ALLOC */
+	uint64_t copy_bytes;     /* bytes those copies moved, in and out */
+	uint64_t cancels;        /* TEE_IOC_CANCEL sent */
+	uint64_t logins_mapped;  /* OPENs whose login the policy changed */
+	uint64_t logins_denied;  /* OPENs the policy refused */
+};
+
+/* vm: the teedev back-end's VM (struct vtee_vm's be). 0 or -EINVAL. */
+int vtee_teedev_stats(void *vm, struct vtee_teedev_stats *st);
+
+/* ---- the system calls it makes on the device (tests replace them) ---- */
+
+struct teedev_sys {
+	int (*open)(const char *path, int flags);
+	int (*ioctl)(int fd, unsigned long request, void *arg);
+	int (*close)(int fd);
+	const char *dev_dir; /* where "teeN" devices are looked for ["/dev"] */
+};
+
+/*
+ * Tests only: route the back-end's open/ioctl/close of the device and its
+ * shared-memory descriptors through sys (NULL: the real system calls; a NULL
+ * member: the real one, dev_dir "/dev"). Copied; set it while no teedev VM
+ * exists. mmap() of the descriptors stays real.
+ */
+void teedev_set_sys(const struct teedev_sys *sys);
+
+#endif
