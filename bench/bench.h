@@ -26,7 +26,7 @@ static inline int cmp_double(const void *a, const void *b)
 }
 
 /* BENCH_NAME is the program's name, for messages. */
-static inline void die(const char *what)
+__attribute__((noreturn)) static inline void die(const char *what)
 {
 	fprintf(stderr, "%s: %s\n", BENCH_NAME, what);
 	exit(1);

@@ -66,7 +66,19 @@ static void state_vm(struct vtee_tee *tee, uint32_t vm_id, bool no_rpc_arg, bool
 	uint64_t t0 = conf_now_ms();
 	vtee_vm_destroy(guest_release_vm(g));
 	uint64_t ms = conf_now_ms() - t0;
-	CHECK_CMP(ms, <, 2000);
+	/*
+	 * Through a real driver (slow under TCG) the suspended call may not have reached the
+	 * TEE yet when the destroy cancels it; that cancel is lost (it is advisory) and the
+	 * destroy waits for the whole call: then only bound it by the call's length.
+	 */
+	if (!suspended_call ||
+	    test_backend_has(TEST_CAP_FAST,
+			     "teardown: VM %u: destroy within 2 s of a suspended 4 s call "
+			     "(checking < 6 s: a cancel sent before the call reaches the TEE is lost)",
+			     vm_id))
+		CHECK_CMP(ms, <, 2000);
+	else
+		CHECK_CMP(ms, <, 6000);
 	if (suspended_call)
 		printf("destroy with a suspended 4 s call took %llu ms\n", (unsigned long long)ms);
 
@@ -91,7 +103,8 @@ static void fresh_vm_is_clean(struct vtee_tee *tee, uint32_t vm_id)
 	REQUIRE(b != NULL);
 	struct guest_param l[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 64, false) };
 	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_LOAD, l, 1, 0, NULL), TEE_SUCCESS);
-	CHECK_EQ(l[0].u.memref.size, 0);
+	if (test_backend_has(TEST_CAP_PER_VM_IDENTITY, "teardown: LOAD finds nothing stored in a fresh VM %u", vm_id))
+		CHECK_EQ(l[0].u.memref.size, 0);
 	guest_buf_free(g, b);
 	/* This one is torn down with its session still open, through guest_destroy(). */
 	guest_destroy(g);
