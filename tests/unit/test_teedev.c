@@ -1032,6 +1032,12 @@ static uint64_t shm_sum(struct vtee_shm *shm, uint64_t offs, uint64_t size)
 	return sum;
 }
 
+/* teedev's session handle is the host's session id + 1 (teedev.c, sess_handle) */
+static uint32_t host_id(const void *session)
+{
+	return (uint32_t)((uintptr_t)session - 1);
+}
+
 static long tee_sessions(struct env *e)
 {
 	struct vtee_vm_stats st;
@@ -1163,8 +1169,21 @@ static void test_zero_copy(void)
 	run(&e, &r);
 	CHECK_EQ(r.ret, TEE_SUCCESS);
 	CHECK_EQ(r.params[0].u.value.a, 42);
-	CHECK_EQ(close_sess(&e, r.session), TEE_SUCCESS);
+	void *gone = r.session;
+	CHECK_EQ(close_sess(&e, gone), TEE_SUCCESS);
 	CHECK_EQ(tee_sessions(&e), 2);
+	/*
+	 * An INVOKE the core prepared before another vCPU's CLOSE ended the session
+	 * is submitted with the stale handle: it must fail in the TEE, never read
+	 * freed memory (the handle used to be a pointer the CLOSE freed).
+	 */
+	r = invoke(gone, F_VALUES);
+	set_val(&r, 0, VTEE_PARAM_VALUE_INOUT, 1, 0, 0);
+	run(&e, &r);
+	CHECK(r.ret != TEE_SUCCESS);
+	CHECK_EQ(tee_sessions(&e), 2);
+	CHECK_EQ(close_sess(&e, gone), TEE_SUCCESS); /* a second CLOSE of it: nothing to forget */
+	CHECK_EQ(stats(&e).sessions, 2);
 
 	/* INOUT on the registered buffer: the TA works on guest RAM itself */
 	uint64_t offs = 1000, len = 9000;
@@ -1341,9 +1360,9 @@ static void test_cancel(void)
 	pthread_mutex_lock(&M.lock);
 	uint32_t id1 = 0, id2 = 0;
 	for (int i = 0; i < MOCK_WAIT; i++) {
-		if (M.wait[i].used && M.wait[i].session == ((uint32_t *)s1)[0])
+		if (M.wait[i].used && M.wait[i].session == host_id(s1))
 			id1 = M.wait[i].cancel_id;
-		if (M.wait[i].used && M.wait[i].session == ((uint32_t *)s2)[0])
+		if (M.wait[i].used && M.wait[i].session == host_id(s2))
 			id2 = M.wait[i].cancel_id;
 	}
 	pthread_mutex_unlock(&M.lock);
@@ -1355,7 +1374,7 @@ static void test_cancel(void)
 	CHECK(!vtee_req_wait(&r2, 50000));
 	CHECK_EQ(M.ncancels, 1);
 	CHECK_EQ(M.cancels[0].cancel_id, id1);
-	CHECK_EQ(M.cancels[0].session, ((uint32_t *)s1)[0]);
+	CHECK_EQ(M.cancels[0].session, host_id(s1));
 	/* a finished request is not cancelled again; a CLOSE is never cancelled */
 	ops->cancel(e.be, &r1);
 	CHECK_EQ(M.ncancels, 1);

@@ -344,6 +344,22 @@ struct teedev_sess {
 	struct teedev_sess *prev, *next; /* vm->sessions, under vm->lock */
 };
 
+/*
+ * What the core holds for a session is the host's id, not a pointer: the core
+ * may still submit an INVOKE it prepared while a CLOSE on another vCPU already
+ * ended the session, and an id is never freed under it (a stale one just fails
+ * in the TEE, inside this VM's own context).
+ */
+static void *sess_handle(uint32_t id)
+{
+	return (void *)((uintptr_t)id + 1);
+}
+
+static uint32_t sess_id(const void *handle)
+{
+	return (uint32_t)((uintptr_t)handle - 1);
+}
+
 /* A registered guest buffer as the host TEE knows it (the vtee_shm's priv). */
 struct teedev_shm {
 	int fd;     /* TEE_IOC_SHM_REGISTER's; -1: not registered, memrefs on it are copied */
@@ -1110,7 +1126,7 @@ static void do_open(struct teedev_vm *vm, struct job *j)
 				vm->sessions.next = s;
 				vm->nsessions++;
 				pthread_mutex_unlock(&vm->lock);
-				req->session = s;
+				req->session = sess_handle(s->id);
 				s = NULL;
 			}
 		}
@@ -1158,7 +1174,6 @@ static void do_invoke(struct teedev_vm *vm, struct job *j)
 static void do_close(struct teedev_vm *vm, struct job *j)
 {
 	struct vtee_req *req = j->req;
-	struct teedev_sess *s = req->session;
 	struct tee_ioctl_close_session_arg a = { .session = j->session };
 	req->ret = TEE_SUCCESS;
 	req->ret_origin = TEE_ORIGIN_TEE;
@@ -1174,10 +1189,18 @@ static void do_close(struct teedev_vm *vm, struct job *j)
 			logmsg(vm->label, "TEE_IOC_CLOSE_SESSION %u: the context has no such session (said once)",
 			       j->session);
 	}
+	/* our record of it, found by id (a second CLOSE of the same id finds none) */
 	pthread_mutex_lock(&vm->lock);
-	s->prev->next = s->next;
-	s->next->prev = s->prev;
-	vm->nsessions--;
+	struct teedev_sess *s = vm->sessions.next;
+	while (s != &vm->sessions && s->id != j->session)
+		s = s->next;
+	if (s != &vm->sessions) {
+		s->prev->next = s->next;
+		s->next->prev = s->prev;
+		vm->nsessions--;
+	} else {
+		s = NULL;
+	}
 	pthread_mutex_unlock(&vm->lock);
 	free(s);
 }
@@ -1218,7 +1241,7 @@ static void teedev_submit(void *vmp, struct vtee_req *req)
 	j->req = req;
 	req->be_priv = j;
 	if (req->op != VTEE_REQ_OPEN)
-		j->session = ((const struct teedev_sess *)req->session)->id;
+		j->session = sess_id(req->session);
 
 	pthread_mutex_lock(&vm->lock);
 	if (vm->stopping) {
