@@ -1077,12 +1077,42 @@ static void params_out(struct teedev_vm *vm, struct vtee_req *req, const struct 
 
 /* ---- requests (on a pool thread) ---- */
 
+/*
+ * OPEN and INVOKE alike: req's parameters into params (views or copies), the
+ * ioctl on arg (head bytes, then the parameters), the results back into req.
+ * True when the TEE answered (req->ret is then its result).
+ */
+static bool call_with_params(struct teedev_vm *vm, struct vtee_req *req, unsigned long ioc, void *arg,
+			     size_t head, struct tee_ioctl_param *params, uint32_t *num_params, const uint32_t *ret,
+			     const uint32_t *ret_origin)
+{
+	struct callref refs[VTEE_MAX_PARAMS];
+	bool answered = false;
+	req->ret = params_in(vm, req, params, refs);
+	if (req->ret == TEE_SUCCESS) {
+		*num_params = req->num_params;
+		struct tee_ioctl_buf_data bd = { .buf_ptr = (uint64_t)(uintptr_t)arg,
+						 .buf_len = head + req->num_params * sizeof(params[0]) };
+		if (sys->ioctl(vm->fd, ioc, &bd) < 0) {
+			req->ret = errno_to_tee(errno);
+			req->ret_origin = TEE_ORIGIN_COMMS;
+		} else {
+			req->ret = *ret;
+			req->ret_origin = *ret_origin;
+			params_out(vm, req, params, refs);
+			answered = true;
+		}
+	}
+	for (uint32_t i = 0; i < VTEE_MAX_PARAMS; i++)
+		callref_release(vm, &refs[i]);
+	return answered;
+}
+
 static void do_open(struct teedev_vm *vm, struct job *j)
 {
 	struct vtee_req *req = j->req;
 	req->session = NULL;
 	req->ret_origin = TEE_ORIGIN_TEE;
-	uint32_t n = req->num_params;
 	struct tee_ioctl_open_session_arg *a = calloc(1, TEEDEV_ARG_MAX);
 	struct teedev_sess *s = a ? calloc(1, sizeof(*s)) : NULL;
 	if (!s) {
@@ -1104,35 +1134,19 @@ static void do_open(struct teedev_vm *vm, struct job *j)
 	a->clnt_login = host_login;
 	a->cancel_id = j->cancel_id;
 
-	struct callref refs[VTEE_MAX_PARAMS];
-	req->ret = params_in(vm, req, a->params, refs);
-	if (req->ret == TEE_SUCCESS) {
-		a->num_params = n;
-		struct tee_ioctl_buf_data bd = { .buf_ptr = (uint64_t)(uintptr_t)a,
-						 .buf_len = sizeof(*a) + n * sizeof(a->params[0]) };
-		if (sys->ioctl(vm->fd, TEE_IOC_OPEN_SESSION, &bd) < 0) {
-			req->ret = errno_to_tee(errno);
-			req->ret_origin = TEE_ORIGIN_COMMS;
-		} else {
-			req->ret = a->ret;
-			req->ret_origin = a->ret_origin;
-			params_out(vm, req, a->params, refs);
-			if (a->ret == TEE_SUCCESS) {
-				s->id = a->session;
-				pthread_mutex_lock(&vm->lock);
-				s->next = vm->sessions.next;
-				s->prev = &vm->sessions;
-				s->next->prev = s;
-				vm->sessions.next = s;
-				vm->nsessions++;
-				pthread_mutex_unlock(&vm->lock);
-				req->session = sess_handle(s->id);
-				s = NULL;
-			}
-		}
+	if (call_with_params(vm, req, TEE_IOC_OPEN_SESSION, a, sizeof(*a), a->params, &a->num_params, &a->ret,
+			     &a->ret_origin) && a->ret == TEE_SUCCESS) {
+		s->id = a->session;
+		pthread_mutex_lock(&vm->lock);
+		s->next = vm->sessions.next;
+		s->prev = &vm->sessions;
+		s->next->prev = s;
+		vm->sessions.next = s;
+		vm->nsessions++;
+		pthread_mutex_unlock(&vm->lock);
+		req->session = sess_handle(s->id);
+		s = NULL;
 	}
-	for (uint32_t i = 0; i < VTEE_MAX_PARAMS; i++)
-		callref_release(vm, &refs[i]);
 	free(s);
 	free(a);
 }
@@ -1141,7 +1155,6 @@ static void do_invoke(struct teedev_vm *vm, struct job *j)
 {
 	struct vtee_req *req = j->req;
 	req->ret_origin = TEE_ORIGIN_TEE;
-	uint32_t n = req->num_params;
 	struct tee_ioctl_invoke_arg *a = calloc(1, TEEDEV_ARG_MAX);
 	if (!a) {
 		req->ret = TEE_ERROR_OUT_OF_MEMORY;
@@ -1151,23 +1164,8 @@ static void do_invoke(struct teedev_vm *vm, struct job *j)
 	a->session = j->session;
 	a->cancel_id = j->cancel_id;
 
-	struct callref refs[VTEE_MAX_PARAMS];
-	req->ret = params_in(vm, req, a->params, refs);
-	if (req->ret == TEE_SUCCESS) {
-		a->num_params = n;
-		struct tee_ioctl_buf_data bd = { .buf_ptr = (uint64_t)(uintptr_t)a,
-						 .buf_len = sizeof(*a) + n * sizeof(a->params[0]) };
-		if (sys->ioctl(vm->fd, TEE_IOC_INVOKE, &bd) < 0) {
-			req->ret = errno_to_tee(errno);
-			req->ret_origin = TEE_ORIGIN_COMMS;
-		} else {
-			req->ret = a->ret;
-			req->ret_origin = a->ret_origin;
-			params_out(vm, req, a->params, refs);
-		}
-	}
-	for (uint32_t i = 0; i < VTEE_MAX_PARAMS; i++)
-		callref_release(vm, &refs[i]);
+	call_with_params(vm, req, TEE_IOC_INVOKE, a, sizeof(*a), a->params, &a->num_params, &a->ret,
+			 &a->ret_origin);
 	free(a);
 }
 
