@@ -73,6 +73,8 @@ int main(void)
 	if (guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess, NULL) != TEE_SUCCESS)
 		die("OPEN through teedev");
 
+	struct vtee_teedev_stats st0, st1;
+	vtee_teedev_stats(guest_vm(g)->be, &st0);
 	double ratio[ROUNDS], tv[ROUNDS], dv[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = now_us();
@@ -92,6 +94,10 @@ int main(void)
 	printf("BENCH teedev_null_invoke %.2f us\n", tv[ROUNDS / 2]);
 	printf("BENCH direct_null_invoke %.2f us\n", dv[ROUNDS / 2]);
 	printf("RATIO teedev_null_invoke_vs_direct %.3f (target <= 1.3)\n", ratio[ROUNDS / 2]);
+	vtee_teedev_stats(guest_vm(g)->be, &st1);
+	printf("BENCH teedev_null_invoke_inline %llu of %u calls on the caller's thread, %llu overran\n",
+	       (unsigned long long)(st1.inline_calls - st0.inline_calls), ROUNDS * ITERS,
+	       (unsigned long long)(st1.inline_overruns - st0.inline_overruns));
 
 	struct vtee_teedev_stats before, after;
 	vtee_teedev_stats(guest_vm(g)->be, &before);

@@ -19,9 +19,25 @@
 
 enum { REQ_PENDING = 0, REQ_DONE = 1, REQ_SLEEPER = 2, REQ_RPC = 3 };
 
-/* Spin this long before sleeping: a TEE thread usually answers a short call sooner. */
+/*
+ * Spin this long before sleeping: a TEE thread usually answers a short call
+ * sooner. Not on a single CPU, where the spinner only keeps that thread off it.
+ */
 #define REQ_SPIN_NS 20000ull
 
+static uint64_t spin_ns_value = REQ_SPIN_NS;
+
+/* At load: sysconf() reads /sys, which a sandboxed process (vteed) may not open later. */
+__attribute__((constructor)) static void spin_ns_init(void)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) == 1)
+		spin_ns_value = 0;
+}
+
+static uint64_t spin_ns(void)
+{
+	return spin_ns_value;
+}
 
 static void futex_wait(_Atomic uint32_t *w, uint32_t val, uint64_t ns)
 {
@@ -76,7 +92,7 @@ enum vtee_wait vtee_req_wait_event(struct vtee_req *req, uint64_t timeout_us)
 		return s == REQ_DONE ? VTEE_WAIT_DONE : VTEE_WAIT_RPC;
 	uint64_t start = vtee_now_ns();
 	uint64_t limit = timeout_us > UINT64_MAX / 1000 ? UINT64_MAX : timeout_us * 1000;
-	uint64_t spin = limit < REQ_SPIN_NS ? limit : REQ_SPIN_NS;
+	uint64_t spin = limit < spin_ns() ? limit : spin_ns();
 	uint64_t elapsed;
 
 	while ((elapsed = vtee_now_ns() - start) < spin) {

@@ -119,6 +119,8 @@ static void test_options(void)
 	CHECK_EQ(o.threads, TEEDEV_DEFAULT_THREADS);
 	CHECK(o.zerocopy);
 	CHECK_EQ(o.max_maps, TEEDEV_DEFAULT_MAXMAPS);
+	CHECK_EQ(o.inline_mode, TEEDEV_INLINE_AUTO);
+	CHECK_EQ(o.inline_us, TEEDEV_DEFAULT_INLINE_US);
 	CHECK(!o.gid_set);
 	for (int c = 0; c < TEEDEV_CLASSES; c++)
 		CHECK_EQ(o.login[c], TEEDEV_LOGIN_PUBLIC);
@@ -131,6 +133,11 @@ static void test_options(void)
 	CHECK(!o.zerocopy);
 	CHECK_EQ(o.max_maps, 99);
 	CHECK(o.gid_set && o.gid == 1234);
+	CHECK_EQ(teedev_parse_options("inline=off,inline_us=7", &o, err, sizeof(err)), 0);
+	CHECK_EQ(o.inline_mode, TEEDEV_INLINE_OFF);
+	CHECK_EQ(o.inline_us, 7);
+	CHECK_EQ(teedev_parse_options("inline=on", &o, err, sizeof(err)), 0);
+	CHECK_EQ(o.inline_mode, TEEDEV_INLINE_ON);
 
 	/* login= is the default for every class without its own login.CLASS=, in any order */
 	CHECK_EQ(teedev_parse_options("login.kernel=deny,login=user,login.group=group", &o, err, sizeof(err)), 0);
@@ -157,6 +164,11 @@ static void test_options(void)
 		{ "zerocopy=2", "expected 0 or 1" },
 		{ "zerocopy=", "expected 0 or 1" },
 		{ "maxmaps=0", "maxmaps=0" },
+		{ "inline=1", "expected off, auto or on" },
+		{ "inline=", "expected off, auto or on" },
+		{ "inline_us=3", "4..1000000" },
+		{ "inline_us=1000001", "4..1000000" },
+		{ "inline=on,inline=off", "given twice" },
 		{ "gid=4294967295", "group id" },
 		{ "gid=-5", "group id" },
 		{ "login=kernel", "expected public, user, group or deny" },
@@ -442,7 +454,7 @@ static void test_no_device(void)
 
 /* ---- a mock device: what the kernel's uapi checks, plus a few fake TA commands ---- */
 
-enum { F_REVERSE = 1, F_VALUES, F_OUT, F_NULL, F_WAIT, F_EINVAL, F_SUM };
+enum { F_REVERSE = 1, F_VALUES, F_OUT, F_NULL, F_WAIT, F_EINVAL, F_SUM, F_SLEEP };
 enum { K_NONE, K_AMD, K_SUPP, K_OPTEE };
 #define MOCK_SHMS 256
 #define MOCK_SESS 256
@@ -480,6 +492,7 @@ static struct mock {
 	unsigned ncancels;
 	bool lose_sessions;
 	bool cancel_blocks;                     /* TEE_IOC_CANCEL waits (all OP-TEE threads busy) */
+	pthread_t invoke_thread;                /* the thread of the last INVOKE */
 } M = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static void mock_reset(uint32_t caps)
@@ -701,6 +714,11 @@ static uint32_t mock_ta(uint32_t func, uint32_t session, uint32_t cancel_id, str
 		M.waiting--;
 		return cancelled ? TEE_ERROR_CANCEL : TEE_ERROR_GENERIC;
 	}
+	case F_SLEEP: /* a TA command that takes p[0].a ms */
+		if (n < 1 || ptype(&p[0]) != TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT)
+			return TEE_ERROR_BAD_PARAMETERS;
+		usleep((useconds_t)(p[0].a * 1000));
+		return TEE_SUCCESS;
 	default:
 		return TEE_ERROR_NOT_IMPLEMENTED;
 	}
@@ -762,6 +780,7 @@ static int mock_call(int dev, unsigned long req, void *arg)
 	if (a->func == F_EINVAL)
 		return -EINVAL;
 	M.invokes++;
+	M.invoke_thread = pthread_self();
 	if (M.nids < 8192)
 		M.ids[M.nids++] = a->cancel_id;
 	a->ret = mock_ta(a->func, a->session, a->cancel_id, a->params, a->num_params, r);
@@ -1644,6 +1663,118 @@ static void test_login_policy(void)
 	env_down(&e);
 }
 
+
+/* An INVOKE of F_SLEEP for ms milliseconds; true if its ioctl ran on this thread. */
+static bool sleep_call(struct env *e, void *s, uint32_t ms)
+{
+	struct vtee_req r = invoke(s, F_SLEEP);
+	set_val(&r, 0, VTEE_PARAM_VALUE_IN, ms, 0, 0);
+	run(e, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	pthread_mutex_lock(&M.lock);
+	bool here = pthread_equal(M.invoke_thread, pthread_self());
+	pthread_mutex_unlock(&M.lock);
+	return here;
+}
+
+struct inline_wait {
+	struct env *e;
+	struct vtee_req r;
+	bool here;
+};
+
+static void *inline_wait_main(void *arg)
+{
+	struct inline_wait *w = arg;
+	start(w->e, &w->r); /* inline=on: returns when the mock's F_WAIT does */
+	pthread_mutex_lock(&M.lock);
+	w->here = pthread_equal(M.invoke_thread, pthread_self());
+	pthread_mutex_unlock(&M.lock);
+	return NULL;
+}
+
+/*
+ * inline=auto: a (session, command) runs on the caller's thread once it came
+ * back within inline_us TEEDEV_INLINE_NEED times in a row; one overrun sends it
+ * back to the pool until it has done twice as many quick calls.
+ */
+static void test_inline(void)
+{
+	struct env e;
+	/* quick: within 100 ms, far above a mock call however loaded the machine; overrun: 200 ms */
+	env_up(&e, CAPS_ALL, "inline_us=200000", true);
+	void *s = open_sess(&e, TEE_LOGIN_PUBLIC);
+	for (unsigned i = 0; i < TEEDEV_INLINE_NEED; i++)
+		CHECK(!sleep_call(&e, s, 0));
+	CHECK_EQ(stats(&e).inline_calls, 0);
+	CHECK(sleep_call(&e, s, 0));
+	CHECK(sleep_call(&e, s, 0));
+	CHECK_EQ(stats(&e).inline_calls, 2);
+	/* another command of the same session has its own record */
+	struct vtee_req r = invoke(s, F_NULL);
+	run(&e, &r);
+	pthread_mutex_lock(&M.lock);
+	CHECK(!pthread_equal(M.invoke_thread, pthread_self()));
+	pthread_mutex_unlock(&M.lock);
+
+	/* slower than quick but within inline_us: it stays inline, no penalty */
+	CHECK(sleep_call(&e, s, 150));
+	CHECK(sleep_call(&e, s, 0));
+	CHECK_EQ(stats(&e).inline_overruns, 0);
+
+	/* the same command turns slow: this one stalls its caller, once */
+	CHECK(sleep_call(&e, s, 300));
+	CHECK_EQ(stats(&e).inline_overruns, 1);
+	for (unsigned i = 0; i < 2 * TEEDEV_INLINE_NEED; i++)
+		CHECK(!sleep_call(&e, s, 0));
+	CHECK(sleep_call(&e, s, 0));
+	/* slow on the pool: back to the pool, with no overrun counted (nobody stalled) */
+	CHECK(sleep_call(&e, s, 300));
+	CHECK_EQ(stats(&e).inline_overruns, 2);
+	CHECK(!sleep_call(&e, s, 300));
+	CHECK_EQ(stats(&e).inline_overruns, 2);
+	/* not yet inline, a call slower than quick starts the count again */
+	for (unsigned i = 0; i < 4 * TEEDEV_INLINE_NEED - 1; i++)
+		CHECK(!sleep_call(&e, s, 0));
+	CHECK(!sleep_call(&e, s, 150));
+	CHECK(!sleep_call(&e, s, 0));
+	CHECK_EQ(stats(&e).inline_overruns, 2);
+
+	/* a closed session's record goes with it */
+	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
+	s = open_sess(&e, TEE_LOGIN_PUBLIC);
+	CHECK(!sleep_call(&e, s, 0));
+	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
+	env_down(&e);
+
+	/* inline=off: never on the caller's thread */
+	env_up(&e, CAPS_ALL, "inline=off", true);
+	s = open_sess(&e, TEE_LOGIN_PUBLIC);
+	for (unsigned i = 0; i < 3 * TEEDEV_INLINE_NEED; i++)
+		CHECK(!sleep_call(&e, s, 0));
+	CHECK_EQ(stats(&e).inline_calls, 0);
+	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
+	env_down(&e);
+
+	/* inline=on: from the first call; a call in the TEE on its caller's thread is still cancelled */
+	env_up(&e, CAPS_ALL, "inline=on", true);
+	s = open_sess(&e, TEE_LOGIN_PUBLIC);
+	CHECK(sleep_call(&e, s, 0));
+	struct inline_wait w = { .e = &e, .r = invoke(s, F_WAIT) };
+	pthread_t t;
+	REQUIRE(pthread_create(&t, NULL, inline_wait_main, &w) == 0);
+	REQUIRE(wait_for(&M.waiting, 1));
+	ops->cancel(e.be, &w.r);
+	pthread_join(t, NULL);
+	CHECK(w.here);
+	REQUIRE(vtee_req_wait(&w.r, WAIT_US));
+	CHECK_EQ(w.r.ret, TEE_ERROR_CANCEL);
+	CHECK_EQ(stats(&e).cancels, 1);
+	CHECK_EQ(stats(&e).inline_calls, 2);
+	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
+	env_down(&e);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/vtee-teedev-XXXXXX");
@@ -1659,6 +1790,7 @@ int main(void)
 	test_copies();
 	test_no_memref_null();
 	test_login_policy();
+	test_inline();
 
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -53,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -191,6 +192,8 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 	o->threads = TEEDEV_DEFAULT_THREADS;
 	o->zerocopy = true;
 	o->max_maps = TEEDEV_DEFAULT_MAXMAPS;
+	o->inline_mode = TEEDEV_INLINE_AUTO;
+	o->inline_us = TEEDEV_DEFAULT_INLINE_US;
 	if (err && errlen)
 		err[0] = 0;
 
@@ -199,7 +202,7 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 	for (int i = 0; i < TEEDEV_CLASSES; i++)
 		cls[i] = -1;
 	unsigned seen = 0;                   /* each key once */
-	enum { K_DEV, K_LOGIN, K_GID, K_THREADS, K_ZEROCOPY, K_MAXMAPS, K_CLASS0 };
+	enum { K_DEV, K_LOGIN, K_GID, K_THREADS, K_ZEROCOPY, K_MAXMAPS, K_INLINE, K_INLINE_US, K_CLASS0 };
 
 	for (const char *s = options ? options : ""; *s;) {
 		size_t len = strcspn(s, ",");
@@ -269,9 +272,25 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 			if (!parse_ulong(val, vlen, 1, 1u << 20, &v))
 				return fail_opt(err, errlen, "maxmaps=%.*s: expected 1..%u", (int)vlen, val, 1u << 20);
 			o->max_maps = (unsigned)v;
+		} else if (token_is(item, klen, "inline")) {
+			key = K_INLINE;
+			if (token_is(val, vlen, "off"))
+				o->inline_mode = TEEDEV_INLINE_OFF;
+			else if (token_is(val, vlen, "auto"))
+				o->inline_mode = TEEDEV_INLINE_AUTO;
+			else if (token_is(val, vlen, "on"))
+				o->inline_mode = TEEDEV_INLINE_ON;
+			else
+				return fail_opt(err, errlen, "inline=%.*s: expected off, auto or on", (int)vlen, val);
+		} else if (token_is(item, klen, "inline_us")) {
+			key = K_INLINE_US;
+			if (!parse_ulong(val, vlen, 4, 1000000, &v))
+				return fail_opt(err, errlen, "inline_us=%.*s: expected 4..1000000", (int)vlen, val);
+			o->inline_us = (unsigned)v;
 		} else {
 			return fail_opt(err, errlen,
-					"unknown option '%.*s' (dev, login, login.CLASS, gid, threads, zerocopy, maxmaps)",
+					"unknown option '%.*s' (dev, login, login.CLASS, gid, threads, zerocopy, maxmaps, "
+					"inline, inline_us)",
 					(int)klen, item);
 		}
 		if (seen & (1u << key))
@@ -381,6 +400,20 @@ struct cancel_ask {
 	uint32_t cancel_id, session;
 };
 
+/*
+ * What inline=auto remembers of one (session, command): how many calls in a
+ * row were quick (within inline_us / 2), and how many it takes to run the next
+ * one on the caller's thread. Once there, it stays while each call comes back
+ * within inline_us. A small direct-mapped table: a collision forgets,
+ * and forgetting only ever sends calls back to the pool.
+ */
+struct inline_hint {
+	uint32_t session, func;
+	uint16_t streak, need; /* need 0: the slot is empty */
+};
+#define TEEDEV_HINTS          64u
+#define TEEDEV_INLINE_MAXNEED 64u /* a command that overruns 1 call in 64 stays on the pool */
+
 /* Reasons to copy, each logged once per VM. */
 enum { WARN_NOFILE, WARN_LAYOUT, WARN_MAPS, WARN_MMAP, WARN_REGISTER, WARN_NULL, WARN_CLOSE, WARN_N };
 
@@ -411,10 +444,13 @@ struct teedev_vm {
 	uint32_t nsessions;
 	uint64_t maps_now;             /* mmap()s held by views */
 	uint64_t bounce_now;           /* bytes in TEE_IOC_SHM_ALLOC copies */
+	struct inline_hint hints[TEEDEV_HINTS];
+	unsigned inline_running;       /* callers in an ioctl of their own now */
+	pthread_cond_t inline_idle;    /* inline_running dropped to 0 while stopping */
 
 	_Atomic uint32_t warned;       /* WARN_* bits */
 	_Atomic uint64_t st_views, st_tmp_views, st_view_maps, st_fallbacks, st_copies, st_copy_bytes;
-	_Atomic uint64_t st_cancels, st_logins_mapped, st_logins_denied;
+	_Atomic uint64_t st_cancels, st_logins_mapped, st_logins_denied, st_inline, st_inline_overruns;
 };
 
 static void count(_Atomic uint64_t *c, uint64_t n)
@@ -608,6 +644,70 @@ static void drop_cancel(struct teedev_vm *vm, uint32_t cancel_id)
 		}
 }
 
+/* ---- inline=auto ---- */
+
+static struct inline_hint *hint_slot(struct teedev_vm *vm, uint32_t session, uint32_t func)
+{
+	uint32_t h = (session * 0x9e3779b1u) ^ (func * 0x85ebca6bu);
+	return &vm->hints[(h >> 16) % TEEDEV_HINTS];
+}
+
+/* vm->lock held. Whether this INVOKE's ioctl may run on the caller's thread. */
+static bool want_inline(struct teedev_vm *vm, uint32_t session, uint32_t func)
+{
+	if (vm->o->inline_mode != TEEDEV_INLINE_AUTO)
+		return vm->o->inline_mode == TEEDEV_INLINE_ON;
+	const struct inline_hint *h = hint_slot(vm, session, func);
+	return h->need && h->session == session && h->func == func && h->streak >= h->need;
+}
+
+/* vm->lock held. How long an INVOKE took in the ioctl, wherever it ran. */
+static void hint_record(struct teedev_vm *vm, uint32_t session, uint32_t func, uint64_t ns, bool ran_inline)
+{
+	struct inline_hint *h = hint_slot(vm, session, func);
+	if (!h->need || h->session != session || h->func != func)
+		*h = (struct inline_hint){ .session = session, .func = func, .need = TEEDEV_INLINE_NEED };
+	uint64_t limit = (uint64_t)vm->o->inline_us * 1000;
+	if (ns <= limit / 2) {
+		if (h->streak < UINT16_MAX)
+			h->streak++;
+		return;
+	}
+	/* within the limit: an inline caller waited no longer than the pool would have let it */
+	if (ns <= limit && h->streak >= h->need)
+		return;
+	h->streak = 0;
+	if (ran_inline && ns > limit) {
+		/* it stalled its caller: make the command earn it back, for longer each time */
+		count(&vm->st_inline_overruns, 1);
+		if (h->need < TEEDEV_INLINE_MAXNEED)
+			h->need *= 2;
+	}
+}
+
+/* vm->lock held. A closed session's id may come back for another TA: forget it. */
+static void hint_forget(struct teedev_vm *vm, uint32_t session)
+{
+	for (unsigned i = 0; i < TEEDEV_HINTS; i++)
+		if (vm->hints[i].session == session)
+			vm->hints[i].need = 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs j on this thread, timing an INVOKE for inline=auto; vm->lock not held. */
+static uint64_t run_timed(struct teedev_vm *vm, struct job *j)
+{
+	uint64_t t0 = mono_ns();
+	run_job(vm, j);
+	return mono_ns() - t0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct teedev_vm *vm = arg;
@@ -631,9 +731,11 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&vm->lock);
 
 		struct vtee_req *req = j->req;
-		run_job(vm, j);
+		uint64_t ns = run_timed(vm, j);
 
 		pthread_mutex_lock(&vm->lock);
+		if (req->op == VTEE_REQ_INVOKE)
+			hint_record(vm, j->session, req->func, ns, false);
 		j->prev->next = j->next;
 		j->next->prev = j->prev;
 		if (j->cancel_asked)
@@ -759,6 +861,7 @@ static int teedev_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->work, NULL);
 	pthread_cond_init(&vm->cq_cond, NULL);
+	pthread_cond_init(&vm->inline_idle, NULL);
 	vm->jobs.prev = vm->jobs.next = &vm->jobs;
 	vm->sessions.prev = vm->sessions.next = &vm->sessions;
 	*out = vm;
@@ -773,6 +876,8 @@ static void teedev_vm_destroyed(void *vmp)
 	pthread_cond_broadcast(&vm->work);
 	pthread_cond_broadcast(&vm->cq_cond);
 	unsigned n = vm->nthreads;
+	while (vm->inline_running) /* the core's callers, in their own ioctls */
+		pthread_cond_wait(&vm->inline_idle, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(vm->threads[i], NULL);
@@ -790,6 +895,7 @@ static void teedev_vm_destroyed(void *vmp)
 	}
 	sys->close(vm->fd);
 	pthread_cond_destroy(&vm->cq_cond);
+	pthread_cond_destroy(&vm->inline_idle);
 	pthread_cond_destroy(&vm->work);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm->cq);
@@ -1143,6 +1249,7 @@ static void do_open(struct teedev_vm *vm, struct job *j)
 		s->next->prev = s;
 		vm->sessions.next = s;
 		vm->nsessions++;
+		hint_forget(vm, s->id); /* a reused id starts afresh, whatever ran late on the old one */
 		pthread_mutex_unlock(&vm->lock);
 		req->session = sess_handle(s->id);
 		s = NULL;
@@ -1189,6 +1296,7 @@ static void do_close(struct teedev_vm *vm, struct job *j)
 	}
 	/* our record of it, found by id (a second CLOSE of the same id finds none) */
 	pthread_mutex_lock(&vm->lock);
+	hint_forget(vm, j->session);
 	struct teedev_sess *s = vm->sessions.next;
 	while (s != &vm->sessions && s->id != j->session)
 		s = s->next;
@@ -1255,6 +1363,26 @@ static void teedev_submit(void *vmp, struct vtee_req *req)
 	j->prev = &vm->jobs;
 	j->next->prev = j;
 	vm->jobs.next = j;
+	if (req->op == VTEE_REQ_INVOKE && want_inline(vm, j->session, req->func)) {
+		/* No hand-off: listed as running, so cancel() finds it as it would on a thread. */
+		j->running = true;
+		vm->inline_running++;
+		pthread_mutex_unlock(&vm->lock);
+		count(&vm->st_inline, 1);
+		uint64_t ns = run_timed(vm, j);
+		pthread_mutex_lock(&vm->lock);
+		hint_record(vm, j->session, req->func, ns, true);
+		j->prev->next = j->next;
+		j->next->prev = j->prev;
+		if (j->cancel_asked)
+			drop_cancel(vm, j->cancel_id);
+		if (!--vm->inline_running && vm->stopping)
+			pthread_cond_broadcast(&vm->inline_idle);
+		pthread_mutex_unlock(&vm->lock);
+		free(j);
+		vtee_req_done(req);
+		return;
+	}
 	if (vm->qtail)
 		vm->qtail->qnext = j;
 	else
@@ -1371,6 +1499,8 @@ int vtee_teedev_stats(void *vmp, struct vtee_teedev_stats *st)
 	st->cancels = atomic_load(&vm->st_cancels);
 	st->logins_mapped = atomic_load(&vm->st_logins_mapped);
 	st->logins_denied = atomic_load(&vm->st_logins_denied);
+	st->inline_calls = atomic_load(&vm->st_inline);
+	st->inline_overruns = atomic_load(&vm->st_inline_overruns);
 	return 0;
 }
 

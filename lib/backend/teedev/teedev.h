@@ -23,6 +23,17 @@
  *   zerocopy=0|1        register guest memory with the TEE in place [1]; 0 copies
  *                       every memref through TEE_IOC_SHM_ALLOC (comparison, debugging)
  *   maxmaps=N           mmap()s the views of one VM may hold at once [16384]
+ *   inline=MODE         where an INVOKE's ioctl runs [auto]:
+ *                         off   always on a pool thread: the caller waits at most its
+ *                               time slice, whatever the TA does
+ *                         auto  on the caller's thread when that session's command came
+ *                               back within half of inline_us the last N times it
+ *                               ran (N starts at 4, and doubles, up to 64, each time an
+ *                               inline call kept its caller longer than inline_us)
+ *                         on    always on the caller's thread (callers that are no vCPU)
+ *   inline_us=N         the longest inline=auto means to keep a caller, 4..1000000
+ *                       [1000, the core's default time slice: up to that the caller
+ *                       would have waited for the pool thread anyway]
  */
 #ifndef VTEE_TEEDEV_H
 #define VTEE_TEEDEV_H
@@ -57,6 +68,10 @@ enum teedev_login_action {
 #define TEEDEV_MAX_THREADS     1024u
 #define TEEDEV_DEFAULT_MAXMAPS 16384u
 #define TEEDEV_PATH_MAX        256
+#define TEEDEV_DEFAULT_INLINE_US 1000u
+#define TEEDEV_INLINE_NEED       4u /* quick calls in a row before inline=auto runs one inline */
+
+enum teedev_inline { TEEDEV_INLINE_OFF, TEEDEV_INLINE_AUTO, TEEDEV_INLINE_ON };
 
 struct teedev_opts {
 	char dev[TEEDEV_PATH_MAX];              /* "" = the first OP-TEE device */
@@ -66,6 +81,8 @@ struct teedev_opts {
 	unsigned threads;
 	bool zerocopy;
 	unsigned max_maps;
+	uint8_t inline_mode;                    /* enum teedev_inline */
+	unsigned inline_us;
 };
 
 /* Parse options (NULL = defaults). 0, or -EINVAL with the reason in err. */
@@ -100,6 +117,8 @@ struct vtee_teedev_stats {
 	uint64_t cancels;        /* TEE_IOC_CANCEL sent */
 	uint64_t logins_mapped;  /* OPENs whose login the policy changed */
 	uint64_t logins_denied;  /* OPENs the policy refused */
+	uint64_t inline_calls;   /* INVOKEs whose ioctl ran on the caller's thread */
+	uint64_t inline_overruns; /* of those, the ones that took longer than inline_us */
 };
 
 /* vm: the teedev back-end's VM (struct vtee_vm's be). 0 or -EINVAL. */
