@@ -493,6 +493,7 @@ static struct mock {
 	bool lose_sessions;
 	bool cancel_blocks;                     /* TEE_IOC_CANCEL waits (all OP-TEE threads busy) */
 	pthread_t invoke_thread;                /* the thread of the last INVOKE */
+	unsigned lose_cancels;                  /* this many TEE_IOC_CANCELs arrive before their call */
 } M = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static void mock_reset(uint32_t caps)
@@ -882,9 +883,13 @@ static int mock_ioctl(int fd, unsigned long req, void *arg)
 			M.cancels[M.ncancels].session = c->session;
 			M.ncancels++;
 		}
-		for (int i = 0; i < MOCK_WAIT; i++)
-			if (M.wait[i].used && M.wait[i].cancel_id == c->cancel_id && M.wait[i].session == c->session)
-				M.wait[i].cancelled = true;
+		if (M.lose_cancels) /* OP-TEE finds no call to flag yet */
+			M.lose_cancels--;
+		else
+			for (int i = 0; i < MOCK_WAIT; i++)
+				if (M.wait[i].used && M.wait[i].cancel_id == c->cancel_id &&
+				    M.wait[i].session == c->session)
+					M.wait[i].cancelled = true;
 		pthread_cond_broadcast(&M.cond);
 		break;
 	}
@@ -1664,6 +1669,127 @@ static void test_login_policy(void)
 }
 
 
+/*
+ * Host-wide budgets: fds, mmap()s and copies are the process's, so two VMs
+ * together stay within them; past them a buffer is copied, and a copy that
+ * does not fit fails the call cleanly.
+ */
+static void test_host_budgets(void)
+{
+	struct env e;
+	teedev_set_host_limits(3, 1000, 8192);
+	env_up(&e, CAPS_ALL, NULL, true);
+	struct vtee_vm *vm2;
+	REQUIRE_EQ(vm_create(e.tee, 8, &vm2), 0);
+	REQUIRE_EQ(vtee_vm_add_ram(vm2, GPA_A, 128 * PG, e.ram, e.ramfd, 0), 0);
+	void *s1 = open_sess(&e, TEE_LOGIN_PUBLIC);
+
+	/* VM 7 registers two buffers in place, VM 8 one: the three fds */
+	struct vtee_shm *b[4];
+	for (int i = 0; i < 4; i++) {
+		const uint64_t pg[] = { A(10 + i) };
+		uint32_t err = 0;
+		b[i] = vtee_shm_new(i < 2 ? e.vm : vm2, PG, 0, &err);
+		REQUIRE(b[i] && vtee_shm_set_page(b[i], 0, pg[0]));
+		REQUIRE_EQ(vtee_shm_register(i < 2 ? e.vm : vm2, b[i], 100 + i), TEE_SUCCESS);
+	}
+	CHECK_EQ(stats(&e).views, 2);
+	CHECK_EQ(stats(&e).host_fds, 3);
+	CHECK_EQ(stats(&e).host_maps, 3);
+	/* VM 8's second: no fd left, so copied at each call, and that copy needs an fd too */
+	struct vtee_teedev_stats st2;
+	REQUIRE_EQ(vtee_teedev_stats(vm2->be, &st2), 0);
+	CHECK_EQ(st2.views, 1);
+	CHECK_EQ(st2.view_fallbacks, 1);
+	/* VM 7's temporary memref: none either, and no fd for a copy: refused */
+	const uint64_t tp[] = { A(40) };
+	struct vtee_shm *t = make_shm(&e, tp, 1, 0, 100);
+	struct vtee_req r = invoke(s1, F_SUM);
+	set_mem(&r, 0, VTEE_PARAM_MEMREF_IN, t, 0, 100);
+	set_val(&r, 1, VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+	unsigned inv = M.invokes;
+	run(&e, &r);
+	CHECK_EQ(r.ret, TEE_ERROR_OUT_OF_MEMORY);
+	CHECK_EQ(M.invokes, inv);
+	/* VM 8 lets one go: VM 7's call goes through, in place */
+	vtee_shm_unregister(vm2, 102);
+	CHECK_EQ(stats(&e).host_fds, 2);
+	r = invoke(s1, F_SUM);
+	set_mem(&r, 0, VTEE_PARAM_MEMREF_IN, t, 0, 100);
+	set_val(&r, 1, VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+	run(&e, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(r.params[1].u.value.a, shm_sum(t, 0, 100));
+	CHECK_EQ(stats(&e).host_fds, 2); /* its view went with the call */
+
+	/* the copy budget: 8 KiB in all, so a 12 KiB copy is refused, a 4 KiB one is not */
+	struct vtee_shm *big = make_shm(&e, (const uint64_t[]){ A(50), A(52), A(54) }, 3, 0, 3 * PG);
+	struct vtee_req rc = invoke(s1, F_SUM);
+	set_mem(&rc, 0, VTEE_PARAM_MEMREF_IN, big, 0, 3 * PG);
+	set_val(&rc, 1, VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+	teedev_set_host_limits(3, 2, 8192); /* too few maps for a view of 3 runs: a copy */
+	run(&e, &rc);
+	CHECK_EQ(rc.ret, TEE_ERROR_OUT_OF_MEMORY);
+	rc = invoke(s1, F_SUM);
+	set_mem(&rc, 0, VTEE_PARAM_MEMREF_IN, big, 0, PG);
+	set_val(&rc, 1, VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+	run(&e, &rc);
+	CHECK_EQ(rc.ret, TEE_SUCCESS);
+	CHECK_EQ(rc.params[1].u.value.a, shm_sum(big, 0, PG));
+	CHECK_EQ(stats(&e).host_copy_bytes, 0);
+	CHECK_EQ(stats(&e).host_fds, 2);
+	vtee_shm_free(big);
+	vtee_shm_free(t);
+
+	CHECK_EQ(close_sess(&e, s1), TEE_SUCCESS);
+	vtee_vm_destroy(vm2);
+	env_down(&e);
+	/* both VMs gone: nothing held host-wide */
+	teedev_set_host_limits(0, 0, 0);
+	env_up(&e, CAPS_ALL, NULL, true);
+	CHECK_EQ(stats(&e).host_fds, 0);
+	CHECK_EQ(stats(&e).host_maps, 0);
+	CHECK_EQ(stats(&e).host_copy_bytes, 0);
+	env_down(&e);
+}
+
+/* A cancel that reaches the TEE before its call did goes out again while the call runs. */
+static void test_cancel_again(void)
+{
+	struct env e;
+	env_up(&e, CAPS_ALL, NULL, true);
+	void *s = open_sess(&e, TEE_LOGIN_PUBLIC);
+	struct vtee_req r = invoke(s, F_WAIT);
+	start(&e, &r);
+	REQUIRE(wait_for(&M.waiting, 1));
+	pthread_mutex_lock(&M.lock);
+	M.lose_cancels = 2;
+	pthread_mutex_unlock(&M.lock);
+	ops->cancel(e.be, &r);
+	REQUIRE(vtee_req_wait(&r, WAIT_US));
+	CHECK_EQ(r.ret, TEE_ERROR_CANCEL);
+	CHECK_EQ(M.ncancels, 3);
+	CHECK_EQ(M.cancels[2].cancel_id, M.cancels[0].cancel_id);
+	CHECK_EQ(stats(&e).cancels, 3);
+
+	/* after the counter wraps, an id a running call still holds is skipped */
+	struct vtee_req w = invoke(s, F_WAIT);
+	start(&e, &w);
+	REQUIRE(wait_for(&M.waiting, 1));
+	uint32_t held = M.ids[M.nids - 1];
+	teedev_test_set_cancel_id(e.be, held - 1);
+	struct vtee_req n = invoke(s, F_NULL);
+	run(&e, &n);
+	CHECK_EQ(M.ids[M.nids - 1], held + 1);
+	teedev_test_set_cancel_id(e.be, UINT32_MAX);
+	run(&e, &n);
+	CHECK_EQ(M.ids[M.nids - 1], 1); /* never 0 */
+	ops->cancel(e.be, &w);
+	REQUIRE(vtee_req_wait(&w, WAIT_US));
+	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
+	env_down(&e);
+}
+
 /* An INVOKE of F_SLEEP for ms milliseconds; true if its ioctl ran on this thread. */
 static bool sleep_call(struct env *e, void *s, uint32_t ms)
 {
@@ -1791,6 +1917,8 @@ int main(void)
 	test_no_memref_null();
 	test_login_policy();
 	test_inline();
+	test_host_budgets();
+	test_cancel_again();
 
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

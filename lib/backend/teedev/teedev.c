@@ -56,6 +56,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "shmview.h"
@@ -393,7 +394,9 @@ struct job {
 	uint32_t cancel_id;      /* ours, unique in the VM's context */
 	uint32_t session;        /* host session: INVOKE, CLOSE */
 	bool running;            /* a thread has it (in the ioctl, or about to be); else queued */
-	bool cancel_asked;       /* its TEE_IOC_CANCEL is queued or sent: one is enough (OP-TEE keeps a flag) */
+	bool cancel_asked;       /* its TEE_IOC_CANCEL is queued or sent */
+	uint8_t cancels_sent;    /* by the canceller: again while it runs (see canceller_main) */
+	uint64_t cancel_at;      /* when the last one went out (ns, monotonic) */
 };
 
 struct cancel_ask {
@@ -415,7 +418,7 @@ struct inline_hint {
 #define TEEDEV_INLINE_MAXNEED 64u /* a command that overruns 1 call in 64 stays on the pool */
 
 /* Reasons to copy, each logged once per VM. */
-enum { WARN_NOFILE, WARN_LAYOUT, WARN_MAPS, WARN_MMAP, WARN_REGISTER, WARN_NULL, WARN_CLOSE, WARN_N };
+enum { WARN_NOFILE, WARN_LAYOUT, WARN_MAPS, WARN_MMAP, WARN_REGISTER, WARN_NULL, WARN_CLOSE, WARN_HOST_FDS, WARN_N };
 
 struct teedev_vm {
 	const struct teedev_opts *o;
@@ -494,6 +497,83 @@ static uint32_t errno_to_tee(int e)
 	}
 }
 
+/* ---- what all VMs of this process share ---- */
+
+/*
+ * File descriptors and mappings are per process, and so is the kernel memory
+ * behind copies: a per-VM bound alone lets several VMs together exhaust them,
+ * and the VMM with them. Each is also held to a host-wide budget, set when a
+ * back-end opens: half of RLIMIT_NOFILE, half of vm.max_map_count (the rest is
+ * the VMM's), and TEEDEV_HOST_COPY_MAX bytes of copies.
+ */
+#define TEEDEV_HOST_COPY_MAX (256ull << 20)
+
+enum { HOST_FDS, HOST_MAPS, HOST_COPY, HOST_N };
+static struct {
+	pthread_mutex_t lock;
+	uint64_t now[HOST_N], max[HOST_N];
+	bool fixed; /* teedev_set_host_limits() */
+} host = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void host_limits_read(void)
+{
+	struct rlimit rl;
+	uint64_t fds = 1024, maps = 65530;
+	if (!getrlimit(RLIMIT_NOFILE, &rl))
+		fds = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+	unsigned long long v;
+	if (f) {
+		if (fscanf(f, "%llu", &v) == 1 && v > 0)
+			maps = v;
+		fclose(f);
+	}
+	pthread_mutex_lock(&host.lock);
+	if (!host.fixed) {
+		host.max[HOST_FDS] = fds / 2;
+		host.max[HOST_MAPS] = maps / 2;
+		host.max[HOST_COPY] = TEEDEV_HOST_COPY_MAX;
+	}
+	pthread_mutex_unlock(&host.lock);
+}
+
+void teedev_set_host_limits(uint64_t fds, uint64_t maps, uint64_t copy_bytes)
+{
+	pthread_mutex_lock(&host.lock);
+	host.fixed = fds || maps || copy_bytes;
+	host.max[HOST_FDS] = fds;
+	host.max[HOST_MAPS] = maps;
+	host.max[HOST_COPY] = copy_bytes;
+	pthread_mutex_unlock(&host.lock);
+	if (!host.fixed)
+		host_limits_read();
+}
+
+static uint64_t host_room(int what)
+{
+	pthread_mutex_lock(&host.lock);
+	uint64_t r = host.max[what] > host.now[what] ? host.max[what] - host.now[what] : 0;
+	pthread_mutex_unlock(&host.lock);
+	return r;
+}
+
+static bool host_take(int what, uint64_t n)
+{
+	pthread_mutex_lock(&host.lock);
+	bool ok = n <= host.max[what] && host.now[what] <= host.max[what] - n;
+	if (ok)
+		host.now[what] += n;
+	pthread_mutex_unlock(&host.lock);
+	return ok;
+}
+
+static void host_give(int what, uint64_t n)
+{
+	pthread_mutex_lock(&host.lock);
+	host.now[what] -= n;
+	pthread_mutex_unlock(&host.lock);
+}
+
 /* ---- open, close ---- */
 
 static int teedev_open(const char *options, void **out)
@@ -508,6 +588,7 @@ static int teedev_open(const char *options, void **out)
 		free(t);
 		return r;
 	}
+	host_limits_read();
 	*out = t;
 	return 0;
 }
@@ -789,26 +870,61 @@ static void send_cancel(struct teedev_vm *vm, const struct cancel_ask *c)
 	sys->ioctl(vm->fd, TEE_IOC_CANCEL, &a);
 }
 
-/* Sends the cancels cancel() queued, outside every lock: the ioctl may wait for the TEE. */
+/*
+ * Sends the cancels cancel() queued, outside every lock: the ioctl may wait
+ * for the TEE. A cancel can reach OP-TEE before the call it is for (the
+ * thread is between submit and its ioctl): OP-TEE then finds nothing to
+ * flag. So while a cancelled job still runs, the cancel goes out again every
+ * TEEDEV_CANCEL_AGAIN_MS, up to TEEDEV_CANCEL_TRIES times in all.
+ */
+#define TEEDEV_CANCEL_AGAIN_MS 100u
+#define TEEDEV_CANCEL_TRIES    30u
+
 static void *canceller_main(void *arg)
 {
 	struct teedev_vm *vm = arg;
 	pthread_mutex_lock(&vm->lock);
 	for (;;) {
-		if (!vm->cq_n) {
+		struct cancel_ask c;
+		struct job *j = NULL;
+		uint64_t now = mono_ns(), next = UINT64_MAX;
+		if (vm->cq_n) {
+			c = vm->cq[0];
+			memmove(vm->cq, vm->cq + 1, --vm->cq_n * sizeof(vm->cq[0]));
+			/* finished meanwhile: its id names nothing any more, send nothing */
+			j = running_job(vm, c.cancel_id);
+			if (!j)
+				continue;
+		} else {
+			for (struct job *k = vm->jobs.next; k != &vm->jobs && !j; k = k->next) {
+				if (!k->running || !k->cancel_asked || !k->cancels_sent ||
+				    k->cancels_sent >= TEEDEV_CANCEL_TRIES)
+					continue;
+				uint64_t due = k->cancel_at + TEEDEV_CANCEL_AGAIN_MS * 1000000ull;
+				if (due <= now) {
+					j = k;
+					c = (struct cancel_ask){ k->cancel_id, k->req->op == VTEE_REQ_INVOKE ? k->session : 0 };
+				} else if (due < next) {
+					next = due;
+				}
+			}
+		}
+		if (j) {
+			j->cancels_sent++;
+			j->cancel_at = now;
+			pthread_mutex_unlock(&vm->lock);
+			send_cancel(vm, &c);
+			pthread_mutex_lock(&vm->lock);
+			continue;
+		}
+		if (next == UINT64_MAX) {
 			if (vm->stopping)
 				break;
 			pthread_cond_wait(&vm->cq_cond, &vm->lock);
-			continue;
+		} else {
+			struct timespec ts = { .tv_sec = (time_t)(next / 1000000000ull), .tv_nsec = (long)(next % 1000000000ull) };
+			pthread_cond_timedwait(&vm->cq_cond, &vm->lock, &ts);
 		}
-		struct cancel_ask c = vm->cq[0];
-		memmove(vm->cq, vm->cq + 1, --vm->cq_n * sizeof(vm->cq[0]));
-		/* finished meanwhile: its id names nothing any more, send nothing */
-		struct job *j = running_job(vm, c.cancel_id);
-		pthread_mutex_unlock(&vm->lock);
-		if (j)
-			send_cancel(vm, &c);
-		pthread_mutex_lock(&vm->lock);
 	}
 	pthread_mutex_unlock(&vm->lock);
 	return NULL;
@@ -860,7 +976,11 @@ static int teedev_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->work, NULL);
-	pthread_cond_init(&vm->cq_cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* canceller_main's deadlines */
+	pthread_cond_init(&vm->cq_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_cond_init(&vm->inline_idle, NULL);
 	vm->jobs.prev = vm->jobs.next = &vm->jobs;
 	vm->sessions.prev = vm->sessions.next = &vm->sessions;
@@ -913,6 +1033,8 @@ static void get_page(void *ctx, size_t i, struct shmview_page *out)
 	out->off = pg.fd_offset;
 }
 
+static void view_unregister(struct teedev_vm *vm, struct shmview *v, int fd);
+
 /*
  * Register shm's pages with the TEE in place: a view, then TEE_IOC_SHM_REGISTER
  * of the buffer's bytes in it. true with *fd and *id set; false (and logged
@@ -925,28 +1047,48 @@ static bool view_register(struct teedev_vm *vm, struct vtee_shm *shm, struct shm
 	pthread_mutex_lock(&vm->lock);
 	uint64_t budget = vm->o->max_maps > vm->maps_now ? vm->o->max_maps - vm->maps_now : 0;
 	pthread_mutex_unlock(&vm->lock);
+	uint64_t host_maps = host_room(HOST_MAPS);
+	if (host_maps < budget)
+		budget = host_maps;
 	size_t npages = vtee_shm_num_pages(shm);
 	int r = budget ? shmview_build(npages, vtee_shm_first_offset(shm), vm->granule, (size_t)budget, get_page,
 				       shm, v)
 		       : -E2BIG;
 	if (!r) {
-		pthread_mutex_lock(&vm->lock);
-		if (vm->maps_now + v->nmaps > vm->o->max_maps) /* others took the budget meanwhile */
+		/* others took the budgets meanwhile? */
+		if (!host_take(HOST_MAPS, v->nmaps)) {
 			r = -E2BIG;
-		else
-			vm->maps_now += v->nmaps;
-		pthread_mutex_unlock(&vm->lock);
+		} else if (!host_take(HOST_FDS, 1)) {
+			host_give(HOST_MAPS, v->nmaps);
+			r = -EMFILE;
+		} else {
+			pthread_mutex_lock(&vm->lock);
+			if (vm->maps_now + v->nmaps > vm->o->max_maps)
+				r = -E2BIG;
+			else
+				vm->maps_now += v->nmaps;
+			pthread_mutex_unlock(&vm->lock);
+			if (r) {
+				host_give(HOST_MAPS, v->nmaps);
+				host_give(HOST_FDS, 1);
+			}
+		}
 		if (r)
 			shmview_free(v);
 	}
 	if (r) {
-		unsigned w = r == -EBADF ? WARN_NOFILE : r == -EXDEV ? WARN_LAYOUT : r == -E2BIG ? WARN_MAPS : WARN_MMAP;
+		unsigned w = r == -EBADF    ? WARN_NOFILE
+			     : r == -EXDEV  ? WARN_LAYOUT
+			     : r == -E2BIG  ? WARN_MAPS
+			     : r == -EMFILE ? WARN_HOST_FDS
+					    : WARN_MMAP;
 		if (first_time(vm, w))
 			logmsg(vm->label, "a %zu-page buffer cannot be mapped in place (%s): copying it%s", npages,
-			       w == WARN_NOFILE   ? "guest RAM has no file descriptor"
-			       : w == WARN_LAYOUT ? "its pages do not fit the host's page size"
-			       : w == WARN_MAPS   ? "maxmaps reached"
-						  : strerror(-r),
+			       w == WARN_NOFILE     ? "guest RAM has no file descriptor"
+			       : w == WARN_LAYOUT   ? "its pages do not fit the host's page size"
+			       : w == WARN_MAPS     ? "maxmaps, or the host's share of vm.max_map_count, reached"
+			       : w == WARN_HOST_FDS ? "the host's share of RLIMIT_NOFILE is in use"
+						    : strerror(-r),
 			       " (said once)");
 		return false;
 	}
@@ -958,10 +1100,7 @@ static bool view_register(struct teedev_vm *vm, struct vtee_shm *shm, struct shm
 		if (first_time(vm, WARN_REGISTER))
 			logmsg(vm->label, "TEE_IOC_SHM_REGISTER of %zu pages: %s: copying instead (said once)", npages,
 			       strerror(e));
-		pthread_mutex_lock(&vm->lock);
-		vm->maps_now -= v->nmaps;
-		pthread_mutex_unlock(&vm->lock);
-		shmview_free(v);
+		view_unregister(vm, v, -1);
 		return false;
 	}
 	count(&vm->st_view_maps, v->nmaps);
@@ -970,12 +1109,16 @@ static bool view_register(struct teedev_vm *vm, struct vtee_shm *shm, struct shm
 	return true;
 }
 
+/* fd -1: the registration failed, only the view and its budgets go. */
 static void view_unregister(struct teedev_vm *vm, struct shmview *v, int fd)
 {
-	sys->close(fd); /* the TEE lets go of the pages first */
+	if (fd >= 0)
+		sys->close(fd); /* the TEE lets go of the pages first */
 	pthread_mutex_lock(&vm->lock);
 	vm->maps_now -= v->nmaps;
 	pthread_mutex_unlock(&vm->lock);
+	host_give(HOST_MAPS, v->nmaps);
+	host_give(HOST_FDS, 1);
 	shmview_free(v);
 }
 
@@ -1029,8 +1172,18 @@ static uint32_t copy_in(struct teedev_vm *vm, const struct vtee_param *vp, struc
 	if (ok)
 		vm->bounce_now += len;
 	pthread_mutex_unlock(&vm->lock);
-	if (!ok)
+	if (ok && !host_take(HOST_COPY, len))
+		ok = false;
+	else if (ok && !host_take(HOST_FDS, 1)) {
+		host_give(HOST_COPY, len);
+		ok = false;
+	}
+	if (!ok) {
+		pthread_mutex_lock(&vm->lock);
+		vm->bounce_now -= len;
+		pthread_mutex_unlock(&vm->lock);
 		return TEE_ERROR_OUT_OF_MEMORY;
+	}
 
 	uint32_t ret = TEE_SUCCESS;
 	struct tee_ioctl_shm_alloc_data d = { .size = len };
@@ -1046,6 +1199,8 @@ static uint32_t copy_in(struct teedev_vm *vm, const struct vtee_param *vp, struc
 		pthread_mutex_lock(&vm->lock);
 		vm->bounce_now -= len;
 		pthread_mutex_unlock(&vm->lock);
+		host_give(HOST_COPY, len);
+		host_give(HOST_FDS, 1);
 		return ret;
 	}
 	c->fd = f;
@@ -1072,6 +1227,8 @@ static void callref_release(struct teedev_vm *vm, struct callref *c)
 		pthread_mutex_lock(&vm->lock);
 		vm->bounce_now -= c->copy_len;
 		pthread_mutex_unlock(&vm->lock);
+		host_give(HOST_COPY, c->copy_len);
+		host_give(HOST_FDS, 1);
 	} else if (c->fd >= 0) {
 		view_unregister(vm, &c->view, c->fd);
 	}
@@ -1332,6 +1489,15 @@ static void run_job(struct teedev_vm *vm, struct job *j)
 
 /* ---- ops ---- */
 
+/* vm->lock held. */
+static bool cancel_id_used(struct teedev_vm *vm, uint32_t id)
+{
+	for (struct job *j = vm->jobs.next; j != &vm->jobs; j = j->next)
+		if (j->cancel_id == id)
+			return true;
+	return false;
+}
+
 static void teedev_submit(void *vmp, struct vtee_req *req)
 {
 	struct teedev_vm *vm = vmp;
@@ -1356,8 +1522,11 @@ static void teedev_submit(void *vmp, struct vtee_req *req)
 		finish(req, TEE_ERROR_COMMUNICATION, TEE_ORIGIN_COMMS);
 		return;
 	}
-	if (!++vm->next_cancel_id)
-		++vm->next_cancel_id;
+	/* never 0, never one a job still holds (after 2^32 requests the counter wraps) */
+	do {
+		if (!++vm->next_cancel_id)
+			++vm->next_cancel_id;
+	} while (cancel_id_used(vm, vm->next_cancel_id));
 	j->cancel_id = vm->next_cancel_id;
 	j->next = vm->jobs.next;
 	j->prev = &vm->jobs;
@@ -1466,6 +1635,14 @@ static void teedev_cancel(void *vmp, struct vtee_req *req)
 	finish(req, TEE_ERROR_CANCEL, TEE_ORIGIN_COMMS);
 }
 
+void teedev_test_set_cancel_id(void *vmp, uint32_t last)
+{
+	struct teedev_vm *vm = vmp;
+	pthread_mutex_lock(&vm->lock);
+	vm->next_cancel_id = last;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static long teedev_vm_session_count(void *vmp)
 {
 	struct teedev_vm *vm = vmp;
@@ -1501,6 +1678,11 @@ int vtee_teedev_stats(void *vmp, struct vtee_teedev_stats *st)
 	st->logins_denied = atomic_load(&vm->st_logins_denied);
 	st->inline_calls = atomic_load(&vm->st_inline);
 	st->inline_overruns = atomic_load(&vm->st_inline_overruns);
+	pthread_mutex_lock(&host.lock);
+	st->host_fds = host.now[HOST_FDS];
+	st->host_maps = host.now[HOST_MAPS];
+	st->host_copy_bytes = host.now[HOST_COPY];
+	pthread_mutex_unlock(&host.lock);
 	return 0;
 }
 

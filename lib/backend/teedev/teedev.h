@@ -119,6 +119,8 @@ struct vtee_teedev_stats {
 	uint64_t logins_denied;  /* OPENs the policy refused */
 	uint64_t inline_calls;   /* INVOKEs whose ioctl ran on the caller's thread */
 	uint64_t inline_overruns; /* of those, the ones that took longer than inline_us */
+	/* host-wide, all teedev VMs of this process: held now (budgets in docs/teedev.md) */
+	uint64_t host_fds, host_maps, host_copy_bytes;
 };
 
 /* vm: the teedev back-end's VM (struct vtee_vm's be). 0 or -EINVAL. */
@@ -140,5 +142,14 @@ struct teedev_sys {
  * exists. mmap() of the descriptors stays real.
  */
 void teedev_set_sys(const struct teedev_sys *sys);
+
+/*
+ * Tests only: the host-wide budgets all VMs share (fds, mmap()s, bytes of
+ * copies) instead of those read from the system (all 0: read them again).
+ */
+void teedev_set_host_limits(uint64_t fds, uint64_t maps, uint64_t copy_bytes);
+
+/* Tests only: the cancel id the VM (vtee_vm's be) handed out last; the next is after it. */
+void teedev_test_set_cancel_id(void *vm, uint32_t last);
 
 #endif
