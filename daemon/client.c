@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/tee.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -54,6 +56,7 @@ struct vteed {
 	struct vteed_ram ram[VTEED_MAX_REGIONS];
 	unsigned nram;
 	int mb_fd, jn_fd, tee_ctl;
+	int teedev_fd;                /* backend "teedev": the VM's TEE context, passed to each vteed */
 	pid_t pid, tee_pid;
 	pthread_t monitor;
 	int stop_pipe[2];
@@ -112,7 +115,7 @@ static int client_new(const struct vteed_config *cfg, struct vteed **out)
 	struct vteed *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->sock = v->mb_fd = v->jn_fd = v->tee_ctl = -1;
+	v->sock = v->mb_fd = v->jn_fd = v->tee_ctl = v->teedev_fd = -1;
 	v->stop_pipe[0] = v->stop_pipe[1] = -1;
 	v->spin_ns = CLI_SPIN_NS;
 	const char *e = getenv("VTEED_SPIN_NS");
@@ -159,6 +162,8 @@ static void client_free(struct vteed *v)
 		close(v->jn_fd);
 	if (v->tee_ctl >= 0)
 		close(v->tee_ctl);
+	if (v->teedev_fd >= 0)
+		close(v->teedev_fd);
 	for (int i = 0; i < 2; i++)
 		if (v->stop_pipe[i] >= 0)
 			close(v->stop_pipe[i]);
@@ -194,7 +199,9 @@ static int handshake(struct vteed *v, int sock, const struct vteed_config *cfg, 
 	h.max_shm = cfg->max_shm;
 	h.max_shm_pages = cfg->max_shm_pages;
 	snprintf(h.name, sizeof(h.name), "%s", cfg->name);
-	snprintf(h.backend, sizeof(h.backend), "%s", tee_fd >= 0 ? "link" : cfg->backend ? cfg->backend : "");
+	/* with a TEE fd: the supervisor's back-end (teedev's context, or link to vtee-tee) */
+	snprintf(h.backend, sizeof(h.backend), "%s",
+		 tee_fd >= 0 ? (v->teedev_fd >= 0 ? "teedev" : "link") : cfg->backend ? cfg->backend : "");
 	int fds[VTEED_MAX_FDS];
 	unsigned nfds = 0;
 	for (unsigned i = 0; i < nram; i++) {
@@ -494,7 +501,9 @@ static int start_vteed(struct vteed *v, uint32_t epoch, char *errmsg)
 {
 	int tee = -1, sock;
 	pid_t pid;
-	int err = tee_connection(v, &tee);
+	/* teedev: the same context every time, so the VM's sessions outlive each vteed */
+	int err = v->teedev_fd >= 0 ? ((tee = fcntl(v->teedev_fd, F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0)
+				    : tee_connection(v, &tee);
 	if (err) {
 		set_msg(errmsg, "cannot reach the TEE process");
 		return err;
@@ -591,6 +600,43 @@ static void *monitor(void *arg)
 	return NULL;
 }
 
+/*
+ * The host's OP-TEE client device: path, or the first /dev/teeN whose
+ * TEE_IOC_VERSION says OP-TEE and not the supplicant's. Read-write, as any
+ * libteec client opens it: the device's permissions decide.
+ */
+static int open_tee_device(const char *path, int *out, char *errmsg)
+{
+	char p[32];
+	for (int n = 0; n < 32; n++) {
+		if (!path)
+			snprintf(p, sizeof(p), "/dev/tee%d", n);
+		int fd = open(path ? path : p, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			if (path || e != ENOENT || n == 31) {
+				set_msg(errmsg, path ? "cannot open the TEE device given" : "no OP-TEE device (/dev/teeN)");
+				return -e;
+			}
+			continue;
+		}
+		struct tee_ioctl_version_data ver;
+		memset(&ver, 0, sizeof(ver));
+		if (ioctl(fd, TEE_IOC_VERSION, &ver) == 0 && ver.impl_id == TEE_IMPL_ID_OPTEE &&
+		    !(ver.gen_caps & TEE_GEN_CAP_PRIVILEGED)) {
+			*out = fd;
+			return 0;
+		}
+		close(fd);
+		if (path) {
+			set_msg(errmsg, "the TEE device given is not an OP-TEE client device");
+			return -ENODEV;
+		}
+	}
+	set_msg(errmsg, "no OP-TEE device (/dev/teeN)");
+	return -ENOENT;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -601,8 +647,9 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 {
 	set_msg(errmsg, "");
 	*out = NULL;
-	if (!config_ok(cfg, nram) || (cfg->backend && strcmp(cfg->backend, "soft"))) {
-		set_msg(errmsg, cfg && cfg->backend ? "only the built-in TEE (\"soft\") can be supervised so far"
+	bool teedev = cfg && cfg->backend && !strcmp(cfg->backend, "teedev");
+	if (!config_ok(cfg, nram) || (cfg->backend && strcmp(cfg->backend, "soft") && !teedev)) {
+		set_msg(errmsg, cfg && cfg->backend ? "vteed_start supervises the built-in TEE (soft) and teedev"
 						    : "bad configuration");
 		return -EINVAL;
 	}
@@ -631,6 +678,17 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 		goto fail;
 	}
 
+	if (teedev) {
+		/* the host TEE: this process opens the context (its access rights), vteed cannot */
+		err = open_tee_device(cfg->tee_dev, &v->teedev_fd, errmsg);
+		if (err)
+			goto fail;
+		err = start_vteed(v, 0, errmsg);
+		if (err)
+			goto fail;
+		goto monitor;
+	}
+
 	/* the TEE process: it holds the sessions, so it outlives every vteed */
 	int ctl[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
@@ -650,6 +708,7 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 	err = start_vteed(v, 0, errmsg);
 	if (err)
 		goto fail;
+monitor:
 	err = -pthread_create(&v->monitor, NULL, monitor, v);
 	if (err) {
 		kill(v->pid, SIGKILL);

@@ -26,7 +26,7 @@ struct vteed;
 struct vteed_config {
 	uint32_t vm_id;        /* non-zero */
 	const char *name;      /* 1..31 printable bytes */
-	const char *backend;   /* NULL = "soft" */
+	const char *backend;   /* NULL = "soft"; vteed_start(): "soft" or "teedev" */
 	unsigned nvcpus;       /* mailbox slots, 1..64 */
 	uint32_t slice_us;     /* 0 = default (1000) */
 	bool no_rpc_arg;
@@ -37,6 +37,8 @@ struct vteed_config {
 	const char *const *extra_args; /* NULL-terminated, may be NULL */
 	/* vteed_start(): the TEE process (NULL = $VTEE_TEE, else "vtee-tee" in PATH). */
 	const char *tee_path;
+	/* vteed_start() with "teedev": the host's TEE device (NULL = the first OP-TEE /dev/teeN). */
+	const char *tee_dev;
 };
 
 struct vteed_ram {
@@ -77,9 +79,10 @@ bool vteed_dead(struct vteed *v);
 
 /*
  * Supervised vteed (docs/recovery.md): start the TEE process (vtee-tee, serving
- * the built-in TEE; the only back-end supervised so far) and vteed, keep what
- * must outlive vteed here — the TEE process, the journal memfd, the mailbox —
- * and restart vteed whenever it dies. The guest's sessions and registered
+ * the built-in TEE) or, with backend "teedev", open the host's TEE device (one
+ * context for the VM); start vteed, keep what must outlive vteed here — the
+ * TEE process or context, the journal memfd, the mailbox — and restart vteed
+ * whenever it dies. The guest's sessions and registered
  * shared memory stay valid across a restart. An SMC in flight when vteed died
  * completes once the new vteed runs: a fast call is served again; a yielding
  * call (SMCCC bit 31 clear) is replayed, which carries out a close or an

@@ -119,7 +119,7 @@ void vteed_policy_apply(const struct vteed_policy *p, struct vtee_vm_config *cfg
 /* ---- the parser ---- */
 
 enum key {
-	K_BACKEND,
+	K_BACKEND, K_OPTIONS,
 	K_DEFAULT, K_ALLOW, K_DENY,
 	K_SESSIONS, K_CALLS, K_SHM_BUFFERS, K_SHM_BYTES,
 	K_SLICE,
@@ -132,6 +132,7 @@ static const struct {
 	bool repeats; /* list keys may be given several times */
 } keys[K_COUNT] = {
 	[K_BACKEND] = { "tee", "backend", false },
+	[K_OPTIONS] = { "tee", "options", false },
 	[K_DEFAULT] = { "ta", "default", false },
 	[K_ALLOW] = { "ta", "allow", true },
 	[K_DENY] = { "ta", "deny", true },
@@ -399,6 +400,16 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		snprintf(p->backend, sizeof(p->backend), "%s", value);
 		return 1;
 	}
+	case K_OPTIONS:
+		/* checked by the back-end when vteed opens it; fd= is vteed's to give */
+		if (strlen(value) >= sizeof(p->backend_options) || strpbrk(value, " \t") ||
+		    !strncmp(value, "fd=", 3) || strstr(value, ",fd=")) {
+			fail(ps, -EINVAL, "options = '%s': a comma-separated list without spaces, up to %zu bytes, "
+				      "and no fd=", value, sizeof(p->backend_options) - 1);
+			return 0;
+		}
+		snprintf(p->backend_options, sizeof(p->backend_options), "%s", value);
+		return 1;
 	case K_DEFAULT:
 		if ((w = pick(ps, "default", value, allow_deny, 2)) < 0)
 			return 0;

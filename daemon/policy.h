@@ -39,6 +39,7 @@ enum vteed_log_level { VTEED_LOG_ERROR, VTEED_LOG_WARNING, VTEED_LOG_INFO, VTEED
 
 struct vteed_policy {
 	char backend[32];              /* [tee] backend, a name from vtee_backend_names() ["soft"] */
+	char backend_options[256];     /* [tee] options, the back-end's option string [""] */
 	/* [ta]: deny list, then allow list, then the default */
 	bool default_allow;            /* [ta] default [allow] */
 	uint32_t n_allow, n_deny;

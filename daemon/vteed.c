@@ -81,7 +81,7 @@ static void usage(FILE *f)
 		"                 overrides the policy's [log] target\n"
 		"  --no-status    no status socket (by default vteed answers `vtee status` on\n"
 		"                 the abstract socket @vtee-status/PID, for its user and root)\n"
-		"  --user NAME    run as NAME (started as root: default \"nobody\"; root itself is\n"
+		"  --user NAME    run as NAME, or UID:GID (started as root: default \"nobody\"; root is\n"
 		"                 refused). Not root: only the current user is accepted\n"
 		"  --no-sandbox   UNSAFE, for debugging only: no seccomp filter. By default,\n"
 		"                 once its control socket is set up, vteed may use only the\n"
@@ -369,8 +369,12 @@ static int setup(const struct vteed_hello *h, int *fds, unsigned nfds, char *why
 	if (bl == sizeof(h->backend))
 		FAIL(EINVAL, "backend name not NUL-terminated");
 	const char *backend = bl ? h->backend : has_tee ? "link" : "soft";
-	if (has_tee && strcmp(backend, "link"))
-		FAIL(EINVAL, "a TEE socket was passed, but back-end \"%s\" is not \"link\"", backend);
+	/* the TEE fd: a socket to the TEE process (link), or an open /dev/teeN context (teedev) */
+	bool tee_is_dev = !strcmp(backend, "teedev");
+	if (has_tee && strcmp(backend, "link") && !tee_is_dev)
+		FAIL(EINVAL, "a TEE fd was passed, but back-end %s is not link or teedev", backend);
+	if (tee_is_dev && !has_tee)
+		FAIL(EINVAL, "back-end teedev: HELLO must bring the TEE context (an open /dev/teeN)");
 	bool known = false;
 	for (const char *const *n = vtee_backend_names(); *n; n++)
 		known |= strcmp(*n, backend) == 0;
@@ -391,7 +395,7 @@ static int setup(const struct vteed_hello *h, int *fds, unsigned nfds, char *why
 	unsigned want_fds = h->nregions + 1 + has_journal + has_tee;
 	if (nfds != want_fds)
 		FAIL(EBADF, "got %u fds, expected %u (RAM regions + mailbox%s%s)", nfds, want_fds,
-		     has_journal ? " + journal" : "", has_tee ? " + TEE socket" : "");
+		     has_journal ? " + journal" : "", has_tee ? " + TEE fd" : "");
 	for (unsigned i = h->nregions; i < VTEED_MAX_REGIONS; i++) {
 		const struct vteed_region *r = &h->regions[i];
 		if (r->gpa || r->size || r->fd_offset)
@@ -475,10 +479,21 @@ static int setup(const struct vteed_hello *h, int *fds, unsigned nfds, char *why
 	}
 
 	/* TEE + VM */
-	char options[64] = "";
-	if (has_tee)
+	char options[sizeof(policy.backend_options) + 64] = "";
+	if (has_tee && tee_is_dev) {
+		struct stat ts;
+		int tfd = fds[next_fd];
+		if (fstat(tfd, &ts) < 0 || !S_ISCHR(ts.st_mode))
+			FAIL(EBADF, "the TEE fd is not a character device (an open /dev/teeN)");
+		snprintf(options, sizeof(options), "fd=%d%s%s", tfd, policy.backend_options[0] ? "," : "",
+			 policy.backend_options);
+		next_fd++;
+	} else if (has_tee) {
 		snprintf(options, sizeof(options), "fd=%d%s", fds[next_fd++], h->epoch ? ",resume" : "");
-	int err = vtee_tee_open(backend, has_tee ? options : NULL, &d.tee);
+	} else if (policy.backend_options[0]) {
+		snprintf(options, sizeof(options), "%s", policy.backend_options);
+	}
+	int err = vtee_tee_open(backend, options[0] ? options : NULL, &d.tee);
 	if (has_tee)
 		fds[next_fd - 1] = -1; /* the back-end owns it now, even on failure */
 	if (err)

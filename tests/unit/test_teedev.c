@@ -169,6 +169,9 @@ static void test_options(void)
 		{ "inline_us=3", "4..1000000" },
 		{ "inline_us=1000001", "4..1000000" },
 		{ "inline=on,inline=off", "given twice" },
+		{ "fd=-1", "expected a file descriptor" },
+		{ "fd=x", "expected a file descriptor" },
+		{ "dev=/dev/tee0,fd=3", "give one" },
 		{ "gid=4294967295", "group id" },
 		{ "gid=-5", "group id" },
 		{ "login=kernel", "expected public, user, group or deny" },
@@ -1790,6 +1793,76 @@ static void test_cancel_again(void)
 	env_down(&e);
 }
 
+/*
+ * fd=: a context opened by someone else (vteed's supervisor) serves one VM; a
+ * second VM is refused; a restarted mediator imports the sessions by handle.
+ */
+static void test_fd_option(void)
+{
+	char path[128], opt[64];
+	mock_reset(CAPS_ALL);
+	teedev_set_sys(&mock_sys);
+	snprintf(path, sizeof(path), "%s/tee2", tmpdir);
+	int fd = mock_open(path, O_RDWR | O_CLOEXEC);
+	REQUIRE(fd >= 0);
+	snprintf(opt, sizeof(opt), "fd=%d", fd);
+	struct vtee_tee *tee;
+	struct vtee_vm *vm, *vm2;
+	REQUIRE_EQ(vtee_tee_open("teedev", opt, &tee), 0);
+	REQUIRE_EQ(vm_create(tee, 7, &vm), 0);
+	CHECK_EQ(vm_create(tee, 8, &vm2), (unsigned long long)-EBUSY);
+	struct vtee_req o = { .op = VTEE_REQ_OPEN, .ta = ta_ok, .client.login = TEE_LOGIN_PUBLIC };
+	o.client.vm_id = 7;
+	vtee_req_arm(&o);
+	ops->submit(vm->be, &o);
+	REQUIRE(vtee_req_wait(&o, WAIT_US));
+	REQUIRE_EQ(o.ret, TEE_SUCCESS);
+	uint64_t handle = ops->session_export(vm->be, o.session);
+	CHECK_EQ(handle, (uint64_t)(uintptr_t)o.session);
+	/* what a restarted vteed does with the journal's handle, in a VM of its own */
+	void *again = ops->session_import(vm->be, handle);
+	CHECK(again == NULL); /* this VM has it already */
+	CHECK(ops->session_import(vm->be, 0) == NULL);
+	CHECK(ops->session_import(vm->be, (uint64_t)UINT32_MAX + 2) == NULL);
+	vtee_vm_destroy(vm); /* closes the context */
+	vtee_tee_close(tee);
+	pthread_mutex_lock(&M.lock);
+	CHECK_EQ(M.ndev, 0);
+	pthread_mutex_unlock(&M.lock);
+
+	/* a fresh context and back-end, as after a restart: the session is imported and usable */
+	fd = mock_open(path, O_RDWR | O_CLOEXEC);
+	REQUIRE(fd >= 0);
+	snprintf(opt, sizeof(opt), "fd=%d", fd);
+	REQUIRE_EQ(vtee_tee_open("teedev", opt, &tee), 0);
+	REQUIRE_EQ(vm_create(tee, 7, &vm), 0);
+	void *s = ops->session_import(vm->be, handle);
+	CHECK(s != NULL);
+	CHECK_EQ(ops->vm_session_count(vm->be), 1);
+	vtee_vm_destroy(vm);
+	vtee_tee_close(tee);
+
+	/* a back-end that never made a VM still closes the fd it was given */
+	fd = mock_open(path, O_RDWR | O_CLOEXEC);
+	snprintf(opt, sizeof(opt), "fd=%d", fd);
+	REQUIRE_EQ(vtee_tee_open("teedev", opt, &tee), 0);
+	vtee_tee_close(tee);
+	/* an fd that is no TEE: refused, and closed */
+	fd = mock_open(path, O_RDWR | O_CLOEXEC);
+	pthread_mutex_lock(&M.lock);
+	M.dev[M.ndev - 1].kind = K_NONE;
+	pthread_mutex_unlock(&M.lock);
+	snprintf(opt, sizeof(opt), "fd=%d", fd);
+	REQUIRE_EQ(vtee_tee_open("teedev", opt, &tee), 0);
+	CHECK_EQ(vm_create(tee, 7, &vm), (unsigned long long)-ENODEV);
+	vtee_tee_close(tee);
+	pthread_mutex_lock(&M.lock);
+	CHECK_EQ(M.ndev, 0);
+	CHECK_EQ(M.bad_fd, 0);
+	pthread_mutex_unlock(&M.lock);
+	teedev_set_sys(NULL);
+}
+
 /* An INVOKE of F_SLEEP for ms milliseconds; true if its ioctl ran on this thread. */
 static bool sleep_call(struct env *e, void *s, uint32_t ms)
 {
@@ -1919,6 +1992,7 @@ int main(void)
 	test_inline();
 	test_host_budgets();
 	test_cancel_again();
+	test_fd_option();
 
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

@@ -195,6 +195,7 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 	o->max_maps = TEEDEV_DEFAULT_MAXMAPS;
 	o->inline_mode = TEEDEV_INLINE_AUTO;
 	o->inline_us = TEEDEV_DEFAULT_INLINE_US;
+	o->fd = -1;
 	if (err && errlen)
 		err[0] = 0;
 
@@ -203,7 +204,7 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 	for (int i = 0; i < TEEDEV_CLASSES; i++)
 		cls[i] = -1;
 	unsigned seen = 0;                   /* each key once */
-	enum { K_DEV, K_LOGIN, K_GID, K_THREADS, K_ZEROCOPY, K_MAXMAPS, K_INLINE, K_INLINE_US, K_CLASS0 };
+	enum { K_DEV, K_LOGIN, K_GID, K_THREADS, K_ZEROCOPY, K_MAXMAPS, K_INLINE, K_INLINE_US, K_FD, K_CLASS0 };
 
 	for (const char *s = options ? options : ""; *s;) {
 		size_t len = strcspn(s, ",");
@@ -283,6 +284,11 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 				o->inline_mode = TEEDEV_INLINE_ON;
 			else
 				return fail_opt(err, errlen, "inline=%.*s: expected off, auto or on", (int)vlen, val);
+		} else if (token_is(item, klen, "fd")) {
+			key = K_FD;
+			if (!parse_ulong(val, vlen, 0, INT32_MAX, &v))
+				return fail_opt(err, errlen, "fd=%.*s: expected a file descriptor", (int)vlen, val);
+			o->fd = (int)v;
 		} else if (token_is(item, klen, "inline_us")) {
 			key = K_INLINE_US;
 			if (!parse_ulong(val, vlen, 4, 1000000, &v))
@@ -290,14 +296,16 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 			o->inline_us = (unsigned)v;
 		} else {
 			return fail_opt(err, errlen,
-					"unknown option '%.*s' (dev, login, login.CLASS, gid, threads, zerocopy, maxmaps, "
-					"inline, inline_us)",
+					"unknown option '%.*s' (dev, fd, login, login.CLASS, gid, threads, zerocopy, "
+					"maxmaps, inline, inline_us)",
 					(int)klen, item);
 		}
 		if (seen & (1u << key))
 			return fail_opt(err, errlen, "option '%.*s' given twice", (int)klen, item);
 		seen |= 1u << key;
 	}
+	if ((seen & (1u << K_DEV)) && (seen & (1u << K_FD)))
+		return fail_opt(err, errlen, "dev= and fd= both name the device: give one");
 	for (int i = 0; i < TEEDEV_CLASSES; i++)
 		o->login[i] = (uint8_t)(cls[i] >= 0 ? cls[i] : all);
 	return 0;
@@ -357,6 +365,8 @@ uint32_t teedev_map_login(const struct teedev_opts *o, uint32_t guest_login, uin
 
 struct teedev_tee {
 	struct teedev_opts o;
+	pthread_mutex_t lock;
+	bool fd_taken; /* fd=: the one context went to a VM (and is closed with it) */
 };
 
 struct teedev_sess {
@@ -515,6 +525,27 @@ static struct {
 	bool fixed; /* teedev_set_host_limits() */
 } host = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+static void host_limits_set(uint64_t fds, uint64_t maps)
+{
+	pthread_mutex_lock(&host.lock);
+	if (!host.fixed) {
+		host.max[HOST_FDS] = fds / 2;
+		host.max[HOST_MAPS] = maps / 2;
+		host.max[HOST_COPY] = TEEDEV_HOST_COPY_MAX;
+	}
+	pthread_mutex_unlock(&host.lock);
+}
+
+/* Linux's defaults for both (RLIMIT_NOFILE's soft limit, vm.max_map_count), unless set already */
+static void host_limits_default(void)
+{
+	pthread_mutex_lock(&host.lock);
+	bool set = host.max[HOST_FDS] != 0;
+	pthread_mutex_unlock(&host.lock);
+	if (!set)
+		host_limits_set(1024, 65530);
+}
+
 static void host_limits_read(void)
 {
 	struct rlimit rl;
@@ -528,13 +559,7 @@ static void host_limits_read(void)
 			maps = v;
 		fclose(f);
 	}
-	pthread_mutex_lock(&host.lock);
-	if (!host.fixed) {
-		host.max[HOST_FDS] = fds / 2;
-		host.max[HOST_MAPS] = maps / 2;
-		host.max[HOST_COPY] = TEEDEV_HOST_COPY_MAX;
-	}
-	pthread_mutex_unlock(&host.lock);
+	host_limits_set(fds, maps);
 }
 
 void teedev_set_host_limits(uint64_t fds, uint64_t maps, uint64_t copy_bytes)
@@ -588,14 +613,23 @@ static int teedev_open(const char *options, void **out)
 		free(t);
 		return r;
 	}
-	host_limits_read();
+	/* fd=: a sandboxed mediator (vteed) that may open no files: the defaults */
+	if (t->o.fd < 0)
+		host_limits_read();
+	else
+		host_limits_default();
+	pthread_mutex_init(&t->lock, NULL);
 	*out = t;
 	return 0;
 }
 
 static void teedev_close(void *tee)
 {
-	free(tee);
+	struct teedev_tee *t = tee;
+	if (t->o.fd >= 0 && !t->fd_taken)
+		sys->close(t->o.fd); /* given with fd=, and no VM took it */
+	pthread_mutex_destroy(&t->lock);
+	free(t);
 }
 
 /* ---- the device ---- */
@@ -683,8 +717,38 @@ static int find_optee(struct teedev_vm *vm)
 	return -ENOENT;
 }
 
-static int open_device(struct teedev_vm *vm)
+/* fd=: the context the caller opened, for one VM only (a second would share its sessions). */
+static int take_fd(struct teedev_tee *t, struct teedev_vm *vm)
 {
+	pthread_mutex_lock(&t->lock);
+	bool taken = t->fd_taken;
+	t->fd_taken = true;
+	pthread_mutex_unlock(&t->lock);
+	if (taken) {
+		logmsg(vm->label, "fd=%d is one TEE context: it serves one VM only", t->o.fd);
+		return -EBUSY;
+	}
+	int fd = t->o.fd;
+	snprintf(vm->path, sizeof(vm->path), "fd %d", fd);
+	memset(&vm->ver, 0, sizeof(vm->ver));
+	if (sys->ioctl(fd, TEE_IOC_VERSION, &vm->ver) < 0) {
+		logmsg(vm->label, "fd=%d: not a TEE device (TEE_IOC_VERSION: %s)", fd, strerror(errno));
+		sys->close(fd);
+		return -ENODEV;
+	}
+	if (!is_optee(&vm->ver)) {
+		logmsg(vm->label, "fd=%d: not an OP-TEE client device", fd);
+		sys->close(fd);
+		return -ENODEV;
+	}
+	vm->fd = fd;
+	return 0;
+}
+
+static int open_device(struct teedev_tee *t, struct teedev_vm *vm)
+{
+	if (t->o.fd >= 0)
+		return take_fd(t, vm);
 	if (!vm->o->dev[0])
 		return find_optee(vm);
 	const char *path = vm->o->dev;
@@ -954,7 +1018,7 @@ static int teedev_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 		vm->label[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
 	vm->label[n] = 0;
 
-	int r = open_device(vm);
+	int r = open_device(t, vm);
 	if (r) {
 		free(cq);
 		free(threads);
@@ -1635,6 +1699,45 @@ static void teedev_cancel(void *vmp, struct vtee_req *req)
 	finish(req, TEE_ERROR_CANCEL, TEE_ORIGIN_COMMS);
 }
 
+/*
+ * A restarted mediator (vteed) takes over the sessions of the context it was
+ * handed again (fd=): the handle is the host's session id + 1, as always.
+ * The kernel has no call to ask whether the context still holds a session,
+ * so an import is taken on trust; an INVOKE on a session the TEE no longer
+ * has fails there, cleanly.
+ */
+static uint64_t teedev_session_export(void *vmp, void *session)
+{
+	(void)vmp;
+	return (uint64_t)(uintptr_t)session;
+}
+
+static void *teedev_session_import(void *vmp, uint64_t handle)
+{
+	struct teedev_vm *vm = vmp;
+	if (!handle || handle > (uint64_t)UINT32_MAX + 1)
+		return NULL;
+	uint32_t id = (uint32_t)(handle - 1);
+	struct teedev_sess *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->id = id;
+	pthread_mutex_lock(&vm->lock);
+	for (struct teedev_sess *o = vm->sessions.next; o != &vm->sessions; o = o->next)
+		if (o->id == id) { /* twice: the journal's validation should have caught it */
+			pthread_mutex_unlock(&vm->lock);
+			free(s);
+			return NULL;
+		}
+	s->next = vm->sessions.next;
+	s->prev = &vm->sessions;
+	s->next->prev = s;
+	vm->sessions.next = s;
+	vm->nsessions++;
+	pthread_mutex_unlock(&vm->lock);
+	return sess_handle(id);
+}
+
 void teedev_test_set_cancel_id(void *vmp, uint32_t last)
 {
 	struct teedev_vm *vm = vmp;
@@ -1697,4 +1800,6 @@ const struct vtee_backend_ops vtee_teedev_backend = {
 	.shm_register = teedev_shm_register,
 	.shm_unregister = teedev_shm_unregister,
 	.vm_session_count = teedev_vm_session_count,
+	.session_export = teedev_session_export,
+	.session_import = teedev_session_import,
 };

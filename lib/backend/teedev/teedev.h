@@ -8,6 +8,8 @@
  *
  * Options, comma-separated:
  *   dev=PATH            the device [the first /dev/teeN whose TEE_IOC_VERSION says OP-TEE]
+ *   fd=N                an open TEE context to use instead, for one VM (a sandboxed
+ *                       mediator that may open nothing: vteed); the back-end owns it
  *   login=ACTION        what every guest login becomes on the host [public]
  *   login.CLASS=ACTION  the same for one class of guest login:
  *                       public, user, group, app (APPLICATION, _USER, _GROUP), kernel (REE_KERNEL)
@@ -81,6 +83,7 @@ struct teedev_opts {
 	unsigned threads;
 	bool zerocopy;
 	unsigned max_maps;
+	int fd;                                 /* fd=, -1 unset */
 	uint8_t inline_mode;                    /* enum teedev_inline */
 	unsigned inline_us;
 };
