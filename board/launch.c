@@ -546,6 +546,30 @@ static int check_options(const struct launch_options *o)
 	return 0;
 }
 
+/* --export DIR: the guest's kernel and initramfs, for another VMM. 0 or LAUNCH_EXIT_BOARD. */
+static int export_guest(const struct launch_options *o, struct guest_pkgs *gp, struct lbuf *initrd)
+{
+	if (guest_pkgs_fetch(o, gp) || initramfs_build(o, gp, initrd))
+		return LAUNCH_EXIT_BOARD;
+	struct lbuf k = { 0 };
+	char *kpath = xasprintf("%s/Image", o->export_dir), *ipath = xasprintf("%s/initrd.cpio", o->export_dir);
+	int e = mkdir(o->export_dir, 0755) && errno != EEXIST ? -errno : 0;
+	if (!e)
+		e = read_file(gp->kernel_image, &k);
+	if (!e)
+		e = write_file(kpath, k.p, k.len);
+	if (!e)
+		e = write_file(ipath, initrd->p, initrd->len);
+	if (e)
+		lmsg("--export %s: %s", o->export_dir, strerror(-e));
+	else if (launch_verbose)
+		lmsg("exported %s (%zu MiB) and %s (%zu MiB)", kpath, k.len >> 20, ipath, initrd->len >> 20);
+	lbuf_free(&k);
+	free(kpath);
+	free(ipath);
+	return e ? LAUNCH_EXIT_BOARD : 0;
+}
+
 int launch_run(const struct launch_options *o)
 {
 	struct run r = { .o = o, .con_fd = -1, .exit_rc = -1, .t_start = now_s() };
@@ -571,6 +595,10 @@ int launch_run(const struct launch_options *o)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigaction(SIGPIPE, &ign, &old_pipe);
 
+	if (o->export_dir) {
+		status = export_guest(o, &gp, &initrd);
+		goto out;
+	}
 	if (!(r.firmware = find_firmware(o))) {
 		lmsg("no board firmware: build it (meson, board/firmware) or pass --firmware");
 		goto out;

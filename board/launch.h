@@ -53,6 +53,12 @@ struct launch_options {
 	const char *vteed_path;  /* NULL: $VTEED, else beside this program, else in PATH */
 	const char *tee_path;    /* NULL: $VTEE_TEE, likewise */
 	const char *policy;      /* vteed --policy FILE, NULL = none */
+	/*
+	 * Boot nothing: write the guest's kernel (DIR/Image) and the initramfs
+	 * this run would boot (DIR/initrd.cpio: /init, --script, --add) into DIR.
+	 * What another VMM needs to boot the same guest (vtee-vmm, nested).
+	 */
+	const char *export_dir;
 };
 
 int launch_run(const struct launch_options *o);

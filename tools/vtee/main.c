@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		   "       vtee run [--script FILE] [--add HOSTFILE[:GUESTPATH]]... [--kernel FILE]\n"
 		   "                [--smp N] [--mem MiB] [--no-virt] [--no-rpc-arg] [--timeout S]\n"
 		   "                [--append ARGS] [--quiet] [--firmware FILE] [--cache DIR] [--expect-clean]\n"
-		   "                [--policy FILE] [--in-process]\n"
+		   "                [--policy FILE] [--in-process] [--export DIR]\n"
 		   "       vtee status [--pid PID]\n"
 		   "       vtee backends\n"
 		   "       vtee version\n"
@@ -76,6 +76,8 @@ static void usage(FILE *f)
 		   "                    the default: a vteed (unprivileged, sandboxed, restarted if\n"
 		   "                    it dies) with the built-in TEE in vtee-tee (docs/recovery.md)\n"
 		   "  --vteed           the default, kept for scripts\n"
+		   "  --export DIR      boot nothing: write the kernel (DIR/Image) and the initramfs\n"
+		   "                    this run would boot (DIR/initrd.cpio) for another VMM\n"
 		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
 		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
 		   "backends list the built-in TEE back-ends\n");
@@ -267,6 +269,7 @@ static int run_main(int argc, char **argv)
 		{ "vteed", no_argument, NULL, 'D' },
 		{ "in-process", no_argument, NULL, 'I' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "export", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -304,6 +307,7 @@ static int run_main(int argc, char **argv)
 		case 'D': o.vteed = true; break;
 		case 'I': o.vteed = false; break;
 		case 'P': o.policy = optarg; break;
+		case 'X': o.export_dir = optarg; break;
 		case 'h': usage(stdout); free(adds); return 0;
 		default: goto bad;
 		}

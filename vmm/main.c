@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vtee-vmm: boot a Linux Image on arm64 KVM with its OP-TEE served by vtee.
+ *
+ *   vtee-vmm --kernel Image [--initrd FILE] [--append CMDLINE] [--cpus N] [--mem MIB]
+ *            [--tee soft|vteed|none] [--vteed PATH] [--policy FILE] [--tee-dev PATH] [--no-filter]
+ *
+ * Exit status: 0 when the guest powered off (PSCI SYSTEM_OFF), 3 when it
+ * rebooted, 1 on an error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm.h"
+
+void vmm_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vtee-vmm: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void vmm_die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "vtee-vmm: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vtee-vmm --kernel IMAGE [options]\n"
+		"Boot an arm64 Linux Image on KVM; its OP-TEE driver is served by vtee.\n"
+		"  --kernel IMAGE     an uncompressed arm64 Linux Image\n"
+		"  --initrd FILE      an initramfs\n"
+		"  --append CMDLINE   the kernel command line [console=ttyS0]\n"
+		"  --cpus N           vCPUs, 1..%d [1]\n"
+		"  --mem MIB          guest RAM [256]\n"
+		"  --tee KIND         soft: libvtee's built-in TEE in this process [default]\n"
+		"                     vteed: a supervised, sandboxed vteed on the host's OP-TEE\n"
+		"                            (/dev/tee*, the teedev back-end)\n"
+		"                     none: no TEE and no DT node\n"
+		"  --vteed PATH       the vteed executable [$VTEED, else vteed in PATH]\n"
+		"  --policy FILE      vteed's policy file (must say [tee] backend = teedev)\n"
+		"  --tee-dev PATH     the host's TEE device [the first OP-TEE /dev/teeN]\n"
+		"  --no-filter        keep the OP-TEE node but install no SMCCC filter: KVM answers\n"
+		"                     the guest's SMCs itself (not supported), to see the driver fail cleanly\n"
+		"Exit status: 0 guest powered off, 3 guest rebooted, 1 error.\n",
+		VMM_MAX_CPUS);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int main(int argc, char **argv)
+{
+	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
+	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0" };
+	static const struct option lo[] = {
+		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' }, { "cpus", required_argument, NULL, 'c' },
+		{ "mem", required_argument, NULL, 'm' },    { "tee", required_argument, NULL, 't' },
+		{ "vteed", required_argument, NULL, 'v' },  { "policy", required_argument, NULL, 'p' },
+		{ "tee-dev", required_argument, NULL, 'd' }, { "no-filter", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	int opt;
+	char *end;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'k': vm.o.kernel = optarg; break;
+		case 'i': vm.o.initrd = optarg; break;
+		case 'a': vm.o.cmdline = optarg; break;
+		case 'c':
+			vm.o.ncpus = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !vm.o.ncpus || vm.o.ncpus > VMM_MAX_CPUS)
+				vmm_die("--cpus %s: expected 1..%d", optarg, VMM_MAX_CPUS);
+			break;
+		case 'm':
+			vm.o.ram_mib = strtoull(optarg, &end, 10);
+			if (*end || vm.o.ram_mib < 64 || vm.o.ram_mib > 65536)
+				vmm_die("--mem %s: expected 64..65536 (MiB)", optarg);
+			break;
+		case 't':
+			if (!strcmp(optarg, "soft"))
+				vm.o.tee = VMM_TEE_SOFT;
+			else if (!strcmp(optarg, "vteed"))
+				vm.o.tee = VMM_TEE_VTEED;
+			else if (!strcmp(optarg, "none"))
+				vm.o.tee = VMM_TEE_NONE;
+			else
+				vmm_die("--tee %s: expected soft, vteed or none", optarg);
+			break;
+		case 'v': vm.o.vteed = optarg; break;
+		case 'p': vm.o.policy = optarg; break;
+		case 'd': vm.o.tee_dev = optarg; break;
+		case 'n': vm.o.no_filter = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 1;
+		}
+	}
+	if (!vm.o.kernel || optind != argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (vm.o.no_filter && vm.o.tee == VMM_TEE_VTEED)
+		vmm_die("--no-filter with --tee vteed: nothing would reach vteed");
+
+	double t0 = now_s();
+	kvm_create_vm(&vm);
+	boot_load(&vm);
+	fdt_build(&vm);
+	kvm_create_vcpus(&vm);
+	kvm_create_gic(&vm);
+	tee_setup(&vm); /* the filter goes in before any vCPU runs */
+	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm.o.ncpus, vm.o.ncpus > 1 ? "s" : "",
+		(unsigned long long)vm.o.ram_mib,
+		vm.o.tee == VMM_TEE_SOFT ? "built-in (in process)" : vm.o.tee == VMM_TEE_VTEED ? "vteed" : "none",
+		vm.o.no_filter ? ", no SMCCC filter" : "");
+	vcpu_start_all(&vm);
+	vcpu_join_all(&vm);
+
+	uint64_t smcs = 0;
+	for (unsigned i = 0; i < vm.o.ncpus; i++)
+		smcs += vm.cpu[i].smc_count;
+	tee_teardown(&vm);
+	vmm_log("guest %s after %.1f s; %llu TEE SMCs forwarded by KVM",
+		vm.stop == VMM_STOP_SHUTDOWN ? "powered off" : vm.stop == VMM_STOP_RESET ? "rebooted" : "failed",
+		now_s() - t0, (unsigned long long)smcs);
+	return vm.stop == VMM_STOP_SHUTDOWN ? 0 : vm.stop == VMM_STOP_RESET ? 3 : 1;
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vtee-vmm: where the guest's Trusted-OS SMCs go. KVM's SMCCC filter forwards
+ * them (include/vtee/kvm.h); each one is served by libvtee in this process
+ * ("soft": the built-in TEE) or by a supervised vteed ("vteed": a sandboxed
+ * process on the host's OP-TEE through /dev/tee, which maps the guest's RAM
+ * by its memfd). KVM itself knows nothing of OP-TEE.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "vteed_proto.h"
+#include "vmm.h"
+#include "vtee/kvm.h"
+#include "vtee/vtee.h"
+
+struct tee {
+	struct vtee_tee *soft;
+	struct vtee_vm *vm;
+	struct vteed *vteed;
+};
+
+static void serve_soft(void *ctx, uint64_t regs[8])
+{
+	struct vmm_vcpu *c = ctx;
+	vtee_vm_smc(((struct tee *)c->vm->tee)->vm, regs);
+}
+
+static void serve_vteed(void *ctx, uint64_t regs[8])
+{
+	struct vmm_vcpu *c = ctx;
+	/* -EPIPE (vteed gone for good) leaves x0 = SMCCC "not supported": the guest's driver copes */
+	vteed_smc(((struct tee *)c->vm->tee)->vteed, c->id, regs);
+}
+
+void tee_setup(struct vmm *vm)
+{
+	char err[160];
+	if (!vm->o.no_filter && vm->o.tee != VMM_TEE_NONE) {
+		int r = vtee_kvm_forward_smccc(vm->vm_fd, VTEE_KVM_TRUSTED_OS, err, sizeof(err));
+		if (r)
+			vmm_die("KVM SMCCC filter: %s", err);
+	}
+	struct tee *t = calloc(1, sizeof(*t));
+	if (!t)
+		vmm_die("out of memory");
+	vm->tee = t;
+	if (vm->o.tee == VMM_TEE_SOFT) {
+		int r = vtee_tee_open("soft", NULL, &t->soft);
+		if (!r)
+			r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);
+		if (!r)
+			r = vtee_vm_add_ram(t->vm, VMM_RAM_BASE, vm->ram_size, vm->ram, vm->ram_fd, 0);
+		if (r)
+			vmm_die("libvtee: %s", strerror(-r));
+	} else if (vm->o.tee == VMM_TEE_VTEED) {
+		const char *args[8];
+		unsigned n = 0;
+		if (vm->o.policy) {
+			args[n++] = "--policy";
+			args[n++] = vm->o.policy;
+		}
+		if (geteuid() == 0) { /* vteed refuses root: an unprivileged uid, no user database needed */
+			args[n++] = "--user";
+			args[n++] = "65534:65534";
+		}
+		args[n] = NULL;
+		struct vteed_config vc = { .vm_id = 1, .name = "vtee-vmm", .backend = "teedev", .nvcpus = vm->o.ncpus,
+					   .vteed_path = vm->o.vteed, .extra_args = args, .tee_dev = vm->o.tee_dev };
+		struct vteed_ram ram = { .gpa = VMM_RAM_BASE, .size = vm->ram_size, .fd = vm->ram_fd };
+		char msg[VTEED_MSG_MAX];
+		int r = vteed_start(&vc, &ram, 1, &t->vteed, msg);
+		if (r)
+			vmm_die("vteed: %s (%s)", msg, strerror(-r));
+		struct vteed_info info;
+		vteed_get_info(t->vteed, &info);
+		vmm_log("TEE: vteed pid %d on the host's OP-TEE (teedev), guest RAM shared by memfd", (int)info.pid);
+	}
+}
+
+void tee_smc(struct vmm_vcpu *c)
+{
+	struct tee *t = c->vm->tee;
+	c->smc_count++;
+	if (!t->vteed && !t->vm) { /* no TEE here (a filter someone else installed): "not supported" */
+		uint64_t none = UINT64_MAX;
+		kvm_set_reg(c, KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE, none);
+		return;
+	}
+	int r = vtee_kvm_hypercall(c->fd, c->run, t->vteed ? serve_vteed : serve_soft, c);
+	if (r)
+		vmm_die("vCPU %u: reading or writing the SMC's registers: %s", c->id, strerror(-r));
+}
+
+void tee_teardown(struct vmm *vm)
+{
+	struct tee *t = vm->tee;
+	if (!t)
+		return;
+	if (t->vteed)
+		vteed_close(t->vteed);
+	if (t->vm)
+		vtee_vm_destroy(t->vm);
+	if (t->soft)
+		vtee_tee_close(t->soft);
+	free(t);
+	vm->tee = NULL;
+}
