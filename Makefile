@@ -2,7 +2,7 @@
 MESON_SAN := -Db_sanitize=address,undefined -Db_lundef=false
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run check check-unit fuzz bench install clean
+.PHONY: all deps build run check check-nested check-unit fuzz bench install clean
 
 all: build
 
@@ -38,6 +38,13 @@ check: deps
 	ninja -C build-bench
 	meson test -C build-bench --print-errorlogs --num-processes 2 --suite unit --suite conformance
 	$(MAKE) fuzz
+
+# The nested end-to-end run alone (it is part of `make check` too): KVM inside the emulated guest.
+check-nested: deps
+	@scripts/install-deps --board
+	@[ -d build-check ] || meson setup build-check $(MESON_SAN) -De2e=enabled
+	ninja -C build-check
+	meson test -C build-check --print-errorlogs --suite nested
 
 fuzz: deps
 	@[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzzing=true -Dfuzz_seconds=$(FUZZ_SECONDS) $(MESON_SAN)
