@@ -3,7 +3,7 @@
  * vtee-vmm: boot a Linux Image on arm64 KVM with its OP-TEE served by vtee.
  *
  *   vtee-vmm --kernel Image [--initrd FILE] [--append CMDLINE] [--cpus N] [--mem MIB]
- *            [--tee soft|vteed|none] [--vteed PATH] [--policy FILE] [--tee-dev PATH] [--no-filter]
+ *            [--tee soft|teedev|vteed|none] [--vteed PATH] [--policy FILE] [--tee-dev PATH] [--no-filter]
  *
  * Exit status: 0 when the guest powered off (PSCI SYSTEM_OFF), 3 when it
  * rebooted, 1 on an error.
@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		"  --cpus N           vCPUs, 1..%d [1]\n"
 		"  --mem MIB          guest RAM [256]\n"
 		"  --tee KIND         soft: libvtee's built-in TEE in this process [default]\n"
+		"                     teedev: libvtee in this process on the host's OP-TEE (/dev/tee*)\n"
 		"                     vteed: a supervised, sandboxed vteed on the host's OP-TEE\n"
 		"                            (/dev/tee*, the teedev back-end)\n"
 		"                     none: no TEE and no DT node\n"
@@ -60,6 +61,12 @@ static void usage(FILE *f)
 		"                     the guest's SMCs itself (not supported), to see the driver fail cleanly\n"
 		"Exit status: 0 guest powered off, 3 guest rebooted, 1 error.\n",
 		VMM_MAX_CPUS);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
 }
 
 static double now_s(void)
@@ -101,12 +108,14 @@ int main(int argc, char **argv)
 		case 't':
 			if (!strcmp(optarg, "soft"))
 				vm.o.tee = VMM_TEE_SOFT;
+			else if (!strcmp(optarg, "teedev"))
+				vm.o.tee = VMM_TEE_TEEDEV;
 			else if (!strcmp(optarg, "vteed"))
 				vm.o.tee = VMM_TEE_VTEED;
 			else if (!strcmp(optarg, "none"))
 				vm.o.tee = VMM_TEE_NONE;
 			else
-				vmm_die("--tee %s: expected soft, vteed or none", optarg);
+				vmm_die("--tee %s: expected soft, teedev, vteed or none", optarg);
 			break;
 		case 'v': vm.o.vteed = optarg; break;
 		case 'p': vm.o.policy = optarg; break;
@@ -132,17 +141,35 @@ int main(int argc, char **argv)
 	tee_setup(&vm); /* the filter goes in before any vCPU runs */
 	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm.o.ncpus, vm.o.ncpus > 1 ? "s" : "",
 		(unsigned long long)vm.o.ram_mib,
-		vm.o.tee == VMM_TEE_SOFT ? "built-in (in process)" : vm.o.tee == VMM_TEE_VTEED ? "vteed" : "none",
+		vm.o.tee == VMM_TEE_SOFT     ? "built-in (in process)"
+		: vm.o.tee == VMM_TEE_TEEDEV ? "host OP-TEE (teedev, in process)"
+		: vm.o.tee == VMM_TEE_VTEED  ? "vteed"
+					     : "none",
 		vm.o.no_filter ? ", no SMCCC filter" : "");
+	for (unsigned i = 0; i < vm.o.ncpus; i++)
+		vm.cpu[i].smc_us = calloc(VMM_SMC_SAMPLES, sizeof(uint32_t)); /* NULL: no median, no harm */
 	vcpu_start_all(&vm);
 	vcpu_join_all(&vm);
 
-	uint64_t smcs = 0;
-	for (unsigned i = 0; i < vm.o.ncpus; i++)
-		smcs += vm.cpu[i].smc_count;
+	uint64_t smcs = 0, ns = 0;
+	size_t n = 0;
+	uint32_t *all = calloc(VMM_SMC_SAMPLES * vm.o.ncpus, sizeof(*all));
+	for (unsigned i = 0; i < vm.o.ncpus; i++) {
+		struct vmm_vcpu *c = &vm.cpu[i];
+		smcs += c->smc_count;
+		ns += c->smc_ns;
+		size_t k = c->smc_count < VMM_SMC_SAMPLES ? (size_t)c->smc_count : VMM_SMC_SAMPLES;
+		if (all && c->smc_us)
+			memcpy(all + n, c->smc_us, k * sizeof(*all));
+		n += all && c->smc_us ? k : 0;
+		free(c->smc_us);
+	}
+	if (n)
+		qsort(all, n, sizeof(*all), cmp_u32);
 	tee_teardown(&vm);
-	vmm_log("guest %s after %.1f s; %llu TEE SMCs forwarded by KVM",
+	vmm_log("guest %s after %.1f s; %llu TEE SMCs forwarded by KVM, %.1f ms serving them (median %u us)",
 		vm.stop == VMM_STOP_SHUTDOWN ? "powered off" : vm.stop == VMM_STOP_RESET ? "rebooted" : "failed",
-		now_s() - t0, (unsigned long long)smcs);
+		now_s() - t0, (unsigned long long)smcs, (double)ns / 1e6, n ? all[n / 2] : 0);
+	free(all);
 	return vm.stop == VMM_STOP_SHUTDOWN ? 0 : vm.stop == VMM_STOP_RESET ? 3 : 1;
 }

@@ -2,12 +2,14 @@
 /*
  * vtee-vmm: where the guest's Trusted-OS SMCs go. KVM's SMCCC filter forwards
  * them (include/vtee/kvm.h); each one is served by libvtee in this process
- * ("soft": the built-in TEE) or by a supervised vteed ("vteed": a sandboxed
- * process on the host's OP-TEE through /dev/tee, which maps the guest's RAM
- * by its memfd). KVM itself knows nothing of OP-TEE.
+ * ("soft": the built-in TEE; "teedev": the host's OP-TEE through /dev/tee) or
+ * by a supervised vteed ("vteed": a sandboxed process on the host's OP-TEE,
+ * which maps the guest's RAM by its memfd). KVM knows nothing of OP-TEE.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -47,8 +49,11 @@ void tee_setup(struct vmm *vm)
 	if (!t)
 		vmm_die("out of memory");
 	vm->tee = t;
-	if (vm->o.tee == VMM_TEE_SOFT) {
-		int r = vtee_tee_open("soft", NULL, &t->soft);
+	if (vm->o.tee == VMM_TEE_SOFT || vm->o.tee == VMM_TEE_TEEDEV) {
+		char opt[300] = "";
+		if (vm->o.tee == VMM_TEE_TEEDEV && vm->o.tee_dev)
+			snprintf(opt, sizeof(opt), "dev=%s", vm->o.tee_dev);
+		int r = vtee_tee_open(vm->o.tee == VMM_TEE_SOFT ? "soft" : "teedev", opt[0] ? opt : NULL, &t->soft);
 		if (!r)
 			r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);
 		if (!r)
@@ -89,7 +94,14 @@ void tee_smc(struct vmm_vcpu *c)
 		kvm_set_reg(c, KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE, none);
 		return;
 	}
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
 	int r = vtee_kvm_hypercall(c->fd, c->run, t->vteed ? serve_vteed : serve_soft, c);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t ns = (uint64_t)((b.tv_sec - a.tv_sec) * 1000000000ll + (b.tv_nsec - a.tv_nsec));
+	if (c->smc_us && c->smc_count <= VMM_SMC_SAMPLES)
+		c->smc_us[c->smc_count - 1] = (uint32_t)(ns / 1000 > UINT32_MAX ? UINT32_MAX : ns / 1000);
+	c->smc_ns += ns;
 	if (r)
 		vmm_die("vCPU %u: reading or writing the SMC's registers: %s", c->id, strerror(-r));
 }

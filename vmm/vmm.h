@@ -33,7 +33,7 @@
 #define VMM_RTC_SIZE   0x1000ull
 #define VMM_RAM_BASE   0x40000000ull
 
-enum vmm_tee { VMM_TEE_NONE, VMM_TEE_SOFT, VMM_TEE_VTEED };
+enum vmm_tee { VMM_TEE_NONE, VMM_TEE_SOFT, VMM_TEE_TEEDEV, VMM_TEE_VTEED };
 
 struct vmm_opts {
 	const char *kernel, *initrd, *cmdline;
@@ -53,7 +53,10 @@ struct vmm_vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	uint64_t smc_count;
+	uint64_t smc_ns; /* in vtee_kvm_hypercall: registers, and vtee or vteed serving the call */
+	uint32_t *smc_us; /* the first VMM_SMC_SAMPLES of them, in us, for the median */
 };
+#define VMM_SMC_SAMPLES 65536
 
 struct vmm {
 	struct vmm_opts o;

@@ -37,6 +37,13 @@ else
 	echo "nested-l1: FAIL L2 without the filter"
 	fail=1
 fi
+# make bench (run-nested --bench): the same L2 with libvtee inside vtee-vmm (teedev, no vteed),
+# to split the L2 call's cost between vteed's hand-off and the rest
+if [ -e "$d/bench" ]; then
+	run_l2 l2-inproc 0 --tee teedev --append "$args vtee_nested.mode=tee" >/dev/null ||
+		echo "nested-l1: FAIL L2 with libvtee in vtee-vmm (bench only)"
+	tr -d '\r' </tmp/l2-inproc.log | sed -n 's/^BENCH nested_l2_null_invoke /BENCH nested_l2_inproc_null_invoke /p'
+fi
 # the same call made directly on L1's /dev/tee0, in this boot (make bench)
 if [ -x "$d/bin/vtee-bench-guest" ]; then
 	"$d/bin/vtee-bench-guest" 2>&1 | sed -n 's/^BENCH guest_null_invoke /BENCH nested_l1_null_invoke /p'
