@@ -3,7 +3,8 @@
  * vtee-vmm: boot a Linux Image on arm64 KVM with its OP-TEE served by vtee.
  *
  *   vtee-vmm --kernel Image [--initrd FILE] [--append CMDLINE] [--cpus N] [--mem MIB]
- *            [--tee soft|teedev|vteed|none] [--vteed PATH] [--policy FILE] [--tee-dev PATH] [--no-filter]
+ *            [--tee soft|teedev|vteed|none] [--vteed PATH] [--policy FILE] [--tee-dev PATH]
+ *            [--forward os|os,apps] [--no-filter]
  *
  * Exit status: 0 when the guest powered off (PSCI SYSTEM_OFF), 3 when it
  * rebooted, 1 on an error.
@@ -17,6 +18,7 @@
 #include <time.h>
 
 #include "vmm.h"
+#include "vtee/kvm.h"
 
 void vmm_log(const char *fmt, ...)
 {
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 		"  --vteed PATH       the vteed executable [$VTEED, else vteed in PATH]\n"
 		"  --policy FILE      vteed's policy file (must say [tee] backend = teedev)\n"
 		"  --tee-dev PATH     the host's TEE device [the first OP-TEE /dev/teeN]\n"
+		"  --forward OWNERS   the SMCCC owners KVM forwards: os (Trusted OS, 50-63) [os],\n"
+		"                     or os,apps (also Trusted Apps, 48-49)\n"
 		"  --no-filter        keep the OP-TEE node but install no SMCCC filter: KVM answers\n"
 		"                     the guest's SMCs itself (not supported), to see the driver fail cleanly\n"
 		"Exit status: 0 guest powered off, 3 guest rebooted, 1 error.\n",
@@ -79,13 +83,15 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
 	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
-	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0" };
+	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0",
+				  .forward = VTEE_KVM_TRUSTED_OS };
 	static const struct option lo[] = {
 		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' }, { "cpus", required_argument, NULL, 'c' },
 		{ "mem", required_argument, NULL, 'm' },    { "tee", required_argument, NULL, 't' },
 		{ "vteed", required_argument, NULL, 'v' },  { "policy", required_argument, NULL, 'p' },
 		{ "tee-dev", required_argument, NULL, 'd' }, { "no-filter", no_argument, NULL, 'n' },
+		{ "forward", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	int opt;
@@ -121,6 +127,14 @@ int main(int argc, char **argv)
 		case 'p': vm.o.policy = optarg; break;
 		case 'd': vm.o.tee_dev = optarg; break;
 		case 'n': vm.o.no_filter = true; break;
+		case 'F':
+			if (!strcmp(optarg, "os"))
+				vm.o.forward = VTEE_KVM_TRUSTED_OS;
+			else if (!strcmp(optarg, "os,apps") || !strcmp(optarg, "apps,os"))
+				vm.o.forward = VTEE_KVM_TRUSTED_OS | VTEE_KVM_TRUSTED_APPS;
+			else
+				vmm_die("--forward %s: expected os or os,apps", optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
 		}

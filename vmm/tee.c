@@ -41,7 +41,7 @@ void tee_setup(struct vmm *vm)
 {
 	char err[160];
 	if (!vm->o.no_filter && vm->o.tee != VMM_TEE_NONE) {
-		int r = vtee_kvm_forward_smccc(vm->vm_fd, VTEE_KVM_TRUSTED_OS, err, sizeof(err));
+		int r = vtee_kvm_forward_smccc(vm->vm_fd, vm->o.forward, err, sizeof(err));
 		if (r)
 			vmm_die("KVM SMCCC filter: %s", err);
 	}

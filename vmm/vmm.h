@@ -42,6 +42,7 @@ struct vmm_opts {
 	enum vmm_tee tee;
 	const char *vteed, *policy, *tee_dev; /* VMM_TEE_VTEED */
 	bool no_filter;                        /* leave KVM's default (calls refused): a negative test */
+	unsigned forward;                      /* VTEE_KVM_TRUSTED_OS / _APPS: the owners forwarded */
 };
 
 struct vmm;

@@ -23,7 +23,7 @@ run_l2() { # NAME EXPECTED-EXIT VMM-ARGS...: boot L2, its console to /tmp/NAME.l
 }
 
 # the whole path: L2 SMC -> KVM filter -> vtee-vmm -> vteed -> L1 /dev/tee0 -> L1 driver -> firmware -> vtee
-if run_l2 l2-tee 0 --tee vteed --vteed "$d/bin/vteed" --policy "$d/policy.ini" \
+if run_l2 l2-tee 0 --tee vteed --vteed "$d/bin/vteed" --policy "$d/policy.ini" --forward os,apps \
 	--append "$args vtee_nested.mode=tee"; then
 	echo "nested-l1: PASS L2 through the SMCCC filter and vteed"
 else
