@@ -55,12 +55,19 @@ void boot_load(struct vmm *vm)
 	if (!image_size) /* before Linux 3.17: the header's sizes are not filled in */
 		text_offset = 0x80000;
 
+	/* DTB in the last 2 MiB of RAM; the kernel (with what it zeroes past its file) below it */
+	vm->dtb_gpa = VMM_RAM_BASE + vm->ram_size - 2 * MIB;
+	if (text_offset >= vm->ram_size || image_size > vm->ram_size - text_offset)
+		vmm_die("kernel %s: text_offset %#llx + image_size %#llx do not fit in %llu MiB: give more --mem",
+			vm->o.kernel, (unsigned long long)text_offset, (unsigned long long)image_size,
+			(unsigned long long)vm->o.ram_mib);
 	vm->entry = VMM_RAM_BASE + text_offset;
 	uint64_t ksize = load_file(vm, vm->o.kernel, vm->entry, "kernel");
 	uint64_t kend = vm->entry + (image_size > ksize ? image_size : ksize);
+	if (kend > vm->dtb_gpa)
+		vmm_die("kernel %s reaches into the DTB's place (the last 2 MiB of RAM): give more --mem", vm->o.kernel);
 
-	/* DTB in the last 2 MiB of RAM; the initrd 2 MiB past the kernel's end */
-	vm->dtb_gpa = VMM_RAM_BASE + vm->ram_size - 2 * MIB;
+	/* the initrd 2 MiB past the kernel's end */
 	if (vm->o.initrd) {
 		vm->initrd_gpa = (kend + 2 * MIB + MIB - 1) & ~(MIB - 1);
 		if (vm->initrd_gpa >= vm->dtb_gpa)

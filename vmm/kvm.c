@@ -16,7 +16,9 @@ void kvm_create_vm(struct vmm *vm)
 		vmm_die("/dev/kvm: %s (is this an arm64 host with KVM, and may this user use it?)", strerror(errno));
 	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
 		vmm_die("unexpected KVM API version");
-	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	/* the largest guest-physical size the host allows, as KVM asks of VMMs (type 0 means 40 bits) */
+	int ipa = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VM_IPA_SIZE);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, ipa > 0 ? KVM_VM_TYPE_ARM_IPA_SIZE(ipa) : 0);
 	if (vm->vm_fd < 0)
 		vmm_die("KVM_CREATE_VM: %s", strerror(errno));
 	long rs = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -26,9 +28,12 @@ void kvm_create_vm(struct vmm *vm)
 
 	/* RAM is a memfd: vteed maps the same pages by this fd, never through us */
 	vm->ram_size = vm->o.ram_mib << 20;
-	vm->ram_fd = memfd_create("vtee-vmm-ram", MFD_CLOEXEC);
+	vm->ram_fd = memfd_create("vtee-vmm-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (vm->ram_fd < 0 || ftruncate(vm->ram_fd, (off_t)vm->ram_size) < 0)
 		vmm_die("guest RAM memfd of %llu MiB: %s", (unsigned long long)vm->o.ram_mib, strerror(errno));
+	/* vteed gets this fd: it must not be able to shrink RAM under KVM (SIGBUS, EFAULT) */
+	if (fcntl(vm->ram_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		vmm_die("sealing the guest RAM memfd: %s", strerror(errno));
 	vm->ram = mmap(NULL, vm->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
 	if (vm->ram == MAP_FAILED)
 		vmm_die("mmap guest RAM: %s", strerror(errno));
@@ -95,7 +100,7 @@ void kvm_create_gic(struct vmm *vm)
 	uint64_t dist = VMM_GICD_BASE, redist = VMM_GICR_BASE;
 	gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist, "distributor address");
 	gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist, "redistributor address");
-	uint32_t nirqs = 128; /* 96 SPIs: plenty, nothing here raises one */
+	uint32_t nirqs = 128; /* 96 SPIs: plenty (the console uses SPI VMM_UART_SPI) */
 	gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nirqs, "interrupt count");
 	gic_attr(vm, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL, "init");
 }

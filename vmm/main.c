@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,8 @@ int main(int argc, char **argv)
 	if (vm.o.no_filter && vm.o.tee == VMM_TEE_VTEED)
 		vmm_die("--no-filter with --tee vteed: nothing would reach vteed");
 
+	/* a console reader that goes away loses the console, not the guest (uart.c) */
+	signal(SIGPIPE, SIG_IGN);
 	double t0 = now_s();
 	kvm_create_vm(&vm);
 	boot_load(&vm);

@@ -51,8 +51,9 @@ void tee_setup(struct vmm *vm)
 	vm->tee = t;
 	if (vm->o.tee == VMM_TEE_SOFT || vm->o.tee == VMM_TEE_TEEDEV) {
 		char opt[300] = "";
-		if (vm->o.tee == VMM_TEE_TEEDEV && vm->o.tee_dev)
-			snprintf(opt, sizeof(opt), "dev=%s", vm->o.tee_dev);
+		if (vm->o.tee == VMM_TEE_TEEDEV && vm->o.tee_dev &&
+		    snprintf(opt, sizeof(opt), "dev=%s", vm->o.tee_dev) >= (int)sizeof(opt))
+			vmm_die("--tee-dev %s: path too long", vm->o.tee_dev);
 		int r = vtee_tee_open(vm->o.tee == VMM_TEE_SOFT ? "soft" : "teedev", opt[0] ? opt : NULL, &t->soft);
 		if (!r)
 			r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);

@@ -55,10 +55,15 @@ static void *vcpu_main(void *arg)
 		case KVM_EXIT_HYPERCALL:
 			tee_smc(c);
 			break;
-		case KVM_EXIT_SYSTEM_EVENT:
-			vcpu_stop_all(vm, c->run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN ? VMM_STOP_SHUTDOWN
-												: VMM_STOP_RESET);
+		case KVM_EXIT_SYSTEM_EVENT: {
+			uint32_t t = c->run->system_event.type;
+			if (t != KVM_SYSTEM_EVENT_SHUTDOWN && t != KVM_SYSTEM_EVENT_RESET)
+				vmm_log("vCPU %u: system event %u (a crash, or one this VMM does not serve)", c->id, t);
+			vcpu_stop_all(vm, t == KVM_SYSTEM_EVENT_SHUTDOWN ? VMM_STOP_SHUTDOWN
+					  : t == KVM_SYSTEM_EVENT_RESET  ? VMM_STOP_RESET
+									 : VMM_STOP_ERROR);
 			break;
+		}
 		case KVM_EXIT_INTR:
 			break;
 		default:
@@ -85,6 +90,10 @@ void vcpu_stop_all(struct vmm *vm, int how)
 {
 	if (!__sync_bool_compare_and_swap(&vm->stop, 0, how))
 		return;
+	/*
+	 * A thread not started yet (its id still 0) gets no signal: immediate_exit
+	 * makes its first KVM_RUN return at once.
+	 */
 	for (unsigned i = 0; i < vm->o.ncpus; i++) {
 		vm->cpu[i].run->immediate_exit = 1; /* a vCPU about to enter KVM_RUN leaves at once */
 		if (vm->cpu[i].thread && !pthread_equal(vm->cpu[i].thread, pthread_self()))

@@ -29,8 +29,13 @@ struct kvm_run;
 #define VTEE_KVM_TRUSTED_OS   0x2u /* owners 50-63: OP-TEE's calls */
 
 /*
- * Install the filter ranges for the owners in `owners` on the VM. Must come
- * before any vCPU runs. 0, or a negative errno with the reason in err:
+ * Install the filter ranges for the owners in `owners` on the VM: for each
+ * owner, every function id it can encode (bits 23:0), fast and yielding,
+ * SMC32 and SMC64. (SMCCC also sets aside yielding ids outside the owner
+ * encoding for Trusted OSes; OP-TEE uses none of them, and they stay with KVM.)
+ * Must come before any vCPU runs. KVM cannot take a range back, so after a
+ * failure part of the filter may be in place: make a new VM to try again.
+ * 0, or a negative errno with the reason in err:
  *   -ENXIO   the kernel has no SMCCC filter (older than 6.4, or not arm64)
  *   -EEXIST  a range is taken already (another filter, or a call again)
  *   -EBUSY   a vCPU has run already
@@ -38,8 +43,9 @@ struct kvm_run;
 int vtee_kvm_forward_smccc(int vm_fd, unsigned owners, char *err, size_t errlen);
 
 /*
- * Serve a KVM_EXIT_HYPERCALL: read x0..x7 (KVM_GET_ONE_REG), call serve,
- * write x0..x7 back. KVM has already stepped the PC past the SMC or HVC.
+ * Serve a KVM_EXIT_HYPERCALL: read x0..x7 (KVM_GET_ONE_REG), clear the
+ * SMCCC 1.3 SVE hint (bit 16) in the function id, call serve, write x0..x7
+ * back. KVM has already stepped the PC past the SMC or HVC.
  * 0 or a negative errno from the register ioctls.
  */
 int vtee_kvm_hypercall(int vcpu_fd, const struct kvm_run *run, void (*serve)(void *ctx, uint64_t regs[8]),

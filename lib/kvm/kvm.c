@@ -32,10 +32,13 @@ struct kvm_smccc_filter {
 
 _Static_assert(sizeof(struct kvm_smccc_filter) == 24, "kvm_smccc_filter layout");
 
+#define SMCCC_SVE_HINT (1u << 16)
+
 /*
- * SMCCC function ids: bit 31 fast, bit 30 SMC64, bits 29:24 owner, 15:0
- * function. One range per (fast/yielding, 32/64) covers a run of owners:
- * from the first owner's function 0 to the last owner's function 0xFFFF.
+ * SMCCC function ids: bit 31 fast, bit 30 SMC64, bits 29:24 owner, 23:16
+ * zero but for bit 16 (SMCCC 1.3's "no live SVE state" hint), 15:0 function.
+ * One range per (fast/yielding, 32/64) covers a run of owners whole: from the
+ * first owner's 0x000000 to the last owner's 0xFFFFFF.
  */
 static uint32_t fid(unsigned fast, unsigned smc64, unsigned owner, unsigned fn)
 {
@@ -66,7 +69,7 @@ int vtee_kvm_forward_smccc(int vm_fd, unsigned owners, char *err, size_t errlen)
 	unsigned last = owners & VTEE_KVM_TRUSTED_OS ? 63 : 49;
 	for (unsigned fast = 0; fast < 2; fast++)
 		for (unsigned smc64 = 0; smc64 < 2; smc64++) {
-			uint32_t lo = fid(fast, smc64, first, 0), hi = fid(fast, smc64, last, 0xFFFF);
+			uint32_t lo = fid(fast, smc64, first, 0), hi = fid(fast, smc64, last, 0) | 0x00FFFFFFu;
 			struct kvm_smccc_filter f = { .base = lo, .nr_functions = hi - lo + 1,
 						      .action = KVM_SMCCC_FILTER_FWD_TO_USER };
 			struct kvm_device_attr a = { .group = KVM_ARM_VM_SMCCC_CTRL,
@@ -101,6 +104,8 @@ int vtee_kvm_hypercall(int vcpu_fd, const struct kvm_run *run, void (*serve)(voi
 		if (ioctl(vcpu_fd, KVM_GET_ONE_REG, &r) < 0)
 			return -errno;
 	}
+	/* the SVE hint asks nothing of the callee; the TEE front-end sees the plain id */
+	x[0] &= ~(uint64_t)SMCCC_SVE_HINT;
 	serve(ctx, x);
 	for (unsigned i = 0; i < 8; i++) {
 		struct kvm_one_reg r = { .id = xreg(i), .addr = (uint64_t)(uintptr_t)&x[i] };

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ static const uint32_t prog[] = {
 struct vm {
 	int kvm, fd, vcpu;
 	struct kvm_run *run;
+	size_t run_size;
 	uint8_t *ram;
 };
 
@@ -90,7 +92,7 @@ static uint64_t get(struct vm *v, uint64_t id)
 }
 
 /* A VM with one vCPU at the code, RAM at RAM_GPA; the vCPU has not run. */
-static void vm_new(struct vm *v)
+static void vm_new_fid(struct vm *v, uint32_t fid)
 {
 	v->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	v->fd = ioctl(v->kvm, KVM_CREATE_VM, 0);
@@ -99,6 +101,10 @@ static void vm_new(struct vm *v)
 		exit(1);
 	}
 	v->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (v->ram == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
 	memcpy(v->ram, prog, sizeof(prog));
 	struct kvm_userspace_memory_region r = { .slot = 0, .guest_phys_addr = RAM_GPA, .memory_size = RAM_SIZE,
 						 .userspace_addr = (uint64_t)(uintptr_t)v->ram };
@@ -119,16 +125,27 @@ static void vm_new(struct vm *v)
 		exit(1);
 	}
 	long sz = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
+	v->run_size = sz > 0 ? (size_t)sz : 0;
+	v->run = sz > 0 ? mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0) : MAP_FAILED;
+	if (v->ram == MAP_FAILED || v->run == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
 	set(v, pc_id(), RAM_GPA);
-	set(v, core(0), TOS_FID);
+	set(v, core(0), fid);
 	for (unsigned i = 1; i < 8; i++)
 		set(v, core(i), 0x11ull * i);
 	set(v, core(8), RAM_GPA + OUT_OFF);
 }
 
+static void vm_new(struct vm *v)
+{
+	vm_new_fid(v, TOS_FID);
+}
+
 static void vm_free(struct vm *v)
 {
+	munmap(v->run, v->run_size);
 	close(v->vcpu);
 	close(v->fd);
 	close(v->kvm);
@@ -189,11 +206,42 @@ int main(void)
 	printf("after a run: %d (%s)\n", r, err);
 	vm_free(&v);
 
-	/* trusted apps and OS together: one range each way */
-	vm_new(&v);
-	CHECK(vtee_kvm_forward_smccc(v.fd, VTEE_KVM_TRUSTED_APPS | VTEE_KVM_TRUSTED_OS, err, sizeof(err)) == 0);
-	CHECK(run(&v) == KVM_EXIT_HYPERCALL);
-	vm_free(&v);
+	/* the edges of the ranges: which ids reach the VMM, with which owners forwarded */
+	static const struct {
+		uint32_t fid;
+		bool os, os_apps; /* forwarded with TRUSTED_OS; with TRUSTED_OS | TRUSTED_APPS */
+	} edge[] = {
+		{ 0xb2000000, true, true },   /* fast SMC32, owner 50, the first Trusted-OS id */
+		{ 0xbf00ff01, true, true },   /* OP-TEE's CALLS_UID, owner 63 */
+		{ 0xbf01ff01, true, true },   /* the same with SMCCC 1.3's SVE hint (bit 16) */
+		{ 0xbfffffff, true, true },   /* the very last id of owner 63 */
+		{ 0x32000004, true, true },   /* yielding SMC32: OP-TEE's CALL_WITH_ARG */
+		{ 0xf2000000, true, true },   /* fast SMC64 */
+		{ 0x7f00ffff, true, true },   /* yielding SMC64, owner 63 */
+		{ 0xb1ffffff, false, true },  /* owner 49 (Trusted Apps), its last id */
+		{ 0xb0000000, false, true },  /* owner 48 (Trusted Apps), the first */
+		{ 0x30000000, false, true },  /* yielding, owner 48 */
+		{ 0x84000000, false, false }, /* PSCI_VERSION: KVM's own, never forwarded */
+		{ 0x80000000, false, false }, /* SMCCC_VERSION */
+	};
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		for (int both = 0; both < 2; both++) {
+			vm_new_fid(&v, edge[i].fid);
+			unsigned owners = VTEE_KVM_TRUSTED_OS | (both ? VTEE_KVM_TRUSTED_APPS : 0);
+			CHECK(vtee_kvm_forward_smccc(v.fd, owners, err, sizeof(err)) == 0);
+			bool want = both ? edge[i].os_apps : edge[i].os;
+			int e = run(&v);
+			bool fwd = e == KVM_EXIT_HYPERCALL;
+			if (fwd != want)
+				fprintf(stderr, "fid %#x with owners %#x: %s, expected %s\n", edge[i].fid, owners,
+					fwd ? "forwarded" : "not forwarded", want ? "forwarded" : "not");
+			CHECK(fwd == want);
+			if (fwd) {
+				CHECK(vtee_kvm_hypercall(v.vcpu, v.run, serve, NULL) == 0);
+				CHECK(seen[0] == (edge[i].fid & ~0x10000u)); /* the hint is cleared */
+			}
+			vm_free(&v);
+		}
 
 	/* without it: KVM answers, the VMM never sees the call */
 	vm_new(&v);

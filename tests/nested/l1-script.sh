@@ -12,14 +12,18 @@ run_l2() { # NAME EXPECTED-EXIT VMM-ARGS...: boot L2, its console to /tmp/NAME.l
 	name=$1 want=$2
 	shift 2
 	t0=$(date +%s)
-	"$d/bin/vtee-vmm" --kernel "$d/l2/Image" --initrd "$d/l2/initrd.cpio" --mem 512 "$@" >"/tmp/$name.log" 2>&1
+	# a hung L2 must not use up the whole board's time: 300 s each, then SIGKILL
+	timeout -s KILL 300 "$d/bin/vtee-vmm" --kernel "$d/l2/Image" --initrd "$d/l2/initrd.cpio" --mem 512 "$@" \
+		>"/tmp/$name.log" 2>&1
 	rc=$?
 	t1=$(date +%s)
-	# the board watches its console for its own markers: L2's must not look like them
-	sed -e "s/VTEE-EXIT/l2-exit/" -e "s/VTEE-READY/l2-ready/" -e "s/^/$name| /" "/tmp/$name.log"
-	grep -q "VTEE-EXIT 0" "/tmp/$name.log" || rc=99
-	echo "nested-l1: $name: vtee-vmm exit $rc after $((t1 - t0)) s"
-	[ "$rc" = "$want" ]
+	# the board watches its console for its own markers and for a panic: L2's must not look like them
+	sed -e "s/VTEE-EXIT/l2-exit/" -e "s/VTEE-READY/l2-ready/" -e "s/Kernel panic/L2 kernel-panic/" \
+		-e "s/^/$name| /" "/tmp/$name.log"
+	ok=yes
+	grep -q "VTEE-EXIT 0" "/tmp/$name.log" || ok=no
+	echo "nested-l1: $name: vtee-vmm exit $rc after $((t1 - t0)) s; L2's script succeeded: $ok"
+	[ "$rc" = "$want" ] && [ $ok = yes ]
 }
 
 # the whole path: L2 SMC -> KVM filter -> vtee-vmm -> vteed -> L1 /dev/tee0 -> L1 driver -> firmware -> vtee
@@ -44,7 +48,7 @@ if [ -e "$d/bench" ]; then
 		echo "nested-l1: FAIL L2 with libvtee in vtee-vmm (bench only)"
 	tr -d '\r' </tmp/l2-inproc.log | sed -n 's/^BENCH nested_l2_null_invoke /BENCH nested_l2_inproc_null_invoke /p'
 fi
-# the same call made directly on L1's /dev/tee0, in this boot (make bench)
+# the same call made directly on L1's /dev/tee0, in this boot (printed every run; make bench keeps it)
 if [ -x "$d/bin/vtee-bench-guest" ]; then
 	"$d/bin/vtee-bench-guest" 2>&1 | sed -n 's/^BENCH guest_null_invoke /BENCH nested_l1_null_invoke /p'
 	tr -d '\r' </tmp/l2-tee.log | grep '^BENCH nested_l2_null_invoke'
