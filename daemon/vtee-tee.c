@@ -49,6 +49,7 @@
 #include "core.h" /* struct vtee_tee: the back-end's ops and instance */
 #include "idmap.h"
 #include "link_proto.h"
+#include "policy.h"
 #include "sandbox.h"
 #include "shm_host.h"
 #include "vtee/vtee.h"
@@ -164,7 +165,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vtee-tee [--fd N]... [--ctl-fd N] [--backend NAME] [--options STR]\n"
-		"                [--user NAME] [--no-sandbox] [--help]\n"
+		"                [--policy FILE] [--ephemeral] [--user NAME] [--no-sandbox] [--help]\n"
 		"\n"
 		"Serve a built-in TEE to VM mediators (vteed with the \"link\" back-end) over the\n"
 		"TEE link protocol (docs/tee-link.md). Each VM's TEE state is kept by vm_id and\n"
@@ -180,6 +181,11 @@ static void usage(FILE *f)
 		"                 and vtee-tee exits with status 0\n"
 		"  --backend NAME the built-in back-end to serve (default \"soft\")\n"
 		"  --options STR  its options (e.g. \"threads=8\" for soft)\n"
+		"  --policy FILE  enforce a policy file's [ta] rules and [quota] sessions here,\n"
+		"                 whatever the mediator does (docs/policy.md): a remote tenant's\n"
+		"                 (vtee-served) limits, which its own mediator cannot lift\n"
+		"  --ephemeral    a VM ends when the connection that attached it ends (remote\n"
+		"                 mediators: none comes back to resume it); default: it is kept\n"
 		"  --user NAME    run as NAME (started as root: default \"nobody\"; root itself is\n"
 		"                 refused). Not root: only the current user is accepted\n"
 		"  --no-sandbox   UNSAFE, for debugging only: no seccomp filter. By default,\n"
@@ -193,6 +199,12 @@ static void usage(FILE *f)
 		"arguments, or --user or the sandbox cannot be set up; 1: other errors. Logs go\n"
 		"to stderr, one line per event, prefixed with \"vtee-tee[VM name]:\".\n");
 }
+
+/* --policy: the TEE's own limits for every VM it serves (a remote tenant's) */
+static struct vteed_policy policy;
+static bool have_policy;
+/* --ephemeral: a VM ends with the connection that made it (no mediator comes back to resume it) */
+static bool ephemeral;
 
 /* ---- VMs ---- */
 
@@ -576,6 +588,18 @@ static void job_start(struct job *j)
 	struct tvm *v = j->vm;
 	struct conn *c = j->c;
 
+	/* --policy: the tenant's rules hold here, whatever its mediator allowed */
+	if (have_policy && j->req.op == VTEE_REQ_OPEN) {
+		if (!vteed_policy_ta_allowed(&policy, &j->req.ta)) {
+			job_fail(j, TEE_ERROR_ACCESS_DENIED);
+			return;
+		}
+		long n = ops->vm_session_count ? ops->vm_session_count(v->be) : 0;
+		if (policy.quota.max_sessions && n >= (long)policy.quota.max_sessions) {
+			job_fail(j, TEE_ERROR_OUT_OF_MEMORY);
+			return;
+		}
+	}
 	pthread_mutex_lock(&v->lock);
 	bool dying = v->dying;
 	if (!dying)
@@ -1292,9 +1316,11 @@ static void *reader_main(void *arg)
 	atomic_store(&c->dead, true);
 	shutdown(c->fd, SHUT_RDWR);
 	struct tvm *v = c->vm;
+	bool owned = false;
 	if (v) {
 		pthread_mutex_lock(&v->lock);
-		if (v->owner == c)
+		owned = v->owner == c;
+		if (owned)
 			v->owner = NULL;
 		unsigned running = c->njobs;
 		pthread_cond_broadcast(&v->cond); /* RPCs waiting for this mediator fail now */
@@ -1306,6 +1332,17 @@ static void *reader_main(void *arg)
 		logmsg(NULL, "conn %u: connection %s", c->id, end);
 	}
 	pool_stop(c); /* requests in flight run to completion; their answers go nowhere */
+	if (v && owned && ephemeral) {
+		/* --ephemeral (a remote mediator): nobody will resume it, so it goes with its connection */
+		pthread_mutex_lock(&G);
+		bool mine = v->in_table;
+		if (mine)
+			vm_unlink(v);
+		pthread_mutex_unlock(&G);
+		uint32_t closed = mine ? vm_destroy(v) : 0;
+		logmsg(c->label, "conn %u: vm %u destroyed with its connection, %u sessions closed", c->id, v->vm_id,
+		       closed);
+	}
 	if (v)
 		vm_put(v);
 
@@ -1456,6 +1493,8 @@ int main(int argc, char **argv)
 		{ "ctl-fd", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "options", required_argument, NULL, 'o' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "ephemeral", no_argument, NULL, 'e' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "sandbox-probe", required_argument, NULL, 'P' }, /* hidden: tests/daemon/test_sandbox.c */
@@ -1485,6 +1524,19 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			options = optarg;
+			break;
+		case 'p': {
+			char err[256];
+			vteed_policy_init(&policy);
+			if (vteed_policy_load(&policy, optarg, err, sizeof(err)) < 0) {
+				fprintf(stderr, "vtee-tee: --policy: %s\n", err);
+				return 2;
+			}
+			have_policy = true;
+			break;
+		}
+		case 'e':
+			ephemeral = true;
 			break;
 		case 'u':
 			opt_user = optarg;

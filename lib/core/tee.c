@@ -7,14 +7,24 @@
 #include "core.h"
 #include "link.h"
 #include "teedev.h"
+#ifdef VTEE_HAVE_REMOTE
+#include "remote.h"
+#endif
 
 static const struct vtee_backend_ops *const backends[] = {
 	&vtee_soft_backend,
 	&vtee_link_backend,
 	&vtee_teedev_backend,
+#ifdef VTEE_HAVE_REMOTE
+	&vtee_remote_backend,
+#endif
 };
 
-static const char *const backend_names[] = { "soft", "link", "teedev", NULL };
+static const char *const backend_names[] = { "soft", "link", "teedev",
+#ifdef VTEE_HAVE_REMOTE
+					     "remote",
+#endif
+					     NULL };
 
 const char *const *vtee_backend_names(void)
 {

@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The "remote" back-end: a VM's TEE served by vtee-served on another machine
+ * (docs/remote.md). Each VM gets its own TCP connection, TLS 1.3 with both
+ * sides' certificates checked; inside it runs the TEE link protocol, so this
+ * is the "link" back-end on one end of a socketpair, and a pump thread
+ * between the other end and TLS (tls.c). Memrefs cross by value, in the
+ * directions their parameters allow (the link protocol's rule).
+ *
+ * Faults: a dead server, a cut link or a stalled network break the TCP
+ * connection within timeout_ms (keepalive and TCP_USER_TIMEOUT); the pump
+ * then closes the socketpair and the link back-end fails every call in flight
+ * with TEE_ERROR_COMMUNICATION, and every later one at once. No vCPU waits
+ * longer than its time slice in any case (the core's rule).
+ *
+ * Options, comma-separated:
+ *   server=HOST:PORT   vtee-served's address (a name, an IPv4 address, or [IPv6]:PORT)
+ *   ca=FILE            the CA that signed the server's certificate
+ *   cert=FILE, key=FILE  this client's certificate (its tenant, to the server) and key
+ *   name=NAME          the name the server's certificate must carry [HOST]
+ *   timeout_ms=N       how long a silent network may hold a call, 500..600000 [5000]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "link.h"
+#include "remote.h"
+#include "tls.h"
+
+#define REMOTE_PATH_MAX 512
+
+struct remote_tee {
+	char host[256], port[16], name[256];
+	char ca[REMOTE_PATH_MAX], cert[REMOTE_PATH_MAX], key[REMOTE_PATH_MAX];
+	unsigned timeout_ms;
+	SSL_CTX *ctx;
+};
+
+struct remote_vm {
+	void *link_tee, *link_vm; /* the link back-end, on our end of the socketpair */
+	SSL *ssl;
+	int net, pair[2];
+	pthread_t pump;
+};
+
+static const struct vtee_backend_ops *const link_ops = &vtee_link_backend;
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "vtee-remote: %s\n", buf);
+}
+
+static bool copy_val(char *dst, size_t cap, const char *v, size_t n)
+{
+	if (!n || n >= cap)
+		return false;
+	memcpy(dst, v, n);
+	dst[n] = 0;
+	return true;
+}
+
+int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = REMOTE_DEFAULT_TIMEOUT_MS;
+	for (const char *s = options ? options : ""; *s;) {
+		size_t len = strcspn(s, ",");
+		const char *item = s, *eq = memchr(item, '=', len);
+		s += len + (s[len] == ',');
+		if (!len)
+			continue;
+		if (!eq) {
+			snprintf(err, errlen, "'%.*s': expected KEY=VALUE", (int)len, item);
+			return -EINVAL;
+		}
+		size_t kl = (size_t)(eq - item), vl = len - kl - 1;
+		const char *v = eq + 1;
+		bool ok;
+		if (kl == 6 && !strncmp(item, "server", 6)) {
+			/* HOST:PORT or [V6]:PORT */
+			const char *colon = NULL;
+			const char *h = v;
+			size_t hl;
+			if (vl && v[0] == '[') {
+				const char *rb = memchr(v, ']', vl);
+				ok = rb && rb + 1 < v + vl && rb[1] == ':';
+				h = v + 1;
+				hl = ok ? (size_t)(rb - v - 1) : 0;
+				colon = ok ? rb + 1 : NULL;
+			} else {
+				for (const char *p = v; p < v + vl; p++)
+					if (*p == ':')
+						colon = p;
+				hl = colon ? (size_t)(colon - v) : 0;
+			}
+			size_t pl = colon ? (size_t)(v + vl - colon - 1) : 0;
+			ok = colon && copy_val(o->host, sizeof(o->host), h, hl) &&
+			     copy_val(o->port, sizeof(o->port), colon + 1, pl) && strspn(o->port, "0123456789") == pl;
+		} else if (kl == 2 && !strncmp(item, "ca", 2)) {
+			ok = copy_val(o->ca, sizeof(o->ca), v, vl);
+		} else if (kl == 4 && !strncmp(item, "cert", 4)) {
+			ok = copy_val(o->cert, sizeof(o->cert), v, vl);
+		} else if (kl == 3 && !strncmp(item, "key", 3)) {
+			ok = copy_val(o->key, sizeof(o->key), v, vl);
+		} else if (kl == 4 && !strncmp(item, "name", 4)) {
+			ok = copy_val(o->name, sizeof(o->name), v, vl);
+		} else if (kl == 10 && !strncmp(item, "timeout_ms", 10)) {
+			char num[16];
+			char *end;
+			ok = copy_val(num, sizeof(num), v, vl);
+			unsigned long t = ok ? strtoul(num, &end, 10) : 0;
+			ok = ok && !*end && t >= 500 && t <= 600000;
+			o->timeout_ms = (unsigned)t;
+		} else {
+			snprintf(err, errlen, "unknown option '%.*s' (server, ca, cert, key, name, timeout_ms)", (int)kl, item);
+			return -EINVAL;
+		}
+		if (!ok) {
+			snprintf(err, errlen, "bad value in '%.*s'", (int)len, item);
+			return -EINVAL;
+		}
+	}
+	if (!o->host[0] || !o->ca[0] || !o->cert[0] || !o->key[0]) {
+		snprintf(err, errlen, "server=, ca=, cert= and key= are all required (TLS with both certificates, always)");
+		return -EINVAL;
+	}
+	if (!o->name[0])
+		snprintf(o->name, sizeof(o->name), "%s", o->host);
+	return 0;
+}
+
+static int remote_open(const char *options, void **out)
+{
+	struct remote_opts o;
+	char err[384];
+	int r = remote_parse_options(options, &o, err, sizeof(err));
+	if (r) {
+		logmsg("options: %s", err);
+		return r;
+	}
+	struct remote_tee *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memcpy(t->host, o.host, sizeof(t->host));
+	memcpy(t->port, o.port, sizeof(t->port));
+	memcpy(t->name, o.name, sizeof(t->name));
+	memcpy(t->ca, o.ca, sizeof(t->ca));
+	memcpy(t->cert, o.cert, sizeof(t->cert));
+	memcpy(t->key, o.key, sizeof(t->key));
+	t->timeout_ms = o.timeout_ms;
+	t->ctx = vtee_tls_ctx(false, t->ca, t->cert, t->key, err, sizeof(err));
+	if (!t->ctx) {
+		logmsg("%s", err);
+		free(t);
+		return -EINVAL;
+	}
+	*out = t;
+	return 0;
+}
+
+static void remote_close(void *tee)
+{
+	struct remote_tee *t = tee;
+	SSL_CTX_free(t->ctx);
+	free(t);
+}
+
+/* TCP connect within timeout_ms to the first address that answers. fd or -errno. */
+static int tcp_connect(const struct remote_tee *t)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
+	int g = getaddrinfo(t->host, t->port, &hints, &res);
+	if (g) {
+		logmsg("%s:%s: %s", t->host, t->port, gai_strerror(g));
+		return -EHOSTUNREACH;
+	}
+	int fd = -1, err = -ECONNREFUSED;
+	for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		int r = connect(fd, a->ai_addr, a->ai_addrlen);
+		if (r < 0 && errno == EINPROGRESS) {
+			struct pollfd p = { fd, POLLOUT, 0 };
+			int e = 0;
+			socklen_t el = sizeof(e);
+			r = poll(&p, 1, (int)t->timeout_ms);
+			if (r == 0)
+				errno = ETIMEDOUT;
+			r = r > 0 && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) && !e ? 0 : -1;
+			if (e)
+				errno = e;
+		}
+		if (r < 0) {
+			err = -errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		logmsg("connecting to %s:%s: %s", t->host, t->port, strerror(-err));
+		return err;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* the pump blocks, in its own thread */
+	vtee_tls_tcp_options(fd, t->timeout_ms);
+	return fd;
+}
+
+static void *pump_main(void *arg)
+{
+	struct remote_vm *v = arg;
+	vtee_tls_pump(v->ssl, v->pair[1]);
+	return NULL;
+}
+
+static void vm_free(struct remote_vm *v)
+{
+	if (v->ssl)
+		SSL_free(v->ssl);
+	if (v->net >= 0)
+		close(v->net);
+	if (v->pair[1] >= 0)
+		close(v->pair[1]);
+	free(v);
+}
+
+static int remote_vm_created(void *tee, uint32_t vm_id, const char *name, void **out)
+{
+	struct remote_tee *t = tee;
+	struct remote_vm *v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->net = v->pair[0] = v->pair[1] = -1;
+	v->net = tcp_connect(t);
+	if (v->net < 0) {
+		int e = v->net;
+		v->net = -1;
+		vm_free(v);
+		return e;
+	}
+	/* the TLS handshake within timeout_ms too */
+	struct timeval tv = { .tv_sec = t->timeout_ms / 1000, .tv_usec = (t->timeout_ms % 1000) * 1000 };
+	setsockopt(v->net, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(v->net, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	char err[384];
+	v->ssl = SSL_new(t->ctx);
+	X509_VERIFY_PARAM *vp = v->ssl ? SSL_get0_param(v->ssl) : NULL;
+	struct in6_addr a6;
+	struct in_addr a4;
+	bool ip = inet_pton(AF_INET, t->name, &a4) == 1 || inet_pton(AF_INET6, t->name, &a6) == 1;
+	if (!v->ssl || !SSL_set_fd(v->ssl, v->net) ||
+	    !(ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, t->name) : X509_VERIFY_PARAM_set1_host(vp, t->name, 0)) ||
+	    (!ip && !SSL_set_tlsext_host_name(v->ssl, t->name)) || SSL_connect(v->ssl) != 1) {
+		long vr = v->ssl ? SSL_get_verify_result(v->ssl) : X509_V_OK;
+		if (vr != X509_V_OK)
+			snprintf(err, sizeof(err), "the server's certificate: %s", X509_verify_cert_error_string(vr));
+		else
+			vtee_tls_error(err, sizeof(err), "TLS handshake (is this client's certificate a tenant's?)");
+		logmsg("%s:%s: %s", t->host, t->port, err);
+		vm_free(v);
+		return -EACCES;
+	}
+	struct timeval none = { 0 };
+	setsockopt(v->net, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	setsockopt(v->net, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, v->pair) < 0) {
+		int e = -errno;
+		vm_free(v);
+		return e;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pe = pthread_create(&v->pump, NULL, pump_main, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pe) {
+		close(v->pair[0]);
+		vm_free(v);
+		return -pe;
+	}
+	char opt[32];
+	snprintf(opt, sizeof(opt), "fd=%d", v->pair[0]);
+	int r = link_ops->open(opt, &v->link_tee); /* owns pair[0] from here, even on failure */
+	if (!r)
+		r = link_ops->vm_created(v->link_tee, vm_id, name, &v->link_vm);
+	if (r) {
+		if (v->link_tee)
+			link_ops->close(v->link_tee);
+		shutdown(v->pair[1], SHUT_RDWR);
+		shutdown(v->net, SHUT_RDWR);
+		pthread_join(v->pump, NULL);
+		vm_free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+static void remote_vm_destroyed(void *vmp)
+{
+	struct remote_vm *v = vmp;
+	link_ops->vm_destroyed(v->link_vm); /* DETACH_DESTROY: the server ends the VM */
+	link_ops->close(v->link_tee);       /* closes our end: the pump says close_notify */
+	shutdown(v->pair[1], SHUT_RDWR);
+	pthread_join(v->pump, NULL);
+	vm_free(v);
+}
+
+static void remote_submit(void *vmp, struct vtee_req *req)
+{
+	link_ops->submit(((struct remote_vm *)vmp)->link_vm, req);
+}
+
+static void remote_cancel(void *vmp, struct vtee_req *req)
+{
+	link_ops->cancel(((struct remote_vm *)vmp)->link_vm, req);
+}
+
+static long remote_session_count(void *vmp)
+{
+	struct remote_vm *v = vmp;
+	return link_ops->vm_session_count ? link_ops->vm_session_count(v->link_vm) : -ENOTSUP;
+}
+
+const struct vtee_backend_ops vtee_remote_backend = {
+	.name = "remote",
+	.open = remote_open,
+	.close = remote_close,
+	.vm_created = remote_vm_created,
+	.vm_destroyed = remote_vm_destroyed,
+	.submit = remote_submit,
+	.cancel = remote_cancel,
+	.vm_session_count = remote_session_count,
+};
