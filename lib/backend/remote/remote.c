@@ -304,6 +304,13 @@ static int remote_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 	int r = link_ops->open(opt, &v->link_tee); /* owns pair[0] from here, even on failure */
 	if (!r)
 		r = link_ops->vm_created(v->link_tee, vm_id, name, &v->link_vm);
+	if (r == -ECONNRESET || r == -EPIPE) {
+		/* TLS 1.3: the server checks our certificate after our side of the handshake is done */
+		logmsg("%s:%s: the server closed the connection right after the TLS handshake: it refused this "
+		       "client's certificate (%s: not a tenant's, or not signed by the CA it trusts)",
+		       t->host, t->port, t->cert);
+		r = -EACCES;
+	}
 	if (r) {
 		if (v->link_tee)
 			link_ops->close(v->link_tee);

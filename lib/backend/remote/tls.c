@@ -56,7 +56,16 @@ SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char 
 	/* both sides prove who they are; no session tickets to resume a TEE link without it */
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
 	SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(c, 0);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+	/*
+	 * The pump polls both sides and must never sit in SSL_read() while the
+	 * other side has bytes: without AUTO_RETRY, a record that carries no
+	 * application data (a post-handshake message) returns WANT_READ instead
+	 * of blocking for the next one. (It blocked once: the client's first link
+	 * message waited behind it, and the handshake timed out.)
+	 */
+	SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
 	return c;
 }
 
