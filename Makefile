@@ -59,6 +59,8 @@ bench: deps
 	./build-bench/bench/vtee-bench
 	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
 	./bench/board-bench build-bench
+	@# the remote back-end: vtee-served in a network namespace (root), as the remote suite runs it
+	./tests/remote/run-remote --bench build-bench .
 
 install: build
 	meson install -C build

@@ -7,6 +7,8 @@
 #ifndef VTEE_REMOTE_H
 #define VTEE_REMOTE_H
 
+#include <stdint.h>
+
 #include "vtee/backend.h"
 
 extern const struct vtee_backend_ops vtee_remote_backend;
@@ -19,6 +21,13 @@ struct remote_opts {
 	char ca[512], cert[512], key[512];
 	unsigned timeout_ms;
 };
+
+/*
+ * Benchmarks: one round trip to the server that runs nothing in the TEE (a
+ * link STATS request): the network, TLS and the pumps. vm is the remote
+ * back-end's VM (struct vtee_vm's be). 0 or a negative errno.
+ */
+int vtee_remote_round_trip(void *vm, uint64_t *ns);
 
 /* 0, or -EINVAL with the reason in err. */
 int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen);
