@@ -118,6 +118,11 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 			r = -1;
 		}
 	}
+	/*
+	 * Read under the lock: once it is in the table, another vCPU may guess
+	 * the id and CLOSE it (and free s) before this OPEN even returns.
+	 */
+	uint32_t id = !r ? s->id : 0;
 	pthread_mutex_unlock(&vm->lock);
 	if (r) {
 		free(s);
@@ -127,7 +132,7 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 		c->req.ret_origin = TEE_ORIGIN_TEE;
 		return;
 	}
-	c->session_id = s->id;
+	c->session_id = id;
 }
 
 /* A CLOSE the back-end refused leaves the session open: the guest may try again. */
