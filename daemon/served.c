@@ -7,10 +7,10 @@
  * (--tenants FILE); an unknown one is refused. Each tenant has its own TEE
  * process, vtee-tee with the tenant's policy (--policy: which TAs, how many
  * sessions), so tenants share nothing: not sessions, not TA state, not
- * memory. A connection carries the TEE link protocol (docs/tee-link.md)
- * unchanged; a pump thread moves its bytes between TLS and a socketpair whose
- * other end the tenant's vtee-tee serves. The mediator's remote back-end
- * (lib/backend/remote) is the other side.
+ * memory. A connection carries channels (lib/backend/remote/mux.h), one per
+ * VM, each a TEE link stream (docs/tee-link.md) that the tenant's vtee-tee
+ * serves over a socketpair of its own. The mediators' remote back-end
+ * (lib/backend/remote) is the other side; its VMs share a pool of connections.
  *
  * usage: vtee-served --listen HOST:PORT --ca FILE --cert FILE --key FILE --tenants FILE
  *                    [--vtee-tee PATH] [--timeout-ms N]
@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "mux.h"
 #include "tls.h"
 
 #define MAX_TENANTS 64
@@ -229,6 +230,18 @@ static int tenant_connect(struct tenant *t, int *mine)
 
 /* ---- connections ---- */
 
+/* A new channel on a tenant's connection: a new link stream to its vtee-tee. */
+static int channel_open(void *ctx, uint32_t channel)
+{
+	struct tenant *t = ctx;
+	int local, r = tenant_connect(t, &local);
+	if (r) {
+		logmsg("tenant %s: channel %u: no TEE: %s", t->name, channel, strerror(-r));
+		return r;
+	}
+	return local;
+}
+
 struct conn {
 	int fd;
 	char peer[80];
@@ -262,15 +275,17 @@ static void *conn_main(void *arg)
 		logmsg("%s: refused: certificate %s (%s) is no tenant's", c->peer, fp, subject);
 		goto out;
 	}
-	int local;
-	int r = tenant_connect(t, &local);
-	if (r) {
-		logmsg("%s: tenant %s: no TEE: %s", c->peer, t->name, strerror(-r));
+	logmsg("%s: tenant %s (%s): connected", c->peer, t->name, subject);
+	/* each channel the client opens is one VM's link stream, served by the tenant's vtee-tee */
+	struct mux m;
+	if (mux_init(&m, ssl)) {
+		logmsg("%s: out of resources", c->peer);
 		goto out;
 	}
-	logmsg("%s: tenant %s (%s): connected", c->peer, t->name, subject);
-	vtee_tls_pump(ssl, local);
-	close(local);
+	m.on_open = channel_open;
+	m.ctx = t;
+	mux_run(&m);
+	mux_destroy(&m);
 	logmsg("%s: tenant %s: disconnected", c->peer, t->name);
 out:
 	if (ssl)

@@ -28,7 +28,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "guest.h"
+#include "remote.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
 
@@ -174,6 +176,48 @@ static void test_tenants(void)
 	printf("tenants: isolated, bob's policy held in the server\n");
 }
 
+/* Many VMs share one back-end instance's connection pool (pool=2): all work at once. */
+static void test_pool(void)
+{
+	char opts[1200];
+	snprintf(opts, sizeof(opts), "%s,pool=2", env("REMOTE_ALICE"));
+	struct vtee_tee *tee;
+	CHECK(vtee_tee_open("remote", opts, &tee) == 0);
+	if (!tee)
+		return;
+	enum { N = 6 };
+	struct guest *g[N] = { 0 };
+	uint32_t s[N];
+	for (int i = 0; i < N; i++) {
+		CHECK(guest_create_vm(tee, &(struct vtee_vm_config){ .vm_id = 30 + (uint32_t)i, .name = "pooled" },
+				      &(struct guest_config){ .ram_size = 8ull << 20, .quiet = true }, &g[i]) == 0);
+		CHECK(g[i] && guest_probe(g[i]) == 0);
+		CHECK(g[i] && guest_open_session(g[i], test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s[i], NULL) ==
+				      TEE_SUCCESS);
+	}
+	unsigned conns = vtee_remote_connections(tee->priv);
+	CHECK(conns == 2);
+	for (int round = 0; round < 50; round++)
+		for (int i = 0; i < N; i++)
+			if (g[i])
+				CHECK(guest_invoke(g[i], s[i], VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) == TEE_SUCCESS);
+	/* each VM's TEE state is its own, though they share connections */
+	for (int i = 0; i < N; i++) {
+		struct guest_param p = guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0);
+		if (g[i])
+			CHECK(guest_invoke(g[i], s[i], VTEE_TEST_CMD_SESSIONS, &p, 1, 0, NULL) == TEE_SUCCESS &&
+			      p.u.value.a == 1);
+	}
+	for (int i = 0; i < N; i++)
+		if (g[i]) {
+			CHECK(guest_close_session(g[i], s[i]) == TEE_SUCCESS);
+			guest_shutdown(g[i]);
+			guest_destroy(g[i]);
+		}
+	vtee_tee_close(tee);
+	printf("pool: %d VMs over %u connections\n", N, conns);
+}
+
 static void test_certificates(void)
 {
 	static const char *const bad[] = { "REMOTE_STRANGER", "REMOTE_ROGUE", "REMOTE_WRONG_NAME", "REMOTE_WRONG_CA" };
@@ -293,6 +337,8 @@ int main(int argc, char **argv)
 	double bound = 3.0 * timeout_ms / 1000.0 + 10.0;
 	if (want(argc, argv, "tenants"))
 		test_tenants();
+	if (want(argc, argv, "pool"))
+		test_pool();
 	if (want(argc, argv, "certificates"))
 		test_certificates();
 	if (want(argc, argv, "cut"))

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * The "remote" back-end: a VM's TEE served by vtee-served on another machine
- * (docs/remote.md). Each VM gets its own TCP connection, TLS 1.3 with both
- * sides' certificates checked; inside it runs the TEE link protocol, so this
- * is the "link" back-end on one end of a socketpair, and a pump thread
- * between the other end and TLS (tls.c). Memrefs cross by value, in the
- * directions their parameters allow (the link protocol's rule).
+ * (docs/remote.md). The VMs of one back-end instance share a pool of TCP
+ * connections (pool=N), TLS 1.3 with both sides' certificates checked. Each
+ * VM is a channel on one of them (mux.c), carrying the TEE link protocol: so
+ * this is the "link" back-end on one end of a socketpair, whose other end the
+ * connection's mux thread serves. Memrefs cross by value, in the directions
+ * their parameters allow (the link protocol's rule).
  *
  * Faults: a dead server, a cut link or a stalled network break the TCP
  * connection within timeout_ms (keepalive and TCP_USER_TIMEOUT); the pump
@@ -19,6 +20,7 @@
  *   cert=FILE, key=FILE  this client's certificate (its tenant, to the server) and key
  *   name=NAME          the name the server's certificate must carry [HOST]
  *   timeout_ms=N       how long a silent network may hold a call, 500..600000 [5000]
+ *   pool=N             connections to the server this instance's VMs share, 1..64 [1]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,23 +41,33 @@
 #include <openssl/x509v3.h>
 
 #include "link.h"
+#include "mux.h"
 #include "remote.h"
 #include "tls.h"
 
 #define REMOTE_PATH_MAX 512
 
+/* One pooled connection: TLS, and the mux thread that serves its channels. */
+struct pool_conn {
+	struct pool_conn *next;
+	int net;
+	SSL *ssl;
+	struct mux mux;
+	pthread_t thread;
+	_Atomic bool ended; /* mux_run returned: the stream is gone */
+};
+
 struct remote_tee {
 	char host[256], port[16], name[256];
 	char ca[REMOTE_PATH_MAX], cert[REMOTE_PATH_MAX], key[REMOTE_PATH_MAX];
-	unsigned timeout_ms;
+	unsigned timeout_ms, pool_max;
 	SSL_CTX *ctx;
+	pthread_mutex_t pool_lock;
+	struct pool_conn *pool;
 };
 
 struct remote_vm {
-	void *link_tee, *link_vm; /* the link back-end, on our end of the socketpair */
-	SSL *ssl;
-	int net, pair[2];
-	pthread_t pump;
+	void *link_tee, *link_vm; /* the link back-end, on our end of the channel's socketpair */
 };
 
 static const struct vtee_backend_ops *const link_ops = &vtee_link_backend;
@@ -83,6 +96,7 @@ int remote_parse_options(const char *options, struct remote_opts *o, char *err, 
 {
 	memset(o, 0, sizeof(*o));
 	o->timeout_ms = REMOTE_DEFAULT_TIMEOUT_MS;
+	o->pool = 1;
 	for (const char *s = options ? options : ""; *s;) {
 		size_t len = strcspn(s, ",");
 		const char *item = s, *eq = memchr(item, '=', len);
@@ -124,6 +138,13 @@ int remote_parse_options(const char *options, struct remote_opts *o, char *err, 
 			ok = copy_val(o->key, sizeof(o->key), v, vl);
 		} else if (kl == 4 && !strncmp(item, "name", 4)) {
 			ok = copy_val(o->name, sizeof(o->name), v, vl);
+		} else if (kl == 4 && !strncmp(item, "pool", 4)) {
+			char num[8];
+			char *end;
+			ok = copy_val(num, sizeof(num), v, vl);
+			unsigned long n = ok ? strtoul(num, &end, 10) : 0;
+			ok = ok && !*end && n >= 1 && n <= 64;
+			o->pool = (unsigned)n;
 		} else if (kl == 10 && !strncmp(item, "timeout_ms", 10)) {
 			char num[16];
 			char *end;
@@ -132,7 +153,8 @@ int remote_parse_options(const char *options, struct remote_opts *o, char *err, 
 			ok = ok && !*end && t >= 500 && t <= 600000;
 			o->timeout_ms = (unsigned)t;
 		} else {
-			snprintf(err, errlen, "unknown option '%.*s' (server, ca, cert, key, name, timeout_ms)", (int)kl, item);
+			snprintf(err, errlen, "unknown option '%.*s' (server, ca, cert, key, name, timeout_ms, pool)", (int)kl,
+				 item);
 			return -EINVAL;
 		}
 		if (!ok) {
@@ -168,6 +190,8 @@ static int remote_open(const char *options, void **out)
 	memcpy(t->cert, o.cert, sizeof(t->cert));
 	memcpy(t->key, o.key, sizeof(t->key));
 	t->timeout_ms = o.timeout_ms;
+	t->pool_max = o.pool;
+	pthread_mutex_init(&t->pool_lock, NULL);
 	t->ctx = vtee_tls_ctx(false, t->ca, t->cert, t->key, err, sizeof(err));
 	if (!t->ctx) {
 		logmsg("%s", err);
@@ -178,9 +202,26 @@ static int remote_open(const char *options, void **out)
 	return 0;
 }
 
+static void conn_free(struct pool_conn *c)
+{
+	mux_stop(&c->mux); /* the mux thread says close_notify: never this thread (SIGPIPE) */
+	pthread_join(c->thread, NULL);
+	SSL_free(c->ssl);
+	close(c->net);
+	mux_destroy(&c->mux);
+	free(c);
+}
+
 static void remote_close(void *tee)
 {
 	struct remote_tee *t = tee;
+	/* every VM is gone by now (the core destroys them first): end the connections */
+	while (t->pool) {
+		struct pool_conn *c = t->pool;
+		t->pool = c->next;
+		conn_free(c);
+	}
+	pthread_mutex_destroy(&t->pool_lock);
 	SSL_CTX_free(t->ctx);
 	free(t);
 }
@@ -227,22 +268,122 @@ static int tcp_connect(const struct remote_tee *t)
 	return fd;
 }
 
-static void *pump_main(void *arg)
+static void *mux_main(void *arg)
 {
-	struct remote_vm *v = arg;
-	vtee_tls_pump(v->ssl, v->pair[1]);
+	struct pool_conn *c = arg;
+	mux_run(&c->mux);
+	atomic_store(&c->ended, true);
 	return NULL;
 }
 
-static void vm_free(struct remote_vm *v)
+/* A new pooled connection: TCP, TLS (both certificates), its mux thread. NULL on failure (logged). */
+static struct pool_conn *conn_new(struct remote_tee *t, int *err)
 {
-	if (v->ssl)
-		SSL_free(v->ssl);
-	if (v->net >= 0)
-		close(v->net);
-	if (v->pair[1] >= 0)
-		close(v->pair[1]);
-	free(v);
+	struct pool_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c->net = tcp_connect(t);
+	if (c->net < 0) {
+		*err = c->net;
+		free(c);
+		return NULL;
+	}
+	/* the TLS handshake within timeout_ms too */
+	struct timeval tv = { .tv_sec = t->timeout_ms / 1000, .tv_usec = (t->timeout_ms % 1000) * 1000 };
+	setsockopt(c->net, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->net, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	char msg[384];
+	c->ssl = SSL_new(t->ctx);
+	X509_VERIFY_PARAM *vp = c->ssl ? SSL_get0_param(c->ssl) : NULL;
+	struct in6_addr a6;
+	struct in_addr a4;
+	bool ip = inet_pton(AF_INET, t->name, &a4) == 1 || inet_pton(AF_INET6, t->name, &a6) == 1;
+	if (!c->ssl || !SSL_set_fd(c->ssl, c->net) ||
+	    !(ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, t->name) : X509_VERIFY_PARAM_set1_host(vp, t->name, 0)) ||
+	    (!ip && !SSL_set_tlsext_host_name(c->ssl, t->name)) || SSL_connect(c->ssl) != 1) {
+		long vr = c->ssl ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+		if (vr != X509_V_OK)
+			snprintf(msg, sizeof(msg), "the server's certificate: %s", X509_verify_cert_error_string(vr));
+		else
+			vtee_tls_error(msg, sizeof(msg), "TLS handshake");
+		logmsg("%s:%s: %s", t->host, t->port, msg);
+		if (c->ssl)
+			SSL_free(c->ssl);
+		close(c->net);
+		free(c);
+		*err = -EACCES;
+		return NULL;
+	}
+	struct timeval none = { 0 };
+	setsockopt(c->net, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
+	setsockopt(c->net, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
+	*err = mux_init(&c->mux, c->ssl);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (!*err)
+		*err = -pthread_create(&c->thread, NULL, mux_main, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (*err) {
+		SSL_free(c->ssl);
+		close(c->net);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/*
+ * A channel for a new VM on the pool: the live connection with the fewest
+ * channels, or a new one while the pool has room (ended ones are reaped).
+ * *fd: our end of the channel. 0 or -errno.
+ */
+static int pool_channel(struct remote_tee *t, int *fd)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	pthread_mutex_lock(&t->pool_lock);
+	unsigned live = 0;
+	struct pool_conn *best = NULL;
+	for (struct pool_conn **pp = &t->pool; *pp;) {
+		struct pool_conn *c = *pp;
+		if (atomic_load(&c->ended) && !mux_channels(&c->mux)) {
+			*pp = c->next;
+			conn_free(c);
+			continue;
+		}
+		if (!atomic_load(&c->ended)) {
+			live++;
+			if (!best || mux_channels(&c->mux) < mux_channels(&best->mux))
+				best = c;
+		}
+		pp = &c->next;
+	}
+	int r = 0;
+	if (!best || (mux_channels(&best->mux) && live < t->pool_max)) {
+		struct pool_conn *c = conn_new(t, &r);
+		if (c) {
+			c->next = t->pool;
+			t->pool = c;
+			best = c;
+		} else if (best) {
+			r = 0; /* the pool still has a live connection: use it */
+		}
+	}
+	if (best && !r)
+		r = mux_add(&best->mux, sv[1]); /* takes sv[1] */
+	else
+		close(sv[1]);
+	pthread_mutex_unlock(&t->pool_lock);
+	if (r) {
+		close(sv[0]);
+		return r;
+	}
+	*fd = sv[0];
+	return 0;
 }
 
 static int remote_vm_created(void *tee, uint32_t vm_id, const char *name, void **out)
@@ -251,58 +392,14 @@ static int remote_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 	struct remote_vm *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	v->net = v->pair[0] = v->pair[1] = -1;
-	v->net = tcp_connect(t);
-	if (v->net < 0) {
-		int e = v->net;
-		v->net = -1;
-		vm_free(v);
-		return e;
-	}
-	/* the TLS handshake within timeout_ms too */
-	struct timeval tv = { .tv_sec = t->timeout_ms / 1000, .tv_usec = (t->timeout_ms % 1000) * 1000 };
-	setsockopt(v->net, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(v->net, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	char err[384];
-	v->ssl = SSL_new(t->ctx);
-	X509_VERIFY_PARAM *vp = v->ssl ? SSL_get0_param(v->ssl) : NULL;
-	struct in6_addr a6;
-	struct in_addr a4;
-	bool ip = inet_pton(AF_INET, t->name, &a4) == 1 || inet_pton(AF_INET6, t->name, &a6) == 1;
-	if (!v->ssl || !SSL_set_fd(v->ssl, v->net) ||
-	    !(ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, t->name) : X509_VERIFY_PARAM_set1_host(vp, t->name, 0)) ||
-	    (!ip && !SSL_set_tlsext_host_name(v->ssl, t->name)) || SSL_connect(v->ssl) != 1) {
-		long vr = v->ssl ? SSL_get_verify_result(v->ssl) : X509_V_OK;
-		if (vr != X509_V_OK)
-			snprintf(err, sizeof(err), "the server's certificate: %s", X509_verify_cert_error_string(vr));
-		else
-			vtee_tls_error(err, sizeof(err), "TLS handshake (is this client's certificate a tenant's?)");
-		logmsg("%s:%s: %s", t->host, t->port, err);
-		vm_free(v);
-		return -EACCES;
-	}
-	struct timeval none = { 0 };
-	setsockopt(v->net, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
-	setsockopt(v->net, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, v->pair) < 0) {
-		int e = -errno;
-		vm_free(v);
-		return e;
-	}
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int pe = pthread_create(&v->pump, NULL, pump_main, v);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pe) {
-		close(v->pair[0]);
-		vm_free(v);
-		return -pe;
+	int fd = -1, r = pool_channel(t, &fd);
+	if (r) {
+		free(v);
+		return r;
 	}
 	char opt[32];
-	snprintf(opt, sizeof(opt), "fd=%d", v->pair[0]);
-	int r = link_ops->open(opt, &v->link_tee); /* owns pair[0] from here, even on failure */
+	snprintf(opt, sizeof(opt), "fd=%d", fd);
+	r = link_ops->open(opt, &v->link_tee); /* owns fd from here, even on failure */
 	if (!r)
 		r = link_ops->vm_created(v->link_tee, vm_id, name, &v->link_vm);
 	if (r == -ECONNRESET || r == -EPIPE) {
@@ -315,10 +412,7 @@ static int remote_vm_created(void *tee, uint32_t vm_id, const char *name, void *
 	if (r) {
 		if (v->link_tee)
 			link_ops->close(v->link_tee);
-		shutdown(v->pair[1], SHUT_RDWR);
-		shutdown(v->net, SHUT_RDWR);
-		pthread_join(v->pump, NULL);
-		vm_free(v);
+		free(v);
 		return r;
 	}
 	*out = v;
@@ -329,10 +423,19 @@ static void remote_vm_destroyed(void *vmp)
 {
 	struct remote_vm *v = vmp;
 	link_ops->vm_destroyed(v->link_vm); /* DETACH_DESTROY: the server ends the VM */
-	link_ops->close(v->link_tee);       /* closes our end: the pump says close_notify */
-	shutdown(v->pair[1], SHUT_RDWR);
-	pthread_join(v->pump, NULL);
-	vm_free(v);
+	link_ops->close(v->link_tee);       /* closes our end: the mux sends CLOSE for the channel */
+	free(v);
+}
+
+unsigned vtee_remote_connections(void *tee_priv)
+{
+	struct remote_tee *t = tee_priv;
+	pthread_mutex_lock(&t->pool_lock);
+	unsigned n = 0;
+	for (struct pool_conn *c = t->pool; c; c = c->next)
+		n += !atomic_load(&c->ended);
+	pthread_mutex_unlock(&t->pool_lock);
+	return n;
 }
 
 static void remote_submit(void *vmp, struct vtee_req *req)

@@ -19,7 +19,7 @@ extern const struct vtee_backend_ops vtee_remote_backend;
 struct remote_opts {
 	char host[256], port[16], name[256];
 	char ca[512], cert[512], key[512];
-	unsigned timeout_ms;
+	unsigned timeout_ms, pool;
 };
 
 /*
@@ -28,6 +28,9 @@ struct remote_opts {
  * back-end's VM (struct vtee_vm's be). 0 or a negative errno.
  */
 int vtee_remote_round_trip(void *vm, uint64_t *ns);
+
+/* Tests: live pooled connections of a back-end instance (its private state: vtee_tee's priv). */
+unsigned vtee_remote_connections(void *tee_priv);
 
 /* 0, or -EINVAL with the reason in err. */
 int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen);
