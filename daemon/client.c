@@ -19,6 +19,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vtee/vtee.h"
+#ifdef VTEED_CLIENT_REMOTE
+#include "remote.h"
+#else
+/* built without OpenSSL: no remote back-end to hold connections for */
+static inline int vtee_remote_channel(struct vtee_tee *tee, int *fd)
+{
+	(void)tee;
+	(void)fd;
+	return -ENOTSUP;
+}
+#endif
 #include "status.h"
 #include "vteed_futex.h"
 #include "vteed_proto.h"
@@ -57,6 +69,7 @@ struct vteed {
 	unsigned nram;
 	int mb_fd, jn_fd, tee_ctl;
 	int teedev_fd;                /* backend "teedev": the VM's TEE context, passed to each vteed */
+	struct vtee_tee *remote;      /* backend "remote": the connection pool; each vteed gets a channel */
 	pid_t pid, tee_pid;
 	pthread_t monitor;
 	int stop_pipe[2];
@@ -164,6 +177,8 @@ static void client_free(struct vteed *v)
 		close(v->tee_ctl);
 	if (v->teedev_fd >= 0)
 		close(v->teedev_fd);
+	if (v->remote)
+		vtee_tee_close(v->remote);
 	for (int i = 0; i < 2; i++)
 		if (v->stop_pipe[i] >= 0)
 			close(v->stop_pipe[i]);
@@ -503,7 +518,8 @@ static int start_vteed(struct vteed *v, uint32_t epoch, char *errmsg)
 	pid_t pid;
 	/* teedev: the same context every time, so the VM's sessions outlive each vteed */
 	int err = v->teedev_fd >= 0 ? ((tee = fcntl(v->teedev_fd, F_DUPFD_CLOEXEC, 3)) < 0 ? -errno : 0)
-				    : tee_connection(v, &tee);
+		  : v->remote      ? vtee_remote_channel(v->remote, &tee) /* a new channel: a new link stream */
+				   : tee_connection(v, &tee);
 	if (err) {
 		set_msg(errmsg, "cannot reach the TEE process");
 		return err;
@@ -648,8 +664,9 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 	set_msg(errmsg, "");
 	*out = NULL;
 	bool teedev = cfg && cfg->backend && !strcmp(cfg->backend, "teedev");
-	if (!config_ok(cfg, nram) || (cfg->backend && strcmp(cfg->backend, "soft") && !teedev)) {
-		set_msg(errmsg, cfg && cfg->backend ? "vteed_start supervises the built-in TEE (soft) and teedev"
+	bool remote = cfg && cfg->backend && !strcmp(cfg->backend, "remote");
+	if (!config_ok(cfg, nram) || (cfg->backend && strcmp(cfg->backend, "soft") && !teedev && !remote)) {
+		set_msg(errmsg, cfg && cfg->backend ? "vteed_start supervises the built-in TEE (soft), teedev and remote"
 						    : "bad configuration");
 		return -EINVAL;
 	}
@@ -678,6 +695,18 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 		goto fail;
 	}
 
+	if (remote) {
+		/* the TLS connections live here; vteed speaks the link protocol on its channel */
+		err = vtee_tee_open("remote", cfg->remote_options, &v->remote);
+		if (err) {
+			set_msg(errmsg, "the remote back-end's options (docs/remote.md)");
+			goto fail;
+		}
+		err = start_vteed(v, 0, errmsg);
+		if (err)
+			goto fail;
+		goto monitor;
+	}
 	if (teedev) {
 		/* the host TEE: this process opens the context (its access rights), vteed cannot */
 		err = open_tee_device(cfg->tee_dev, &v->teedev_fd, errmsg);

@@ -26,7 +26,7 @@ struct vteed;
 struct vteed_config {
 	uint32_t vm_id;        /* non-zero */
 	const char *name;      /* 1..31 printable bytes */
-	const char *backend;   /* NULL = "soft"; vteed_start(): "soft" or "teedev" */
+	const char *backend;   /* NULL = "soft"; vteed_start(): "soft", "teedev" or "remote" */
 	unsigned nvcpus;       /* mailbox slots, 1..64 */
 	uint32_t slice_us;     /* 0 = default (1000) */
 	bool no_rpc_arg;
@@ -39,6 +39,12 @@ struct vteed_config {
 	const char *tee_path;
 	/* vteed_start() with "teedev": the host's TEE device (NULL = the first OP-TEE /dev/teeN). */
 	const char *tee_dev;
+	/*
+	 * vteed_start() with "remote": the remote back-end's options (server=, ca=,
+	 * cert=, key=, ...; docs/remote.md). This process holds the TLS connection
+	 * and hands each vteed a channel on it (vteed itself may not connect).
+	 */
+	const char *remote_options;
 };
 
 struct vteed_ram {

@@ -28,8 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include "client.h"
 #include "core.h"
 #include "guest.h"
+#include "vteed_proto.h"
 #include "remote.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
@@ -316,6 +320,63 @@ static void fault(const char *what, const char *cmd, const char *undo, double bo
 	vm_down(&v);
 }
 
+/* ---- a sandboxed vteed on the remote back-end: its supervisor holds the connection ---- */
+
+static struct vteed *vt;
+
+static void vteed_serve(void *ctx, uint64_t regs[8])
+{
+	(void)ctx;
+	vteed_smc(vt, 0, regs);
+}
+
+static void test_vteed(void)
+{
+	const char *vteed = env("REMOTE_VTEED");
+	struct guest *g;
+	CHECK(guest_create(NULL, &(struct guest_config){ .ram_size = 16ull << 20, .smc_fn = vteed_serve, .quiet = true },
+			   &g) == 0);
+	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = 16ull << 20, .fd = guest_ram_fd(g) };
+	const char *const root_args[] = { "--user", "65534:65534", NULL };
+	struct vteed_config vc = { .vm_id = 21, .name = "remote-vteed", .backend = "remote", .nvcpus = 1,
+				   .vteed_path = vteed, .remote_options = env("REMOTE_ALICE"),
+				   .extra_args = geteuid() == 0 ? root_args : NULL };
+	char msg[VTEED_MSG_MAX];
+	int r = vteed_start(&vc, &ram, 1, &vt, msg);
+	CHECK(r == 0);
+	if (r) {
+		fprintf(stderr, "vteed_start: %d (%s)\n", r, msg);
+		guest_destroy(g);
+		return;
+	}
+	CHECK(guest_probe(g) == 0);
+	uint32_t s = 0;
+	CHECK(guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s, NULL) == TEE_SUCCESS);
+	struct guest_param p = guest_param_value(VTEE_PARAM_VALUE_INOUT, 41, 0, 0);
+	CHECK(guest_invoke(g, s, VTEE_TEST_CMD_INC, &p, 1, 0, NULL) == TEE_SUCCESS && p.u.value.a == 42);
+	/* vteed dies: the supervisor starts another on a new channel; the server ended the old VM */
+	struct vteed_info info;
+	vteed_get_info(vt, &info);
+	CHECK(kill(info.pid, SIGKILL) == 0);
+	for (int i = 0; i < 500 && info.restarts < 1; i++) {
+		usleep(10000);
+		vteed_get_info(vt, &info);
+	}
+	CHECK(info.restarts == 1);
+	uint32_t dead = guest_invoke(g, s, VTEE_TEST_CMD_INC, &p, 1, 0, NULL);
+	CHECK(dead != TEE_SUCCESS); /* reported dead, not silently working on nothing */
+	uint32_t s2 = 0;
+	CHECK(guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s2, NULL) == TEE_SUCCESS);
+	p = guest_param_value(VTEE_PARAM_VALUE_INOUT, 1, 0, 0);
+	CHECK(guest_invoke(g, s2, VTEE_TEST_CMD_INC, &p, 1, 0, NULL) == TEE_SUCCESS && p.u.value.a == 2);
+	guest_close_session(g, s2);
+	guest_close_session(g, s);
+	vteed_close(vt);
+	guest_destroy(g);
+	printf("vteed: a sandboxed vteed served through its supervisor's connection; after its restart the old "
+	       "session reported dead (%#x), a new one works\n", dead);
+}
+
 static bool want(int argc, char **argv, const char *mode)
 {
 	if (argc < 2)
@@ -339,6 +400,8 @@ int main(int argc, char **argv)
 		test_tenants();
 	if (want(argc, argv, "pool"))
 		test_pool();
+	if (want(argc, argv, "vteed"))
+		test_vteed();
 	if (want(argc, argv, "certificates"))
 		test_certificates();
 	if (want(argc, argv, "cut"))

@@ -40,6 +40,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "core.h"
 #include "link.h"
 #include "mux.h"
 #include "remote.h"
@@ -425,6 +426,13 @@ static void remote_vm_destroyed(void *vmp)
 	link_ops->vm_destroyed(v->link_vm); /* DETACH_DESTROY: the server ends the VM */
 	link_ops->close(v->link_tee);       /* closes our end: the mux sends CLOSE for the channel */
 	free(v);
+}
+
+int vtee_remote_channel(struct vtee_tee *tee, int *fd)
+{
+	if (!tee || tee->ops != &vtee_remote_backend)
+		return -EINVAL;
+	return pool_channel(tee->priv, fd);
 }
 
 unsigned vtee_remote_connections(void *tee_priv)

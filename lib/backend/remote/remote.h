@@ -29,6 +29,15 @@ struct remote_opts {
  */
 int vtee_remote_round_trip(void *vm, uint64_t *ns);
 
+struct vtee_tee;
+/*
+ * A raw link stream to the server on this "remote" back-end's pool: a new
+ * channel, *fd our end (close it to end the channel). For a supervisor that
+ * hands it to a sandboxed vteed as its TEE (the "link" back-end there), as
+ * vteed_start() does for backend "remote". 0 or a negative errno.
+ */
+int vtee_remote_channel(struct vtee_tee *tee, int *fd);
+
 /* Tests: live pooled connections of a back-end instance (its private state: vtee_tee's priv). */
 unsigned vtee_remote_connections(void *tee_priv);
 
