@@ -21,6 +21,7 @@
 
 #include "vtee/vtee.h"
 #ifdef VTEED_CLIENT_REMOTE
+#include "core.h" /* the pool's connection count: struct vtee_tee's priv */
 #include "remote.h"
 #else
 /* built without OpenSSL: no remote back-end to hold connections for */
@@ -163,6 +164,71 @@ fail:;
 	return err;
 }
 
+/*
+ * The vteeds this process supervises with the same remote options share one
+ * remote back-end instance, so one pool of connections to the server
+ * (docs/remote.md): a reference-counted list.
+ */
+struct remote_pool {
+	struct remote_pool *next;
+	char *options;
+	struct vtee_tee *tee;
+	unsigned refs;
+};
+static struct remote_pool *remote_pools;
+static pthread_mutex_t remote_pools_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int remote_pool_get(const char *options, struct vtee_tee **out)
+{
+	if (!options)
+		return -EINVAL;
+	pthread_mutex_lock(&remote_pools_lock);
+	struct remote_pool *p = remote_pools;
+	while (p && strcmp(p->options, options))
+		p = p->next;
+	int err = 0;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (p && !(p->options = strdup(options))) {
+			free(p);
+			p = NULL;
+		}
+		err = p ? vtee_tee_open("remote", options, &p->tee) : -ENOMEM;
+		if (err && p) {
+			free(p->options);
+			free(p);
+			p = NULL;
+		} else if (p) {
+			p->next = remote_pools;
+			remote_pools = p;
+		}
+	}
+	if (p) {
+		p->refs++;
+		*out = p->tee;
+	}
+	pthread_mutex_unlock(&remote_pools_lock);
+	return err;
+}
+
+static void remote_pool_put(struct vtee_tee *tee)
+{
+	pthread_mutex_lock(&remote_pools_lock);
+	for (struct remote_pool **pp = &remote_pools; *pp; pp = &(*pp)->next) {
+		struct remote_pool *p = *pp;
+		if (p->tee != tee)
+			continue;
+		if (!--p->refs) {
+			*pp = p->next;
+			vtee_tee_close(p->tee);
+			free(p->options);
+			free(p);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&remote_pools_lock);
+}
+
 static void client_free(struct vteed *v)
 {
 	if (v->sock >= 0)
@@ -178,7 +244,7 @@ static void client_free(struct vteed *v)
 	if (v->teedev_fd >= 0)
 		close(v->teedev_fd);
 	if (v->remote)
-		vtee_tee_close(v->remote);
+		remote_pool_put(v->remote);
 	for (int i = 0; i < 2; i++)
 		if (v->stop_pipe[i] >= 0)
 			close(v->stop_pipe[i]);
@@ -697,7 +763,7 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 
 	if (remote) {
 		/* the TLS connections live here; vteed speaks the link protocol on its channel */
-		err = vtee_tee_open("remote", cfg->remote_options, &v->remote);
+		err = remote_pool_get(cfg->remote_options, &v->remote);
 		if (err) {
 			set_msg(errmsg, "the remote back-end's options (docs/remote.md)");
 			goto fail;
@@ -764,6 +830,10 @@ void vteed_get_info(struct vteed *v, struct vteed_info *info)
 	info->restarts = atomic_load(&v->restarts);
 	info->last_recovery_ns = atomic_load(&v->last_recovery_ns);
 	info->lost_calls = atomic_load(&v->lost);
+#ifdef VTEED_CLIENT_REMOTE
+	if (v->remote)
+		info->remote_connections = vtee_remote_connections(v->remote->priv);
+#endif
 }
 
 /* waitpid with a deadline, then SIGKILL. */

@@ -105,6 +105,7 @@ struct vteed_info {
 	uint32_t restarts;         /* vteeds restarted so far */
 	uint64_t last_recovery_ns; /* hang-up seen -> new vteed serving, for the last restart */
 	uint32_t lost_calls;       /* yielding calls failed because vteed died under them */
+	uint32_t remote_connections; /* backend "remote": live connections of the pool this vteed shares */
 };
 void vteed_get_info(struct vteed *v, struct vteed_info *info);
 

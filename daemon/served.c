@@ -13,7 +13,7 @@
  * (lib/backend/remote) is the other side; its VMs share a pool of connections.
  *
  * usage: vtee-served --listen HOST:PORT --ca FILE --cert FILE --key FILE --tenants FILE
- *                    [--vtee-tee PATH] [--timeout-ms N]
+ *                    [--vtee-tee PATH] [--backend NAME] [--backend-options S] [--timeout-ms N]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,6 +52,7 @@ static struct tenant tenants[MAX_TENANTS];
 static unsigned ntenants;
 static SSL_CTX *ctx;
 static const char *tee_path = "vtee-tee";
+static const char *tee_backend, *tee_options; /* --backend, --backend-options: passed to vtee-tee */
 static unsigned timeout_ms = 5000;
 
 static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -173,8 +174,16 @@ static int tenant_tee(struct tenant *t)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-	const char *argv[8] = { tee_path, "--ctl-fd", "3", "--ephemeral" };
+	const char *argv[12] = { tee_path, "--ctl-fd", "3", "--ephemeral" };
 	int n = 4;
+	if (tee_backend) {
+		argv[n++] = "--backend";
+		argv[n++] = tee_backend;
+	}
+	if (tee_options) {
+		argv[n++] = "--options";
+		argv[n++] = tee_options;
+	}
 	if (t->policy[0]) {
 		argv[n++] = "--policy";
 		argv[n++] = t->policy;
@@ -338,7 +347,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vtee-served --listen HOST:PORT --ca FILE --cert FILE --key FILE --tenants FILE\n"
-		"                   [--vtee-tee PATH] [--timeout-ms N]\n"
+		"                   [--vtee-tee PATH] [--backend NAME] [--backend-options S] [--timeout-ms N]\n"
 		"Serve TEEs to remote mediators (the \"remote\" back-end) over TLS 1.3 with mutual\n"
 		"certificate authentication; each client certificate is a tenant's (docs/remote.md).\n"
 		"  --listen HOST:PORT  where to listen (HOST empty: every address)\n"
@@ -348,6 +357,9 @@ static void usage(FILE *f)
 		"                      its client certificate; policy = FILE (optional: its TAs and\n"
 		"                      session quota, docs/policy.md)\n"
 		"  --vtee-tee PATH     the TEE process [$VTEE_TEE, else vtee-tee in PATH]\n"
+		"  --backend NAME      what each tenant's vtee-tee serves [soft, the built-in TEE];\n"
+		"                      teedev serves this Arm host's /dev/tee (untested remotely)\n"
+		"  --backend-options S its options\n"
 		"  --timeout-ms N      a silent peer breaks a connection after this long [5000]\n");
 }
 
@@ -358,6 +370,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, 'c' },   { "key", required_argument, NULL, 'k' },
 		{ "tenants", required_argument, NULL, 't' }, { "vtee-tee", required_argument, NULL, 'v' },
 		{ "timeout-ms", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
+		{ "backend", required_argument, NULL, 'b' }, { "backend-options", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_spec = NULL, *ca = NULL, *cert = NULL, *key = NULL, *tfile = NULL;
@@ -373,6 +386,8 @@ int main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 't': tfile = optarg; break;
 		case 'v': tee_path = optarg; break;
+		case 'b': tee_backend = optarg; break;
+		case 'o': tee_options = optarg; break;
 		case 'T':
 			timeout_ms = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || timeout_ms < 500 || timeout_ms > 600000) {

@@ -322,19 +322,19 @@ static void fault(const char *what, const char *cmd, const char *undo, double bo
 
 /* ---- a sandboxed vteed on the remote back-end: its supervisor holds the connection ---- */
 
-static struct vteed *vt;
+static struct vteed *vt, *vt2;
 
 static void vteed_serve(void *ctx, uint64_t regs[8])
 {
-	(void)ctx;
-	vteed_smc(vt, 0, regs);
+	vteed_smc(*(struct vteed **)ctx, 0, regs);
 }
 
 static void test_vteed(void)
 {
 	const char *vteed = env("REMOTE_VTEED");
 	struct guest *g;
-	CHECK(guest_create(NULL, &(struct guest_config){ .ram_size = 16ull << 20, .smc_fn = vteed_serve, .quiet = true },
+	CHECK(guest_create(NULL, &(struct guest_config){ .ram_size = 16ull << 20, .smc_fn = vteed_serve, .smc_ctx = &vt,
+							 .quiet = true },
 			   &g) == 0);
 	struct vteed_ram ram = { .gpa = GUEST_RAM0_GPA, .size = 16ull << 20, .fd = guest_ram_fd(g) };
 	const char *const root_args[] = { "--user", "65534:65534", NULL };
@@ -354,6 +354,28 @@ static void test_vteed(void)
 	CHECK(guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s, NULL) == TEE_SUCCESS);
 	struct guest_param p = guest_param_value(VTEE_PARAM_VALUE_INOUT, 41, 0, 0);
 	CHECK(guest_invoke(g, s, VTEE_TEST_CMD_INC, &p, 1, 0, NULL) == TEE_SUCCESS && p.u.value.a == 42);
+	/* a second VM's vteed with the same options: the same pool, one connection for both */
+	struct guest *g2;
+	CHECK(guest_create(NULL, &(struct guest_config){ .ram_size = 16ull << 20, .smc_fn = vteed_serve, .smc_ctx = &vt2,
+							 .quiet = true },
+			   &g2) == 0);
+	struct vteed_ram ram2 = { .gpa = GUEST_RAM0_GPA, .size = 16ull << 20, .fd = guest_ram_fd(g2) };
+	struct vteed_config vc2 = vc;
+	vc2.vm_id = 22;
+	vc2.name = "remote-vteed-2";
+	CHECK(vteed_start(&vc2, &ram2, 1, &vt2, msg) == 0);
+	uint32_t s3 = 0;
+	CHECK(guest_probe(g2) == 0);
+	CHECK(guest_open_session(g2, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s3, NULL) == TEE_SUCCESS);
+	struct vteed_info i1, i2;
+	vteed_get_info(vt, &i1);
+	vteed_get_info(vt2, &i2);
+	CHECK(i1.remote_connections == 1 && i2.remote_connections == 1);
+	printf("vteed: two vteeds (two VMs) share %u connection\n", i1.remote_connections);
+	guest_close_session(g2, s3);
+	vteed_close(vt2);
+	guest_destroy(g2);
+
 	/* vteed dies: the supervisor starts another on a new channel; the server ended the old VM */
 	struct vteed_info info;
 	vteed_get_info(vt, &info);
