@@ -6,7 +6,7 @@
  *
  *   local_null_invoke        a modelled VM's NULL invoke on the built-in TEE in process
  *   remote_null_invoke       the same through the remote back-end (TLS, veth, vtee-served, vtee-tee)
- *   remote_round_trip        one link STATS round trip: the network, TLS and the pumps, no TEE work
+ *   remote_round_trip        one link STATS round trip: the network, TLS and the mux threads, no TEE work
  *   RATIO remote_vs_local_null_invoke
  *   remote_16vm_throughput   NULL invokes per second, 16 VMs at once sharing one connection,
  *                            and over a pool of 16, against
@@ -139,7 +139,7 @@ int main(void)
 	qsort(ratio, ROUNDS, sizeof(double), cmp_double);
 	printf("BENCH local_null_invoke %.2f us (built-in TEE in process)\n", lv[ROUNDS / 2]);
 	printf("BENCH remote_null_invoke %.2f us (TLS 1.3 over a veth pair to vtee-served)\n", rv[ROUNDS / 2]);
-	printf("BENCH remote_round_trip %.2f us (network + TLS + pumps, no TEE work: STATS)\n", rt[ROUNDS / 2]);
+	printf("BENCH remote_round_trip %.2f us (network + TLS + mux threads, no TEE work: STATS)\n", rt[ROUNDS / 2]);
 	printf("RATIO remote_vs_local_null_invoke %.2f\n", ratio[ROUNDS / 2]);
 	printf("BENCH remote_null_invoke_minus_round_trip %.2f us (what the far side adds beyond the network)\n",
 	       rv[ROUNDS / 2] - rt[ROUNDS / 2]);

@@ -9,8 +9,8 @@
  * their parameters allow (the link protocol's rule).
  *
  * Faults: a dead server, a cut link or a stalled network break the TCP
- * connection within timeout_ms (keepalive and TCP_USER_TIMEOUT); the pump
- * then closes the socketpair and the link back-end fails every call in flight
+ * connection within timeout_ms (keepalive and TCP_USER_TIMEOUT); the mux
+ * then ends every channel on it, and the link back-end fails every call in flight
  * with TEE_ERROR_COMMUNICATION, and every later one at once. No vCPU waits
  * longer than its time slice in any case (the core's rule).
  *
@@ -264,7 +264,7 @@ static int tcp_connect(const struct remote_tee *t)
 		logmsg("connecting to %s:%s: %s", t->host, t->port, strerror(-err));
 		return err;
 	}
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* the pump blocks, in its own thread */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* the mux thread blocks, in its own thread */
 	vtee_tls_tcp_options(fd, t->timeout_ms);
 	return fd;
 }

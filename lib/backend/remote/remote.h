@@ -24,7 +24,7 @@ struct remote_opts {
 
 /*
  * Benchmarks: one round trip to the server that runs nothing in the TEE (a
- * link STATS request): the network, TLS and the pumps. vm is the remote
+ * link STATS request): the network, TLS and the mux threads. vm is the remote
  * back-end's VM (struct vtee_vm's be). 0 or a negative errno.
  */
 int vtee_remote_round_trip(void *vm, uint64_t *ns);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-/* TLS for the remote TEE (tls.h): contexts, TCP settings, the byte pump. */
+/* TLS for the remote TEE (tls.h): contexts, TCP settings, peer identity. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,7 +58,7 @@ SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char 
 	SSL_CTX_set_num_tickets(c, 0);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
 	/*
-	 * The pump polls both sides and must never sit in SSL_read() while the
+	 * The mux thread polls every side and must never sit in SSL_read() while the
 	 * other side has bytes: without AUTO_RETRY, a record that carries no
 	 * application data (a post-handshake message) returns WANT_READ instead
 	 * of blocking for the next one. (It blocked once: the client's first link
@@ -95,61 +94,4 @@ bool vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t sub
 		X509_NAME_oneline(X509_get_subject_name(x), subject, (int)subjlen);
 	X509_free(x);
 	return ok;
-}
-
-static bool write_all_fd(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return false;
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
-}
-
-void vtee_tls_pump(SSL *ssl, int local)
-{
-	char buf[16384];
-	int net = SSL_get_fd(ssl);
-	for (;;) {
-		/* bytes OpenSSL already decrypted do not show on the socket */
-		if (SSL_pending(ssl) <= 0) {
-			struct pollfd p[2] = { { local, POLLIN, 0 }, { net, POLLIN, 0 } };
-			if (poll(p, 2, -1) < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			if (p[0].revents) {
-				ssize_t k = recv(local, buf, sizeof(buf), 0);
-				if (k < 0 && errno == EINTR)
-					continue;
-				if (k <= 0) /* our side is done: tell the peer, cleanly */
-					break;
-				if (SSL_write(ssl, buf, (int)k) != (int)k)
-					goto broken;
-				continue;
-			}
-			if (!p[1].revents)
-				continue;
-		}
-		int k = SSL_read(ssl, buf, sizeof(buf));
-		if (k <= 0) {
-			int e = SSL_get_error(ssl, k);
-			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-				continue;
-			goto broken; /* close_notify, reset, or the TCP timeouts */
-		}
-		if (!write_all_fd(local, buf, (size_t)k))
-			break;
-	}
-	SSL_shutdown(ssl);
-broken:
-	ERR_clear_error();
-	shutdown(local, SHUT_RDWR); /* the link code sees EOF: in-flight calls fail cleanly */
-	shutdown(net, SHUT_RDWR);
 }

@@ -2,10 +2,8 @@
 /*
  * TLS 1.3 with mutual certificate authentication (OpenSSL) for the remote
  * TEE: the "remote" back-end's side (remote.c) and vtee-served's
- * (daemon/served.c) share it. The TEE link protocol runs unchanged inside
- * (docs/tee-link.md): each side's link code talks to one end of a socketpair,
- * and a pump thread moves bytes between the other end and the TLS stream.
- * docs/remote.md.
+ * (daemon/served.c) share it. Inside, each VM's TEE link stream
+ * (docs/tee-link.md) is a channel (mux.h). docs/remote.md.
  */
 #ifndef VTEE_REMOTE_TLS_H
 #define VTEE_REMOTE_TLS_H
@@ -31,12 +29,5 @@ bool vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t sub
 
 /* The last OpenSSL error (or errno's) as text. */
 void vtee_tls_error(char *err, size_t errlen, const char *what);
-
-/*
- * Move bytes between ssl (on its blocking socket) and the local stream
- * socket until either side ends; then end the other (TLS close_notify,
- * shutdown of the local socket). Closes neither fd; SSL_free is the caller's.
- */
-void vtee_tls_pump(SSL *ssl, int local);
 
 #endif
