@@ -45,7 +45,8 @@ struct tenant {
 	pthread_mutex_t lock;
 	int ctl;      /* to its vtee-tee: connections go there (SCM_RIGHTS), -1 none yet */
 	pid_t pid;
-	unsigned connections;
+	unsigned connections;     /* channels handed to its vtee-tee so far */
+	unsigned max_conns, conns; /* TLS connections: the cap ([tenant] connections), open now */
 };
 
 static struct tenant tenants[MAX_TENANTS];
@@ -108,6 +109,7 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		t = &tenants[ntenants++];
 		snprintf(t->name, sizeof(t->name), "%s", tn);
 		t->ctl = -1;
+		t->max_conns = 64;
 		pthread_mutex_init(&t->lock, NULL);
 	}
 	if (!strcmp(name, "certificate")) {
@@ -121,8 +123,17 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 			return 0;
 		}
 		snprintf(t->policy, sizeof(t->policy), "%s", value);
+	} else if (!strcmp(name, "connections")) {
+		char *end;
+		unsigned long n = strtoul(value, &end, 10);
+		if (*end || n < 1 || n > 4096) {
+			snprintf(p->err, sizeof(p->err), "[tenant %s] connections: expected 1..4096", tn);
+			return 0;
+		}
+		t->max_conns = (unsigned)n;
 	} else {
-		snprintf(p->err, sizeof(p->err), "[tenant %s]: unknown key '%s' (certificate, policy)", tn, name);
+		snprintf(p->err, sizeof(p->err), "[tenant %s]: unknown key '%s' (certificate, policy, connections)", tn,
+			 name);
 		return 0;
 	}
 	return 1;
@@ -284,17 +295,32 @@ static void *conn_main(void *arg)
 		logmsg("%s: refused: certificate %s (%s) is no tenant's", c->peer, fp, subject);
 		goto out;
 	}
+	pthread_mutex_lock(&t->lock);
+	bool room = t->conns < t->max_conns;
+	t->conns += room;
+	pthread_mutex_unlock(&t->lock);
+	if (!room) {
+		logmsg("%s: tenant %s: refused: it has its %u connections open already", c->peer, t->name,
+		       t->max_conns);
+		goto out;
+	}
 	logmsg("%s: tenant %s (%s): connected", c->peer, t->name, subject);
 	/* each channel the client opens is one VM's link stream, served by the tenant's vtee-tee */
 	struct mux m;
 	if (mux_init(&m, ssl)) {
 		logmsg("%s: out of resources", c->peer);
+		pthread_mutex_lock(&t->lock);
+		t->conns--;
+		pthread_mutex_unlock(&t->lock);
 		goto out;
 	}
 	m.on_open = channel_open;
 	m.ctx = t;
 	mux_run(&m);
 	mux_destroy(&m);
+	pthread_mutex_lock(&t->lock);
+	t->conns--;
+	pthread_mutex_unlock(&t->lock);
 	logmsg("%s: tenant %s: disconnected", c->peer, t->name);
 out:
 	if (ssl)
@@ -355,7 +381,8 @@ static void usage(FILE *f)
 		"  --cert, --key FILE  this server's certificate and key\n"
 		"  --tenants FILE      [tenant NAME] sections: certificate = SHA-256 fingerprint of\n"
 		"                      its client certificate; policy = FILE (optional: its TAs and\n"
-		"                      session quota, docs/policy.md)\n"
+		"                      session quota, docs/policy.md); connections = N (at most N\n"
+		"                      at once, 1..4096 [64])\n"
 		"  --vtee-tee PATH     the TEE process [$VTEE_TEE, else vtee-tee in PATH]\n"
 		"  --backend NAME      what each tenant's vtee-tee serves [soft, the built-in TEE];\n"
 		"                      teedev serves this Arm host's /dev/tee (untested remotely)\n"
