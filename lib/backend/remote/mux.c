@@ -241,14 +241,12 @@ void mux_run(struct mux *m)
 			while (read(m->wake[0], d, sizeof(d)) > 0)
 				;
 		}
-		if (SSL_pending(m->ssl) > 0 || pf[1].revents) {
-			if (!on_frame(m))
-				break;
-			continue; /* the table may have changed */
-		}
+		/* one frame in, then every ready channel out: neither direction starves the other */
+		if ((SSL_pending(m->ssl) > 0 || pf[1].revents) && !on_frame(m))
+			break;
 		for (unsigned i = 2; i < n && !broken; i++) {
-			if (!pf[i].revents)
-				continue;
+			if (!pf[i].revents || who[i]->fd != pf[i].fd)
+				continue; /* that frame closed (or replaced) the channel */
 			ssize_t k = recv(pf[i].fd, buf, sizeof(buf), 0);
 			if (k < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
