@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1488,6 +1489,7 @@ static bool parse_fd(const char *s, int *out)
 
 int main(int argc, char **argv)
 {
+	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	static const struct option longopts[] = {
 		{ "fd", required_argument, NULL, 'f' },
 		{ "ctl-fd", required_argument, NULL, 'c' },

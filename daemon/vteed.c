@@ -647,6 +647,13 @@ static int listen_accept(const char *path)
 	return s;
 }
 
+/* libvtee's lines (back-end warnings) join vteed's own, with the VM's name */
+static void log_from_lib(void *ctx, enum vtee_log_level level, const char *line)
+{
+	(void)ctx;
+	vteed_log((enum vteed_log_prio)level, "%s", line);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -765,6 +772,7 @@ int main(int argc, char **argv)
 	static const enum vteed_log_prio prio_of[] = { [VTEED_LOG_ERROR] = VLOG_ERR,
 		[VTEED_LOG_WARNING] = VLOG_WARNING, [VTEED_LOG_INFO] = VLOG_INFO, [VTEED_LOG_DEBUG] = VLOG_DEBUG };
 	int lr = vteed_log_open(to_syslog, prio_of[policy.log_level]);
+	vtee_set_log(log_from_lib, NULL);
 	if (lr)
 		logmsg("syslog: %s; logging to stderr", strerror(-lr));
 	int status_fd = -1;

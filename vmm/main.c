@@ -13,21 +13,36 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vmm.h"
 #include "vtee/kvm.h"
+#include "vtee/vtee.h"
+
+/* One line, one write(2): lines of vteed and of other threads never land inside ours. */
+static void vmm_vlog(const char *fmt, va_list ap)
+{
+	char line[600];
+	int n = snprintf(line, sizeof(line), "vtee-vmm: ");
+	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	if (m < 0)
+		m = 0;
+	size_t len = (size_t)n + ((size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m : sizeof(line) - (size_t)n - 2);
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
+}
 
 void vmm_log(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "vtee-vmm: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vmm_vlog(fmt, ap);
 	va_end(ap);
 }
 
@@ -35,9 +50,7 @@ void vmm_die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "vtee-vmm: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vmm_vlog(fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -83,6 +96,7 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
+	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
 	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0",
 				  .forward = VTEE_KVM_TRUSTED_OS };

@@ -158,6 +158,17 @@ struct vtee_vm_stats {
 };
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
 
+/*
+ * The library's log. Lines (no trailing newline, each whole) go to fn, from
+ * any thread; with no function set (the default) they are dropped: libvtee
+ * never writes to stderr itself. Levels are syslog's.
+ */
+enum vtee_log_level { VTEE_LOG_ERR = 3, VTEE_LOG_WARNING = 4, VTEE_LOG_INFO = 6, VTEE_LOG_DEBUG = 7 };
+typedef void (*vtee_log_fn)(void *ctx, enum vtee_log_level level, const char *line);
+void vtee_set_log(vtee_log_fn fn, void *ctx);
+/* A ready-made fn: one write(2) of the line and a newline to the fd in (intptr_t)ctx. */
+void vtee_log_to_fd(void *ctx, enum vtee_log_level level, const char *line);
+
 /* The VM's id and name, as configured. */
 uint32_t vtee_vm_id(const struct vtee_vm *vm);
 const char *vtee_vm_name(const struct vtee_vm *vm);

@@ -17,9 +17,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef VTEE_HAVE_BOARD
 #include "launch.h"
@@ -330,6 +332,7 @@ out:
 
 int main(int argc, char **argv)
 {
+	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

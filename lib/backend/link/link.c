@@ -40,6 +40,7 @@
 #include "idmap.h"
 #include "link.h"
 #include "link_proto.h"
+#include "log.h"
 
 #define LINK_HELLO_TIMEOUT_MS 10000
 #define LINK_CTL_TIMEOUT_MS   30000
@@ -102,7 +103,7 @@ static void logmsg(struct link_tee *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vtee-link[%s]: %s\n", t->label[0] ? t->label : "-", buf);
+	vtee_log(VTEE_LOG_WARNING, "vtee-link[%s]: %s", t->label[0] ? t->label : "-", buf);
 }
 
 static void fail_req(struct vtee_req *req, uint32_t ret, uint32_t origin)

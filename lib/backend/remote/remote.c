@@ -45,6 +45,7 @@
 #include "mux.h"
 #include "remote.h"
 #include "tls.h"
+#include "log.h"
 
 #define REMOTE_PATH_MAX 512
 
@@ -81,7 +82,7 @@ static void logmsg(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vtee-remote: %s\n", buf);
+	vtee_log(VTEE_LOG_WARNING, "vtee-remote: %s", buf);
 }
 
 static bool copy_val(char *dst, size_t cap, const char *v, size_t n)

@@ -61,6 +61,7 @@
 
 #include "shmview.h"
 #include "teedev.h"
+#include "log.h"
 
 /* Older uapi headers lack these; the values are the kernel's. */
 #ifndef TEE_GEN_CAP_REG_MEM
@@ -143,7 +144,7 @@ static void logmsg(const char *label, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "vtee-teedev[%s]: %s\n", label && *label ? label : "-", buf);
+	vtee_log(VTEE_LOG_WARNING, "vtee-teedev[%s]: %s", label && *label ? label : "-", buf);
 }
 
 /* ---- options ---- */
