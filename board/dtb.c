@@ -10,6 +10,8 @@
  *   /firmware/optee           linaro,optee-tz, method smc
  *   /chosen                   bootargs, linux,initrd-start/end
  *   /reserved-memory/vtee-mailbox@...   no-map: the firmware's mailbox and boot info
+ *   memory nodes not "okay"   deleted: secure=on adds /secram@e000000 (secure-only RAM,
+ *                             status "disabled"), which Linux before 5.19 used as RAM anyway
  */
 #include <errno.h>
 #include <libfdt.h>
@@ -28,10 +30,40 @@ static int node(void *fdt, int parent, const char *name)
 	return off;
 }
 
+static bool is_enabled(const void *fdt, int off)
+{
+	int len;
+	const char *st = fdt_getprop(fdt, off, "status", &len);
+	if (!st)
+		return true; /* no status: okay */
+	return len > 0 && !st[len - 1] && (!strcmp(st, "okay") || !strcmp(st, "ok"));
+}
+
+/*
+ * The normal world must not be told about memory it cannot use. Linux ignores a disabled
+ * memory node only since 5.19 ("of/fdt: Ignore disabled memory nodes"); 5.10 adds the secure
+ * RAM to memblock and takes a synchronous external abort on the first write to a page there.
+ */
+static int drop_disabled_memory(void *fdt)
+{
+	int off = -1;
+	while ((off = fdt_node_offset_by_prop_value(fdt, off, "device_type", "memory", sizeof("memory"))) >= 0) {
+		if (is_enabled(fdt, off))
+			continue;
+		int r = fdt_del_node(fdt, off);
+		if (r)
+			return r;
+		off = -1; /* deleting moved the nodes after it: search again from the start */
+	}
+	return off == -FDT_ERR_NOTFOUND ? 0 : off;
+}
+
 static int patch(void *fdt, const struct dtb_params *p)
 {
 	int r, off;
 	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	if ((r = drop_disabled_memory(fdt)))
+		return r;
 	if ((off = node(fdt, 0, "psci")) < 0)
 		return off;
 	if ((r = fdt_setprop(fdt, off, "compatible", psci_compat, sizeof(psci_compat))) ||
