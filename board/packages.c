@@ -10,7 +10,8 @@
  *   kernels/<name>-<size>-<mtime>.Image  a gzip-compressed --kernel, decompressed
  *
  * apt-cache needs only the local package lists, so a run with everything cached
- * does not touch the network.
+ * does not touch the network. VTEE_KERNEL_PKG names another kernel package (the e2e
+ * suite boots Debian 11's 5.10 that way).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -27,8 +28,8 @@
 
 static const char *const userspace_pkgs[] = { "libc6", "libgcc-s1", "libteec1", "tee-supplicant" };
 
-static const char *hint = "(scripts/install-deps --board sets up the arm64 architecture and "
-			  "bookworm-backports; then apt-get update)";
+static const char *hint = "(scripts/install-deps --board sets up the arm64 architecture, "
+			  "bookworm-backports and bullseye for 5.10 kernels; then apt-get update)";
 
 static char *cache_root(const struct launch_options *o)
 {
@@ -168,38 +169,25 @@ static int fetch_pkg(const char *cache, const char *pkg, const char *ver, char *
 	return r;
 }
 
-/*
- * Candidate versions of pkgs[i]:arm64 in vers[i] (NULL if apt does not know one), with a single
- * apt-cache call. The answer is kept in <cache>/resolved until the apt lists change, since
- * apt-cache takes about a second per call.
- */
-static void resolve_versions(const char *cache, const char *const *pkgs, size_t n, char **vers)
+/* The version after "<pkg> " on a line of the memo text, or NULL. */
+static char *memo_version(const char *memo, const char *pkg)
 {
-	char *memo = xasprintf("%s/resolved", cache);
-	struct stat ms, ls;
-	struct lbuf m = { 0 };
-	bool fresh = stat(memo, &ms) == 0 && stat("/var/lib/apt/lists", &ls) == 0 &&
-		     ls.st_mtime < ms.st_mtime && read_file(memo, &m) == 0 && m.p;
-	for (size_t i = 0; i < n; i++) {
-		vers[i] = NULL;
-		if (!fresh)
-			continue;
-		size_t pl = strlen(pkgs[i]);
-		for (char *l = (char *)m.p; *l;) {
-			size_t ll = strcspn(l, "\n");
-			if (ll > pl + 1 && !strncmp(l, pkgs[i], pl) && l[pl] == ' ')
-				vers[i] = xasprintf("%.*s", (int)(ll - pl - 1), l + pl + 1);
-			l += ll + (l[ll] == '\n');
+	size_t pl = strlen(pkg);
+	char *v = NULL;
+	for (const char *l = memo; *l;) {
+		size_t ll = strcspn(l, "\n");
+		if (ll > pl + 1 && !strncmp(l, pkg, pl) && l[pl] == ' ') {
+			free(v);
+			v = xasprintf("%.*s", (int)(ll - pl - 1), l + pl + 1);
 		}
+		l += ll + (l[ll] == '\n');
 	}
-	lbuf_free(&m);
-	bool all = true;
-	for (size_t i = 0; i < n; i++)
-		all = all && vers[i];
-	if (all) {
-		free(memo);
-		return;
-	}
+	return v;
+}
+
+/* For every vers[i] still NULL: the candidate version apt-cache knows, with a single call. */
+static void apt_show_versions(const char *const *pkgs, size_t n, char **vers)
+{
 	char *argv[16] = { "apt-cache", "show", "--no-all-versions" };
 	size_t argc = 3;
 	for (size_t i = 0; i < n && argc < 15; i++)
@@ -225,16 +213,57 @@ static void resolve_versions(const char *cache, const char *const *pkgs, size_t 
 		st = next + 2;
 	}
 	lbuf_free(&out);
-	all = true;
+}
+
+/*
+ * The memo after a lookup: this run's answers, and the old lines of packages it did not ask
+ * about (a run with VTEE_KERNEL_PKG names another kernel; the default run's stays valid).
+ */
+static void memo_write(const char *path, const char *old, const char *const *pkgs, size_t n,
+		       char *const *vers)
+{
 	struct lbuf w = { 0 };
-	for (size_t i = 0; i < n; i++) {
-		all = all && vers[i];
-		if (vers[i])
-			lbuf_printf(&w, "%s %s\n", pkgs[i], vers[i]);
+	for (const char *l = old; *l;) {
+		size_t ll = strcspn(l, "\n"), kl = strcspn(l, " \n");
+		bool asked = false;
+		for (size_t i = 0; i < n && !asked; i++)
+			asked = strlen(pkgs[i]) == kl && !strncmp(l, pkgs[i], kl);
+		if (!asked && kl < ll)
+			lbuf_printf(&w, "%.*s\n", (int)ll, l);
+		l += ll + (l[ll] == '\n');
 	}
-	if (all)
-		write_file(memo, w.p, w.len);
+	for (size_t i = 0; i < n; i++)
+		lbuf_printf(&w, "%s %s\n", pkgs[i], vers[i]);
+	write_file(path, w.p, w.len);
 	lbuf_free(&w);
+}
+
+/*
+ * Candidate versions of pkgs[i]:arm64 in vers[i] (NULL if apt does not know one). The answers
+ * are kept in <cache>/resolved until the apt lists change, since apt-cache takes about a second
+ * per call.
+ */
+static void resolve_versions(const char *cache, const char *const *pkgs, size_t n, char **vers)
+{
+	char *memo = xasprintf("%s/resolved", cache);
+	struct stat ms, ls;
+	struct lbuf m = { 0 };
+	bool fresh = stat(memo, &ms) == 0 && stat("/var/lib/apt/lists", &ls) == 0 &&
+		     ls.st_mtime < ms.st_mtime && read_file(memo, &m) == 0 && m.p;
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		vers[i] = fresh ? memo_version((char *)m.p, pkgs[i]) : NULL;
+		all = all && vers[i];
+	}
+	if (!all) {
+		apt_show_versions(pkgs, n, vers);
+		all = true;
+		for (size_t i = 0; i < n; i++)
+			all = all && vers[i];
+		if (all)
+			memo_write(memo, fresh ? (char *)m.p : "", pkgs, n, vers);
+	}
+	lbuf_free(&m);
 	free(memo);
 }
 
