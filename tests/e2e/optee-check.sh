@@ -1,7 +1,8 @@
 # Guest script for `vtee run --script` (busybox sh inside the emulated board):
 # the real OP-TEE driver probed against vtee, its devices exist, and the
 # optee-rng TA (served by vtee on the host) gives random bytes through /dev/hwrng.
-# Exits 0 only if every check holds.
+# Then every program that --add put in /usr/local/bin/vtee-e2e (libteec clients,
+# name order, no arguments) must exit 0. Exits 0 only if every check holds.
 fail=0
 check() {
 	if eval "$2"; then
@@ -32,6 +33,12 @@ check "two reads differ" '[ "$a" != "$b" ]'
 # every CPU the board was given is online (PSCI CPU_ON through the host)
 want=$(cat /sys/devices/system/cpu/possible)
 check "all CPUs online ($want)" '[ "$(cat /sys/devices/system/cpu/online)" = "$want" ]'
+
+for p in /usr/local/bin/vtee-e2e/*; do
+	[ -x "$p" ] || continue
+	echo "e2e: running $p"
+	check "$(basename "$p") exits 0" '"$p"'
+done
 
 # Unload the driver: it unregisters its own shared memory and closes its
 # sessions, so with --expect-clean the host then checks vtee holds nothing.
