@@ -1,130 +1,112 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvteed-client: let a VMM hand one VM's TEE to a vteed process.
- *
- *   struct vteed_ram ram[] = { { .gpa = 0x40000000, .size = sz, .fd = memfd, .fd_offset = 0 } };
- *   struct vteed *v; pid_t pid;
- *   vteed_spawn(NULL, &(struct vteed_config){ .vm_id = 1, .name = "vm1", .nvcpus = 4 }, ram, 1, &v, &pid);
- *   ...vCPU thread i, on a TEE SMC:  vteed_smc(v, i, regs);
- *   vteed_close(v); waitpid(pid, ...);
- *
- * Functions returning int give 0 or a negative errno.
+ * libvteed's insides (the public API is include/vtee/vteed.h), shared by its
+ * files: client.c (the mailbox, the handshake, closing), supervisor.c
+ * (vteed_start: restarts), tee_source.c (what holds the VM's TEE state for a
+ * supervised vteed), remote_pool.c, status.c, log.c.
  */
 #ifndef VTEED_CLIENT_H
 #define VTEED_CLIENT_H
 
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+#include "vtee/vteed.h"
 
-struct vteed;
+#define VTEED_CLOSE_MS 5000 /* how long vteed_close() waits for each process to end */
 
-struct vteed_config {
-	uint32_t vm_id;        /* non-zero */
-	const char *name;      /* 1..31 printable bytes */
-	const char *backend;   /* NULL = "soft"; vteed_start(): "soft", "teedev" or "remote" */
-	unsigned nvcpus;       /* mailbox slots, 1..64 */
-	uint32_t slice_us;     /* 0 = default (1000) */
-	bool no_rpc_arg;
-	uint32_t max_calls, max_sessions, max_shm; /* 0 = defaults */
-	uint64_t max_shm_pages;
-	/* vteed_spawn()/vteed_start(): executable (NULL = $VTEED, else "vteed" in PATH) and extra arguments. */
-	const char *vteed_path;
-	const char *const *extra_args; /* NULL-terminated, may be NULL */
-	/* vteed_start(): the TEE process (NULL = $VTEE_TEE, else "vtee-tee" in PATH). */
-	const char *tee_path;
-	/* vteed_start() with "teedev": the host's TEE device (NULL = the first OP-TEE /dev/teeN). */
-	const char *tee_dev;
-	/*
-	 * vteed_start() with "remote": the remote back-end's options (server=, ca=,
-	 * cert=, key=, ...; docs/remote.md). This process holds the TLS connection
-	 * and hands each vteed a channel on it (vteed itself may not connect).
-	 */
-	const char *remote_options;
+struct vtee_tee;
+
+/*
+ * A supervised vteed's TEE source: what outlives each vteed and hands the
+ * next one its TEE fd. Chosen once, in vteed_start(), by the back-end name.
+ */
+enum vteed_tee_source_kind {
+	TEE_SOURCE_NONE,    /* vteed_spawn()/vteed_connect(): vteed holds its own TEE */
+	TEE_SOURCE_PROCESS, /* "soft": the built-in TEE in vtee-tee, reached over the link */
+	TEE_SOURCE_DEVICE,  /* "teedev": the host's /dev/teeN, one context for the VM */
+	TEE_SOURCE_REMOTE,  /* "remote": a channel on this process's connections to vtee-served */
 };
 
-struct vteed_ram {
-	uint64_t gpa, size; /* 4 KiB aligned */
-	int fd;             /* memfd / tmpfs / hugetlbfs file holding the region; not closed */
-	uint64_t fd_offset; /* 4 KiB aligned */
+struct vteed_tee_source {
+	enum vteed_tee_source_kind kind;
+	char *path;              /* PROCESS: the program (NULL = "vtee-tee" in PATH) */
+	int ctl;                 /* PROCESS: the control socket to vtee-tee, -1 none */
+	pid_t pid;               /* PROCESS: vtee-tee */
+	int dev_fd;              /* DEVICE: the VM's TEE context, -1 none */
+	struct vtee_tee *remote; /* REMOTE: the shared connection pool */
 };
 
-/*
- * Handshake on a connected Unix stream socket (taken over: vteed_close() closes it)
- * or on a socket path. On ERROR the daemon's message is in errmsg (may be NULL, 96 bytes).
- */
-int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram,
-		     struct vteed **out, char *errmsg);
-int vteed_connect(const char *socket_path, const struct vteed_config *cfg, const struct vteed_ram *ram,
-		  unsigned nram, struct vteed **out, char *errmsg);
-
-/* Start vteed --fd on one end of a socketpair and do the handshake. *pid = the child (reap it). */
-int vteed_spawn(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
-		pid_t *pid, char *errmsg);
-
-/*
- * Lower level: start `path --fd 3 extra_args...` with a connected socket, no handshake.
- * *sock is this side of the pair. For tests and for VMMs speaking the protocol themselves.
- */
-int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, pid_t *pid);
-
-/*
- * Serve one guest SMC in vteed (same semantics as vtee_vm_smc(): regs[0..7] = x0..x7
- * in, results out). vcpu < nvcpus. Calls on different vCPU indexes run in parallel;
- * calls on the same index are serialized. Returns 0, or -EPIPE when vteed is gone
- * (regs[0] is then 0xFFFFFFFF, SMCCC "not supported"), -EINVAL for a bad index.
- */
-int vteed_smc(struct vteed *v, unsigned vcpu, uint64_t regs[8]);
-
-/* True once vteed is known to be gone for good (disconnected, STOP, an SMC found it dead, or restarts failed). */
-bool vteed_dead(struct vteed *v);
-
-/*
- * Supervised vteed (docs/recovery.md): start the TEE process (vtee-tee, serving
- * the built-in TEE) or, with backend "teedev", open the host's TEE device (one
- * context for the VM); start vteed, keep what must outlive vteed here — the
- * TEE process or context, the journal memfd, the mailbox — and restart vteed
- * whenever it dies. The guest's sessions and registered
- * shared memory stay valid across a restart. An SMC in flight when vteed died
- * completes once the new vteed runs: a fast call is served again; a yielding
- * call (SMCCC bit 31 clear) is replayed, which carries out a close or an
- * unregister and fails anything else cleanly (OP-TEE: TEE_ERROR_COMMUNICATION).
- * If vteed cannot be restarted (3 tries), vteed_dead() turns true and SMCs
- * fail with -EPIPE (x0 = 0xFFFFFFFF).
- */
-int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
-		char *errmsg);
-
-struct vteed_info {
-	pid_t pid;                 /* the current vteed */
-	pid_t tee_pid;             /* the TEE process, 0 if none */
-	uint32_t restarts;         /* vteeds restarted so far */
-	uint64_t last_recovery_ns; /* hang-up seen -> new vteed serving, for the last restart */
-	uint32_t lost_calls;       /* yielding calls failed because vteed died under them */
-	uint32_t remote_connections; /* backend "remote": live connections of the pool this vteed shares */
+struct vteed_vslot {
+	pthread_mutex_t lock;
+	uint32_t seq;
+	_Atomic uint64_t fid; /* x0 of the request in flight: the supervisor answers it if vteed dies */
 };
-void vteed_get_info(struct vteed *v, struct vteed_info *info);
 
+struct vteed {
+	int sock;
+	uint64_t spin_ns;
+	unsigned nslots;
+	struct vteed_mailbox *mb;
+	_Atomic bool dead;
+	struct vteed_vslot slot[VTEED_MAX_SLOTS];
+
+	/* supervision (vteed_start): what outlives each vteed */
+	bool supervised;
+	struct vteed_config cfg;      /* strings point into the copies below */
+	char name[VTEED_NAME_MAX];
+	char *vteed_path, **extra_args;
+	struct vteed_ram ram[VTEED_MAX_REGIONS];
+	unsigned nram;
+	int mb_fd, jn_fd;
+	struct vteed_tee_source tee;
+	pid_t pid;
+	pthread_t monitor;
+	int stop_pipe[2];
+	_Atomic uint32_t restarts, lost;
+	_Atomic uint64_t last_recovery_ns;
+};
+
+/* client.c */
+uint64_t vteed_now_ns(void);
+void vteed_set_msg(char *msg, size_t msglen, const char *text);
+bool vteed_config_ok(const struct vteed_config *cfg, unsigned nram);
+/* A client with its mailbox (kept open in mb_fd for restarts). */
+int vteed_client_new(const struct vteed_config *cfg, struct vteed **out);
+void vteed_client_free(struct vteed *v);
 /*
- * Ask a vteed for its status over its status socket (daemon/status.h): by
- * pid, or for this client's current vteed. Only vteed's own user and root
- * get an answer.
+ * HELLO on sock with the RAM fds, the mailbox and, when given (>= 0), the
+ * journal and the TEE fd; then the reply. sock is not closed here.
  */
-struct vteed_status;
-int vteed_status_query(pid_t pid, struct vteed_status *out);
-int vteed_status(struct vteed *v, struct vteed_status *out);
+int vteed_handshake(struct vteed *v, int sock, const struct vteed_config *cfg, const struct vteed_ram *ram,
+		    unsigned nram, uint32_t epoch, int jn_fd, int tee_fd, char *msg, size_t msglen);
+/* waitpid with a deadline, then SIGKILL. */
+void vteed_reap(pid_t pid, int ms);
 
-/*
- * GOODBYE, wait (up to 5 s) for BYE or disconnect, free. No vteed_smc() may be
- * running. A supervised vteed is reaped and its TEE process stopped too.
- */
-void vteed_close(struct vteed *v);
+/* supervisor.c: stop restarting (before the GOODBYE that ends the vteed for good) */
+void vteed_supervisor_stop(struct vteed *v);
 
-#ifdef __cplusplus
-}
-#endif
+/* tee_source.c */
+void vteed_tee_source_init(struct vteed_tee_source *ts);
+/* Take cfg->backend's source ("soft" or NULL, "teedev", "remote"); -EINVAL for another back-end. */
+int vteed_tee_source_open(struct vteed_tee_source *ts, const struct vteed_config *cfg, char *msg, size_t msglen);
+/* A TEE fd for the next vteed of VM vm_id (the caller closes it once passed). */
+int vteed_tee_source_connect(struct vteed_tee_source *ts, uint32_t vm_id, int *fd);
+/* HELLO's back-end for a vteed given that fd: "teedev" for the device, "link" otherwise. */
+const char *vteed_tee_source_backend(const struct vteed_tee_source *ts);
+/* The remote pool's live connections (0 for another source). */
+uint32_t vteed_tee_source_connections(const struct vteed_tee_source *ts);
+/* Release it: vtee-tee ends with its control socket (reaped, at most wait_ms, then killed). */
+void vteed_tee_source_close(struct vteed_tee_source *ts, int wait_ms);
+
+/* remote_pool.c: the vteeds of this process with the same remote options share one back-end instance */
+int vteed_remote_pool_get(const char *options, struct vtee_tee **out);
+void vteed_remote_pool_put(struct vtee_tee *tee);
+
+/* log.c: to the embedder's vteed_set_log() function, if any */
+void vteed_client_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

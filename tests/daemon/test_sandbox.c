@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "client.h"
+#include "vtee/vteed.h"
 #include "guest.h"
 #include "sandbox.h"
 #include "vtee/test_ta.h"
@@ -427,7 +427,7 @@ static void serve_vm(const char *const *extra, bool sandboxed, const struct pass
 	struct vteed_config vc = { .vm_id = 31, .name = "sandboxed", .nvcpus = NVCPU, .vteed_path = vteed,
 				   .extra_args = extra };
 	char msg[96] = "";
-	int err = vteed_spawn(&vc, &ram, 1, &vm.v, &vm.pid, msg);
+	int err = vteed_spawn(&vc, &ram, 1, &vm.v, &vm.pid, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "vteed handshake: %d (%s)\n", err, msg);
 	CHECK_EQ(err, 0);
@@ -703,7 +703,7 @@ static void test_supervised(uid_t uid, gid_t gid, bool check_groups)
 	struct vteed_config vc = { .vm_id = 43, .name = "supervised", .nvcpus = 2, .vteed_path = vteed,
 				   .tee_path = vtee_tee };
 	char msg[96] = "";
-	int err = vteed_start(&vc, &ram, 1, &vm.v, msg);
+	int err = vteed_start(&vc, &ram, 1, &vm.v, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "vteed_start: %d (%s)\n", err, msg);
 	CHECK_EQ(err, 0);
