@@ -1,52 +1,36 @@
 // SPDX-License-Identifier: MIT
-/* libvteed's log: one callback for the whole library, set by the embedder (vtee/vteed.h). */
+/* libvteed's log: one function for the whole library, set by the embedder (vtee/vteed.h). */
 #include "client.h"
 
-#include <stdint.h>
 #include <stdio.h>
-#include <unistd.h>
 
-static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
-static vteed_log_fn sink_fn;
-static void *sink_ctx;
+#include "vtee/vtee.h"
+
+/* Set before the library runs (vteed_set_log's contract), read on any thread. */
+static _Atomic(vteed_log_fn) sink_fn;
+static void *_Atomic sink_ctx;
 
 void vteed_set_log(vteed_log_fn fn, void *ctx)
 {
-	pthread_mutex_lock(&sink_lock);
-	sink_fn = fn;
-	sink_ctx = ctx;
-	pthread_mutex_unlock(&sink_lock);
+	atomic_store(&sink_ctx, ctx);
+	atomic_store(&sink_fn, fn);
 }
 
 void vteed_client_log(int level, const char *fmt, ...)
 {
-	/* a function and its context are read as a pair; lines are rare, the lock is cheap */
-	pthread_mutex_lock(&sink_lock);
-	vteed_log_fn fn = sink_fn;
-	void *ctx = sink_ctx;
-	pthread_mutex_unlock(&sink_lock);
+	vteed_log_fn fn = atomic_load(&sink_fn);
 	if (!fn)
-		return;
+		return; /* nobody listens: the line is not even formatted */
 	char line[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fn(ctx, level, line);
+	fn(atomic_load(&sink_ctx), level, line);
 }
 
 void vteed_log_to_fd(void *ctx, int level, const char *line)
 {
-	(void)level;
-	char buf[600];
-	int n = snprintf(buf, sizeof(buf), "%s\n", line);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf)) {
-		n = sizeof(buf) - 1;
-		buf[n - 1] = '\n';
-	}
-	/* one write: lines from several threads or processes never interleave */
-	ssize_t w = write((int)(intptr_t)ctx, buf, (size_t)n);
-	(void)w;
+	/* libvtee's writer: the line and its newline in one write(2) */
+	vtee_log_to_fd(ctx, (enum vtee_log_level)level, line);
 }

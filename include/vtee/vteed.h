@@ -137,7 +137,8 @@ void vteed_close(struct vteed *v);
 /*
  * The library's log (a supervisor's restarts that fail, ...). Lines (no
  * trailing newline, each whole) go to fn, from any thread; with no function
- * set (the default) they are dropped. level: syslog's (LOG_ERR = 3 ... LOG_DEBUG = 7).
+ * set (the default) they are dropped. Set it before the library runs (before
+ * vteed_start()). level: syslog's (LOG_ERR = 3 ... LOG_DEBUG = 7).
  */
 typedef void (*vteed_log_fn)(void *ctx, int level, const char *line);
 void vteed_set_log(vteed_log_fn fn, void *ctx);
