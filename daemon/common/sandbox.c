@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Least privilege for vteed and vtee-tee: drop root, then a sandbox with no
- * filesystem and a seccomp allowlist (see sandbox.h and docs/threat-model.md).
+ * Least privilege for vteed, vtee-tee and vtee-served: drop root, then a
+ * sandbox with no filesystem and a seccomp allowlist (see sandbox.h and
+ * docs/threat-model.md).
  *
  * The allowlist is a common table plus one per program (profiles[]). vteed's
  * is what vteed, libvtee's soft back-end threads and glibc do once vteed holds
@@ -11,8 +12,11 @@
  * stderr), and clean up. vtee-tee's is what the TEE process does once its
  * back-end is open: receive connections from the supervisor (recvmsg), read
  * and answer link messages (recv, sendmsg), run the soft back-end's threads
- * and TAs (clone, futex, getrandom), log, and clean up. Measured with
- * `strace -f` on the unit, daemon and e2e tests (x86-64, glibc 2.36);
+ * and TAs (clone, futex, getrandom), log, and clean up. vtee-served's is what
+ * the server does once it listens: accept connections and set their TCP
+ * options, TLS over them (read, write), a socketpair per channel passed to a
+ * tenant's vtee-tee, its mux threads, a word to its spawner. Measured with
+ * `strace -f` on the unit, daemon, e2e and remote tests (x86-64, glibc 2.36);
  * docs/threat-model.md lists the result.
  */
 #include "sandbox.h"
@@ -226,13 +230,14 @@ struct sb_table {
 /*
  * Everything not listed: SCMP_ACT_KILL_PROCESS (SIGSYS, the whole process).
  *
- * common[] is what both programs do once they serve: I/O on the sockets they
+ * common[] is what every program does once it serves: I/O on the sockets they
  * already hold, memory, threads (libvtee's soft back-end and their own), their
  * own signals, time and randomness. vteed_only[] adds what only the mediator
  * does (the status socket, timeouts, looking at and sizing the fds HELLO
  * brings). vtee-tee (strace -f over tests/unit/test_link.c, daemon-recovery and
  * an e2e boot) needs nothing the common rules lack, so its own table is empty:
- * its filter is the common one, strictly inside vteed's.
+ * its filter is the common one, strictly inside vteed's. served_only[] adds
+ * vtee-served's connections (below).
  */
 static const struct sb_rule common[] = {
 	/* I/O on fds already held: stdio, control/link sockets, signalfd, eventfd */
