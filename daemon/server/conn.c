@@ -88,25 +88,25 @@ static void set_timeouts(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* TLS, within HANDSHAKE_MS; then the tenant the client's certificate names. NULL: refused (logged). */
-static struct tenant *authenticate(struct conn *c, SSL *ssl)
+/* TLS, within HANDSHAKE_MS; then the tenant the client's certificate names, in *out. 0, or -EACCES (logged). */
+static int authenticate(struct conn *c, SSL *ssl, struct tenant **out)
 {
 	char err[384], fp[65], subject[256] = "";
 	set_timeouts(c->fd, HANDSHAKE_MS);
 	if (!ssl || !SSL_set_fd(ssl, c->fd) || SSL_accept(ssl) != 1) {
 		vtee_tls_error(err, sizeof(err), "TLS handshake");
 		served_log("%s: refused: %s", c->peer, err);
-		return NULL;
+		return -EACCES;
 	}
 	set_timeouts(c->fd, 0);
 	if (!vtee_tls_peer_fingerprint(ssl, fp, subject, sizeof(subject))) {
 		served_log("%s: refused: no client certificate", c->peer);
-		return NULL;
+		return -EACCES;
 	}
 	struct tenant *t = tenant_by_fingerprint(fp);
 	if (!t) {
 		served_log("%s: refused: certificate %s (%s) is no tenant's", c->peer, fp, subject);
-		return NULL;
+		return -EACCES;
 	}
 	pthread_mutex_lock(&t->lock);
 	bool room = t->conns < t->max_conns;
@@ -115,10 +115,11 @@ static struct tenant *authenticate(struct conn *c, SSL *ssl)
 	if (!room) {
 		served_log("%s: tenant %s: refused: it has its %u connections open already", c->peer, t->name,
 			   t->max_conns);
-		return NULL;
+		return -EACCES;
 	}
 	served_log("%s: tenant %s (%s): connected", c->peer, t->name, subject);
-	return t;
+	*out = t;
+	return 0;
 }
 
 /* Each channel the client opens is one VM's link stream, served by the tenant's vtee-tee. */
@@ -154,8 +155,8 @@ static void *conn_main(void *arg)
 {
 	struct conn *c = arg;
 	SSL *ssl = SSL_new(srv.ctx);
-	struct tenant *t = authenticate(c, ssl);
-	if (t) {
+	struct tenant *t;
+	if (!authenticate(c, ssl, &t)) {
 		serve_channels(c, t, ssl);
 		pthread_mutex_lock(&t->lock);
 		t->conns--;
@@ -169,8 +170,8 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-/* Room for one more connection? Logs the moment the server reaches its cap. */
-static bool take_slot(void)
+/* Room for one more connection: 0, or -EBUSY at the cap (logged the moment it is reached). */
+static int take_slot(void)
 {
 	pthread_mutex_lock(&srv.lock);
 	bool room = srv.conns < srv.max_conns;
@@ -185,12 +186,12 @@ static bool take_slot(void)
 	if (first_refusal)
 		served_log("at its cap of %u connections at once ([server] connections, --max-connections): "
 			   "refusing new ones until one ends", srv.max_conns);
-	return room;
+	return room ? 0 : -EBUSY;
 }
 
 void conn_accepted(int fd, const struct sockaddr_storage *sa, socklen_t salen)
 {
-	if (!take_slot()) {
+	if (take_slot()) {
 		close(fd); /* before any TLS: a refusal costs the server nothing */
 		return;
 	}
