@@ -13,19 +13,19 @@
 
 #include "served.h"
 
-/* "AB:cd:..." or "abcd...": 64 hex digits, lowercased into out. */
-static bool parse_fingerprint(const char *v, char out[65])
+/* "AB:cd:..." or "abcd...": 64 hex digits, lowercased into out. 0 or -EINVAL. */
+static int parse_fingerprint(const char *v, char out[65])
 {
 	size_t n = 0;
 	for (; *v; v++) {
 		if (*v == ':')
 			continue;
 		if (n == 64 || !((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'f') || (*v >= 'A' && *v <= 'F')))
-			return false;
+			return -EINVAL;
 		out[n++] = (char)(*v >= 'A' && *v <= 'F' ? *v - 'A' + 'a' : *v);
 	}
 	out[n] = 0;
-	return n == 64;
+	return n == 64 ? 0 : -EINVAL;
 }
 
 /* "connections = N": 1..MAX_CONNS_LIMIT. */
@@ -44,27 +44,31 @@ struct tparse {
 	char err[256];
 };
 
-static struct tenant *tenant_named(const char *tn, struct tparse *p)
+/* The tenant of that name, new if the file did not name it before. 0 or -ENOSPC (p->err says why). */
+static int tenant_named(const char *tn, struct tparse *p, struct tenant **out)
 {
 	for (unsigned i = 0; i < srv.ntenants; i++)
-		if (!strcmp(srv.tenants[i].name, tn))
-			return &srv.tenants[i];
+		if (!strcmp(srv.tenants[i].name, tn)) {
+			*out = &srv.tenants[i];
+			return 0;
+		}
 	if (srv.ntenants == MAX_TENANTS || strlen(tn) >= sizeof(srv.tenants[0].name)) {
 		snprintf(p->err, sizeof(p->err), "[tenant %s]: too many tenants, or the name is too long", tn);
-		return NULL;
+		return -ENOSPC;
 	}
 	struct tenant *t = &srv.tenants[srv.ntenants++];
 	snprintf(t->name, sizeof(t->name), "%s", tn);
 	t->ctl = -1;
 	t->max_conns = DEFAULT_TENANT_CONNS;
 	pthread_mutex_init(&t->lock, NULL);
-	return t;
+	*out = t;
+	return 0;
 }
 
 static int on_tenant_key(struct tparse *p, struct tenant *t, const char *name, const char *value)
 {
 	if (!strcmp(name, "certificate")) {
-		if (!parse_fingerprint(value, t->fingerprint)) {
+		if (parse_fingerprint(value, t->fingerprint)) {
 			snprintf(p->err, sizeof(p->err), "[tenant %s] certificate: expected a SHA-256 fingerprint",
 				 t->name);
 			return 0;
@@ -107,8 +111,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
 		snprintf(p->err, sizeof(p->err), "[%s]: sections are [tenant NAME] and [server]", section);
 		return 0;
 	}
-	struct tenant *t = tenant_named(section + 7, p);
-	return t ? on_tenant_key(p, t, name, value) : 0;
+	struct tenant *t;
+	return tenant_named(section + 7, p, &t) ? 0 : on_tenant_key(p, t, name, value);
 }
 
 /* Every tenant has a certificate, no two the same; at least one tenant. */
