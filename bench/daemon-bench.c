@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "vtee/vteed.h"
 #include "guest.h"
 #include "optee_abi.h"
 #include "vtee/test_ta.h"
@@ -76,7 +76,7 @@ static struct vteed *start(const char *vteed, uint32_t id, const char *name, uns
 	char msg[96];
 	int err = vteed_spawn(&(struct vteed_config){ .vm_id = id, .name = name, .nvcpus = nvcpus,
 						       .vteed_path = vteed, .extra_args = extra },
-			      &ram, 1, &v, pid, msg);
+			      &ram, 1, &v, pid, msg, sizeof(msg));
 	if (err) {
 		fprintf(stderr, "daemon-bench: vteed_spawn: %d %s\n", err, msg);
 		exit(1);
@@ -145,7 +145,7 @@ int main(int argc, char **argv)
 	struct vteed_ram ram2 = { .gpa = GUEST_RAM0_GPA, .size = ram_size, .fd = ram2_fd };
 	if (vteed_start(&(struct vteed_config){ .vm_id = 4, .name = "bench-sup", .nvcpus = 1, .vteed_path = vteed,
 						.tee_path = tee_path },
-			&ram2, 1, &sup_v, msg))
+			&ram2, 1, &sup_v, msg, sizeof(msg)))
 		die("vteed_start");
 	if (guest_probe(g2))
 		die("guest_probe (supervised)");

@@ -30,11 +30,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "vtee/vteed.h"
 #include "host.h"
 #include "launch_int.h"
 #include "mailbox.h"
-#include "vteed_proto.h"
 #include "vtee/vtee.h"
 
 #define KERNEL_ARGS "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init panic=-1"
@@ -871,7 +870,8 @@ static int start_vteed(struct run *r)
 	struct vteed_config vc = { .vm_id = 1, .name = "board", .nvcpus = o->smp, .no_rpc_arg = o->no_rpc_arg,
 				   .vteed_path = vp, .tee_path = tp, .extra_args = extra };
 	char msg[VTEED_MSG_MAX];
-	int e = vteed_start(&vc, ram, n, &r->vteed, msg);
+	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
+	int e = vteed_start(&vc, ram, n, &r->vteed, msg, sizeof(msg));
 	if (e)
 		lmsg("starting vteed (%s, %s): %s (%s)", vp, tp, strerror(-e), msg);
 	else if (launch_verbose) {

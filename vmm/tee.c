@@ -12,8 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "vteed_proto.h"
+#include "vtee/vteed.h"
 #include "vmm.h"
 #include "vtee/kvm.h"
 #include "vtee/vtee.h"
@@ -77,7 +76,8 @@ void tee_setup(struct vmm *vm)
 					   .vteed_path = vm->o.vteed, .extra_args = args, .tee_dev = vm->o.tee_dev };
 		struct vteed_ram ram = { .gpa = VMM_RAM_BASE, .size = vm->ram_size, .fd = vm->ram_fd };
 		char msg[VTEED_MSG_MAX];
-		int r = vteed_start(&vc, &ram, 1, &t->vteed, msg);
+		vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
+		int r = vteed_start(&vc, &ram, 1, &t->vteed, msg, sizeof(msg));
 		if (r)
 			vmm_die("vteed: %s (%s)", msg, strerror(-r));
 		struct vteed_info info;

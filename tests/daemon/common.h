@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "vtee/vteed.h"
 #include "guest.h"
 #include "vtee/test_ta.h"
 
@@ -100,9 +100,9 @@ static inline int dguest_start(const char *vteed, const char *sock_path, uint32_
 	char msg[96];
 	if (sock_path) {
 		d->pid = -1;
-		err = vteed_connect(sock_path, &vc, &ram, 1, &d->v, msg);
+		err = vteed_connect(sock_path, &vc, &ram, 1, &d->v, msg, sizeof(msg));
 	} else {
-		err = vteed_spawn(&vc, &ram, 1, &d->v, &d->pid, msg);
+		err = vteed_spawn(&vc, &ram, 1, &d->v, &d->pid, msg, sizeof(msg));
 	}
 	if (err)
 		fprintf(stderr, "vteed handshake for %s: %d (%s)\n", name, err, msg);

@@ -11,7 +11,6 @@
 #include <sys/un.h>
 
 #include "common.h"
-#include "status.h"
 
 /* Wait up to 2 s for a log datagram containing needle; the line goes to out. */
 static bool log_has(int s, const char *needle, char *out, size_t outlen)

@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "common.h"
-#include "vteed_proto.h"
+#include "vtee/vteed.h"
 
 static const char *vteed;
 
@@ -301,7 +301,7 @@ int main(int argc, char **argv)
 	pid_t pid = 0;
 	char msg[96];
 	CHECK_EQ(vteed_spawn(&(struct vteed_config){ .vm_id = 3, .name = "cli", .nvcpus = 1, .vteed_path = vteed },
-			     &r, 1, &v, &pid, msg), -EINVAL);
+			     &r, 1, &v, &pid, msg, sizeof(msg)), -EINVAL);
 	CHECK(v == NULL);
 	CHECK(strstr(msg, "region 0") != NULL);
 	printf("client refusal: %s\n", msg);
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 	/* and a good handshake through it, SMCs, then SIGTERM: STOP, the client sees vteed gone */
 	r.fd_offset = 0;
 	CHECK_EQ(vteed_spawn(&(struct vteed_config){ .vm_id = 3, .name = "cli", .nvcpus = 1, .vteed_path = vteed },
-			     &r, 1, &v, &pid, msg), 0);
+			     &r, 1, &v, &pid, msg, sizeof(msg)), 0);
 	if (v) {
 		uint64_t regs[8] = { 0xBF00FF01u }; /* CALLS_UID */
 		CHECK_EQ(vteed_smc(v, 0, regs), 0);

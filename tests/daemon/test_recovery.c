@@ -17,7 +17,6 @@
 #include <stdatomic.h>
 
 #include "common.h"
-#include "status.h"
 
 #define THREADS 3
 #define PERSIST_SESSIONS 6
@@ -201,7 +200,7 @@ int main(int argc, char **argv)
 	struct vteed_config vc = { .vm_id = 7, .name = "crashloop", .nvcpus = THREADS + 1, .vteed_path = vteed,
 				   .tee_path = tee };
 	char msg[VTEED_MSG_MAX];
-	int err = vteed_start(&vc, &ram, 1, &dg.v, msg);
+	int err = vteed_start(&vc, &ram, 1, &dg.v, msg, sizeof(msg));
 	CHECK_EQ(err, 0);
 	if (err) {
 		fprintf(stderr, "vteed_start: %d (%s)\n", err, msg);

@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "client.h"
+#include "vtee/vteed.h"
 #include "guest.h"
 #include "sandbox.h"
 #include "vtee/test_ta.h"
@@ -282,12 +282,13 @@ static void test_arches(void)
 	static const struct {
 		enum vteed_sandbox_profile p;
 		const char *name;
-	} profiles[] = { { SANDBOX_VTEED, "vteed" }, { SANDBOX_VTEE_TEE, "vtee-tee" } };
+	} profiles[] = { { SANDBOX_VTEED, "vteed" }, { SANDBOX_VTEE_TEE, "vtee-tee" },
+			 { SANDBOX_VTEE_SERVED, "vtee-served" } };
 	static const struct {
 		uint32_t arch;
 		const char *name;
 	} arches[] = { { SCMP_ARCH_X86_64, "x86-64" }, { SCMP_ARCH_AARCH64, "aarch64" }, { SCMP_ARCH_NATIVE, "native" } };
-	for (unsigned i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++) {
 		for (unsigned k = 0; k < 3; k++) {
 			char err[256] = "";
 			int r = vteed_sandbox_check_arch(profiles[i].p, arches[k].arch, err, sizeof(err));
@@ -298,11 +299,15 @@ static void test_arches(void)
 	}
 	/* no such profile */
 	char err[256] = "";
-	CHECK_EQ(vteed_sandbox_check_arch((enum vteed_sandbox_profile)7, SCMP_ARCH_NATIVE, err, sizeof(err)), -1);
+	CHECK_EQ(vteed_sandbox_check_arch((enum vteed_sandbox_profile)7, SCMP_ARCH_NATIVE, err, sizeof(err)), -EINVAL);
 	CHECK(strstr(err, "profile") != NULL);
 }
 
-/* What each profile lists: the common rules in both, vteed's own only in vteed's, the dangerous in neither. */
+/*
+ * What each profile lists: the common rules in all, vteed's own only in
+ * vteed's, vtee-served's own (its connections) only in its own, the
+ * dangerous in none.
+ */
 static void test_profiles(void)
 {
 	static const char *const both[] = { "recvmsg", "recvfrom", "sendmsg", "shutdown", "getsockopt", "futex",
@@ -313,6 +318,7 @@ static void test_profiles(void)
 		if (!vteed_sandbox_lists(SANDBOX_VTEE_TEE, both[i]))
 			fprintf(stderr, "vtee-tee's profile lacks %s\n", both[i]);
 		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_TEE, both[i]));
+		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_SERVED, both[i]));
 	}
 	static const char *const vteed_only[] = { "sendto", "accept4", "setsockopt", "fstat", "fstatfs",
 						  "ftruncate", "fcntl" };
@@ -330,7 +336,17 @@ static void test_profiles(void)
 	for (unsigned i = 0; i < sizeof(neither) / sizeof(neither[0]); i++) {
 		CHECK(!vteed_sandbox_lists(SANDBOX_VTEED, neither[i]));
 		CHECK(!vteed_sandbox_lists(SANDBOX_VTEE_TEE, neither[i]));
+		/* but for its socketpairs (AF_UNIX only: the rule checks the domain) */
+		if (strcmp(neither[i], "socketpair"))
+			CHECK(!vteed_sandbox_lists(SANDBOX_VTEE_SERVED, neither[i]));
 	}
+	/* vtee-served: TCP connections and channels, no files, no status socket, no journal */
+	static const char *const served_own[] = { "accept4", "setsockopt", "socketpair", "pipe2" };
+	for (unsigned i = 0; i < sizeof(served_own) / sizeof(served_own[0]); i++)
+		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_SERVED, served_own[i]));
+	static const char *const not_served[] = { "ftruncate", "fstatfs", "fcntl" };
+	for (unsigned i = 0; i < sizeof(not_served) / sizeof(not_served[0]); i++)
+		CHECK(!vteed_sandbox_lists(SANDBOX_VTEE_SERVED, not_served[i]));
 	CHECK(!vteed_sandbox_lists((enum vteed_sandbox_profile)7, "getpid"));
 }
 
@@ -427,7 +443,7 @@ static void serve_vm(const char *const *extra, bool sandboxed, const struct pass
 	struct vteed_config vc = { .vm_id = 31, .name = "sandboxed", .nvcpus = NVCPU, .vteed_path = vteed,
 				   .extra_args = extra };
 	char msg[96] = "";
-	int err = vteed_spawn(&vc, &ram, 1, &vm.v, &vm.pid, msg);
+	int err = vteed_spawn(&vc, &ram, 1, &vm.v, &vm.pid, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "vteed handshake: %d (%s)\n", err, msg);
 	CHECK_EQ(err, 0);
@@ -703,7 +719,7 @@ static void test_supervised(uid_t uid, gid_t gid, bool check_groups)
 	struct vteed_config vc = { .vm_id = 43, .name = "supervised", .nvcpus = 2, .vteed_path = vteed,
 				   .tee_path = vtee_tee };
 	char msg[96] = "";
-	int err = vteed_start(&vc, &ram, 1, &vm.v, msg);
+	int err = vteed_start(&vc, &ram, 1, &vm.v, msg, sizeof(msg));
 	if (err)
 		fprintf(stderr, "vteed_start: %d (%s)\n", err, msg);
 	CHECK_EQ(err, 0);

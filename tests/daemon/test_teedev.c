@@ -16,7 +16,6 @@
 #include <sys/ioctl.h>
 
 #include "common.h"
-#include "status.h"
 
 static struct dguest dg;
 
@@ -83,7 +82,7 @@ int main(int argc, char **argv)
 	struct vteed_config vc = { .vm_id = 9, .name = "on-teedev", .backend = "teedev", .nvcpus = 2,
 				   .vteed_path = vteed, .extra_args = geteuid() == 0 ? extra_root : extra };
 	char msg[VTEED_MSG_MAX];
-	int err = vteed_start(&vc, &ram, 1, &dg.v, msg);
+	int err = vteed_start(&vc, &ram, 1, &dg.v, msg, sizeof(msg));
 	CHECK_EQ(err, 0);
 	if (err) {
 		fprintf(stderr, "vteed_start: %d (%s)\n", err, msg);

@@ -30,10 +30,9 @@
 
 #include <signal.h>
 
-#include "client.h"
+#include "vtee/vteed.h"
 #include "core.h"
 #include "guest.h"
-#include "vteed_proto.h"
 #include "remote.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
@@ -350,7 +349,7 @@ static void test_vteed(void)
 				   .vteed_path = vteed, .remote_options = env("REMOTE_ALICE"),
 				   .extra_args = geteuid() == 0 ? root_args : NULL };
 	char msg[VTEED_MSG_MAX];
-	int r = vteed_start(&vc, &ram, 1, &vt, msg);
+	int r = vteed_start(&vc, &ram, 1, &vt, msg, sizeof(msg));
 	CHECK(r == 0);
 	if (r) {
 		fprintf(stderr, "vteed_start: %d (%s)\n", r, msg);
@@ -371,7 +370,7 @@ static void test_vteed(void)
 	struct vteed_config vc2 = vc;
 	vc2.vm_id = 22;
 	vc2.name = "remote-vteed-2";
-	CHECK(vteed_start(&vc2, &ram2, 1, &vt2, msg) == 0);
+	CHECK(vteed_start(&vc2, &ram2, 1, &vt2, msg, sizeof(msg)) == 0);
 	uint32_t s3 = 0;
 	CHECK(guest_probe(g2) == 0);
 	CHECK(guest_open_session(g2, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s3, NULL) == TEE_SUCCESS);

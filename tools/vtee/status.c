@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "status.h"
-#include "vteed_proto.h"
+#include "vtee/vteed.h"
 #include "vtee_cmd.h"
 
 static void print_one(const struct vteed_status *s, bool header)

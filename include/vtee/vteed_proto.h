@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMM <-> vteed wire protocol, version 1 (docs/vteed-protocol.md).
+ * The VMM <-> vteed wire protocol, versions 1 and 2 (docs/vteed-protocol.md).
+ * Installed with libvteed (vtee/vteed.h includes it): for VMMs that speak it
+ * themselves (vteed_spawn_raw()) and for `struct vteed_status`.
  *
  * Control: a Unix stream socket carrying fixed-size messages in host byte
  * order (both ends run on the same host). Data: a shared "SMC mailbox" memfd
@@ -84,7 +86,12 @@ struct vteed_reply {
 	char message[VTEED_MSG_MAX];    /* NUL-terminated, human readable */
 };
 
-/* ---- status (a separate Unix socket per vteed, see vteed_status_dir()) --- */
+/*
+ * ---- status: a separate Unix socket per vteed, in the abstract namespace at
+ * "@" VTEED_STATUS_PREFIX "PID"; only vteed's own user and root get an answer.
+ */
+
+#define VTEED_STATUS_PREFIX "vtee-status/"
 
 struct vteed_status {
 	struct vteed_msg_hdr hdr;       /* type STATUS_REPLY, size = sizeof(struct vteed_status) */

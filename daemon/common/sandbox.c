@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Least privilege for vteed and vtee-tee: drop root, then a sandbox with no
- * filesystem and a seccomp allowlist (see sandbox.h and docs/threat-model.md).
+ * Least privilege for vteed, vtee-tee and vtee-served: drop root, then a
+ * sandbox with no filesystem and a seccomp allowlist (see sandbox.h and
+ * docs/threat-model.md).
  *
  * The allowlist is a common table plus one per program (profiles[]). vteed's
  * is what vteed, libvtee's soft back-end threads and glibc do once vteed holds
@@ -11,8 +12,11 @@
  * stderr), and clean up. vtee-tee's is what the TEE process does once its
  * back-end is open: receive connections from the supervisor (recvmsg), read
  * and answer link messages (recv, sendmsg), run the soft back-end's threads
- * and TAs (clone, futex, getrandom), log, and clean up. Measured with
- * `strace -f` on the unit, daemon and e2e tests (x86-64, glibc 2.36);
+ * and TAs (clone, futex, getrandom), log, and clean up. vtee-served's is what
+ * the server does once it listens: accept connections and set their TCP
+ * options, TLS over them (read, write), a socketpair per channel passed to a
+ * tenant's vtee-tee, its mux threads, a word to its spawner. Measured with
+ * `strace -f` on the unit, daemon, e2e and remote tests (x86-64, glibc 2.36);
  * docs/threat-model.md lists the result.
  */
 #include "sandbox.h"
@@ -21,6 +25,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <linux/capability.h>
 #include <pwd.h>
 #include <sched.h>
@@ -63,15 +69,16 @@
 #define SB_SANITIZER 0
 #endif
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+/* The reason in err, and e (a negative errno) back. */
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	if (err && errlen)
 		vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -1;
+	return e;
 }
 
 /* ---- privileges ---------------------------------------------------------- */
@@ -101,7 +108,7 @@ static int drop_capabilities(char *err, size_t errlen)
 	struct __user_cap_data_struct c[2];
 	memset(c, 0, sizeof(c));
 	if (syscall(SYS_capset, &h, c) < 0 || !no_capabilities())
-		return fail(err, errlen, "cannot drop capabilities: %s", strerror(errno));
+		return fail(err, errlen, -EPERM, "cannot drop capabilities: %s", strerror(errno));
 	return 0;
 }
 
@@ -128,7 +135,7 @@ int vteed_drop_privileges(const char *user, char *err, size_t errlen)
 	uid_t euid = geteuid();
 	if (euid == 0) {
 		if (!user || !*user)
-			return fail(err, errlen, "running as root: a user to switch to is required (--user NAME)");
+			return fail(err, errlen, -EINVAL, "running as root: a user to switch to is required (--user NAME)");
 		/* before the sandbox: NSS may read /etc/passwd or ask a daemon over a socket */
 		struct passwd pw, *res = NULL;
 		char buf[4096];
@@ -138,43 +145,44 @@ int vteed_drop_privileges(const char *user, char *err, size_t errlen)
 		else
 			res = &pw;
 		if (!res)
-			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
+			return fail(err, errlen, e ? -e : -ENOENT, "--user %s: %s", user, e ? strerror(e) : "no such user");
 		if (pw.pw_uid == 0)
-			return fail(err, errlen, "--user %s: refusing to run %s as uid 0; name an unprivileged user",
+			return fail(err, errlen, -EPERM, "--user %s: refusing to run %s as uid 0; name an unprivileged user",
 				    user, program_invocation_short_name);
 		uid_t uid = pw.pw_uid;
 		gid_t gid = pw.pw_gid;
 		if (setgroups(0, NULL) < 0)
-			return fail(err, errlen, "setgroups: %s", strerror(errno));
+			return fail(err, errlen, -errno, "setgroups: %s", strerror(errno));
 		if (setresgid(gid, gid, gid) < 0)
-			return fail(err, errlen, "setresgid(%u): %s", (unsigned)gid, strerror(errno));
+			return fail(err, errlen, -errno, "setresgid(%u): %s", (unsigned)gid, strerror(errno));
 		if (setresuid(uid, uid, uid) < 0)
-			return fail(err, errlen, "setresuid(%u): %s", (unsigned)uid, strerror(errno));
+			return fail(err, errlen, -errno, "setresuid(%u): %s", (unsigned)uid, strerror(errno));
 		/* root must be gone for good: no uid, gid or group of it left, and no way back */
 		uid_t r, ef, s;
 		gid_t gr, ge, gs;
 		if (getresuid(&r, &ef, &s) < 0 || r != uid || ef != uid || s != uid || getresgid(&gr, &ge, &gs) < 0 ||
 		    gr != gid || ge != gid || gs != gid || getgroups(0, NULL) != 0)
-			return fail(err, errlen, "switching to %s did not take", user);
+			return fail(err, errlen, -EPERM, "switching to %s did not take", user);
 		if (setuid(0) == 0 || seteuid(0) == 0)
-			return fail(err, errlen, "switched to %s but could get root back", user);
+			return fail(err, errlen, -EPERM, "switched to %s but could get root back", user);
 	} else if (user && *user) {
 		struct passwd pw, *res = NULL;
 		char buf[4096];
 		int e = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
 		if (!res)
-			return fail(err, errlen, "--user %s: %s", user, e ? strerror(e) : "no such user");
+			return fail(err, errlen, e ? -e : -ENOENT, "--user %s: %s", user, e ? strerror(e) : "no such user");
 		if (pw.pw_uid != euid || getuid() != euid)
-			return fail(err, errlen,
+			return fail(err, errlen, -EPERM,
 				    "--user %s: %s runs as uid %u and is not root: an unprivileged process cannot "
 				    "switch users (start it as that user, or as root)",
 				    user, program_invocation_short_name, (unsigned)euid);
 	}
-	if (drop_capabilities(err, errlen))
-		return -1;
+	int r = drop_capabilities(err, errlen);
+	if (r)
+		return r;
 	/* after the uid change, which resets the flag: no core dumps, no ptrace by the same uid */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return fail(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+		return fail(err, errlen, -errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	return 0;
 }
 
@@ -207,6 +215,13 @@ struct sb_rule {
 #define ERRNO_IF(sys, c0, e, why)       { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 1, { c0 }, why }
 #define ERRNO_WHERE_EXISTS(sys, e, why) { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), true, 0, { { 0, 0, 0, 0 } }, why }
 
+struct sb_table {
+	const struct sb_rule *rules;
+	size_t n;
+};
+
+#define TABLE(t) { (t), sizeof(t) / sizeof((t)[0]) }
+
 /* clone: CLONE_THREAD set (a thread, not a process) and no new namespace. */
 #define CLONE_CHECKED_MASK                                                                              \
 	(CLONE_THREAD | CLONE_NEWNS | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |      \
@@ -215,13 +230,14 @@ struct sb_rule {
 /*
  * Everything not listed: SCMP_ACT_KILL_PROCESS (SIGSYS, the whole process).
  *
- * common[] is what both programs do once they serve: I/O on the sockets they
+ * common[] is what every program does once it serves: I/O on the sockets they
  * already hold, memory, threads (libvtee's soft back-end and their own), their
  * own signals, time and randomness. vteed_only[] adds what only the mediator
  * does (the status socket, timeouts, looking at and sizing the fds HELLO
  * brings). vtee-tee (strace -f over tests/unit/test_link.c, daemon-recovery and
  * an e2e boot) needs nothing the common rules lack, so its own table is empty:
- * its filter is the common one, strictly inside vteed's.
+ * its filter is the common one, strictly inside vteed's. served_only[] adds
+ * vtee-served's connections (below).
  */
 static const struct sb_rule common[] = {
 	/* I/O on fds already held: stdio, control/link sockets, signalfd, eventfd */
@@ -274,8 +290,15 @@ static const struct sb_rule common[] = {
 	 * the same way. Any other open stays fatal (--sandbox-probe).
 	 */
 	ERRNO_IF(openat, EQ(2, O_RDONLY | O_CLOEXEC), EACCES, "glibc malloc: overcommit_memory; sanitizers: /proc/self/exe"),
+};
+
 #if SB_SANITIZER
-	/* Sanitizer builds only: the ASan/UBSan runtimes, measured the same way. */
+/*
+ * Sanitizer builds only (meson -Db_sanitize=...): the ASan/UBSan runtimes,
+ * measured the same way. Added to every profile, but for the calls the
+ * profile's own table rules on (vtee-served's pipe2).
+ */
+static const struct sb_rule sanitizer_rules[] = {
 	ALLOW(sigaltstack, "sanitizer: each thread gets an alternate signal stack"),
 	ALLOW(sched_getaffinity, "sanitizer: pthread_getattr_np() in each new thread"),
 	/*
@@ -293,8 +316,11 @@ static const struct sb_rule common[] = {
 	ERRNO_IF(newfstatat, EQ(3, 0), EACCES, "sanitizer report (clang, aarch64): is there an llvm-symbolizer"),
 	ERRNO_IF(ioctl, EQ(1, TCGETS), ENOTTY, "sanitizer report: is stderr a terminal (colours)"),
 	ERRNO(pipe2, EACCES, "sanitizer report: no external symbolizer"),
-#endif
 };
+#define SANITIZER_TABLE TABLE(sanitizer_rules)
+#else
+#define SANITIZER_TABLE { NULL, 0 }
+#endif
 
 /* vteed only: the VMM's control socket, the status socket, the fds HELLO brings. */
 static const struct sb_rule vteed_only[] = {
@@ -325,12 +351,25 @@ static const struct sb_rule vteed_only[] = {
 	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "a copy of a held fd"),
 };
 
-struct sb_table {
-	const struct sb_rule *rules;
-	size_t n;
+/*
+ * vtee-served only: its accepted TLS connections (their TCP options and
+ * handshake timeouts), a socketpair per channel to the tenant's vtee-tee
+ * (passed with sendmsg), the mux's wake-up pipe, the spawner (send), its log.
+ */
+static const struct sb_rule served_only[] = {
+	ALLOW(accept4, "the listening socket, bound before the sandbox: new connections"),
+	ALLOW(sendto, "send(): a request to the spawner"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_RCVTIMEO), "the TLS handshake's timeout, on then off"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_SNDTIMEO), "the TLS handshake's timeout, on then off"),
+	ALLOW_IF2(setsockopt, EQ(1, SOL_SOCKET), EQ(2, SO_KEEPALIVE), "a dead peer is found (vtee_tls_tcp_options)"),
+	ALLOW_IF2(setsockopt, EQ(1, IPPROTO_TCP), EQ(2, TCP_NODELAY), "vtee_tls_tcp_options"),
+	ALLOW_IF2(setsockopt, EQ(1, IPPROTO_TCP), EQ(2, TCP_KEEPIDLE), "vtee_tls_tcp_options"),
+	ALLOW_IF2(setsockopt, EQ(1, IPPROTO_TCP), EQ(2, TCP_KEEPINTVL), "vtee_tls_tcp_options"),
+	ALLOW_IF2(setsockopt, EQ(1, IPPROTO_TCP), EQ(2, TCP_KEEPCNT), "vtee_tls_tcp_options"),
+	ALLOW_IF2(setsockopt, EQ(1, IPPROTO_TCP), EQ(2, TCP_USER_TIMEOUT), "vtee_tls_tcp_options"),
+	ALLOW_IF(socketpair, EQ(0, AF_UNIX), "a channel's link stream to the tenant's vtee-tee (Unix only)"),
+	ALLOW_IF(pipe2, EQ(1, O_CLOEXEC | O_NONBLOCK), "each connection's mux: its wake-up pipe"),
 };
-
-#define TABLE(t) { (t), sizeof(t) / sizeof((t)[0]) }
 
 /* Each profile: the common rules, then its own. */
 static const struct sb_profile {
@@ -339,7 +378,9 @@ static const struct sb_profile {
 } profiles[] = {
 	[SANDBOX_VTEED] = { "vteed", TABLE(vteed_only) },
 	[SANDBOX_VTEE_TEE] = { "vtee-tee", { NULL, 0 } }, /* the common rules are all it needs */
+	[SANDBOX_VTEE_SERVED] = { "vtee-served", TABLE(served_only) },
 };
+static const struct sb_table sanitizer_table = SANITIZER_TABLE;
 
 static const struct sb_profile *profile_of(enum vteed_sandbox_profile p)
 {
@@ -353,7 +394,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *r,
 	if (seccomp_syscall_resolve_name_arch(arch, r->name) < 0) {
 		if (r->arch_optional)
 			return 1;
-		return fail(err, errlen, "seccomp: %s is not a system call on this architecture", r->name);
+		return fail(err, errlen, -ENOSYS, "seccomp: %s is not a system call on this architecture", r->name);
 	}
 	struct scmp_arg_cmp c[2];
 	for (unsigned i = 0; i < r->ncmp; i++) {
@@ -364,63 +405,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *r,
 	/* the native number, translated by name for another architecture's filter */
 	int rc = seccomp_rule_add_array(ctx, r->action, r->nr, r->ncmp, r->ncmp ? c : NULL);
 	if (rc < 0)
-		return fail(err, errlen, "seccomp rule for %s: %s", r->name, strerror(-rc));
-	return 0;
-}
-
-static int add_table(scmp_filter_ctx ctx, uint32_t arch, const struct sb_rule *rules, size_t n, pid_t self,
-		     char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++)
-		if (add_rule(ctx, arch, &rules[i], self, err, errlen) < 0)
-			return -1;
-	return 0;
-}
-
-static scmp_filter_ctx build(enum vteed_sandbox_profile profile, uint32_t arch, char *err, size_t errlen)
-{
-	const struct sb_profile *prof = profile_of(profile);
-	if (!prof) {
-		fail(err, errlen, "no sandbox profile %d", (int)profile);
-		return NULL;
-	}
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	if (!ctx) {
-		fail(err, errlen, "seccomp_init failed");
-		return NULL;
-	}
-	if (arch != SCMP_ARCH_NATIVE && arch != seccomp_arch_native()) {
-		int rc = seccomp_arch_add(ctx, arch);
-		if (rc == 0)
-			rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE);
-		if (rc < 0) {
-			fail(err, errlen, "seccomp architecture %#x: %s", arch, strerror(-rc));
-			seccomp_release(ctx);
-			return NULL;
-		}
-	}
-	pid_t self = getpid();
-	if (add_table(ctx, arch, common, sizeof(common) / sizeof(common[0]), self, err, errlen) < 0 ||
-	    add_table(ctx, arch, prof->own.rules, prof->own.n, self, err, errlen) < 0) {
-		seccomp_release(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
-int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen)
-{
-	scmp_filter_ctx ctx = build(profile, scmp_arch, err, errlen);
-	if (!ctx)
-		return -1;
-	/* generate the BPF program, as load would */
-	int fd = memfd_create("vteed-bpf", MFD_CLOEXEC);
-	int rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
-	if (fd >= 0)
-		close(fd);
-	seccomp_release(ctx);
-	if (rc < 0)
-		return fail(err, errlen, "seccomp BPF for architecture %#x: %s", scmp_arch, strerror(-rc));
+		return fail(err, errlen, rc, "seccomp rule for %s: %s", r->name, strerror(-rc));
 	return 0;
 }
 
@@ -432,12 +417,78 @@ static bool table_lists(const struct sb_rule *rules, size_t n, const char *name)
 	return false;
 }
 
+/* A table's rules, but for the calls `except` rules on (NULL: none). */
+static int add_table(scmp_filter_ctx ctx, uint32_t arch, const struct sb_table *t, const struct sb_table *except,
+		     pid_t self, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (except && table_lists(except->rules, except->n, t->rules[i].name))
+			continue;
+		int rc = add_rule(ctx, arch, &t->rules[i], self, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The profile's filter for an architecture, not loaded: common rules, its own, the sanitizers'. */
+static int build(enum vteed_sandbox_profile profile, uint32_t arch, scmp_filter_ctx *out, char *err,
+		 size_t errlen)
+{
+	const struct sb_profile *prof = profile_of(profile);
+	if (!prof)
+		return fail(err, errlen, -EINVAL, "no sandbox profile %d", (int)profile);
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return fail(err, errlen, -ENOMEM, "seccomp_init failed");
+	int rc = 0;
+	if (arch != SCMP_ARCH_NATIVE && arch != seccomp_arch_native()) {
+		rc = seccomp_arch_add(ctx, arch);
+		if (rc == 0)
+			rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE);
+		if (rc < 0)
+			fail(err, errlen, rc, "seccomp architecture %#x: %s", arch, strerror(-rc));
+	}
+	pid_t self = getpid();
+	const struct sb_table common_table = TABLE(common);
+	if (!rc)
+		rc = add_table(ctx, arch, &common_table, NULL, self, err, errlen);
+	if (!rc)
+		rc = add_table(ctx, arch, &prof->own, NULL, self, err, errlen);
+	if (!rc)
+		rc = add_table(ctx, arch, &sanitizer_table, &prof->own, self, err, errlen);
+	if (rc) {
+		seccomp_release(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return 0;
+}
+
+int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen)
+{
+	scmp_filter_ctx ctx;
+	int rc = build(profile, scmp_arch, &ctx, err, errlen);
+	if (rc)
+		return rc;
+	/* generate the BPF program, as load would */
+	int fd = memfd_create("vteed-bpf", MFD_CLOEXEC);
+	rc = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	if (fd >= 0)
+		close(fd);
+	seccomp_release(ctx);
+	if (rc < 0)
+		return fail(err, errlen, rc, "seccomp BPF for architecture %#x: %s", scmp_arch, strerror(-rc));
+	return 0;
+}
+
 bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall_name)
 {
 	const struct sb_profile *prof = profile_of(profile);
 	return prof && syscall_name &&
 	       (table_lists(common, sizeof(common) / sizeof(common[0]), syscall_name) ||
-		table_lists(prof->own.rules, prof->own.n, syscall_name));
+		table_lists(prof->own.rules, prof->own.n, syscall_name) ||
+		table_lists(sanitizer_table.rules, sanitizer_table.n, syscall_name));
 }
 
 /* ---- the sandbox --------------------------------------------------------- */
@@ -447,13 +498,13 @@ static pid_t probe_parent; /* for the ptrace probe: getppid() is not allowed aft
 int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t errlen)
 {
 	if (!profile_of(profile))
-		return fail(err, errlen, "no sandbox profile %d", (int)profile);
+		return fail(err, errlen, -EINVAL, "no sandbox profile %d", (int)profile);
 	probe_parent = getppid();
 	if (chdir("/") < 0)
-		return fail(err, errlen, "chdir /: %s", strerror(errno));
+		return fail(err, errlen, -errno, "chdir /: %s", strerror(errno));
 	struct rlimit no_core = { 0, 0 };
 	if (setrlimit(RLIMIT_CORE, &no_core) < 0)
-		return fail(err, errlen, "setrlimit(RLIMIT_CORE, 0): %s", strerror(errno));
+		return fail(err, errlen, -errno, "setrlimit(RLIMIT_CORE, 0): %s", strerror(errno));
 	/*
 	 * Not used: RLIMIT_FSIZE 0 (no write(2) to, and no growing of, regular
 	 * files) would stop vteed from sizing the journal memfd with ftruncate
@@ -465,7 +516,7 @@ int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t
 	 * filter already allows no new process.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
-		return fail(err, errlen, "PR_SET_DUMPABLE: %s", strerror(errno));
+		return fail(err, errlen, -errno, "PR_SET_DUMPABLE: %s", strerror(errno));
 	/*
 	 * glibc's malloc reads /sys/devices/system/cpu/online the first time
 	 * threads contend for more arenas than it starts with (8 on 64-bit): fix
@@ -482,16 +533,17 @@ int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t
 	__lsan_do_leak_check();
 #endif
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return fail(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	scmp_filter_ctx ctx = build(profile, SCMP_ARCH_NATIVE, err, errlen);
-	if (!ctx)
-		return -1;
-	int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, even ones started earlier */
+		return fail(err, errlen, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	scmp_filter_ctx ctx;
+	int rc = build(profile, SCMP_ARCH_NATIVE, &ctx, err, errlen);
+	if (rc)
+		return rc;
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, even ones started earlier */
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)
-		return fail(err, errlen, "loading the seccomp filter: %s", strerror(-rc));
+		return fail(err, errlen, rc, "loading the seccomp filter: %s", strerror(-rc));
 	return 0;
 }
 

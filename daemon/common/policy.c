@@ -162,17 +162,19 @@ struct parse {
 	char msg[200];
 };
 
+/* Record the first error (the line it is on, why); returns err. */
 __attribute__((format(printf, 3, 4)))
-static void fail(struct parse *ps, int err, const char *fmt, ...)
+static int fail(struct parse *ps, int err, const char *fmt, ...)
 {
 	if (ps->err)
-		return;
+		return err;
 	ps->err = err;
 	ps->err_line = ps->line;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(ps->msg, sizeof(ps->msg), fmt, ap);
 	va_end(ap);
+	return err;
 }
 
 static bool known_section(const char *s, size_t len)
@@ -236,58 +238,50 @@ static char *read_line(char *str, int num, void *stream)
 	return str;
 }
 
-/* A decimal number, digits only. */
-static bool parse_u64(const char *s, uint64_t *out, const char **rest)
+/* A decimal number, digits only (what follows in *rest, else nothing may). 0 or -EINVAL. */
+static int parse_u64(const char *s, uint64_t *out, const char **rest)
 {
 	uint64_t v = 0;
 	if (!isdigit((unsigned char)*s))
-		return false;
+		return -EINVAL;
 	for (; isdigit((unsigned char)*s); s++) {
 		unsigned d = (unsigned)(*s - '0');
 		if (v > (UINT64_MAX - d) / 10)
-			return false;
+			return -EINVAL;
 		v = v * 10 + d;
 	}
 	*out = v;
 	if (rest)
 		*rest = s;
 	else if (*s)
-		return false;
-	return true;
+		return -EINVAL;
+	return 0;
 }
 
-static bool set_u32(struct parse *ps, const char *name, const char *value, uint32_t max, uint32_t *out)
+static int set_u32(struct parse *ps, const char *name, const char *value, uint32_t max, uint32_t *out)
 {
 	uint64_t v;
-	if (!parse_u64(value, &v, NULL)) {
-		fail(ps, -EINVAL, "%s = '%s' is not a number", name, value);
-		return false;
-	}
-	if (v < 1 || v > max) {
-		fail(ps, -EINVAL, "%s = %s is out of range (1..%u)", name, value, max);
-		return false;
-	}
+	if (parse_u64(value, &v, NULL))
+		return fail(ps, -EINVAL, "%s = '%s' is not a number", name, value);
+	if (v < 1 || v > max)
+		return fail(ps, -EINVAL, "%s = %s is out of range (1..%u)", name, value, max);
 	*out = (uint32_t)v;
-	return true;
+	return 0;
 }
 
 /* Bytes with an optional K/M/G/T (binary) suffix, rounded up to 4 KiB pages. */
-static bool set_shm_bytes(struct parse *ps, const char *value)
+static int set_shm_bytes(struct parse *ps, const char *value)
 {
 	uint64_t v;
 	const char *rest;
 	unsigned shift = 0;
 
-	if (!parse_u64(value, &v, &rest)) {
-		fail(ps, -EINVAL, "shm_bytes = '%s' is not a size", value);
-		return false;
-	}
+	if (parse_u64(value, &v, &rest))
+		return fail(ps, -EINVAL, "shm_bytes = '%s' is not a size", value);
 	if (*rest) {
 		const char *suffixes = "KMGT", *at = rest[1] ? NULL : strchr(suffixes, toupper((unsigned char)*rest));
-		if (!at || !*at) {
-			fail(ps, -EINVAL, "shm_bytes = '%s' is not a size (number with K, M, G or T)", value);
-			return false;
-		}
+		if (!at || !*at)
+			return fail(ps, -EINVAL, "shm_bytes = '%s' is not a size (number with K, M, G or T)", value);
 		shift = 10 * (unsigned)(at - suffixes + 1);
 	}
 	uint64_t pages = 0;
@@ -295,16 +289,14 @@ static bool set_shm_bytes(struct parse *ps, const char *value)
 		uint64_t bytes = v << shift;
 		pages = bytes / 4096 + (bytes % 4096 != 0);
 	}
-	if (v == 0 || pages == 0 || pages > VTEE_LIMIT_MAX_SHM_PAGES) {
-		fail(ps, -EINVAL, "shm_bytes = %s is out of range (1 byte..%lluG)", value,
-		     (unsigned long long)(VTEE_LIMIT_MAX_SHM_PAGES >> 18));
-		return false;
-	}
+	if (v == 0 || pages == 0 || pages > VTEE_LIMIT_MAX_SHM_PAGES)
+		return fail(ps, -EINVAL, "shm_bytes = %s is out of range (1 byte..%lluG)", value,
+			    (unsigned long long)(VTEE_LIMIT_MAX_SHM_PAGES >> 18));
 	ps->pol.quota.max_shm_pages = pages;
-	return true;
+	return 0;
 }
 
-static bool set_uuids(struct parse *ps, const char *name, const char *value, struct vtee_uuid *list,
+static int set_uuids(struct parse *ps, const char *name, const char *value, struct vtee_uuid *list,
 		      uint32_t *n)
 {
 	const char *sep = ", \t";
@@ -319,102 +311,102 @@ static bool set_uuids(struct parse *ps, const char *name, const char *value, str
 			tok[len] = '\0';
 			ok = vteed_uuid_parse(tok, &u) == 0;
 		}
-		if (!ok) {
-			fail(ps, -EINVAL, "%s: '%.*s' is not a UUID", name, (int)(len > 64 ? 64 : len), s);
-			return false;
-		}
+		if (!ok)
+			return fail(ps, -EINVAL, "%s: '%.*s' is not a UUID", name, (int)(len > 64 ? 64 : len), s);
 		if (!in_list(list, *n, &u)) {
-			if (*n == VTEED_POLICY_MAX_UUIDS) {
-				fail(ps, -EINVAL, "%s: more than %d UUIDs", name, VTEED_POLICY_MAX_UUIDS);
-				return false;
-			}
+			if (*n == VTEED_POLICY_MAX_UUIDS)
+				return fail(ps, -EINVAL, "%s: more than %d UUIDs", name, VTEED_POLICY_MAX_UUIDS);
 			list[(*n)++] = u;
 		}
 		s += len;
 		s += strspn(s, sep);
 	}
-	return true;
+	return 0;
 }
 
-static int pick(struct parse *ps, const char *name, const char *value, const char *const *words, int n)
+/* Which of n words value is (case aside), in *out. 0 or -EINVAL. */
+static int pick(struct parse *ps, const char *name, const char *value, const char *const *words, int n, int *out)
 {
 	for (int i = 0; i < n; i++)
-		if (!strcasecmp(value, words[i]))
-			return i;
+		if (!strcasecmp(value, words[i])) {
+			*out = i;
+			return 0;
+		}
 	char list[100] = "";
 	for (int i = 0; i < n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", words[i]);
-	fail(ps, -EINVAL, "%s = '%s': expected one of %s", name, value, list);
-	return -1;
+	return fail(ps, -EINVAL, "%s = '%s': expected one of %s", name, value, list);
 }
 
-static int on_value(void *user, const char *section, const char *name, const char *value)
+static int set_backend(struct parse *ps, const char *value)
 {
-	struct parse *ps = user;
 	struct vteed_policy *p = &ps->pol;
-	int k;
+	const char *const *names = vtee_backend_names();
+	size_t i;
+	for (i = 0; names[i] && strcmp(names[i], value); i++)
+		;
+	if (!names[i] || strlen(value) >= sizeof(p->backend)) {
+		char list[160] = "";
+		for (i = 0; names[i]; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", names[i]);
+		return fail(ps, -EINVAL, "backend = '%s': not a built-in back-end (%s)", value, list);
+	}
+	snprintf(p->backend, sizeof(p->backend), "%s", value);
+	return 0;
+}
 
-	if (ps->err)
-		return 0;
-	if (!*section) {
-		fail(ps, -EINVAL, "key '%s' outside a section", name);
-		return 0;
-	}
-	for (k = 0; k < K_COUNT; k++)
-		if (!strcasecmp(keys[k].section, section) && !strcasecmp(keys[k].name, name))
-			break;
-	if (k == K_COUNT) {
-		fail(ps, -EINVAL, "unknown key '%s' in [%s]", name, section);
-		return 0;
-	}
-	if (ps->seen[k] && !keys[k].repeats) {
-		fail(ps, -EINVAL, "duplicate key '%s' in [%s]", keys[k].name, keys[k].section);
-		return 0;
-	}
-	ps->seen[k] = true;
-	if (!*value && !keys[k].repeats) {
-		fail(ps, -EINVAL, "%s: missing value", keys[k].name);
-		return 0;
-	}
+static int set_options(struct parse *ps, const char *value)
+{
+	struct vteed_policy *p = &ps->pol;
+	/* checked by the back-end when vteed opens it; fd= is vteed's to give */
+	if (strlen(value) >= sizeof(p->backend_options) || strpbrk(value, " \t") || !strncmp(value, "fd=", 3) ||
+	    strstr(value, ",fd="))
+		return fail(ps, -EINVAL, "options = '%s': a comma-separated list without spaces, up to %zu bytes, "
+				  "and no fd=", value, sizeof(p->backend_options) - 1);
+	snprintf(p->backend_options, sizeof(p->backend_options), "%s", value);
+	return 0;
+}
 
+/* The [ta] default and the [log] keys: one of a few words each. */
+static int set_word(struct parse *ps, enum key k, const char *value)
+{
 	static const char *const allow_deny[] = { "deny", "allow" };
 	static const char *const targets[] = { [VTEED_LOG_STDERR] = "stderr", [VTEED_LOG_SYSLOG] = "syslog" };
 	static const char *const levels[] = { [VTEED_LOG_ERROR] = "error", [VTEED_LOG_WARNING] = "warning",
 					      [VTEED_LOG_INFO] = "info", [VTEED_LOG_DEBUG] = "debug" };
 	static const char *const bools[] = { "no", "yes", "false", "true", "0", "1" };
-	int w;
-	switch ((enum key)k) {
-	case K_BACKEND: {
-		const char *const *names = vtee_backend_names();
-		size_t i;
-		for (i = 0; names[i] && strcmp(names[i], value); i++)
-			;
-		if (!names[i] || strlen(value) >= sizeof(p->backend)) {
-			char list[160] = "";
-			for (i = 0; names[i]; i++)
-				snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-					 names[i]);
-			fail(ps, -EINVAL, "backend = '%s': not a built-in back-end (%s)", value, list);
-			return 0;
-		}
-		snprintf(p->backend, sizeof(p->backend), "%s", value);
-		return 1;
-	}
-	case K_OPTIONS:
-		/* checked by the back-end when vteed opens it; fd= is vteed's to give */
-		if (strlen(value) >= sizeof(p->backend_options) || strpbrk(value, " \t") ||
-		    !strncmp(value, "fd=", 3) || strstr(value, ",fd=")) {
-			fail(ps, -EINVAL, "options = '%s': a comma-separated list without spaces, up to %zu bytes, "
-				      "and no fd=", value, sizeof(p->backend_options) - 1);
-			return 0;
-		}
-		snprintf(p->backend_options, sizeof(p->backend_options), "%s", value);
-		return 1;
+	struct vteed_policy *p = &ps->pol;
+	int w, err;
+	switch (k) {
 	case K_DEFAULT:
-		if ((w = pick(ps, "default", value, allow_deny, 2)) < 0)
-			return 0;
-		p->default_allow = w == 1;
-		return 1;
+		if (!(err = pick(ps, "default", value, allow_deny, 2, &w)))
+			p->default_allow = w == 1;
+		return err;
+	case K_TARGET:
+		if (!(err = pick(ps, "target", value, targets, 2, &w)))
+			p->log_target = (enum vteed_log_target)w;
+		return err;
+	case K_LEVEL:
+		if (!(err = pick(ps, "level", value, levels, 4, &w)))
+			p->log_level = (enum vteed_log_level)w;
+		return err;
+	case K_DENIALS:
+		if (!(err = pick(ps, "denials", value, bools, 6, &w)))
+			p->log_denials = w & 1;
+		return err;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int set_value(struct parse *ps, enum key k, const char *value)
+{
+	struct vteed_policy *p = &ps->pol;
+	switch (k) {
+	case K_BACKEND:
+		return set_backend(ps, value);
+	case K_OPTIONS:
+		return set_options(ps, value);
 	case K_ALLOW:
 		return set_uuids(ps, "allow", value, p->allow, &p->n_allow);
 	case K_DENY:
@@ -429,25 +421,39 @@ static int on_value(void *user, const char *section, const char *name, const cha
 		return set_shm_bytes(ps, value);
 	case K_SLICE:
 		return set_u32(ps, "time_slice_us", value, 1000000u, &p->slice_us);
-	case K_TARGET:
-		if ((w = pick(ps, "target", value, targets, 2)) < 0)
-			return 0;
-		p->log_target = (enum vteed_log_target)w;
-		return 1;
-	case K_LEVEL:
-		if ((w = pick(ps, "level", value, levels, 4)) < 0)
-			return 0;
-		p->log_level = (enum vteed_log_level)w;
-		return 1;
-	case K_DENIALS:
-		if ((w = pick(ps, "denials", value, bools, 6)) < 0)
-			return 0;
-		p->log_denials = w & 1;
-		return 1;
-	case K_COUNT:
-		break;
+	default:
+		return set_word(ps, k, value);
 	}
+}
+
+/* The key a line names, once only unless it is a list; 0 or -EINVAL (recorded). */
+static int find_key(struct parse *ps, const char *section, const char *name, const char *value, enum key *out)
+{
+	int k;
+	if (!*section)
+		return fail(ps, -EINVAL, "key '%s' outside a section", name);
+	for (k = 0; k < K_COUNT; k++)
+		if (!strcasecmp(keys[k].section, section) && !strcasecmp(keys[k].name, name))
+			break;
+	if (k == K_COUNT)
+		return fail(ps, -EINVAL, "unknown key '%s' in [%s]", name, section);
+	if (ps->seen[k] && !keys[k].repeats)
+		return fail(ps, -EINVAL, "duplicate key '%s' in [%s]", keys[k].name, keys[k].section);
+	ps->seen[k] = true;
+	if (!*value && !keys[k].repeats)
+		return fail(ps, -EINVAL, "%s: missing value", keys[k].name);
+	*out = (enum key)k;
 	return 0;
+}
+
+/* inih's handler: nonzero to go on. */
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	enum key k = K_COUNT;
+	if (ps->err || find_key(ps, section, name, value, &k))
+		return 0;
+	return set_value(ps, k, value) == 0;
 }
 
 int vteed_policy_load(struct vteed_policy *p, const char *path, char *err, size_t errlen)

@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Least privilege for vteed and vtee-tee (docs/threat-model.md): give up root,
+ * Least privilege for vteed, vtee-tee and vtee-served (docs/threat-model.md): give up root,
  * then enter a sandbox with no filesystem and a seccomp allowlist of the
  * system calls the program needs once start-up is over. Both are one-way.
  *
  *   vteed_drop_privileges(user or (root ? "nobody" : NULL), err, sizeof(err));
  *   vteed_sandbox_enter(err, sizeof(err));                        (vteed)
  *   vteed_sandbox_enter_as(SANDBOX_VTEE_TEE, err, sizeof(err));   (vtee-tee)
+ *   vteed_sandbox_enter_as(SANDBOX_VTEE_SERVED, err, sizeof(err)); (vtee-served)
  *   ...only now read from the sockets, serve...
  *
  * One allowlist machinery, several programs: the filter is the common rules
  * (sandbox.c) plus the program's own, chosen by its profile.
  *
- * Functions returning int give 0, or -1 with a one-line reason in err.
+ * Functions returning int give 0, or a negative errno with a one-line reason in err.
  */
 #ifndef VTEED_SANDBOX_H
 #define VTEED_SANDBOX_H
@@ -23,8 +24,9 @@
 
 /* Whose allowlist: the common rules plus these programs' own ones (sandbox.c). */
 enum vteed_sandbox_profile {
-	SANDBOX_VTEED,    /* the per-VM mediator (daemon/vteed.c) */
-	SANDBOX_VTEE_TEE, /* the built-in TEE process (daemon/vtee-tee.c) */
+	SANDBOX_VTEED,       /* the per-VM mediator (daemon/mediator/) */
+	SANDBOX_VTEE_TEE,    /* the built-in TEE process (daemon/tee/) */
+	SANDBOX_VTEE_SERVED, /* the remote TEE server (daemon/server/) */
 };
 
 /*
@@ -52,7 +54,7 @@ int vteed_sandbox_enter(char *err, size_t errlen);
 
 /*
  * Build a profile's allowlist for an architecture as libseccomp sees it (e.g.
- * SCMP_ARCH_AARCH64 on an x86-64 host) without loading it; 0 or -1 with err.
+ * SCMP_ARCH_AARCH64 on an x86-64 host) without loading it; 0 or -errno with err.
  * For tests: every rule must resolve on every architecture vtee supports.
  */
 int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen);
@@ -65,7 +67,7 @@ int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_a
 bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall_name);
 
 /*
- * Test hook behind the hidden --sandbox-probe option of vteed and vtee-tee:
+ * Test hook behind the hidden --sandbox-probe option of vteed, vtee-tee and vtee-served:
  * the system calls it knows ("getpid", "openat", "execve", "socket", "ptrace",
  * "ftruncate"), and making one directly with syscall(2). vteed_sandbox_probe()
  * returns the call's result, so it returns at all only if the filter let the

@@ -1,25 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvteed-client: let a VMM hand one VM's TEE to a vteed process.
+ * libvteed: let a VMM hand one VM's TEE to a vteed process (docs/vteed-protocol.md),
+ * and supervise it (docs/recovery.md). pkg-config: libvteed.
  *
  *   struct vteed_ram ram[] = { { .gpa = 0x40000000, .size = sz, .fd = memfd, .fd_offset = 0 } };
- *   struct vteed *v; pid_t pid;
- *   vteed_spawn(NULL, &(struct vteed_config){ .vm_id = 1, .name = "vm1", .nvcpus = 4 }, ram, 1, &v, &pid);
+ *   struct vteed *v; char msg[128];
+ *   vteed_start(&(struct vteed_config){ .vm_id = 1, .name = "vm1", .nvcpus = 4 }, ram, 1, &v,
+ *               msg, sizeof(msg));
  *   ...vCPU thread i, on a TEE SMC:  vteed_smc(v, i, regs);
- *   vteed_close(v); waitpid(pid, ...);
+ *   vteed_close(v);
  *
- * Functions returning int give 0 or a negative errno.
+ * Functions returning int give 0 or a negative errno. Messages for the caller
+ * go to a caller's buffer (msg, msglen; msg may be NULL). The library never
+ * writes to stderr: it logs through vteed_set_log().
  */
-#ifndef VTEED_CLIENT_H
-#define VTEED_CLIENT_H
+#ifndef VTEE_VTEED_H
+#define VTEE_VTEED_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "vtee/vteed_proto.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Everything declared here is the library's public ABI. */
+#pragma GCC visibility push(default)
 
 struct vteed;
 
@@ -55,20 +65,21 @@ struct vteed_ram {
 
 /*
  * Handshake on a connected Unix stream socket (taken over: vteed_close() closes it)
- * or on a socket path. On ERROR the daemon's message is in errmsg (may be NULL, 96 bytes).
+ * or on a socket path. On ERROR the daemon's message is in msg.
  */
 int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram,
-		     struct vteed **out, char *errmsg);
+		     struct vteed **out, char *msg, size_t msglen);
 int vteed_connect(const char *socket_path, const struct vteed_config *cfg, const struct vteed_ram *ram,
-		  unsigned nram, struct vteed **out, char *errmsg);
+		  unsigned nram, struct vteed **out, char *msg, size_t msglen);
 
 /* Start vteed --fd on one end of a socketpair and do the handshake. *pid = the child (reap it). */
 int vteed_spawn(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
-		pid_t *pid, char *errmsg);
+		pid_t *pid, char *msg, size_t msglen);
 
 /*
  * Lower level: start `path --fd 3 extra_args...` with a connected socket, no handshake.
  * *sock is this side of the pair. For tests and for VMMs speaking the protocol themselves.
+ * path NULL: $VTEED, else "vteed" in PATH. -ENOENT (or another -errno) if it cannot be run.
  */
 int vteed_spawn_raw(const char *path, const char *const *extra_args, int *sock, pid_t *pid);
 
@@ -86,18 +97,18 @@ bool vteed_dead(struct vteed *v);
 /*
  * Supervised vteed (docs/recovery.md): start the TEE process (vtee-tee, serving
  * the built-in TEE) or, with backend "teedev", open the host's TEE device (one
- * context for the VM); start vteed, keep what must outlive vteed here — the
- * TEE process or context, the journal memfd, the mailbox — and restart vteed
- * whenever it dies. The guest's sessions and registered
- * shared memory stay valid across a restart. An SMC in flight when vteed died
- * completes once the new vteed runs: a fast call is served again; a yielding
- * call (SMCCC bit 31 clear) is replayed, which carries out a close or an
- * unregister and fails anything else cleanly (OP-TEE: TEE_ERROR_COMMUNICATION).
- * If vteed cannot be restarted (3 tries), vteed_dead() turns true and SMCs
- * fail with -EPIPE (x0 = 0xFFFFFFFF).
+ * context for the VM), or with "remote" join this process's connection pool to
+ * the server; start vteed, keep what must outlive vteed here — the TEE process
+ * or context, the journal memfd, the mailbox — and restart vteed whenever it
+ * dies. The guest's sessions and registered shared memory stay valid across a
+ * restart. An SMC in flight when vteed died completes once the new vteed runs:
+ * a fast call is served again; a yielding call (SMCCC bit 31 clear) is
+ * replayed, which carries out a close or an unregister and fails anything else
+ * cleanly (OP-TEE: TEE_ERROR_COMMUNICATION). If vteed cannot be restarted (3
+ * tries), vteed_dead() turns true and SMCs fail with -EPIPE (x0 = 0xFFFFFFFF).
  */
 int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, unsigned nram, struct vteed **out,
-		char *errmsg);
+		char *msg, size_t msglen);
 
 struct vteed_info {
 	pid_t pid;                 /* the current vteed */
@@ -110,11 +121,10 @@ struct vteed_info {
 void vteed_get_info(struct vteed *v, struct vteed_info *info);
 
 /*
- * Ask a vteed for its status over its status socket (daemon/status.h): by
+ * Ask a vteed for its status over its status socket (VTEED_STATUS_PREFIX): by
  * pid, or for this client's current vteed. Only vteed's own user and root
  * get an answer.
  */
-struct vteed_status;
 int vteed_status_query(pid_t pid, struct vteed_status *out);
 int vteed_status(struct vteed *v, struct vteed_status *out);
 
@@ -123,6 +133,19 @@ int vteed_status(struct vteed *v, struct vteed_status *out);
  * running. A supervised vteed is reaped and its TEE process stopped too.
  */
 void vteed_close(struct vteed *v);
+
+/*
+ * The library's log (a supervisor's restarts that fail, ...). Lines (no
+ * trailing newline, each whole) go to fn, from any thread; with no function
+ * set (the default) they are dropped. Set it before the library runs (before
+ * vteed_start()). level: syslog's (LOG_ERR = 3 ... LOG_DEBUG = 7).
+ */
+typedef void (*vteed_log_fn)(void *ctx, int level, const char *line);
+void vteed_set_log(vteed_log_fn fn, void *ctx);
+/* A ready-made fn: one write(2) of the line and a newline to the fd in (intptr_t)ctx. */
+void vteed_log_to_fd(void *ctx, int level, const char *line);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
