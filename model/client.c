@@ -90,6 +90,9 @@ static void tmp_lists_free(struct guest *g, struct tmp_lists *t)
 	t->n = 0;
 }
 
+static int to_msg_memref(struct guest *g, const struct guest_param *p, struct optee_msg_param *mp,
+			 struct tmp_lists *t);
+
 static int to_msg(struct guest *g, const struct guest_param *p, struct optee_msg_param *mp, struct tmp_lists *t)
 {
 	memset(mp, 0, sizeof(*mp));
@@ -106,6 +109,13 @@ static int to_msg(struct guest *g, const struct guest_param *p, struct optee_msg
 		gerr(g, "bad param type %u", p->type);
 		return -EINVAL;
 	}
+	return to_msg_memref(g, p, mp, t);
+}
+
+/* A memref parameter as the kind of memory p->mem says (NULL, registered, temporary). */
+static int to_msg_memref(struct guest *g, const struct guest_param *p, struct optee_msg_param *mp,
+			 struct tmp_lists *t)
+{
 	uint32_t dir = p->type - VTEE_PARAM_MEMREF_IN; /* 0 in, 1 out, 2 inout */
 	const struct guest_buf *b = p->u.memref.buf;
 	uint64_t offs = p->u.memref.offs, size = p->u.memref.size;

@@ -63,6 +63,33 @@ static void cond_init_mono(pthread_cond_t *c)
 
 /* ---- creation ----------------------------------------------------------- */
 
+/* The guest's RAM: one memfd, region 0 then region 1 (if any), and its page bitmap. */
+static int ram_map(struct guest *g, uint64_t s0, uint64_t s1)
+{
+	g->map_size = s0 + s1;
+	g->memfd = memfd_create("guest-ram", MFD_CLOEXEC);
+	if (g->memfd < 0)
+		return -errno;
+	if (ftruncate(g->memfd, (off_t)g->map_size) < 0)
+		return -errno;
+	g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
+	if (g->map == MAP_FAILED) {
+		g->map = NULL;
+		return -errno;
+	}
+	g->rgn[0] = (struct region){ GUEST_RAM0_GPA, s0, g->map, 0, s0 / PAGE };
+	g->nrgn = 1;
+	if (s1) {
+		g->rgn[1] = (struct region){ GUEST_RAM1_GPA, s1, g->map + s0, s0 / PAGE, s1 / PAGE };
+		g->nrgn = 2;
+	}
+	g->total_pages = g->free_pages = g->map_size / PAGE;
+	g->bitmap = calloc((g->total_pages + 63) / 64, sizeof(uint64_t));
+	if (!g->bitmap)
+		return -ENOMEM;
+	return 0;
+}
+
 int guest_create(struct vtee_vm *vm, const struct guest_config *cfg, struct guest **out)
 {
 	struct guest *g = calloc(1, sizeof(*g));
@@ -89,35 +116,9 @@ int guest_create(struct vtee_vm *vm, const struct guest_config *cfg, struct gues
 	cond_init_mono(&g->notif_cond);
 	atomic_init(&g->next_cookie, 0xFFFF000012340000ull);
 
-	int err = 0;
-	g->map_size = s0 + s1;
-	g->memfd = memfd_create("guest-ram", MFD_CLOEXEC);
-	if (g->memfd < 0) {
-		err = -errno;
+	int err = ram_map(g, s0, s1);
+	if (err)
 		goto fail;
-	}
-	if (ftruncate(g->memfd, (off_t)g->map_size) < 0) {
-		err = -errno;
-		goto fail;
-	}
-	g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, g->memfd, 0);
-	if (g->map == MAP_FAILED) {
-		g->map = NULL;
-		err = -errno;
-		goto fail;
-	}
-	g->rgn[0] = (struct region){ GUEST_RAM0_GPA, s0, g->map, 0, s0 / PAGE };
-	g->nrgn = 1;
-	if (s1) {
-		g->rgn[1] = (struct region){ GUEST_RAM1_GPA, s1, g->map + s0, s0 / PAGE, s1 / PAGE };
-		g->nrgn = 2;
-	}
-	g->total_pages = g->free_pages = g->map_size / PAGE;
-	g->bitmap = calloc((g->total_pages + 63) / 64, sizeof(uint64_t));
-	if (!g->bitmap) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	if (vm && !g->cfg.no_add_ram) {
 		for (unsigned i = 0; i < g->nrgn; i++) {
 			err = vtee_vm_add_ram(vm, g->rgn[i].gpa, g->rgn[i].size, g->rgn[i].hva, g->memfd,
@@ -204,11 +205,6 @@ void guest_fast_call(struct guest *g, uint32_t fid, uint64_t a1, uint64_t r[8])
 	r[0] = fid;
 	r[1] = a1;
 	guest_smc(g, r);
-}
-
-const struct guest_probe_info *guest_probe_info(const struct guest *g)
-{
-	return &g->info;
 }
 
 void guest_get_stats(struct guest *g, struct guest_stats *st)

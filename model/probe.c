@@ -51,12 +51,11 @@ static int shm_cache_disable(struct guest *g)
 	}
 }
 
-int guest_probe(struct guest *g)
+/* The API UID and revision, and the OS revision. */
+static int probe_revision(struct guest *g)
 {
 	struct guest_probe_info *in = &g->info;
 	uint64_t r[8];
-	memset(in, 0, sizeof(*in));
-
 	guest_fast_call(g, OPTEE_SMC_CALLS_UID, 0, r);
 	if (!(r[0] == OPTEE_MSG_UID_0 && r[1] == OPTEE_MSG_UID_1 && r[2] == OPTEE_MSG_UID_2 &&
 	      r[3] == OPTEE_MSG_UID_3)) {
@@ -77,11 +76,19 @@ int guest_probe(struct guest *g)
 		gerr(g, "api revision mismatch: %llx.%llx", (unsigned long long)r[0], (unsigned long long)r[1]);
 		return -EINVAL;
 	}
+	return 0;
+}
 
+/* The thread count and EXCHANGE_CAPABILITIES: what the driver can live with. */
+static int probe_capabilities(struct guest *g)
+{
+	struct guest_probe_info *in = &g->info;
+	uint64_t r[8];
 	guest_fast_call(g, OPTEE_SMC_GET_THREAD_COUNT, 0, r);
 	in->thread_count = r[0] == OPTEE_SMC_RETURN_OK ? (uint32_t)r[1] : 0;
 
-	guest_fast_call(g, OPTEE_SMC_EXCHANGE_CAPABILITIES, g->cfg.uniprocessor ? OPTEE_SMC_NSEC_CAP_UNIPROCESSOR : 0, r);
+	guest_fast_call(g, OPTEE_SMC_EXCHANGE_CAPABILITIES, g->cfg.uniprocessor ? OPTEE_SMC_NSEC_CAP_UNIPROCESSOR : 0,
+			r);
 	if (r[0] != OPTEE_SMC_RETURN_OK) {
 		gerr(g, "capabilities mismatch: a0 = 0x%llx", (unsigned long long)r[0]);
 		return -EINVAL;
@@ -102,43 +109,69 @@ int guest_probe(struct guest *g)
 		in->rpc_param_count = 0;
 		return -EINVAL;
 	}
+	return 0;
+}
 
-	int err = shm_cache_disable(g);
+/* Without an RPC arg, Linux turns the shm cache back on after emptying it. */
+static int shm_cache_enable(struct guest *g)
+{
+	uint64_t r[8];
+	for (unsigned tries = 0;; usleep(1000)) {
+		guest_fast_call(g, OPTEE_SMC_ENABLE_SHM_CACHE, 0, r);
+		if (r[0] == OPTEE_SMC_RETURN_OK)
+			break;
+		if (++tries > SHM_CACHE_MAX_OTHER) {
+			gerr(g, "ENABLE_SHM_CACHE keeps answering 0x%llx (Linux would hang)", (unsigned long long)r[0]);
+			return -ETIMEDOUT;
+		}
+	}
+	g->info.shm_cache_enabled = true;
+	return 0;
+}
+
+/* How messages will travel: slots of registered arg pages (RPC_ARG), or a page per call. */
+static int probe_call_mode(struct guest *g)
+{
+	struct guest_probe_info *in = &g->info;
+	if (!in->rpc_param_count) {
+		in->mode = GUEST_MODE_CALL_WITH_ARG;
+		return 0;
+	}
+	in->mode = GUEST_MODE_REGD_ARG;
+	in->slot_size = (uint32_t)(OPTEE_MSG_GET_ARG_SIZE(6) + OPTEE_MSG_GET_ARG_SIZE(in->rpc_param_count));
+	if (in->slot_size > PAGE) {
+		gerr(g, "rpc_param_count %u makes an arg slot bigger than a page", in->rpc_param_count);
+		in->mode = GUEST_MODE_NONE;
+		return -EINVAL;
+	}
+	g->slots_per_page = PAGE / in->slot_size;
+	if (g->slots_per_page > 32)
+		g->slots_per_page = 32;
+	return 0;
+}
+
+int guest_probe(struct guest *g)
+{
+	struct guest_probe_info *in = &g->info;
+	memset(in, 0, sizeof(*in));
+	int err = probe_revision(g);
+	if (!err)
+		err = probe_capabilities(g);
+	if (err)
+		return err;
+	err = shm_cache_disable(g);
 	if (err) {
 		in->rpc_param_count = 0;
 		return err;
 	}
-	if (in->rpc_param_count == 0) {
-		unsigned tries = 0;
-		for (;;) {
-			guest_fast_call(g, OPTEE_SMC_ENABLE_SHM_CACHE, 0, r);
-			if (r[0] == OPTEE_SMC_RETURN_OK)
-				break;
-			if (++tries > SHM_CACHE_MAX_OTHER) {
-				gerr(g, "ENABLE_SHM_CACHE keeps answering 0x%llx (Linux would hang)",
-				     (unsigned long long)r[0]);
-				return -ETIMEDOUT;
-			}
-			usleep(1000);
-		}
-		in->shm_cache_enabled = true;
-	}
+	if (in->rpc_param_count == 0 && (err = shm_cache_enable(g)))
+		return err;
+	return probe_call_mode(g);
+}
 
-	if (in->rpc_param_count) {
-		in->mode = GUEST_MODE_REGD_ARG;
-		in->slot_size = (uint32_t)(OPTEE_MSG_GET_ARG_SIZE(6) + OPTEE_MSG_GET_ARG_SIZE(in->rpc_param_count));
-		if (in->slot_size > PAGE) {
-			gerr(g, "rpc_param_count %u makes an arg slot bigger than a page", in->rpc_param_count);
-			in->mode = GUEST_MODE_NONE;
-			return -EINVAL;
-		}
-		g->slots_per_page = PAGE / in->slot_size;
-		if (g->slots_per_page > 32)
-			g->slots_per_page = 32;
-	} else {
-		in->mode = GUEST_MODE_CALL_WITH_ARG;
-	}
-	return 0;
+const struct guest_probe_info *guest_probe_info(const struct guest *g)
+{
+	return &g->info;
 }
 
 void guest_shutdown(struct guest *g)

@@ -102,6 +102,98 @@ static uint32_t rpc_notification(struct guest *g, const struct optee_msg_param *
 	return ret;
 }
 
+/* RPC_CMD_SHM_ALLOC: kernel or global memory, described by a page list valid until the next one. */
+static uint32_t rpc_shm_alloc(struct guest *g, struct call_ctx *c, struct optee_msg_param *p)
+{
+	uint64_t type = p->u.value.a, sz = p->u.value.b;
+	if (type == RPC_SHM_TYPE_APPL || sz == 0 || sz > RPC_ALLOC_MAX ||
+	    (type != RPC_SHM_TYPE_KERNEL && type != RPC_SHM_TYPE_GLOBAL))
+		return TEE_ERROR_OUT_OF_MEMORY; /* APPL would go to tee-supplicant, which this guest does not run */
+	size_t np = (size_t)((sz + PAGE - 1) / PAGE);
+	uint64_t base;
+	if (guest_pages_alloc(g, np, &base))
+		return TEE_ERROR_OUT_OF_MEMORY;
+	uint64_t *pages = malloc(np * sizeof(uint64_t));
+	if (!pages)
+		abort();
+	for (size_t i = 0; i < np; i++)
+		pages[i] = base + i * PAGE;
+	uint64_t bp;
+	int err = guest_pagelist_from_pages(g, pages, np, 0, &bp, &c->list_gpa, &c->list_pages);
+	free(pages);
+	if (err) {
+		guest_pages_free(g, base, np);
+		return TEE_ERROR_OUT_OF_MEMORY;
+	}
+	uint64_t cookie = guest_new_cookie(g);
+	rpc_buf_add(g, cookie, base, np);
+	p->attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+	p->u.tmem.buf_ptr = bp;
+	p->u.tmem.size = sz;
+	p->u.tmem.shm_ref = cookie;
+	return TEE_SUCCESS;
+}
+
+static uint32_t rpc_shm_free(struct guest *g, const struct optee_msg_param *p)
+{
+	struct rpc_buf b;
+	if (!guest_rpc_buf_find(g, p->u.value.b, true, &b)) {
+		atomic_fetch_add(&g->st.rpc_unknown, 1);
+		gerr(g, "RPC SHM_FREE of unknown cookie 0x%llx (Linux would free a wild pointer)",
+		     (unsigned long long)p->u.value.b);
+		return TEE_ERROR_BAD_PARAMETERS;
+	}
+	guest_pages_free(g, b.gpa, b.npages);
+	return TEE_SUCCESS;
+}
+
+static uint32_t rpc_get_time(struct optee_msg_param *p)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->u.value.a = (uint64_t)ts.tv_sec;
+	p->u.value.b = (uint64_t)ts.tv_nsec;
+	return TEE_SUCCESS;
+}
+
+static uint32_t rpc_suspend(const struct optee_msg_param *p)
+{
+	uint64_t ms = p->u.value.a > RPC_SUSPEND_MAX_MS ? RPC_SUSPEND_MAX_MS : p->u.value.a;
+	usleep((useconds_t)(ms * 1000u));
+	return TEE_SUCCESS;
+}
+
+/* One RPC command with its one parameter p (of type t0, not yet checked). */
+static uint32_t rpc_cmd_run(struct guest *g, struct call_ctx *c, uint32_t cmd, uint32_t num_params, uint32_t t0,
+			    struct optee_msg_param *p)
+{
+	if (cmd == RPC_CMD_SHM_ALLOC)
+		guest_call_ctx_free(g, c);
+	bool known = cmd == RPC_CMD_GET_TIME || cmd == RPC_CMD_SUSPEND || cmd == RPC_CMD_NOTIFICATION ||
+		     cmd == RPC_CMD_SHM_ALLOC || cmd == RPC_CMD_SHM_FREE;
+	if (!known) {
+		/* Linux forwards these to tee-supplicant; there is none in this guest. */
+		atomic_fetch_add(&g->st.rpc_unknown, 1);
+		gerr(g, "RPC_CMD %u not served by this guest (no tee-supplicant)", cmd);
+		return TEE_ERROR_COMMUNICATION;
+	}
+	uint32_t want = cmd == RPC_CMD_GET_TIME ? OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT : OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
+	if (num_params != 1 || t0 != want)
+		return TEE_ERROR_BAD_PARAMETERS;
+	switch (cmd) {
+	case RPC_CMD_GET_TIME:
+		return rpc_get_time(p);
+	case RPC_CMD_SUSPEND:
+		return rpc_suspend(p);
+	case RPC_CMD_NOTIFICATION:
+		return rpc_notification(g, p);
+	case RPC_CMD_SHM_ALLOC:
+		return rpc_shm_alloc(g, c, p);
+	default:
+		return rpc_shm_free(g, p);
+	}
+}
+
 /* Serve one RPC_CMD whose struct lives at host pointer h with room for max_params. */
 static void rpc_cmd(struct guest *g, struct call_ctx *c, uint8_t *h, uint32_t max_params)
 {
@@ -117,105 +209,26 @@ static void rpc_cmd(struct guest *g, struct call_ctx *c, uint8_t *h, uint32_t ma
 	struct optee_msg_param p[OPTEE_MSG_MAX_NUM_PARAMS];
 	memcpy(p, h + sizeof(hdr), hdr.num_params * sizeof(p[0]));
 	uint32_t t0 = hdr.num_params ? (uint32_t)(p[0].attr & OPTEE_MSG_ATTR_TYPE_MASK) : 0;
-	uint32_t ret;
-
-	switch (hdr.cmd) {
-	case RPC_CMD_GET_TIME: {
-		if (hdr.num_params != 1 || t0 != OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT) {
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		p[0].u.value.a = (uint64_t)ts.tv_sec;
-		p[0].u.value.b = (uint64_t)ts.tv_nsec;
-		ret = TEE_SUCCESS;
-		break;
-	}
-	case RPC_CMD_SUSPEND:
-		if (hdr.num_params != 1 || t0 != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT) {
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		usleep((useconds_t)((p[0].u.value.a > RPC_SUSPEND_MAX_MS ? RPC_SUSPEND_MAX_MS : p[0].u.value.a) *
-				    1000u));
-		ret = TEE_SUCCESS;
-		break;
-	case RPC_CMD_NOTIFICATION:
-		if (hdr.num_params != 1 || t0 != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT) {
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		ret = rpc_notification(g, &p[0]);
-		break;
-	case RPC_CMD_SHM_ALLOC: {
-		guest_call_ctx_free(g, c);
-		if (hdr.num_params != 1 || t0 != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT) {
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		uint64_t type = p[0].u.value.a, sz = p[0].u.value.b;
-		if (type == RPC_SHM_TYPE_APPL || sz == 0 || sz > RPC_ALLOC_MAX ||
-		    (type != RPC_SHM_TYPE_KERNEL && type != RPC_SHM_TYPE_GLOBAL)) {
-			/* APPL would go to tee-supplicant, which this guest does not run. */
-			ret = TEE_ERROR_OUT_OF_MEMORY;
-			break;
-		}
-		size_t np = (size_t)((sz + PAGE - 1) / PAGE);
-		uint64_t base;
-		if (guest_pages_alloc(g, np, &base)) {
-			ret = TEE_ERROR_OUT_OF_MEMORY;
-			break;
-		}
-		uint64_t *pages = malloc(np * sizeof(uint64_t));
-		if (!pages)
-			abort();
-		for (size_t i = 0; i < np; i++)
-			pages[i] = base + i * PAGE;
-		uint64_t bp;
-		int err = guest_pagelist_from_pages(g, pages, np, 0, &bp, &c->list_gpa, &c->list_pages);
-		free(pages);
-		if (err) {
-			guest_pages_free(g, base, np);
-			ret = TEE_ERROR_OUT_OF_MEMORY;
-			break;
-		}
-		uint64_t cookie = guest_new_cookie(g);
-		rpc_buf_add(g, cookie, base, np);
-		p[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
-		p[0].u.tmem.buf_ptr = bp;
-		p[0].u.tmem.size = sz;
-		p[0].u.tmem.shm_ref = cookie;
-		ret = TEE_SUCCESS;
-		break;
-	}
-	case RPC_CMD_SHM_FREE: {
-		struct rpc_buf b;
-		if (hdr.num_params != 1 || t0 != OPTEE_MSG_ATTR_TYPE_VALUE_INPUT) {
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		if (!guest_rpc_buf_find(g, p[0].u.value.b, true, &b)) {
-			atomic_fetch_add(&g->st.rpc_unknown, 1);
-			gerr(g, "RPC SHM_FREE of unknown cookie 0x%llx (Linux would free a wild pointer)",
-			     (unsigned long long)p[0].u.value.b);
-			ret = TEE_ERROR_BAD_PARAMETERS;
-			break;
-		}
-		guest_pages_free(g, b.gpa, b.npages);
-		ret = TEE_SUCCESS;
-		break;
-	}
-	default:
-		/* Linux forwards these to tee-supplicant; there is none in this guest. */
-		atomic_fetch_add(&g->st.rpc_unknown, 1);
-		gerr(g, "RPC_CMD %u not served by this guest (no tee-supplicant)", hdr.cmd);
-		ret = TEE_ERROR_COMMUNICATION;
-		break;
-	}
-	hdr.ret = ret;
+	hdr.ret = rpc_cmd_run(g, c, hdr.cmd, hdr.num_params, t0, &p[0]);
 	memcpy(h, &hdr, sizeof(hdr));
 	memcpy(h + sizeof(hdr), p, hdr.num_params * sizeof(p[0]));
+}
+
+/* An RPC_CMD in the RPC buffer with this cookie (no RPC arg negotiated). */
+static void rpc_cmd_in_buf(struct guest *g, struct call_ctx *c, uint64_t cookie)
+{
+	struct rpc_buf b;
+	if (!guest_rpc_buf_find(g, cookie, false, &b)) {
+		atomic_fetch_add(&g->st.rpc_unknown, 1);
+		gerr(g, "RPC_CMD names unknown cookie 0x%llx", (unsigned long long)cookie);
+		return;
+	}
+	uint8_t *h = guest_gpa_ptr(g, b.gpa, b.npages * PAGE);
+	size_t room = b.npages * PAGE;
+	uint32_t maxp = (uint32_t)((room - sizeof(struct optee_msg_arg)) / sizeof(struct optee_msg_param));
+	if (maxp > OPTEE_MSG_MAX_NUM_PARAMS)
+		maxp = OPTEE_MSG_MAX_NUM_PARAMS;
+	rpc_cmd(g, c, h, maxp);
 }
 
 /* r = the RPC answer; p = the next SMC's parameters (a4/a5 persist like Linux's param block). */
@@ -261,23 +274,10 @@ void guest_handle_rpc(struct guest *g, struct call_ctx *c, const uint64_t r[8], 
 		atomic_fetch_add(&g->st.foreign_intr, 1);
 		break;
 	case OPTEE_SMC_RPC_FUNC_CMD:
-		if (rpc_arg) {
+		if (rpc_arg)
 			rpc_cmd(g, c, (uint8_t *)rpc_arg, g->info.rpc_param_count);
-		} else {
-			struct rpc_buf b;
-			uint64_t cookie = reg_pair(r[1], r[2]);
-			if (!guest_rpc_buf_find(g, cookie, false, &b)) {
-				atomic_fetch_add(&g->st.rpc_unknown, 1);
-				gerr(g, "RPC_CMD names unknown cookie 0x%llx", (unsigned long long)cookie);
-				break;
-			}
-			uint8_t *h = guest_gpa_ptr(g, b.gpa, b.npages * PAGE);
-			size_t room = b.npages * PAGE;
-			uint32_t maxp = (uint32_t)((room - sizeof(struct optee_msg_arg)) / sizeof(struct optee_msg_param));
-			if (maxp > OPTEE_MSG_MAX_NUM_PARAMS)
-				maxp = OPTEE_MSG_MAX_NUM_PARAMS;
-			rpc_cmd(g, c, h, maxp);
-		}
+		else
+			rpc_cmd_in_buf(g, c, reg_pair(r[1], r[2]));
 		break;
 	default:
 		atomic_fetch_add(&g->st.rpc_unknown, 1);
