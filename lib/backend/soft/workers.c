@@ -43,7 +43,6 @@
 /* A request handed to a TEE thread. */
 struct soft_job {
 	struct vtee_pool_item item;
-	struct soft_pool *pool;
 	struct vtee_req *req;
 	struct ta_call call;             /* what cancel() flags (req->be_priv) */
 	struct soft_job *prev, *next;    /* pool->jobs */
@@ -141,7 +140,6 @@ static void run_on_thread(struct soft_pool *p, struct vtee_req *req)
 	struct soft_job *j = calloc(1, sizeof(*j));
 	int r = j ? 0 : -ENOMEM;
 	if (j) {
-		j->pool = p;
 		j->req = req;
 		req->be_priv = &j->call;
 		j->next = p->jobs;
