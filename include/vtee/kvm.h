@@ -22,6 +22,9 @@
 extern "C" {
 #endif
 
+/* Everything declared here is the library's public ABI (libvtee is built with hidden visibility). */
+#pragma GCC visibility push(default)
+
 struct kvm_run;
 
 /* SMCCC owners whose calls go to the VMM. Each covers fast and yielding, SMC32 and SMC64. */
@@ -50,6 +53,8 @@ int vtee_kvm_forward_smccc(int vm_fd, unsigned owners, char *err, size_t errlen)
  */
 int vtee_kvm_hypercall(int vcpu_fd, const struct kvm_run *run, void (*serve)(void *ctx, uint64_t regs[8]),
 		       void *ctx);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

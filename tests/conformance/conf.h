@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "guest.h"
-#include "test_backend.h"
+#include "../test_backend.h"
 #include "vtee/test_ta.h"
 
 #include "../check.h"

@@ -39,7 +39,7 @@
 #include "vtee/backend.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
-#include "../guest/test_backend.h"
+#include "../test_backend.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Shared scaffolding of the hostile tests (see hostile.h). */
 #include "hostile.h"
-#include "test_backend.h"
+#include "../test_backend.h"
 
 #include <pthread.h>
 #include <stdarg.h>

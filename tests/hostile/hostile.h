@@ -15,7 +15,7 @@
 
 #include "guest.h"
 #include "optee_abi.h"
-#include "test_backend.h"
+#include "../test_backend.h"
 #include "vtee/backend.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"

@@ -1,6 +1,6 @@
 # Guest script for `vtee run --script` (busybox sh in the emulated board's arm64
 # guest): run the conformance and hostile programs cross-built by cross-build,
-# each against the TEE back-end $VTEE_TEST_BACKEND (tests/guest/test_backend.h).
+# each against the TEE back-end $VTEE_TEST_BACKEND (tests/test_backend.h).
 # With 'teedev' their simulated VM (RAM: a memfd in the guest) talks to the
 # guest's /dev/tee0: the real Linux OP-TEE driver, served by vtee on the host.
 # Exits 0 only if every program does (exit 77 counts as skipped, like meson).

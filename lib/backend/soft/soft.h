@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pool.h"
 #include "vtee/backend.h"
 
 /* GP-style packed parameter types: 4 bits each, [0] in the low nibble. */
@@ -120,21 +121,18 @@ uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds
 #define SOFT_VM_BOUNCE_MAX (64ull << 20)
 
 /*
- * TEE threads (workers.c): a per-VM pool, grown on demand up to max_threads;
- * requests beyond that wait in a FIFO. Quick requests run on the submitter's
- * thread instead, while a TEE thread is free or could be made.
- * All fields are private to workers.c.
+ * TEE threads (workers.c): a per-VM pool (lib/util/pool.h), grown on demand
+ * up to max_threads; requests beyond that wait in a FIFO. Quick requests run
+ * on the submitter's thread instead, while a TEE thread is free or could be
+ * made. All fields are private to workers.c.
  */
-struct soft_worker;
-struct soft_queued;
+struct soft_job;
 struct soft_pool {
-	pthread_mutex_t lock;
+	struct vtee_pool threads;
+	pthread_mutex_t lock;            /* what follows; taken before the pool's own lock */
 	pthread_cond_t inline_idle;      /* signalled when the last inline call ends while stopping */
 	void *owner;                     /* passed to soft_execute() */
-	struct soft_worker *idle;        /* parked, LIFO so the warmest thread goes first */
-	struct soft_worker *all;         /* every thread, for cancel-all and join */
-	struct soft_queued *qhead, *qtail;
-	unsigned nthreads, max_threads;
+	struct soft_job *jobs;           /* handed to TEE threads, not finished: for cancel-all */
 	unsigned inline_running;         /* quick calls running on submitters' threads now */
 	bool stopping;
 };

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The "teedev" back-end (teedev.c): the VM's TEE is the host's OP-TEE, reached
+ * The "teedev" back-end (teedev.c and its neighbours, teedev_int.h): the VM's TEE is the host's OP-TEE, reached
  * through the Linux TEE subsystem's uapi (/dev/teeN, <linux/tee.h>). Each VM
  * gets its own TEE context (an open file of the device): closing it when the
  * VM goes ends whatever the VM still had open in the TEE. docs/teedev.md says
@@ -95,14 +95,13 @@ int teedev_parse_options(const char *options, struct teedev_opts *o, char *err, 
 enum teedev_login_class teedev_login_class(uint32_t guest_login);
 
 /*
- * The login the host sees for a guest's: TEE_SUCCESS with *host_login and
- * clnt_uuid (the connection data the kernel reads: the gid for GROUP, zero
- * otherwise) set, or TEE_ERROR_ACCESS_DENIED when the policy says deny or the
- * login is unknown. Never a login in the kernel's reserved range: the host
- * kernel refuses those from userspace (EPERM).
+ * The login the host sees for a guest's: 0 with *host_login and clnt_uuid
+ * (the connection data the kernel reads: the gid for GROUP, zero otherwise)
+ * set, or -EACCES when the policy says deny or the login is unknown (the OPEN
+ * then fails with TEE_ERROR_ACCESS_DENIED). Never a login in the kernel's
+ * reserved range: the host kernel refuses those from userspace (EPERM).
  */
-uint32_t teedev_map_login(const struct teedev_opts *o, uint32_t guest_login, uint32_t *host_login,
-			  uint8_t clnt_uuid[16]);
+int teedev_map_login(const struct teedev_opts *o, uint32_t guest_login, uint32_t *host_login, uint8_t clnt_uuid[16]);
 
 /* ---- statistics (tests, benchmarks, status) ---- */
 

@@ -31,8 +31,8 @@
  * origin TEE_ORIGIN_COMMS. Everything else returning int gives 0 or -errno.
  * The last error message is available from guest_error().
  */
-#ifndef VTEE_TESTS_GUEST_H
-#define VTEE_TESTS_GUEST_H
+#ifndef VTEE_MODEL_GUEST_H
+#define VTEE_MODEL_GUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>

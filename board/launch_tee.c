@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TEE of a `vtee run`: libvtee in this process (the built-in "soft"
+ * back-end), or with --vteed a supervised vteed and its vtee-tee, found by
+ * option, environment, beside this program, in this build tree or in PATH.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launch_run.h"
+#include "vtee/vteed.h"
+
+int run_tee_open(struct run *r)
+{
+	const struct launch_options *o = r->o;
+	if (o->vteed)
+		return 0;
+	int e = vtee_tee_open("soft", NULL, &r->tee);
+	if (e) {
+		lmsg("vtee_tee_open(soft): %s", strerror(-e));
+		return e;
+	}
+	struct vtee_vm_config vc = { .vm_id = 1, .name = "board", .no_rpc_arg = o->no_rpc_arg };
+	if ((e = vtee_vm_create(r->tee, &vc, &r->vm)))
+		lmsg("vtee_vm_create: %s", strerror(-e));
+	return e;
+}
+
+void run_vteed_smc(void *ctx, unsigned cpu, uint64_t regs[8])
+{
+	struct run *r = ctx;
+	vteed_smc(r->vteed, cpu, regs);
+}
+
+/* A helper program: the option, the environment, beside this program, this build tree, PATH. */
+static char *helper_path(const char *given, const char *env, const char *name)
+{
+	if (given)
+		return strdup(given);
+	const char *e = getenv(env);
+	if (e && *e)
+		return strdup(e);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			char *p = NULL;
+			if (asprintf(&p, "%s/%s", self, name) > 0 && access(p, X_OK) == 0)
+				return p;
+			free(p);
+			p = NULL;
+			/* build tree: tools/vtee next to daemon/ */
+			if (asprintf(&p, "%s/../daemon/%s", self, name) > 0 && access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return strdup(name);
+}
+
+int run_vteed_start(struct run *r)
+{
+	const struct launch_options *o = r->o;
+	struct board_tee_ram tr[2];
+	unsigned n = board_host_tee_ram(r->host, tr);
+	struct vteed_ram ram[2];
+	for (unsigned i = 0; i < n; i++)
+		ram[i] = (struct vteed_ram){ tr[i].gpa, tr[i].size, tr[i].fd, tr[i].fd_offset };
+	char *vp = helper_path(o->vteed_path, "VTEED", "vteed");
+	char *tp = helper_path(o->tee_path, "VTEE_TEE", "vtee-tee");
+	const char *extra[3] = { NULL };
+	if (o->policy) {
+		extra[0] = "--policy";
+		extra[1] = o->policy;
+	}
+	struct vteed_config vc = { .vm_id = 1, .name = "board", .nvcpus = o->smp, .no_rpc_arg = o->no_rpc_arg,
+				   .vteed_path = vp, .tee_path = tp, .extra_args = extra };
+	char msg[VTEED_MSG_MAX];
+	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
+	int e = vteed_start(&vc, ram, n, &r->vteed, msg, sizeof(msg));
+	if (e)
+		lmsg("starting vteed (%s, %s): %s (%s)", vp, tp, strerror(-e), msg);
+	else if (launch_verbose) {
+		struct vteed_info info;
+		vteed_get_info(r->vteed, &info);
+		lmsg("TEE served by vteed (pid %d) and vtee-tee (pid %d)", (int)info.pid, (int)info.tee_pid);
+	}
+	free(vp);
+	free(tp);
+	return e;
+}
+
+int run_vteed_stats(struct run *r, struct vtee_vm_stats *vs)
+{
+	struct vteed_status st;
+	memset(vs, 0, sizeof(*vs));
+	int e = vteed_status(r->vteed, &st);
+	if (e) {
+		lmsg("vteed status: %s", strerror(-e));
+		return e;
+	}
+	vs->sessions = st.sessions;
+	vs->shm_buffers = st.shm_buffers;
+	vs->shm_pages = st.shm_pages;
+	vs->calls = st.calls;
+	vs->tee_sessions = st.tee_sessions;
+	struct vteed_info info;
+	vteed_get_info(r->vteed, &info);
+	if (info.restarts || launch_verbose)
+		lmsg("vteed was restarted %u times (last recovery %.1f ms, %u calls lost)", info.restarts,
+		     (double)info.last_recovery_ns / 1e6, info.lost_calls);
+	return 0;
+}
