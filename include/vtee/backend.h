@@ -167,6 +167,7 @@ void vtee_shm_set_priv(struct vtee_shm *shm, void *priv);
 
 struct vtee_backend_ops {
 	const char *name;
+	const char *description; /* one line, for `vtee backends` */
 	/* One back-end instance, shared by its VMs. */
 	int (*open)(const char *options, void **tee);
 	void (*close)(void *tee);
@@ -199,13 +200,41 @@ struct vtee_backend_ops {
 
 /*
  * Open a back-end the embedder provides (its ops must outlive the instance);
- * vtee_tee_open() does the same for the built-in ones by name. All ops but
- * shm_register/shm_unregister are required.
+ * vtee_tee_open() does the same for the registered ones by name. All ops but
+ * shm_register/shm_unregister and the recovery and count ops are required.
  */
 struct vtee_tee;
+struct vtee_vm;
 int vtee_tee_open_ops(const struct vtee_backend_ops *ops, const char *options, struct vtee_tee **out);
 
-/* Built-in back-ends. */
+/*
+ * The registry of back-ends built into libvtee. Each registers itself beside
+ * its ops with VTEE_BACKEND_REGISTER(ops): a pointer in the "vtee_backends"
+ * section, which the linker gathers from every object (__start_/__stop_).
+ * The core names no back-end. Only for back-ends built into libvtee: the
+ * section is per linked module, so an embedder's own back-end goes through
+ * vtee_tee_open_ops(). A program linking the static libvtee.a must link it
+ * whole (--whole-archive, meson link_whole): nothing else references a
+ * back-end's object, and the linker would drop it.
+ */
+#define VTEE_BACKEND_REGISTER(ops)                                                        \
+	static const struct vtee_backend_ops *const vtee_backend_entry_##ops                 \
+		__attribute__((used, section("vtee_backends"), aligned(sizeof(void *)))) = &(ops)
+
+/* The registered back-end called name; NULL if there is none. */
+const struct vtee_backend_ops *vtee_backend_find(const char *name);
+/* Walk the registry: start with *pos = 0; NULL after the last back-end. */
+const struct vtee_backend_ops *vtee_backend_next(size_t *pos);
+
+/*
+ * For a back-end's own extras on core objects (stats, channels): the state
+ * its open() / vm_created() made for this instance / VM, if it is served by
+ * ops; NULL if not.
+ */
+void *vtee_tee_backend_priv(const struct vtee_tee *tee, const struct vtee_backend_ops *ops);
+void *vtee_vm_backend_priv(const struct vtee_vm *vm, const struct vtee_backend_ops *ops);
+
+/* The built-in TEE (kept for embedders that name it; vtee_backend_find("soft") is the same). */
 extern const struct vtee_backend_ops vtee_soft_backend;
 
 #pragma GCC visibility pop

@@ -88,7 +88,7 @@ struct vtee_vm_config {
 int vtee_tee_open(const char *backend, const char *options, struct vtee_tee **out);
 /* Close a back-end. All its VMs must have been destroyed. */
 void vtee_tee_close(struct vtee_tee *tee);
-/* Names of the built-in back-ends, NULL-terminated. */
+/* Names of the registered back-ends (backend.h), NULL-terminated. */
 const char *const *vtee_backend_names(void);
 
 int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out);

@@ -477,6 +477,7 @@ int vtee_remote_round_trip(void *vmp, uint64_t *ns)
 
 const struct vtee_backend_ops vtee_remote_backend = {
 	.name = "remote",
+	.description = "a TEE on another machine: vtee-served over TLS 1.3 (server=, ca=, cert=, key=)",
 	.open = remote_open,
 	.close = remote_close,
 	.vm_created = remote_vm_created,
@@ -485,3 +486,4 @@ const struct vtee_backend_ops vtee_remote_backend = {
 	.cancel = remote_cancel,
 	.vm_session_count = remote_session_count,
 };
+VTEE_BACKEND_REGISTER(vtee_remote_backend);

@@ -685,6 +685,7 @@ static long soft_vm_session_count(void *vmp)
 
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
+	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test)",
 	.open = soft_open,
 	.close = soft_close,
 	.vm_created = soft_vm_created,
@@ -693,3 +694,4 @@ const struct vtee_backend_ops vtee_soft_backend = {
 	.cancel = soft_cancel,
 	.vm_session_count = soft_vm_session_count,
 };
+VTEE_BACKEND_REGISTER(vtee_soft_backend);
