@@ -142,6 +142,8 @@ void vtee_req_done(struct vtee_req *req);
  * service and block until it answered (or the VM went away). Returns rpc->ret.
  */
 uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
+/* Core side (or whoever submitted req): has the back-end called vtee_req_done()? */
+bool vtee_req_is_done(const struct vtee_req *req);
 /* Core side: wait until done or timeout_us passed; true if done. RPCs are not answered here. */
 bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us);
 enum vtee_wait { VTEE_WAIT_TIMEOUT, VTEE_WAIT_DONE, VTEE_WAIT_RPC };
@@ -164,6 +166,15 @@ void vtee_shm_page(const struct vtee_shm *shm, size_t index, struct vtee_shm_pag
 /* One pointer of back-end state per buffer (e.g. a host registration). */
 void *vtee_shm_get_priv(const struct vtee_shm *shm);
 void vtee_shm_set_priv(struct vtee_shm *shm, void *priv);
+/*
+ * A buffer that is not guest memory, for a process that serves a back-end
+ * with no VM (vtee-tee: memrefs that came over a link): a struct vtee_shm
+ * over a private host buffer. buf: 4 KiB aligned, size rounded up to whole
+ * pages, the caller's until vtee_host_shm_free(); size may be 0 (buf then
+ * NULL). vtee_shm_page() gives fd = -1. 0, -EINVAL or -ENOMEM.
+ */
+int vtee_host_shm_new(void *buf, uint64_t size, struct vtee_shm **out);
+void vtee_host_shm_free(struct vtee_shm *shm);
 
 struct vtee_backend_ops {
 	const char *name;

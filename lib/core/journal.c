@@ -36,13 +36,6 @@ struct vtee_journal {
 	bool pending; /* holds a previous incarnation's tables: no writes before restore */
 };
 
-static _Thread_local uint64_t cur_tag;
-
-void vtee_journal_set_tag(uint64_t tag)
-{
-	cur_tag = tag;
-}
-
 static uint64_t nblocks_for(const struct vtee_quota *q)
 {
 	return (q->max_shm_pages + JN_GPAS - 1) / JN_GPAS + q->max_shm;
@@ -165,7 +158,7 @@ static bool live(const struct vtee_vm *vm)
 
 /* ---- sessions ---- */
 
-bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s)
+bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag)
 {
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 	if (!live(vm) || !ops->session_export)
@@ -177,7 +170,7 @@ bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s)
 		return false;
 	struct jn_session *e = &jn->sess[i];
 	e->handle = handle;
-	e->tag = cur_tag;
+	e->tag = tag;
 	atomic_store_explicit(&e->id, s->id, memory_order_release);
 	s->jslot = i + 1;
 	return true;
@@ -217,7 +210,7 @@ static void free_chain(struct vtee_journal *jn, uint32_t first, uint64_t max_blo
 	}
 }
 
-bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm)
+bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag)
 {
 	if (!live(vm))
 		return true;
@@ -251,7 +244,7 @@ bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm)
 	e->cookie = shm->cookie;
 	e->size = shm->size;
 	e->npages = shm->npages;
-	e->tag = cur_tag;
+	e->tag = tag;
 	e->first_block = first;
 	atomic_store_explicit(&e->valid, 1, memory_order_release);
 	shm->jslot = si + 1;
@@ -277,12 +270,11 @@ void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm)
 static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, uint8_t *used)
 {
 	struct vtee_journal *jn = vm->jn;
-	uint32_t err;
+	struct vtee_shm *shm;
 	if (e->first_off >= VTEE_PAGE_SIZE || e->size == 0 || e->size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT) ||
 	    e->npages != (e->size + e->first_off + VTEE_PAGE_SIZE - 1) / VTEE_PAGE_SIZE)
 		return NULL;
-	struct vtee_shm *shm = vtee_shm_new(vm, e->size, e->first_off, &err);
-	if (!shm)
+	if (vtee_shm_new(vm, e->size, e->first_off, &shm))
 		return NULL;
 	uint32_t b = e->first_block;
 	for (size_t p = 0; p < shm->npages; p += JN_GPAS) {
@@ -293,7 +285,7 @@ static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, 
 		const struct jn_block *blk = &jn->blk[b - 1];
 		size_t n = shm->npages - p < JN_GPAS ? shm->npages - p : JN_GPAS;
 		for (size_t k = 0; k < n; k++)
-			if (!vtee_shm_set_page(shm, p + k, blk->gpa[k]))
+			if (vtee_shm_set_page(shm, p + k, blk->gpa[k]))
 				goto bad;
 		b = blk->next;
 	}

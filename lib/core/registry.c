@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The registry of back-ends. Each registers itself with a macro beside its
- * ops (VTEE_BACKEND_REGISTER): a
+ * The registries of back-ends and front-ends. Each registers itself with a
+ * macro beside its ops (VTEE_BACKEND_REGISTER, VTEE_FRONTEND_REGISTER): a
  * pointer in a named section, gathered by the linker. The bounds are the
  * linker's __start_/__stop_ symbols, hidden so that inside libvtee.so they
  * always mean libvtee's own sections, never a program's of the same name.
@@ -17,6 +17,7 @@
 	extern type *const __stop_##sec[] __attribute__((visibility("hidden")))
 
 DECLARE_SECTION(vtee_backends, const struct vtee_backend_ops);
+DECLARE_SECTION(vtee_frontends, const struct vtee_frontend_ops);
 
 const struct vtee_backend_ops *vtee_backend_next(size_t *pos)
 {
@@ -55,4 +56,12 @@ const char *const *vtee_backend_names(void)
 {
 	pthread_once(&names_once, names_build);
 	return backend_names;
+}
+
+const struct vtee_frontend_ops *vtee_frontend_next(size_t *pos)
+{
+	size_t n = (size_t)(__stop_vtee_frontends - __start_vtee_frontends);
+	if (!pos || *pos >= n)
+		return NULL;
+	return __start_vtee_frontends[(*pos)++];
 }

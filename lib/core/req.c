@@ -67,6 +67,11 @@ void vtee_req_done(struct vtee_req *req)
 	post(req, REQ_DONE);
 }
 
+bool vtee_req_is_done(const struct vtee_req *req)
+{
+	return atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE;
+}
+
 uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc)
 {
 	req->rpc = rpc;

@@ -40,7 +40,6 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "core.h"
 #include "link.h"
 #include "mux.h"
 #include "remote.h"
@@ -431,20 +430,34 @@ static void remote_vm_destroyed(void *vmp)
 
 int vtee_remote_channel(struct vtee_tee *tee, int *fd)
 {
-	if (!tee || tee->ops != &vtee_remote_backend)
+	struct remote_tee *t = vtee_tee_backend_priv(tee, &vtee_remote_backend);
+	if (!t || !fd)
 		return -EINVAL;
-	return pool_channel(tee->priv, fd);
+	return pool_channel(t, fd);
 }
 
-unsigned vtee_remote_connections(void *tee_priv)
+static unsigned live_connections(struct remote_tee *t)
 {
-	struct remote_tee *t = tee_priv;
 	pthread_mutex_lock(&t->pool_lock);
 	unsigned n = 0;
 	for (struct pool_conn *c = t->pool; c; c = c->next)
 		n += !atomic_load(&c->ended);
 	pthread_mutex_unlock(&t->pool_lock);
 	return n;
+}
+
+int vtee_remote_pool_connections(struct vtee_tee *tee, unsigned *n)
+{
+	struct remote_tee *t = vtee_tee_backend_priv(tee, &vtee_remote_backend);
+	if (!t || !n)
+		return -EINVAL;
+	*n = live_connections(t);
+	return 0;
+}
+
+unsigned vtee_remote_connections(void *tee_priv)
+{
+	return live_connections(tee_priv);
 }
 
 static void remote_submit(void *vmp, struct vtee_req *req)
@@ -463,9 +476,11 @@ static long remote_session_count(void *vmp)
 	return link_ops->vm_session_count ? link_ops->vm_session_count(v->link_vm) : -ENOTSUP;
 }
 
-int vtee_remote_round_trip(void *vmp, uint64_t *ns)
+int vtee_remote_round_trip(struct vtee_vm *vm, uint64_t *ns)
 {
-	struct remote_vm *v = vmp;
+	struct remote_vm *v = vtee_vm_backend_priv(vm, &vtee_remote_backend);
+	if (!v || !ns)
+		return -EINVAL;
 	struct timespec a, b;
 	struct vtee_link_stats st;
 	clock_gettime(CLOCK_MONOTONIC, &a);
