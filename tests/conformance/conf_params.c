@@ -705,8 +705,9 @@ static void run_mode(struct vtee_tee *tee, bool no_rpc_arg)
 	test_login_policy(tee, no_rpc_arg);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	struct vtee_tee *tee = conf_tee();
 	run_mode(tee, false);
 	run_mode(tee, true);

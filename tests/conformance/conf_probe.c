@@ -476,8 +476,9 @@ static void test_raw_yielding(struct vtee_tee *tee)
 	guest_destroy(g);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	struct vtee_tee *tee = conf_tee();
 	test_fast_calls(tee, false);
 	test_fast_calls(tee, true);
