@@ -283,7 +283,7 @@ static void *conn_main(void *arg)
 	struct timeval none = { 0 };
 	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
-	if (!vtee_tls_peer_fingerprint(ssl, fp, subject, sizeof(subject))) {
+	if (vtee_tls_peer_fingerprint(ssl, fp, subject, sizeof(subject))) {
 		logmsg("%s: refused: no client certificate", c->peer);
 		goto out;
 	}
@@ -433,8 +433,7 @@ int main(int argc, char **argv)
 	if (load_tenants(tfile))
 		return 2;
 	char err[384];
-	ctx = vtee_tls_ctx(true, ca, cert, key, err, sizeof(err));
-	if (!ctx) {
+	if (vtee_tls_ctx(true, ca, cert, key, &ctx, err, sizeof(err))) {
 		fprintf(stderr, "vtee-served: %s\n", err);
 		return 2;
 	}

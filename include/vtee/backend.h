@@ -60,6 +60,15 @@ extern "C" {
 #define TEE_LOGIN_APPLICATION_GROUP 0x00000006u
 #define TEE_LOGIN_REE_KERNEL        0x80000000u
 
+/*
+ * The GlobalPlatform result and origin vtee answers for a negative errno
+ * (0: TEE_SUCCESS; origin TEE but for -ECOMM: COMMUNICATION, origin COMMS):
+ * -EINVAL, -EEXIST, -EFAULT: BAD_PARAMETERS; -EACCES, -EPERM: ACCESS_DENIED;
+ * -ENOMEM, -EDQUOT, -ENOSPC: OUT_OF_MEMORY; -ENOENT: ITEM_NOT_FOUND;
+ * -EBUSY: BUSY; anything else: GENERIC.
+ */
+void vtee_tee_result(int err, uint32_t *ret, uint32_t *origin);
+
 /* Parameter types; same numbers as GP TEE_PARAM_TYPE_* and the Linux uapi. */
 enum vtee_param_type {
 	VTEE_PARAM_NONE = 0,
@@ -139,9 +148,10 @@ struct vtee_req {
 void vtee_req_done(struct vtee_req *req);
 /*
  * Back-end side, from the thread serving req: ask the VM's normal world for a
- * service and block until it answered (or the VM went away). Returns rpc->ret.
+ * service and block until it answered (or the VM went away). The answer is
+ * in rpc: its TEE result in rpc->ret (COMMUNICATION if nobody answered).
  */
-uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
+void vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
 /* Core side (or whoever submitted req): has the back-end called vtee_req_done()? */
 bool vtee_req_is_done(const struct vtee_req *req);
 /* Core side: wait until done or timeout_us passed; true if done. RPCs are not answered here. */

@@ -15,8 +15,8 @@
  * runs it on the back-end. Results come back through the front-end's
  * finish().
  *
- * Errors: functions return 0 or a negative errno; vtee_tee_result() turns
- * one into the GlobalPlatform result (and origin) a guest is told.
+ * Errors: functions return 0 or a negative errno; vtee_tee_result()
+ * (backend.h) turns one into the GlobalPlatform result a guest is told.
  *
  * In-tree only: not installed, not exported from libvtee.so.
  */
@@ -180,8 +180,5 @@ enum vtee_call_status vtee_call_resume(struct vtee_smc *smc, uint32_t thread);
 void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *call);
 /* A guest's CANCEL: ask the back-end to stop the matching calls in flight (GP rules). */
 void vtee_call_cancel(struct vtee_vm *vm, uint32_t session, uint32_t cancel_id);
-
-/* The GlobalPlatform result and origin a guest is told for err (0: TEE_SUCCESS). */
-void vtee_tee_result(int err, uint32_t *ret, uint32_t *origin);
 
 #endif

@@ -96,7 +96,7 @@ void vtee_req_run_sync(struct vtee_vm *vm, struct vtee_req *req)
 static void adopt_session(struct vtee_vm *vm, struct vtee_call *c, uint64_t tag)
 {
 	struct vtee_session *s = calloc(1, sizeof(*s));
-	int r = -1;
+	int r = -ENOMEM;
 
 	pthread_mutex_lock(&vm->lock);
 	if (s) {
@@ -111,9 +111,9 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c, uint64_t tag)
 		}
 		vtee_journal_next_session_id(vm);
 		/* the journal names it before the guest can learn its id */
-		if (!r && !vtee_journal_session_add(vm, s, tag)) {
+		if (!r && vtee_journal_session_add(vm, s, tag)) {
 			idmap_del(&vm->sessions, s->id);
-			r = -1;
+			r = -ENOSPC;
 		}
 	}
 	/*
@@ -139,7 +139,7 @@ static void restore_session(struct vtee_vm *vm, struct vtee_session *s, uint64_t
 	pthread_mutex_lock(&vm->lock);
 	if (!idmap_put(&vm->sessions, s->id, s)) {
 		s->refs++; /* the table's reference again */
-		if (!vtee_journal_session_add(vm, s, tag))
+		if (vtee_journal_session_add(vm, s, tag))
 			s->jslot = 0; /* journal full: lives on, lost on a restart */
 	}
 	pthread_mutex_unlock(&vm->lock);

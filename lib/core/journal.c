@@ -75,16 +75,17 @@ size_t vtee_journal_size(const struct vtee_quota *quota)
 
 /* ---- allocation of entries ---- */
 
-static bool alloc_get(struct jn_alloc *a, uint32_t *idx)
+/* 0, or -ENOSPC when every entry is taken. */
+static int alloc_get(struct jn_alloc *a, uint32_t *idx)
 {
 	if (a->nfree) {
 		*idx = a->free[--a->nfree];
-		return true;
+		return 0;
 	}
 	if (a->hw == a->cap)
-		return false;
+		return -ENOSPC;
 	*idx = a->hw++;
-	return true;
+	return 0;
 }
 
 static void alloc_put(struct jn_alloc *a, uint32_t idx)
@@ -158,22 +159,24 @@ static bool live(const struct vtee_vm *vm)
 
 /* ---- sessions ---- */
 
-bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag)
+int vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag)
 {
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 	if (!live(vm) || !ops->session_export)
-		return true; /* nothing outlives this process: nothing to record */
+		return 0; /* nothing outlives this process: nothing to record */
 	struct vtee_journal *jn = vm->jn;
 	uint32_t i;
 	uint64_t handle = ops->session_export(vm->be, s->be);
-	if (!handle || !alloc_get(&jn->a_sess, &i))
-		return false;
+	if (!handle)
+		return -EINVAL;
+	if (alloc_get(&jn->a_sess, &i))
+		return -ENOSPC;
 	struct jn_session *e = &jn->sess[i];
 	e->handle = handle;
 	e->tag = tag;
 	atomic_store_explicit(&e->id, s->id, memory_order_release);
 	s->jslot = i + 1;
-	return true;
+	return 0;
 }
 
 void vtee_journal_session_del(struct vtee_vm *vm, struct vtee_session *s)
@@ -210,21 +213,21 @@ static void free_chain(struct vtee_journal *jn, uint32_t first, uint64_t max_blo
 	}
 }
 
-bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag)
+int vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag)
 {
 	if (!live(vm))
-		return true;
+		return 0;
 	struct vtee_journal *jn = vm->jn;
 	uint32_t si, first = 0, prev = 0;
 
-	if (!alloc_get(&jn->a_shm, &si))
-		return false;
+	if (alloc_get(&jn->a_shm, &si))
+		return -ENOSPC;
 	for (size_t p = 0; p < shm->npages; p += JN_GPAS) {
 		uint32_t bi;
-		if (!alloc_get(&jn->a_blk, &bi)) {
+		if (alloc_get(&jn->a_blk, &bi)) {
 			free_chain(jn, first, UINT64_MAX);
 			alloc_put(&jn->a_shm, si);
-			return false;
+			return -ENOSPC;
 		}
 		struct jn_block *b = &jn->blk[bi];
 		size_t n = shm->npages - p < JN_GPAS ? shm->npages - p : JN_GPAS;
@@ -248,7 +251,7 @@ bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag
 	e->first_block = first;
 	atomic_store_explicit(&e->valid, 1, memory_order_release);
 	shm->jslot = si + 1;
-	return true;
+	return 0;
 }
 
 void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm)

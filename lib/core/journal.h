@@ -81,11 +81,11 @@ void vtee_journal_layout(const struct vtee_quota *q, uint64_t *o_sess, uint64_t 
 int vtee_journal_attach(struct vtee_vm *vm, void *mem, size_t size);
 void vtee_journal_detach(struct vtee_vm *vm);
 
-/* Table changes. Failures to record (journal full) return false: the caller refuses the change. */
+/* Table changes. 0, or -ENOSPC (journal full) / -EINVAL (no handle): the caller refuses the change. */
 /* tag: the SMC whose answer makes the change known to the guest (0: known already). */
-bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag);
+int vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag);
 void vtee_journal_session_del(struct vtee_vm *vm, struct vtee_session *s);
-bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag);
+int vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag);
 void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm);
 void vtee_journal_next_session_id(struct vtee_vm *vm);
 

@@ -107,7 +107,7 @@ int vtee_shm_register(struct vtee_smc *smc, struct vtee_shm *shm, uint64_t cooki
 		r = -EDQUOT;
 	} else if (idmap_put(&vm->shms, cookie, shm))
 		r = -ENOMEM;
-	else if (!vtee_journal_shm_add(vm, shm, smc->tag)) {
+	else if (vtee_journal_shm_add(vm, shm, smc->tag)) {
 		idmap_del(&vm->shms, cookie); /* a buffer a restart would lose is refused now */
 		r = -ENOMEM;
 	} else

@@ -737,7 +737,8 @@ static void *helper_main(void *arg)
 	struct pend *p = ha->p;
 	free(ha);
 
-	uint32_t ret = vtee_req_rpc(p->req, &p->rpc);
+	vtee_req_rpc(p->req, &p->rpc);
+	uint32_t ret = p->rpc.ret;
 
 	struct tl_rpc w;
 	memset(&w, 0, sizeof(w));

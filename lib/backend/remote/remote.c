@@ -193,11 +193,12 @@ static int remote_open(const char *options, void **out)
 	t->timeout_ms = o.timeout_ms;
 	t->pool_max = o.pool;
 	pthread_mutex_init(&t->pool_lock, NULL);
-	t->ctx = vtee_tls_ctx(false, t->ca, t->cert, t->key, err, sizeof(err));
-	if (!t->ctx) {
+	r = vtee_tls_ctx(false, t->ca, t->cert, t->key, &t->ctx, err, sizeof(err));
+	if (r) {
 		logmsg("%s", err);
+		pthread_mutex_destroy(&t->pool_lock);
 		free(t);
-		return -EINVAL;
+		return r;
 	}
 	*out = t;
 	return 0;
@@ -227,8 +228,8 @@ static void remote_close(void *tee)
 	free(t);
 }
 
-/* TCP connect within timeout_ms to the first address that answers. fd or -errno. */
-static int tcp_connect(const struct remote_tee *t)
+/* TCP connect within timeout_ms to the first address that answers: *out the socket. 0 or -errno. */
+static int tcp_connect(const struct remote_tee *t, int *out)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
 	int g = getaddrinfo(t->host, t->port, &hints, &res);
@@ -266,7 +267,8 @@ static int tcp_connect(const struct remote_tee *t)
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* the mux thread blocks, in its own thread */
 	vtee_tls_tcp_options(fd, t->timeout_ms);
-	return fd;
+	*out = fd;
+	return 0;
 }
 
 static void *mux_main(void *arg)
@@ -277,19 +279,16 @@ static void *mux_main(void *arg)
 	return NULL;
 }
 
-/* A new pooled connection: TCP, TLS (both certificates), its mux thread. NULL on failure (logged). */
-static struct pool_conn *conn_new(struct remote_tee *t, int *err)
+/* A new pooled connection: TCP, TLS (both certificates), its mux thread. 0 or -errno (logged). */
+static int conn_new(struct remote_tee *t, struct pool_conn **out)
 {
 	struct pool_conn *c = calloc(1, sizeof(*c));
-	if (!c) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	c->net = tcp_connect(t);
-	if (c->net < 0) {
-		*err = c->net;
+	if (!c)
+		return -ENOMEM;
+	int r = tcp_connect(t, &c->net);
+	if (r) {
 		free(c);
-		return NULL;
+		return r;
 	}
 	/* the TLS handshake within timeout_ms too */
 	struct timeval tv = { .tv_sec = t->timeout_ms / 1000, .tv_usec = (t->timeout_ms % 1000) * 1000 };
@@ -314,26 +313,26 @@ static struct pool_conn *conn_new(struct remote_tee *t, int *err)
 			SSL_free(c->ssl);
 		close(c->net);
 		free(c);
-		*err = -EACCES;
-		return NULL;
+		return -EACCES;
 	}
 	struct timeval none = { 0 };
 	setsockopt(c->net, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	setsockopt(c->net, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
-	*err = mux_init(&c->mux, c->ssl);
+	r = mux_init(&c->mux, c->ssl);
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!*err)
-		*err = -pthread_create(&c->thread, NULL, mux_main, c);
+	if (!r)
+		r = -pthread_create(&c->thread, NULL, mux_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (*err) {
+	if (r) {
 		SSL_free(c->ssl);
 		close(c->net);
 		free(c);
-		return NULL;
+		return r;
 	}
-	return c;
+	*out = c;
+	return 0;
 }
 
 /*
@@ -365,8 +364,9 @@ static int pool_channel(struct remote_tee *t, int *fd)
 	}
 	int r = 0;
 	if (!best || (mux_channels(&best->mux) && live < t->pool_max)) {
-		struct pool_conn *c = conn_new(t, &r);
-		if (c) {
+		struct pool_conn *c;
+		r = conn_new(t, &c);
+		if (!r) {
 			c->next = t->pool;
 			t->pool = c;
 			best = c;

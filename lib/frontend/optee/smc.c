@@ -115,41 +115,41 @@ static bool fast_call(struct vtee_smc *smc, uint32_t fid)
 	}
 }
 
-/* Fetch the guest's message once, into private memory. Returns an a0 error or OK. */
-static uint32_t fetch_by_addr(struct vtee_vm *vm, uint64_t gpa, bool rpc_arg, struct optee_msg *m)
+/* Fetch the guest's message once, into private memory: 0, or -EFAULT (the guest gets EBADADDR). */
+static int fetch_by_addr(struct vtee_vm *vm, uint64_t gpa, bool rpc_arg, struct optee_msg *m)
 {
 	/* no static SHM: the argument must be a whole page of guest RAM, like OP-TEE's dynamic SHM rule */
 	if (gpa & (VTEE_PAGE_SIZE - 1))
-		return OPTEE_SMC_RETURN_EBADADDR;
+		return -EFAULT;
 	const uint8_t *page = vtee_gpa_to_hva(vm, gpa, VTEE_PAGE_SIZE);
 	if (!page)
-		return OPTEE_SMC_RETURN_EBADADDR;
+		return -EFAULT;
 	memcpy(&m->hdr, page, sizeof(m->hdr));
 	uint32_t n = m->hdr.num_params;
 	size_t need = OPTEE_MSG_GET_ARG_SIZE(n);
 	if (rpc_arg)
 		need += OPTEE_MSG_GET_ARG_SIZE(OPTEE_RPC_MAX_NUM_PARAMS);
 	if (n > OPTEE_MSG_MAX_NUM_PARAMS || need > VTEE_PAGE_SIZE)
-		return OPTEE_SMC_RETURN_EBADADDR;
+		return -EFAULT;
 	if (n > OPTEE_MAX_PARSED_PARAMS)
 		n = OPTEE_MAX_PARSED_PARAMS; /* more is refused by every command vtee serves */
 	memcpy(m->params, page + sizeof(m->hdr), n * sizeof(m->params[0]));
-	return OPTEE_SMC_RETURN_OK;
+	return 0;
 }
 
-static uint32_t fetch_by_cookie(struct vtee_shm *shm, uint64_t offs, struct optee_msg *m)
+static int fetch_by_cookie(struct vtee_shm *shm, uint64_t offs, struct optee_msg *m)
 {
 	if ((offs & 7) || vtee_shm_read(shm, offs, &m->hdr, sizeof(m->hdr)))
-		return OPTEE_SMC_RETURN_EBADADDR;
+		return -EFAULT;
 	uint32_t n = m->hdr.num_params;
 	uint64_t need = OPTEE_MSG_GET_ARG_SIZE(n) + OPTEE_MSG_GET_ARG_SIZE(OPTEE_RPC_MAX_NUM_PARAMS);
 	if (n > OPTEE_MSG_MAX_NUM_PARAMS || offs > vtee_shm_size(shm) || need > vtee_shm_size(shm) - offs)
-		return OPTEE_SMC_RETURN_EBADADDR;
+		return -EFAULT;
 	if (n > OPTEE_MAX_PARSED_PARAMS)
 		n = OPTEE_MAX_PARSED_PARAMS;
 	if (vtee_shm_read(shm, offs + sizeof(m->hdr), m->params, n * sizeof(m->params[0])))
-		return OPTEE_SMC_RETURN_EBADADDR;
-	return OPTEE_SMC_RETURN_OK;
+		return -EFAULT;
+	return 0;
 }
 
 void optee_answer(uint64_t r[8], enum vtee_call_status st, uint32_t thread)
@@ -176,21 +176,23 @@ static void std_call(struct vtee_smc *smc, uint32_t fid)
 	uint64_t *r = smc->regs;
 	struct optee_msg m;
 	struct optee_msg_loc loc = { 0 };
-	uint32_t a0;
+	int err;
 	uint64_t a12 = ((uint64_t)(uint32_t)r[1] << 32) | (uint32_t)r[2];
 
 	if (fid == OPTEE_SMC_CALL_WITH_REGD_ARG) {
 		loc.addr = (uint32_t)r[3];
-		a0 = vtee_shm_get(vm, a12, &loc.shm) ? OPTEE_SMC_RETURN_EBADADDR : fetch_by_cookie(loc.shm, loc.addr, &m);
+		err = vtee_shm_get(vm, a12, &loc.shm);
+		if (!err)
+			err = fetch_by_cookie(loc.shm, loc.addr, &m);
 	} else {
 		loc.addr = a12;
-		a0 = fetch_by_addr(vm, a12, fid == OPTEE_SMC_CALL_WITH_RPC_ARG, &m);
+		err = fetch_by_addr(vm, a12, fid == OPTEE_SMC_CALL_WITH_RPC_ARG, &m);
 	}
-	if (a0 != OPTEE_SMC_RETURN_OK) {
+	if (err) {
 		vtee_vm_count_bad(vm);
 		if (loc.shm)
 			vtee_shm_put(loc.shm);
-		optee_set_regs(r, a0, 0, 0, 0);
+		optee_set_regs(r, OPTEE_SMC_RETURN_EBADADDR, 0, 0, 0);
 		return;
 	}
 	optee_msg_handle(smc, &m, loc, fid != OPTEE_SMC_CALL_WITH_ARG);
