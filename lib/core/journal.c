@@ -269,16 +269,17 @@ void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm)
 
 /* ---- restore ---- */
 
-/* Rebuild a buffer from entry e; NULL if anything in it is not a page of this VM. */
-static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, uint8_t *used)
+/* Rebuild a buffer from entry e: -EBADMSG if anything in it is not a page of this VM, -EDQUOT, -ENOMEM. */
+static int restore_shm(struct vtee_vm *vm, const struct jn_shm *e, uint8_t *used, struct vtee_shm **out)
 {
 	struct vtee_journal *jn = vm->jn;
 	struct vtee_shm *shm;
 	if (e->first_off >= VTEE_PAGE_SIZE || e->size == 0 || e->size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT) ||
 	    e->npages != (e->size + e->first_off + VTEE_PAGE_SIZE - 1) / VTEE_PAGE_SIZE)
-		return NULL;
-	if (vtee_shm_new(vm, e->size, e->first_off, &shm))
-		return NULL;
+		return -EBADMSG;
+	int r = vtee_shm_new(vm, e->size, e->first_off, &shm);
+	if (r)
+		return r;
 	uint32_t b = e->first_block;
 	for (size_t p = 0; p < shm->npages; p += JN_GPAS) {
 		/* a chain must stay inside the table and never revisit a block (no cycles) */
@@ -295,11 +296,12 @@ static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, 
 	if (b)
 		goto bad;
 	shm->cookie = e->cookie;
-	return shm;
+	*out = shm;
+	return 0;
 bad:
 	/* blocks marked so far stay marked: they belong to a bad entry we drop */
 	vtee_shm_free(shm);
-	return NULL;
+	return -EBADMSG;
 }
 
 static bool undelivered(uint64_t tag, bool (*delivered)(void *, uint64_t), void *ctx)
@@ -321,6 +323,139 @@ static int rebuild_blocks(struct vtee_journal *jn, const uint8_t *used)
 	return 0;
 }
 
+typedef bool (*delivered_fn)(void *ctx, uint64_t tag);
+
+/* Take over session entry e (index i): 0, or -errno when it is dropped (the TEE closes it). */
+static int take_session(struct vtee_vm *vm, struct jn_session *e, uint32_t i, uint32_t id, delivered_fn delivered,
+			void *ctx)
+{
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	void *be = NULL;
+	struct vtee_session *s = NULL;
+	/* back-end calls run without vm->lock, as everywhere in the core */
+	if (!undelivered(e->tag, delivered, ctx) && ops->session_import)
+		be = ops->session_import(vm->be, e->handle);
+	if (!be)
+		return -ENOENT; /* rolled back or lost: the TEE side goes at vm_restored (not imported) */
+	if ((s = calloc(1, sizeof(*s)))) {
+		*s = (struct vtee_session){ .id = id, .be = be, .refs = 1, .jslot = i + 1 };
+		pthread_mutex_lock(&vm->lock);
+		bool ok = vm->sessions.count < vm->quota.max_sessions && !idmap_get(&vm->sessions, id) &&
+			  !idmap_put(&vm->sessions, id, s);
+		pthread_mutex_unlock(&vm->lock);
+		if (ok)
+			return 0;
+		free(s);
+	}
+	/* imported but not insertable (duplicate id, no memory): close it in the TEE */
+	struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
+	vtee_req_run_sync(vm, &req);
+	return -EEXIST;
+}
+
+/* Sessions: take over the ones the guest knows of; the TEE closes the rest. Returns how many. */
+static int restore_sessions(struct vtee_vm *vm, delivered_fn delivered, void *ctx)
+{
+	struct vtee_journal *jn = vm->jn;
+	uint32_t top = 0;
+	int restored = 0;
+	for (uint32_t i = 0; i < jn->a_sess.cap; i++) {
+		struct jn_session *e = &jn->sess[i];
+		uint32_t id = atomic_load_explicit(&e->id, memory_order_acquire);
+		if (!id)
+			continue;
+		if (take_session(vm, e, i, id, delivered, ctx)) {
+			atomic_store_explicit(&e->id, 0, memory_order_release);
+			continue;
+		}
+		e->tag = 0;
+		top = i + 1;
+		restored++;
+	}
+	pthread_mutex_lock(&vm->lock);
+	jn->a_sess.hw = top;
+	for (uint32_t i = top; i-- > 0;)
+		if (!atomic_load_explicit(&jn->sess[i].id, memory_order_relaxed))
+			alloc_put(&jn->a_sess, i);
+	pthread_mutex_unlock(&vm->lock);
+	return restored;
+}
+
+/* Rebuild buffer entry e (index i) and register it again: 0, or -errno when it is dropped. */
+static int take_buffer(struct vtee_vm *vm, const struct jn_shm *e, uint32_t i, uint8_t *used, delivered_fn delivered,
+		       void *ctx)
+{
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	struct vtee_shm *shm;
+	if (undelivered(e->tag, delivered, ctx))
+		return -ENOENT;
+	int r = restore_shm(vm, e, used, &shm);
+	if (r)
+		return r;
+	pthread_mutex_lock(&vm->lock);
+	bool ok = !idmap_get(&vm->shms, shm->cookie) && vm->shms.count < vm->quota.max_shm &&
+		  !idmap_put(&vm->shms, shm->cookie, shm);
+	if (ok) {
+		shm->registered = true;
+		shm->jslot = i + 1;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (ok && ops->shm_register && ops->shm_register(vm->be, shm)) {
+		pthread_mutex_lock(&vm->lock);
+		idmap_del(&vm->shms, shm->cookie);
+		shm->registered = false;
+		pthread_mutex_unlock(&vm->lock);
+		ok = false;
+	}
+	if (!ok)
+		vtee_shm_free(shm);
+	return ok ? 0 : -EEXIST;
+}
+
+/* The blocks the surviving buffers use (those of dropped ones may be marked): the rest are free. */
+static void recount_blocks(struct vtee_journal *jn, uint32_t top, uint8_t *used)
+{
+	memset(used, 0, jn->a_blk.cap);
+	for (uint32_t i = 0; i < top; i++) {
+		const struct jn_shm *e = &jn->shm[i];
+		if (!atomic_load_explicit(&e->valid, memory_order_relaxed))
+			continue;
+		uint32_t b = e->first_block;
+		for (uint64_t n = (e->npages + JN_GPAS - 1) / JN_GPAS; n-- && b && b - 1 < jn->a_blk.cap;
+		     b = jn->blk[b - 1].next)
+			used[b - 1] = 1;
+	}
+	rebuild_blocks(jn, used);
+}
+
+/* Buffers: rebuilt page by page, each address checked against this VM's RAM. Returns how many. */
+static int restore_buffers(struct vtee_vm *vm, uint8_t *used, delivered_fn delivered, void *ctx)
+{
+	struct vtee_journal *jn = vm->jn;
+	uint32_t top = 0;
+	int restored = 0;
+	for (uint32_t i = 0; i < jn->a_shm.cap; i++) {
+		struct jn_shm *e = &jn->shm[i];
+		if (!atomic_load_explicit(&e->valid, memory_order_acquire))
+			continue;
+		if (take_buffer(vm, e, i, used, delivered, ctx)) {
+			atomic_store_explicit(&e->valid, 0, memory_order_release);
+			continue;
+		}
+		e->tag = 0;
+		top = i + 1;
+		restored++;
+	}
+	pthread_mutex_lock(&vm->lock);
+	jn->a_shm.hw = top;
+	for (uint32_t i = top; i-- > 0;)
+		if (!atomic_load_explicit(&jn->shm[i].valid, memory_order_relaxed))
+			alloc_put(&jn->a_shm, i);
+	recount_blocks(jn, top, used);
+	pthread_mutex_unlock(&vm->lock);
+	return restored;
+}
+
 int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx)
 {
 	struct vtee_journal *jn = vm->jn;
@@ -338,7 +473,6 @@ int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64
 	uint8_t *used = calloc(jn->a_blk.cap ? jn->a_blk.cap : 1, 1);
 	if (!used)
 		return -ENOMEM;
-	int restored = 0;
 
 	/* the guest is not running yet: only this thread touches the VM, but the lock keeps the rules */
 	pthread_mutex_lock(&vm->lock);
@@ -346,110 +480,12 @@ int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64
 	jn->pending = false;
 	pthread_mutex_unlock(&vm->lock);
 
-	/* sessions: take over the ones the guest knows of; the TEE closes the rest */
-	uint32_t top = 0;
-	for (uint32_t i = 0; i < jn->a_sess.cap; i++) {
-		struct jn_session *e = &jn->sess[i];
-		uint32_t id = atomic_load_explicit(&e->id, memory_order_acquire);
-		if (!id)
-			continue;
-		void *be = NULL;
-		struct vtee_session *s = NULL;
-		/* back-end calls run without vm->lock, as everywhere in the core */
-		if (!undelivered(e->tag, delivered, ctx) && ops->session_import)
-			be = ops->session_import(vm->be, e->handle);
-		if (be && (s = calloc(1, sizeof(*s)))) {
-			s->id = id;
-			s->be = be;
-			s->refs = 1;
-			s->jslot = i + 1;
-			pthread_mutex_lock(&vm->lock);
-			bool ok = vm->sessions.count < vm->quota.max_sessions && !idmap_get(&vm->sessions, id) &&
-				  !idmap_put(&vm->sessions, id, s);
-			pthread_mutex_unlock(&vm->lock);
-			if (!ok) {
-				free(s);
-				s = NULL;
-			}
-		}
-		if (!s && be) {
-			/* imported but not insertable (duplicate id, no memory): close it in the TEE */
-			struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
-			vtee_req_run_sync(vm, &req);
-		}
-		if (!s) {
-			/* rolled back or lost: the TEE side goes at vm_restored (not imported) */
-			atomic_store_explicit(&e->id, 0, memory_order_release);
-			continue;
-		}
-		e->tag = 0;
-		top = i + 1;
-		restored++;
-	}
+	int restored = restore_sessions(vm, delivered, ctx);
+	restored += restore_buffers(vm, used, delivered, ctx);
+	free(used);
 	pthread_mutex_lock(&vm->lock);
-	jn->a_sess.hw = top;
-	for (uint32_t i = top; i-- > 0;)
-		if (!atomic_load_explicit(&jn->sess[i].id, memory_order_relaxed))
-			alloc_put(&jn->a_sess, i);
-	pthread_mutex_unlock(&vm->lock);
-
-	/* buffers: rebuilt page by page, each address checked against this VM's RAM */
-	top = 0;
-	for (uint32_t i = 0; i < jn->a_shm.cap; i++) {
-		struct jn_shm *e = &jn->shm[i];
-		if (!atomic_load_explicit(&e->valid, memory_order_acquire))
-			continue;
-		struct vtee_shm *shm = NULL;
-		if (!undelivered(e->tag, delivered, ctx))
-			shm = restore_shm(vm, e, used);
-		bool ok = false;
-		if (shm) {
-			pthread_mutex_lock(&vm->lock);
-			ok = !idmap_get(&vm->shms, shm->cookie) && vm->shms.count < vm->quota.max_shm &&
-			     !idmap_put(&vm->shms, shm->cookie, shm);
-			if (ok) {
-				shm->registered = true;
-				shm->jslot = i + 1;
-			}
-			pthread_mutex_unlock(&vm->lock);
-			if (ok && ops->shm_register && ops->shm_register(vm->be, shm)) {
-				pthread_mutex_lock(&vm->lock);
-				idmap_del(&vm->shms, shm->cookie);
-				shm->registered = false;
-				pthread_mutex_unlock(&vm->lock);
-				ok = false;
-			}
-			if (!ok)
-				vtee_shm_free(shm);
-		}
-		if (!ok) {
-			atomic_store_explicit(&e->valid, 0, memory_order_release);
-			continue;
-		}
-		e->tag = 0;
-		top = i + 1;
-		restored++;
-	}
-	pthread_mutex_lock(&vm->lock);
-	jn->a_shm.hw = top;
-	for (uint32_t i = top; i-- > 0;)
-		if (!atomic_load_explicit(&jn->shm[i].valid, memory_order_relaxed))
-			alloc_put(&jn->a_shm, i);
-	/* blocks of dropped buffers may be marked used: recount from the survivors */
-	memset(used, 0, jn->a_blk.cap);
-	for (uint32_t i = 0; i < top; i++) {
-		const struct jn_shm *e = &jn->shm[i];
-		if (!atomic_load_explicit(&e->valid, memory_order_relaxed))
-			continue;
-		uint32_t b = e->first_block;
-		for (uint64_t n = (e->npages + JN_GPAS - 1) / JN_GPAS; n-- && b && b - 1 < jn->a_blk.cap;
-		     b = jn->blk[b - 1].next)
-			used[b - 1] = 1;
-	}
-	rebuild_blocks(jn, used);
 	h->restores++;
 	pthread_mutex_unlock(&vm->lock);
-	free(used);
 
 	if (ops->vm_restored)
 		ops->vm_restored(vm->be);

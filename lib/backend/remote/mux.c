@@ -208,11 +208,31 @@ static int on_frame(struct mux *m)
 	return 0;
 }
 
+/* Every ready channel's bytes out, a frame each: 0, or -EIO (the stream is broken). */
+static int pump_out(struct mux *m, struct pollfd *pf, struct mux_chan **who, unsigned n)
+{
+	uint8_t buf[MUX_MAX_DATA];
+	for (unsigned i = 2; i < n; i++) {
+		if (!pf[i].revents || who[i]->fd != pf[i].fd)
+			continue; /* that frame closed (or replaced) the channel */
+		ssize_t k = recv(pf[i].fd, buf, sizeof(buf), 0);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0) {
+			drop(m, who[i], true); /* that VM's link is done */
+			continue;
+		}
+		int r = tls_write(m, who[i]->id, 0, buf, (uint32_t)k);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 void mux_run(struct mux *m)
 {
 	struct pollfd pf[MUX_MAX_CHANNELS + 2];
 	struct mux_chan *who[MUX_MAX_CHANNELS + 2];
-	uint8_t buf[MUX_MAX_DATA];
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
 		bool stop = m->stop;
@@ -247,19 +267,7 @@ void mux_run(struct mux *m)
 		/* one frame in, then every ready channel out: neither direction starves the other */
 		if ((SSL_pending(m->ssl) > 0 || pf[1].revents) && on_frame(m))
 			break;
-		for (unsigned i = 2; i < n && !broken; i++) {
-			if (!pf[i].revents || who[i]->fd != pf[i].fd)
-				continue; /* that frame closed (or replaced) the channel */
-			ssize_t k = recv(pf[i].fd, buf, sizeof(buf), 0);
-			if (k < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (k <= 0) {
-				drop(m, who[i], true); /* that VM's link is done */
-				continue;
-			}
-			broken = tls_write(m, who[i]->id, 0, buf, (uint32_t)k) != 0;
-		}
-		if (broken)
+		if (pump_out(m, pf, who, n))
 			break;
 	}
 	/* the stream is gone (or we stop): every VM on it sees its link end now */

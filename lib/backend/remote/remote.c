@@ -93,6 +93,28 @@ static bool copy_val(char *dst, size_t cap, const char *v, size_t n)
 	return true;
 }
 
+/* server=HOST:PORT or [V6]:PORT, vl bytes at v. */
+static bool parse_server(const char *v, size_t vl, struct remote_opts *o)
+{
+	const char *colon = NULL, *h = v;
+	size_t hl;
+	if (vl && v[0] == '[') {
+		const char *rb = memchr(v, ']', vl);
+		bool ok = rb && rb + 1 < v + vl && rb[1] == ':';
+		h = v + 1;
+		hl = ok ? (size_t)(rb - v - 1) : 0;
+		colon = ok ? rb + 1 : NULL;
+	} else {
+		for (const char *p = v; p < v + vl; p++)
+			if (*p == ':')
+				colon = p;
+		hl = colon ? (size_t)(colon - v) : 0;
+	}
+	size_t pl = colon ? (size_t)(v + vl - colon - 1) : 0;
+	return colon && copy_val(o->host, sizeof(o->host), h, hl) && copy_val(o->port, sizeof(o->port), colon + 1, pl) &&
+	       strspn(o->port, "0123456789") == pl;
+}
+
 int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
@@ -112,25 +134,7 @@ int remote_parse_options(const char *options, struct remote_opts *o, char *err, 
 		const char *v = eq + 1;
 		bool ok;
 		if (kl == 6 && !strncmp(item, "server", 6)) {
-			/* HOST:PORT or [V6]:PORT */
-			const char *colon = NULL;
-			const char *h = v;
-			size_t hl;
-			if (vl && v[0] == '[') {
-				const char *rb = memchr(v, ']', vl);
-				ok = rb && rb + 1 < v + vl && rb[1] == ':';
-				h = v + 1;
-				hl = ok ? (size_t)(rb - v - 1) : 0;
-				colon = ok ? rb + 1 : NULL;
-			} else {
-				for (const char *p = v; p < v + vl; p++)
-					if (*p == ':')
-						colon = p;
-				hl = colon ? (size_t)(colon - v) : 0;
-			}
-			size_t pl = colon ? (size_t)(v + vl - colon - 1) : 0;
-			ok = colon && copy_val(o->host, sizeof(o->host), h, hl) &&
-			     copy_val(o->port, sizeof(o->port), colon + 1, pl) && strspn(o->port, "0123456789") == pl;
+			ok = parse_server(v, vl, o);
 		} else if (kl == 2 && !strncmp(item, "ca", 2)) {
 			ok = copy_val(o->ca, sizeof(o->ca), v, vl);
 		} else if (kl == 4 && !strncmp(item, "cert", 4)) {

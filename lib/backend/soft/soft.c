@@ -228,7 +228,8 @@ static int soft_vm_created(void *tee_, uint32_t vm_id, const char *name, void **
 	return 0;
 }
 
-static struct soft_inst *get_inst(struct soft_vm *vm, size_t idx)
+/* The VM's instance of TA idx, made at first use: 0 or -ENOMEM. */
+static int get_inst(struct soft_vm *vm, size_t idx, struct soft_inst **out)
 {
 	pthread_mutex_lock(&vm->lock);
 	struct soft_inst *inst = vm->inst[idx];
@@ -240,7 +241,8 @@ static struct soft_inst *get_inst(struct soft_vm *vm, size_t idx)
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);
-	return inst;
+	*out = inst;
+	return inst ? 0 : -ENOMEM;
 }
 
 void *ta_instance(struct ta_call *c)
@@ -450,8 +452,8 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 	}
 	const struct soft_ta *ta = soft_tas[idx];
 
-	struct soft_inst *inst = get_inst(vm, idx);
-	struct soft_session *s = inst ? calloc(1, sizeof(*s)) : NULL;
+	struct soft_inst *inst;
+	struct soft_session *s = get_inst(vm, idx, &inst) ? NULL : calloc(1, sizeof(*s));
 	if (!s) {
 		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
 		return;
