@@ -33,6 +33,9 @@ struct delay_req {
 };
 
 static const struct vtee_backend_ops *inner_ops; /* for the next open */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static bool gate_closed;
 static _Atomic uint32_t delay_min_us, delay_max_us;
 static _Atomic uint64_t held, seed = 0x9e3779b97f4a7c15ull;
 
@@ -45,6 +48,30 @@ void conf_delay_set(uint32_t min_us, uint32_t max_us)
 uint64_t conf_delay_held(void)
 {
 	return atomic_load(&held);
+}
+
+void conf_delay_gate(bool closed)
+{
+	pthread_mutex_lock(&gate_lock);
+	gate_closed = closed;
+	pthread_cond_broadcast(&gate_cond);
+	pthread_mutex_unlock(&gate_lock);
+}
+
+static bool gate_is_closed(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	bool c = gate_closed;
+	pthread_mutex_unlock(&gate_lock);
+	return c;
+}
+
+static void gate_pass(void)
+{
+	pthread_mutex_lock(&gate_lock);
+	while (gate_closed)
+		pthread_cond_wait(&gate_cond, &gate_lock);
+	pthread_mutex_unlock(&gate_lock);
 }
 
 int conf_delay_parse(const char *s, uint32_t *min_us, uint32_t *max_us)
@@ -168,6 +195,7 @@ static void *waiter(void *arg)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 	}
+	gate_pass();
 	finish(d);
 	return NULL;
 }
@@ -194,7 +222,7 @@ static void d_submit(void *vm, struct vtee_req *req)
 	v->live = d;
 	pthread_mutex_unlock(&v->lock);
 	v->t->in->submit(v->in_vm, &d->shadow);
-	if (delay_us == 0 && vtee_req_is_done(&d->shadow)) {
+	if (delay_us == 0 && !gate_is_closed() && vtee_req_is_done(&d->shadow)) {
 		finish(d); /* done before the core even waits */
 		return;
 	}

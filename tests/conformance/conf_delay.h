@@ -14,6 +14,7 @@
 #ifndef VTEE_CONF_DELAY_H
 #define VTEE_CONF_DELAY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vtee/vtee.h"
@@ -26,5 +27,10 @@ void conf_delay_set(uint32_t min_us, uint32_t max_us);
 int conf_delay_parse(const char *s, uint32_t *min_us, uint32_t *max_us);
 /* Requests completed late (the delay outlasted the inner back-end) so far. */
 uint64_t conf_delay_held(void);
+/*
+ * Hold every completion (on) until released (off), whatever the delay: a
+ * call then outlasts any time slice, however slow the host is.
+ */
+void conf_delay_gate(bool closed);
 
 #endif

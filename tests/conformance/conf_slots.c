@@ -65,7 +65,8 @@ static void test_sweep(struct vtee_tee *tee, bool no_rpc_arg)
 	guest_get_stats(g, &gs);
 	CHECK_EQ(gs.ethread_limit, 0);
 	CHECK_EQ(gs.ethread_limit_alone, 0);
-	CHECK_CMP(gs.foreign_intr, >, 0); /* the late completions did come back after the slice */
+	if (test_backend_has(TEST_CAP_FAST, "slots: completions 8 ms late come back to the guest after the slice"))
+		CHECK_CMP(gs.foreign_intr, >, 0);
 	CHECK_EQ(guest_close_session(g, sess), TEE_SUCCESS);
 	guest_shutdown(g);
 	guest_destroy(g);
@@ -108,8 +109,8 @@ static void test_raw(struct vtee_tee *tee)
 	struct vtee_vm_stats st;
 
 	for (int round = 0; round < 10; round++) {
-		/* completed 3 slices after submission: the guest comes back at least once */
-		conf_delay_set(3 * SLICE_US, 3 * SLICE_US);
+		/* held back until released: the guest comes back at least once, on any host */
+		conf_delay_gate(true);
 		a->ret = 0x5555;
 		call_with_arg(g, r, pa);
 		CHECK_EQ(r[0], OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FOREIGN_INTR);
@@ -119,6 +120,9 @@ static void test_raw(struct vtee_tee *tee)
 		CHECK_EQ(st.calls, 1);
 		call_with_arg(g, r, pb);
 		CHECK_EQ(r[0], OPTEE_SMC_RETURN_ETHREAD_LIMIT);
+		/* completed now, or while the guest comes back: either way before the answer */
+		conf_delay_set(0, (uint32_t)round * SLICE_US / 3);
+		conf_delay_gate(false);
 		unsigned trips = 0;
 		do {
 			memset(r, 0, sizeof(r));
