@@ -92,7 +92,7 @@ struct vtee_vm_config {
 	 */
 	bool (*ta_allowed)(void *ctx, const struct vtee_uuid *ta);
 	void *policy_ctx;
-	/* enum vtee_login_action per enum vtee_login_class; zeroed: every login kept */
+	/* enum vtee_login_action per enum vtee_login_class; zeroed: every login kept; unknown: denied */
 	uint8_t logins[VTEE_LOGIN_CLASSES];
 	/*
 	 * Recovery (docs/recovery.md). journal: memory that outlives this process
