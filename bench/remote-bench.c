@@ -19,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core.h"
 #include "guest.h"
-#include "remote.h"
+#include "vtee/remote.h"
 #include "vtee/test_ta.h"
 
 #define BENCH_NAME "remote-bench"
@@ -126,7 +125,7 @@ int main(void)
 		double sum = 0;
 		for (int i = 0; i < ITERS / 4; i++) {
 			uint64_t ns;
-			if (vtee_remote_round_trip(guest_vm(remote.g)->be, &ns))
+			if (vtee_remote_round_trip(guest_vm(remote.g), &ns))
 				die("round trip");
 			sum += (double)ns / 1e3;
 		}

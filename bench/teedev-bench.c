@@ -21,7 +21,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "core.h"
 #include "guest.h"
 #include "teedev.h"
 #include "vtee/test_ta.h"
@@ -86,7 +85,7 @@ int main(void)
 		die("a modelled VM on teedev with inline=off");
 
 	struct vtee_teedev_stats st0, st1;
-	vtee_teedev_stats(guest_vm(g)->be, &st0);
+	vtee_teedev_stats(vtee_vm_backend_priv(guest_vm(g), &vtee_teedev_backend), &st0);
 	double ratio[ROUNDS], tv[ROUNDS], dv[ROUNDS], pv[ROUNDS], pratio[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		double t0 = now_us();
@@ -117,13 +116,13 @@ int main(void)
 	printf("BENCH teedev_null_invoke_pool %.2f us (inline=off: every call handed to a pool thread)\n",
 	       pv[ROUNDS / 2]);
 	printf("RATIO teedev_null_invoke_pool_vs_direct %.3f\n", pratio[ROUNDS / 2]);
-	vtee_teedev_stats(guest_vm(g)->be, &st1);
+	vtee_teedev_stats(vtee_vm_backend_priv(guest_vm(g), &vtee_teedev_backend), &st1);
 	printf("BENCH teedev_null_invoke_inline %llu of %u calls on the caller's thread, %llu overran\n",
 	       (unsigned long long)(st1.inline_calls - st0.inline_calls), ROUNDS * ITERS,
 	       (unsigned long long)(st1.inline_overruns - st0.inline_overruns));
 
 	struct vtee_teedev_stats before, after;
-	vtee_teedev_stats(guest_vm(g)->be, &before);
+	vtee_teedev_stats(vtee_vm_backend_priv(guest_vm(g), &vtee_teedev_backend), &before);
 	double t0 = now_us();
 	struct guest_shm *shm;
 	if (guest_shm_alloc(g, 64u << 20, GUEST_BUF_SCATTER, &shm) != TEE_SUCCESS)
@@ -131,7 +130,7 @@ int main(void)
 	if (guest_shm_unregister(g, shm) != TEE_SUCCESS)
 		die("UNREGISTER_SHM of 64 MiB");
 	double reg_ms = (now_us() - t0) / 1000.0;
-	vtee_teedev_stats(guest_vm(g)->be, &after);
+	vtee_teedev_stats(vtee_vm_backend_priv(guest_vm(g), &vtee_teedev_backend), &after);
 	printf("BENCH teedev_register_64m %.1f ms: %llu registered in place, %llu fell back, %llu copies, "
 	       "%llu bytes copied (target: in place, 0 copies)\n",
 	       reg_ms, (unsigned long long)(after.views - before.views),

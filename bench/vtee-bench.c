@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
 #include "guest.h"
 #include "optee_abi.h"
+#include "vtee/frontend.h"
 #include "vtee/test_ta.h"
 
 #define BENCH_NAME "vtee-bench"
@@ -174,9 +174,7 @@ static double bench_calls(struct vtee_tee *tee)
 	if (open.ret != TEE_SUCCESS)
 		die("direct open failed");
 	d.session = open.session;
-	uint32_t err;
-	d.shm = vtee_shm_new(guest_vm(m.g), 4096, 0, &err);
-	if (!d.shm || !vtee_shm_set_page(d.shm, 0, m.data_gpa))
+	if (vtee_shm_new(guest_vm(m.g), 4096, 0, &d.shm) || vtee_shm_set_page(d.shm, 0, m.data_gpa))
 		die("direct shm");
 
 	double med, dir;

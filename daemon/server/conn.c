@@ -99,7 +99,7 @@ static int authenticate(struct conn *c, SSL *ssl, struct tenant **out)
 		return -EACCES;
 	}
 	set_timeouts(c->fd, 0);
-	if (!vtee_tls_peer_fingerprint(ssl, fp, subject, sizeof(subject))) {
+	if (vtee_tls_peer_fingerprint(ssl, fp, subject, sizeof(subject))) {
 		served_log("%s: refused: no client certificate", c->peer);
 		return -EACCES;
 	}

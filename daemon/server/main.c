@@ -190,10 +190,10 @@ static int start_up(const struct options *o)
 		served_log("the spawner: %s", strerror(-r));
 		return r;
 	}
-	srv.ctx = vtee_tls_ctx(true, o->ca, o->cert, o->key, err, sizeof(err));
-	if (!srv.ctx) {
+	r = vtee_tls_ctx(true, o->ca, o->cert, o->key, &srv.ctx, err, sizeof(err));
+	if (r) {
 		served_log("%s", err);
-		return -EINVAL;
+		return r;
 	}
 	return listen_on(o->listen);
 }

@@ -60,6 +60,15 @@ extern "C" {
 #define TEE_LOGIN_APPLICATION_GROUP 0x00000006u
 #define TEE_LOGIN_REE_KERNEL        0x80000000u
 
+/*
+ * The GlobalPlatform result and origin vtee answers for a negative errno
+ * (0: TEE_SUCCESS; origin TEE but for -ECOMM: COMMUNICATION, origin COMMS):
+ * -EINVAL, -EEXIST, -EFAULT: BAD_PARAMETERS; -EACCES, -EPERM: ACCESS_DENIED;
+ * -ENOMEM, -EDQUOT, -ENOSPC: OUT_OF_MEMORY; -ENOENT: ITEM_NOT_FOUND;
+ * -EBUSY: BUSY; anything else: GENERIC.
+ */
+void vtee_tee_result(int err, uint32_t *ret, uint32_t *origin);
+
 /* Parameter types; same numbers as GP TEE_PARAM_TYPE_* and the Linux uapi. */
 enum vtee_param_type {
 	VTEE_PARAM_NONE = 0,
@@ -139,9 +148,12 @@ struct vtee_req {
 void vtee_req_done(struct vtee_req *req);
 /*
  * Back-end side, from the thread serving req: ask the VM's normal world for a
- * service and block until it answered (or the VM went away). Returns rpc->ret.
+ * service and block until it answered (or the VM went away). The answer is
+ * in rpc: its TEE result in rpc->ret (COMMUNICATION if nobody answered).
  */
-uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
+void vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc);
+/* Core side (or whoever submitted req): has the back-end called vtee_req_done()? */
+bool vtee_req_is_done(const struct vtee_req *req);
 /* Core side: wait until done or timeout_us passed; true if done. RPCs are not answered here. */
 bool vtee_req_wait(struct vtee_req *req, uint64_t timeout_us);
 enum vtee_wait { VTEE_WAIT_TIMEOUT, VTEE_WAIT_DONE, VTEE_WAIT_RPC };
@@ -164,9 +176,19 @@ void vtee_shm_page(const struct vtee_shm *shm, size_t index, struct vtee_shm_pag
 /* One pointer of back-end state per buffer (e.g. a host registration). */
 void *vtee_shm_get_priv(const struct vtee_shm *shm);
 void vtee_shm_set_priv(struct vtee_shm *shm, void *priv);
+/*
+ * A buffer that is not guest memory, for a process that serves a back-end
+ * with no VM (vtee-tee: memrefs that came over a link): a struct vtee_shm
+ * over a private host buffer. buf: 4 KiB aligned, size rounded up to whole
+ * pages, the caller's until vtee_host_shm_free(); size may be 0 (buf then
+ * NULL). vtee_shm_page() gives fd = -1. 0, -EINVAL or -ENOMEM.
+ */
+int vtee_host_shm_new(void *buf, uint64_t size, struct vtee_shm **out);
+void vtee_host_shm_free(struct vtee_shm *shm);
 
 struct vtee_backend_ops {
 	const char *name;
+	const char *description; /* one line, for `vtee backends` */
 	/* One back-end instance, shared by its VMs. */
 	int (*open)(const char *options, void **tee);
 	void (*close)(void *tee);
@@ -199,13 +221,41 @@ struct vtee_backend_ops {
 
 /*
  * Open a back-end the embedder provides (its ops must outlive the instance);
- * vtee_tee_open() does the same for the built-in ones by name. All ops but
- * shm_register/shm_unregister are required.
+ * vtee_tee_open() does the same for the registered ones by name. All ops but
+ * shm_register/shm_unregister and the recovery and count ops are required.
  */
 struct vtee_tee;
+struct vtee_vm;
 int vtee_tee_open_ops(const struct vtee_backend_ops *ops, const char *options, struct vtee_tee **out);
 
-/* Built-in back-ends. */
+/*
+ * The registry of back-ends built into libvtee. Each registers itself beside
+ * its ops with VTEE_BACKEND_REGISTER(ops): a pointer in the "vtee_backends"
+ * section, which the linker gathers from every object (__start_/__stop_).
+ * The core names no back-end. Only for back-ends built into libvtee: the
+ * section is per linked module, so an embedder's own back-end goes through
+ * vtee_tee_open_ops(). A program linking the static libvtee.a must link it
+ * whole (--whole-archive, meson link_whole): nothing else references a
+ * back-end's object, and the linker would drop it.
+ */
+#define VTEE_BACKEND_REGISTER(ops)                                                        \
+	static const struct vtee_backend_ops *const vtee_backend_entry_##ops                 \
+		__attribute__((used, section("vtee_backends"), aligned(sizeof(void *)))) = &(ops)
+
+/* The registered back-end called name; NULL if there is none. */
+const struct vtee_backend_ops *vtee_backend_find(const char *name);
+/* Walk the registry: start with *pos = 0; NULL after the last back-end. */
+const struct vtee_backend_ops *vtee_backend_next(size_t *pos);
+
+/*
+ * For a back-end's own extras on core objects (stats, channels): the state
+ * its open() / vm_created() made for this instance / VM, if it is served by
+ * ops; NULL if not.
+ */
+void *vtee_tee_backend_priv(const struct vtee_tee *tee, const struct vtee_backend_ops *ops);
+void *vtee_vm_backend_priv(const struct vtee_vm *vm, const struct vtee_backend_ops *ops);
+
+/* The built-in TEE (kept for embedders that name it; vtee_backend_find("soft") is the same). */
 extern const struct vtee_backend_ops vtee_soft_backend;
 
 #pragma GCC visibility pop

@@ -60,6 +60,26 @@ struct vtee_quota {
 #define VTEE_LIMIT_MAX_SHM          (1u << 20)
 #define VTEE_LIMIT_MAX_SHM_PAGES    (1ull << 26) /* 256 GiB */
 
+/*
+ * The VM's login policy: what the core does with the login a guest asks for
+ * at OPEN_SESSION, per class, before any back-end sees the request. A
+ * back-end may map further what its TEE can express (teedev: login=).
+ * A login that is none of these (TRUSTED_APP, anything else) is refused.
+ */
+enum vtee_login_class {
+	VTEE_LOGIN_CLASS_PUBLIC,      /* TEE_LOGIN_PUBLIC */
+	VTEE_LOGIN_CLASS_USER,        /* TEE_LOGIN_USER */
+	VTEE_LOGIN_CLASS_GROUP,       /* TEE_LOGIN_GROUP */
+	VTEE_LOGIN_CLASS_APPLICATION, /* TEE_LOGIN_APPLICATION, _USER, _GROUP */
+	VTEE_LOGIN_CLASS_REE_KERNEL,  /* TEE_LOGIN_REE_KERNEL: the guest's kernel */
+	VTEE_LOGIN_CLASSES
+};
+enum vtee_login_action {
+	VTEE_LOGIN_KEEP = 0,   /* pass it on as the guest asked (the default) */
+	VTEE_LOGIN_AS_PUBLIC,  /* make it PUBLIC, with the nil client UUID */
+	VTEE_LOGIN_DENY,       /* refuse: TEE_ERROR_ACCESS_DENIED, counted in access_denials */
+};
+
 struct vtee_vm_config {
 	uint32_t vm_id;        /* client id the back-end sees; non-zero, unique per vtee_tee */
 	const char *name;      /* for logs and status; copied */
@@ -72,6 +92,8 @@ struct vtee_vm_config {
 	 */
 	bool (*ta_allowed)(void *ctx, const struct vtee_uuid *ta);
 	void *policy_ctx;
+	/* enum vtee_login_action per enum vtee_login_class; zeroed: every login kept; unknown: denied */
+	uint8_t logins[VTEE_LOGIN_CLASSES];
 	/*
 	 * Recovery (docs/recovery.md). journal: memory that outlives this process
 	 * (a memfd the supervisor keeps), vtee_journal_size() bytes, zeroed for a
@@ -88,7 +110,7 @@ struct vtee_vm_config {
 int vtee_tee_open(const char *backend, const char *options, struct vtee_tee **out);
 /* Close a back-end. All its VMs must have been destroyed. */
 void vtee_tee_close(struct vtee_tee *tee);
-/* Names of the built-in back-ends, NULL-terminated. */
+/* Names of the registered back-ends (backend.h), NULL-terminated. */
 const char *const *vtee_backend_names(void);
 
 int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out);
@@ -153,7 +175,7 @@ struct vtee_vm_stats {
 	uint64_t quota_denials;   /* requests refused by a quota */
 	uint64_t bad_requests;    /* malformed requests answered with an error */
 	uint64_t foreign_intr;    /* time slices that expired (call returned to guest to resume later) */
-	uint64_t access_denials;  /* OPEN_SESSIONs refused by the policy */
+	uint64_t access_denials;  /* OPEN_SESSIONs refused by the policy (TA or login) */
 	int64_t tee_sessions;     /* sessions the back-end holds for the VM; -1 if it cannot tell */
 };
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);

@@ -4,75 +4,73 @@
  * submission until its result has been written back to the guest. A vCPU
  * waits at most one time slice for the back-end; if the call is still running
  * the slot is left SUSPENDED and the front-end tells the guest to come back
- * later (OP-TEE: RPC FOREIGN_INTR, resumed by RETURN_FROM_RPC with the index).
+ * later (OP-TEE: RPC FOREIGN_INTR, resumed by RETURN_FROM_RPC with the id).
+ * The slot is free again before the SMC that delivers the result returns, so
+ * a guest that saw its call finish always finds that slot free.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
 
-struct vtee_call *vtee_call_get(struct vtee_vm *vm, bool *nomem)
+int vtee_call_get(struct vtee_smc *smc, struct vtee_call **out)
 {
-	struct vtee_call *c = NULL;
+	struct vtee_vm *vm = smc->vm;
+	size_t bytes = sizeof(struct vtee_call_slot) + vm->call_size;
+	int r = -EAGAIN;
 
-	*nomem = false;
 	pthread_mutex_lock(&vm->lock);
 	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
 		if (!vm->calls[i]) {
 			/* slots are allocated on first use: an idle VM holds none */
-			vm->calls[i] = calloc(1, vm->fe->call_size);
+			vm->calls[i] = calloc(1, bytes);
 			if (!vm->calls[i]) {
-				*nomem = true; /* not a thread limit: nothing may be in flight */
+				r = -ENOMEM; /* not a thread limit: nothing may be in flight */
 				break;
 			}
 		}
-		if (vm->calls[i]->state == CALL_FREE) {
-			c = vm->calls[i];
-			memset(c, 0, vm->fe->call_size);
-			c->index = i | vm->thread_tag;
-			c->state = CALL_RUNNING;
+		struct vtee_call_slot *s = vm->calls[i];
+		if (s->state == CALL_FREE) {
+			memset(s, 0, bytes);
+			s->state = CALL_RUNNING;
+			s->fe = smc->fe;
+			struct vtee_call *c = slot_call(s);
+			c->thread = i | vm->thread_tag;
 			c->req.client.vm_id = vm->id;
 			vm->calls_busy++;
+			*out = c;
+			r = 0;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);
-	return c;
+	return r;
 }
 
-bool vtee_call_reserve_session(struct vtee_vm *vm, struct vtee_call *call)
+int vtee_call_hold_shm(struct vtee_call *call, struct vtee_shm *shm)
 {
-	bool ok;
-	pthread_mutex_lock(&vm->lock);
-	ok = vm->sessions.count + vm->sessions_reserved < vm->quota.max_sessions;
-	if (ok)
-		vm->sessions_reserved++;
-	pthread_mutex_unlock(&vm->lock);
-	call->session_reserved = ok;
-	if (!ok)
-		vtee_count(&vm->st_quota);
-	return ok;
+	struct vtee_call_slot *s = call_slot(call);
+	if (s->nshm == VTEE_CALL_MAX_SHM)
+		return -ENOSPC;
+	s->shm[s->nshm++] = shm;
+	return 0;
 }
 
-void vtee_call_hold_shm(struct vtee_call *call, struct vtee_shm *shm)
-{
-	call->shm[call->nshm++] = shm;
-}
-
-static void release(struct vtee_vm *vm, struct vtee_call *c)
+static void release(struct vtee_vm *vm, struct vtee_call_slot *s)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (c->session)
-		vtee_session_put_locked(vm, c->session);
-	for (uint32_t i = 0; i < c->nshm; i++)
-		vtee_shm_put_locked(c->shm[i]);
-	if (c->session_reserved)
+	if (s->session)
+		vtee_session_put_locked(vm, s->session);
+	for (uint32_t i = 0; i < s->nshm; i++)
+		vtee_shm_put_locked(s->shm[i]);
+	if (s->session_reserved)
 		vm->sessions_reserved--;
-	c->session = NULL;
-	c->nshm = 0;
-	c->session_reserved = false;
-	c->submitted = false;
-	c->state = CALL_FREE;
+	s->session = NULL;
+	s->nshm = 0;
+	s->session_reserved = false;
+	s->submitted = false;
+	s->state = CALL_FREE;
 	vm->calls_busy--;
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -94,11 +92,11 @@ void vtee_req_run_sync(struct vtee_vm *vm, struct vtee_req *req)
 	wait_no_guest(req);
 }
 
-/* An OPEN that succeeded in the TEE becomes a guest-visible session. */
-static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
+/* An OPEN that succeeded in the TEE becomes a guest-visible session; the SMC tagged tag delivers it. */
+static void adopt_session(struct vtee_vm *vm, struct vtee_call *c, uint64_t tag)
 {
 	struct vtee_session *s = calloc(1, sizeof(*s));
-	int r = -1;
+	int r = -ENOMEM;
 
 	pthread_mutex_lock(&vm->lock);
 	if (s) {
@@ -113,9 +111,9 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 		}
 		vtee_journal_next_session_id(vm);
 		/* the journal names it before the guest can learn its id */
-		if (!r && !vtee_journal_session_add(vm, s)) {
+		if (!r && vtee_journal_session_add(vm, s, tag)) {
 			idmap_del(&vm->sessions, s->id);
-			r = -1;
+			r = -ENOSPC;
 		}
 	}
 	/*
@@ -132,117 +130,159 @@ static void adopt_session(struct vtee_vm *vm, struct vtee_call *c)
 		c->req.ret_origin = TEE_ORIGIN_TEE;
 		return;
 	}
-	c->session_id = id;
+	c->session = id;
 }
 
 /* A CLOSE the back-end refused leaves the session open: the guest may try again. */
-static void restore_session(struct vtee_vm *vm, struct vtee_call *c)
+static void restore_session(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag)
 {
 	pthread_mutex_lock(&vm->lock);
-	if (!idmap_put(&vm->sessions, c->session->id, c->session)) {
-		c->session->refs++; /* the table's reference again */
-		if (!vtee_journal_session_add(vm, c->session))
-			c->session->jslot = 0; /* journal full: lives on, lost on a restart */
+	if (!idmap_put(&vm->sessions, s->id, s)) {
+		s->refs++; /* the table's reference again */
+		if (vtee_journal_session_add(vm, s, tag))
+			s->jslot = 0; /* journal full: lives on, lost on a restart */
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
 
-static void complete(struct vtee_vm *vm, struct vtee_call *c, bool to_guest)
+/* The back-end is done: the core's side, the guest's results (smc: the SMC delivering them), the slot. */
+static void complete(struct vtee_vm *vm, struct vtee_call_slot *s, const struct vtee_smc *smc)
 {
+	struct vtee_call *c = slot_call(s);
+	uint64_t tag = smc ? smc->tag : 0;
 	if (c->req.op == VTEE_REQ_OPEN && c->req.ret == TEE_SUCCESS)
-		adopt_session(vm, c);
-	if (c->req.op == VTEE_REQ_CLOSE && c->req.ret != TEE_SUCCESS && c->session)
-		restore_session(vm, c);
-	if (to_guest)
-		vm->fe->finish(vm, c);
-	release(vm, c);
+		adopt_session(vm, c, tag);
+	if (c->req.op == VTEE_REQ_CLOSE && c->req.ret != TEE_SUCCESS && s->session)
+		restore_session(vm, s->session, tag);
+	if (smc)
+		s->fe->finish(vm, c);
+	release(vm, s);
 }
 
-static enum vtee_call_status suspend(struct vtee_vm *vm, struct vtee_call *c)
+static enum vtee_call_status suspend(struct vtee_vm *vm, struct vtee_call_slot *s)
 {
 	/* read before unlocking: once SUSPENDED another vCPU may resume the slot */
-	enum vtee_call_status st = c->in_rpc ? VTEE_CALL_RPC : VTEE_CALL_YIELD;
+	enum vtee_call_status st = s->in_rpc ? VTEE_CALL_RPC : VTEE_CALL_YIELD;
 	pthread_mutex_lock(&vm->lock);
-	c->state = CALL_SUSPENDED;
+	s->state = CALL_SUSPENDED;
 	pthread_mutex_unlock(&vm->lock);
 	return st;
 }
 
-static enum vtee_call_status wait_slice(struct vtee_vm *vm, struct vtee_call *c, uint64_t regs[8])
+static enum vtee_call_status wait_slice(struct vtee_smc *smc, struct vtee_call_slot *s)
 {
+	struct vtee_vm *vm = smc->vm;
+	struct vtee_call *c = slot_call(s);
 	switch (vtee_req_wait_event(&c->req, vm->slice_us)) {
 	case VTEE_WAIT_DONE:
-		complete(vm, c, true);
+		complete(vm, s, smc);
 		return VTEE_CALL_DONE;
 	case VTEE_WAIT_RPC:
-		c->in_rpc = true;
-		vm->fe->rpc_start(vm, c, regs);
-		return suspend(vm, c);
+		s->in_rpc = true;
+		s->fe->rpc_start(vm, c, smc->regs);
+		return suspend(vm, s);
 	case VTEE_WAIT_TIMEOUT:
 	default:
 		vtee_count(&vm->st_intr);
-		return suspend(vm, c);
+		return suspend(vm, s);
 	}
 }
 
-enum vtee_call_status vtee_call_start(struct vtee_vm *vm, struct vtee_call *c, uint64_t regs[8])
+enum vtee_call_status vtee_call_start(struct vtee_smc *smc, struct vtee_call *c)
 {
+	struct vtee_vm *vm = smc->vm;
+	struct vtee_call_slot *s = call_slot(c);
+	if (s->settled) {
+		/* the core answered it (a replayed CLOSE the dead mediator did): nothing for the back-end */
+		c->req.ret = TEE_SUCCESS;
+		c->req.ret_origin = TEE_ORIGIN_TEE;
+		complete(vm, s, smc);
+		return VTEE_CALL_DONE;
+	}
 	c->req.client.vm_id = vm->id; /* whatever the front-end did, identity is ours */
 	vtee_req_arm(&c->req);
 	pthread_mutex_lock(&vm->lock); /* from here CANCEL may reach it */
-	c->submitted = true;
+	s->submitted = true;
 	pthread_mutex_unlock(&vm->lock);
 	vm->tee->ops->submit(vm->be, &c->req);
-	return wait_slice(vm, c, regs);
+	return wait_slice(smc, s);
 }
 
-enum vtee_call_status vtee_call_resume(struct vtee_vm *vm, uint32_t index, uint64_t regs[8])
+enum vtee_call_status vtee_call_resume(struct vtee_smc *smc, uint32_t thread)
 {
-	struct vtee_call *c = NULL;
+	struct vtee_vm *vm = smc->vm;
+	struct vtee_call_slot *s = NULL;
 
-	uint32_t i = index & VTEE_THREAD_SLOT_MASK;
+	uint32_t i = thread & VTEE_THREAD_SLOT_MASK;
 	pthread_mutex_lock(&vm->lock);
-	if ((index & ~VTEE_THREAD_SLOT_MASK) == vm->thread_tag && i < vm->quota.max_calls && vm->calls[i] &&
-	    vm->calls[i]->state == CALL_SUSPENDED) {
-		c = vm->calls[i];
-		c->state = CALL_RUNNING; /* a second vCPU resuming the same index is refused */
+	if ((thread & ~VTEE_THREAD_SLOT_MASK) == vm->thread_tag && i < vm->quota.max_calls && vm->calls[i] &&
+	    vm->calls[i]->state == CALL_SUSPENDED && vm->calls[i]->fe == smc->fe) {
+		s = vm->calls[i];
+		s->state = CALL_RUNNING; /* a second vCPU resuming the same id is refused */
 	}
 	pthread_mutex_unlock(&vm->lock);
-	if (!c)
+	if (!s)
 		return VTEE_CALL_BAD;
-	if (c->in_rpc) {
-		if (!vm->fe->rpc_resume(vm, c, regs))
-			return suspend(vm, c);
-		c->in_rpc = false;
+	struct vtee_call *c = slot_call(s);
+	if (s->in_rpc) {
+		if (!s->fe->rpc_resume(vm, c, smc->regs))
+			return suspend(vm, s);
+		s->in_rpc = false;
 		vtee_req_rpc_answer(&c->req);
 	}
-	return wait_slice(vm, c, regs);
+	return wait_slice(smc, s);
 }
 
-void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *c)
+/* End a call with no guest to answer: what the back-end runs is waited for, its RPCs fail. */
+static void end_call(struct vtee_vm *vm, struct vtee_call_slot *s)
 {
-	if (c->submitted) {
-		if (c->in_rpc) {
+	struct vtee_call *c = slot_call(s);
+	if (s->submitted) {
+		if (s->in_rpc) {
 			c->req.rpc->ret = TEE_ERROR_COMMUNICATION;
-			c->in_rpc = false;
+			s->in_rpc = false;
 			vtee_req_rpc_answer(&c->req);
 		}
 		wait_no_guest(&c->req);
 		/* teardown: the guest is gone, but the TEE must not keep what it opened */
-		complete(vm, c, false);
+		complete(vm, s, NULL);
 		return;
 	}
-	release(vm, c);
+	release(vm, s);
 }
 
-void vtee_call_cancel(struct vtee_vm *vm, uint32_t session_id, uint32_t cancel_id)
+void vtee_call_abort(struct vtee_vm *vm, struct vtee_call *c)
+{
+	end_call(vm, call_slot(c));
+}
+
+void vtee_calls_end(struct vtee_vm *vm)
+{
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	/* cancel them all first, then wait for each, so a queued call cannot wait out another one's long sleep */
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		struct vtee_call_slot *s = vm->calls[i];
+		if (s && s->state != CALL_FREE && s->submitted)
+			ops->cancel(vm->be, &slot_call(s)->req);
+	}
+	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
+		struct vtee_call_slot *s = vm->calls[i];
+		if (s && s->state != CALL_FREE)
+			end_call(vm, s);
+	}
+}
+
+void vtee_call_cancel(struct vtee_vm *vm, uint32_t session, uint32_t cancel_id)
 {
 	pthread_mutex_lock(&vm->lock);
 	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
-		struct vtee_call *c = vm->calls[i];
-		if (!c || c->state == CALL_FREE || !c->submitted || c->cancel_id != cancel_id)
+		struct vtee_call_slot *s = vm->calls[i];
+		if (!s || s->state == CALL_FREE || !s->submitted)
 			continue;
-		if (c->req.op == VTEE_REQ_OPEN || (c->req.op == VTEE_REQ_INVOKE && c->session_id == session_id))
+		struct vtee_call *c = slot_call(s);
+		if (c->cancel_id != cancel_id)
+			continue;
+		if (c->req.op == VTEE_REQ_OPEN || (c->req.op == VTEE_REQ_INVOKE && c->session == session))
 			vm->tee->ops->cancel(vm->be, &c->req);
 	}
 	pthread_mutex_unlock(&vm->lock);

@@ -36,13 +36,6 @@ struct vtee_journal {
 	bool pending; /* holds a previous incarnation's tables: no writes before restore */
 };
 
-static _Thread_local uint64_t cur_tag;
-
-void vtee_journal_set_tag(uint64_t tag)
-{
-	cur_tag = tag;
-}
-
 static uint64_t nblocks_for(const struct vtee_quota *q)
 {
 	return (q->max_shm_pages + JN_GPAS - 1) / JN_GPAS + q->max_shm;
@@ -82,16 +75,17 @@ size_t vtee_journal_size(const struct vtee_quota *quota)
 
 /* ---- allocation of entries ---- */
 
-static bool alloc_get(struct jn_alloc *a, uint32_t *idx)
+/* 0, or -ENOSPC when every entry is taken. */
+static int alloc_get(struct jn_alloc *a, uint32_t *idx)
 {
 	if (a->nfree) {
 		*idx = a->free[--a->nfree];
-		return true;
+		return 0;
 	}
 	if (a->hw == a->cap)
-		return false;
+		return -ENOSPC;
 	*idx = a->hw++;
-	return true;
+	return 0;
 }
 
 static void alloc_put(struct jn_alloc *a, uint32_t idx)
@@ -165,22 +159,24 @@ static bool live(const struct vtee_vm *vm)
 
 /* ---- sessions ---- */
 
-bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s)
+int vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag)
 {
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 	if (!live(vm) || !ops->session_export)
-		return true; /* nothing outlives this process: nothing to record */
+		return 0; /* nothing outlives this process: nothing to record */
 	struct vtee_journal *jn = vm->jn;
 	uint32_t i;
 	uint64_t handle = ops->session_export(vm->be, s->be);
-	if (!handle || !alloc_get(&jn->a_sess, &i))
-		return false;
+	if (!handle)
+		return -EINVAL;
+	if (alloc_get(&jn->a_sess, &i))
+		return -ENOSPC;
 	struct jn_session *e = &jn->sess[i];
 	e->handle = handle;
-	e->tag = cur_tag;
+	e->tag = tag;
 	atomic_store_explicit(&e->id, s->id, memory_order_release);
 	s->jslot = i + 1;
-	return true;
+	return 0;
 }
 
 void vtee_journal_session_del(struct vtee_vm *vm, struct vtee_session *s)
@@ -217,21 +213,21 @@ static void free_chain(struct vtee_journal *jn, uint32_t first, uint64_t max_blo
 	}
 }
 
-bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm)
+int vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag)
 {
 	if (!live(vm))
-		return true;
+		return 0;
 	struct vtee_journal *jn = vm->jn;
 	uint32_t si, first = 0, prev = 0;
 
-	if (!alloc_get(&jn->a_shm, &si))
-		return false;
+	if (alloc_get(&jn->a_shm, &si))
+		return -ENOSPC;
 	for (size_t p = 0; p < shm->npages; p += JN_GPAS) {
 		uint32_t bi;
-		if (!alloc_get(&jn->a_blk, &bi)) {
+		if (alloc_get(&jn->a_blk, &bi)) {
 			free_chain(jn, first, UINT64_MAX);
 			alloc_put(&jn->a_shm, si);
-			return false;
+			return -ENOSPC;
 		}
 		struct jn_block *b = &jn->blk[bi];
 		size_t n = shm->npages - p < JN_GPAS ? shm->npages - p : JN_GPAS;
@@ -251,11 +247,11 @@ bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm)
 	e->cookie = shm->cookie;
 	e->size = shm->size;
 	e->npages = shm->npages;
-	e->tag = cur_tag;
+	e->tag = tag;
 	e->first_block = first;
 	atomic_store_explicit(&e->valid, 1, memory_order_release);
 	shm->jslot = si + 1;
-	return true;
+	return 0;
 }
 
 void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm)
@@ -273,17 +269,17 @@ void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm)
 
 /* ---- restore ---- */
 
-/* Rebuild a buffer from entry e; NULL if anything in it is not a page of this VM. */
-static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, uint8_t *used)
+/* Rebuild a buffer from entry e: -EBADMSG if anything in it is not a page of this VM, -EDQUOT, -ENOMEM. */
+static int restore_shm(struct vtee_vm *vm, const struct jn_shm *e, uint8_t *used, struct vtee_shm **out)
 {
 	struct vtee_journal *jn = vm->jn;
-	uint32_t err;
+	struct vtee_shm *shm;
 	if (e->first_off >= VTEE_PAGE_SIZE || e->size == 0 || e->size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT) ||
 	    e->npages != (e->size + e->first_off + VTEE_PAGE_SIZE - 1) / VTEE_PAGE_SIZE)
-		return NULL;
-	struct vtee_shm *shm = vtee_shm_new(vm, e->size, e->first_off, &err);
-	if (!shm)
-		return NULL;
+		return -EBADMSG;
+	int r = vtee_shm_new(vm, e->size, e->first_off, &shm);
+	if (r)
+		return r;
 	uint32_t b = e->first_block;
 	for (size_t p = 0; p < shm->npages; p += JN_GPAS) {
 		/* a chain must stay inside the table and never revisit a block (no cycles) */
@@ -293,18 +289,19 @@ static struct vtee_shm *restore_shm(struct vtee_vm *vm, const struct jn_shm *e, 
 		const struct jn_block *blk = &jn->blk[b - 1];
 		size_t n = shm->npages - p < JN_GPAS ? shm->npages - p : JN_GPAS;
 		for (size_t k = 0; k < n; k++)
-			if (!vtee_shm_set_page(shm, p + k, blk->gpa[k]))
+			if (vtee_shm_set_page(shm, p + k, blk->gpa[k]))
 				goto bad;
 		b = blk->next;
 	}
 	if (b)
 		goto bad;
 	shm->cookie = e->cookie;
-	return shm;
+	*out = shm;
+	return 0;
 bad:
 	/* blocks marked so far stay marked: they belong to a bad entry we drop */
 	vtee_shm_free(shm);
-	return NULL;
+	return -EBADMSG;
 }
 
 static bool undelivered(uint64_t tag, bool (*delivered)(void *, uint64_t), void *ctx)
@@ -326,6 +323,139 @@ static int rebuild_blocks(struct vtee_journal *jn, const uint8_t *used)
 	return 0;
 }
 
+typedef bool (*delivered_fn)(void *ctx, uint64_t tag);
+
+/* Take over session entry e (index i): 0, or -errno when it is dropped (the TEE closes it). */
+static int take_session(struct vtee_vm *vm, struct jn_session *e, uint32_t i, uint32_t id, delivered_fn delivered,
+			void *ctx)
+{
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	void *be = NULL;
+	struct vtee_session *s = NULL;
+	/* back-end calls run without vm->lock, as everywhere in the core */
+	if (!undelivered(e->tag, delivered, ctx) && ops->session_import)
+		be = ops->session_import(vm->be, e->handle);
+	if (!be)
+		return -ENOENT; /* rolled back or lost: the TEE side goes at vm_restored (not imported) */
+	if ((s = calloc(1, sizeof(*s)))) {
+		*s = (struct vtee_session){ .id = id, .be = be, .refs = 1, .jslot = i + 1 };
+		pthread_mutex_lock(&vm->lock);
+		bool ok = vm->sessions.count < vm->quota.max_sessions && !idmap_get(&vm->sessions, id) &&
+			  !idmap_put(&vm->sessions, id, s);
+		pthread_mutex_unlock(&vm->lock);
+		if (ok)
+			return 0;
+		free(s);
+	}
+	/* imported but not insertable (duplicate id, no memory): close it in the TEE */
+	struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
+	vtee_req_run_sync(vm, &req);
+	return -EEXIST;
+}
+
+/* Sessions: take over the ones the guest knows of; the TEE closes the rest. Returns how many. */
+static int restore_sessions(struct vtee_vm *vm, delivered_fn delivered, void *ctx)
+{
+	struct vtee_journal *jn = vm->jn;
+	uint32_t top = 0;
+	int restored = 0;
+	for (uint32_t i = 0; i < jn->a_sess.cap; i++) {
+		struct jn_session *e = &jn->sess[i];
+		uint32_t id = atomic_load_explicit(&e->id, memory_order_acquire);
+		if (!id)
+			continue;
+		if (take_session(vm, e, i, id, delivered, ctx)) {
+			atomic_store_explicit(&e->id, 0, memory_order_release);
+			continue;
+		}
+		e->tag = 0;
+		top = i + 1;
+		restored++;
+	}
+	pthread_mutex_lock(&vm->lock);
+	jn->a_sess.hw = top;
+	for (uint32_t i = top; i-- > 0;)
+		if (!atomic_load_explicit(&jn->sess[i].id, memory_order_relaxed))
+			alloc_put(&jn->a_sess, i);
+	pthread_mutex_unlock(&vm->lock);
+	return restored;
+}
+
+/* Rebuild buffer entry e (index i) and register it again: 0, or -errno when it is dropped. */
+static int take_buffer(struct vtee_vm *vm, const struct jn_shm *e, uint32_t i, uint8_t *used, delivered_fn delivered,
+		       void *ctx)
+{
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	struct vtee_shm *shm;
+	if (undelivered(e->tag, delivered, ctx))
+		return -ENOENT;
+	int r = restore_shm(vm, e, used, &shm);
+	if (r)
+		return r;
+	pthread_mutex_lock(&vm->lock);
+	bool ok = !idmap_get(&vm->shms, shm->cookie) && vm->shms.count < vm->quota.max_shm &&
+		  !idmap_put(&vm->shms, shm->cookie, shm);
+	if (ok) {
+		shm->registered = true;
+		shm->jslot = i + 1;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (ok && ops->shm_register && ops->shm_register(vm->be, shm)) {
+		pthread_mutex_lock(&vm->lock);
+		idmap_del(&vm->shms, shm->cookie);
+		shm->registered = false;
+		pthread_mutex_unlock(&vm->lock);
+		ok = false;
+	}
+	if (!ok)
+		vtee_shm_free(shm);
+	return ok ? 0 : -EEXIST;
+}
+
+/* The blocks the surviving buffers use (those of dropped ones may be marked): the rest are free. */
+static void recount_blocks(struct vtee_journal *jn, uint32_t top, uint8_t *used)
+{
+	memset(used, 0, jn->a_blk.cap);
+	for (uint32_t i = 0; i < top; i++) {
+		const struct jn_shm *e = &jn->shm[i];
+		if (!atomic_load_explicit(&e->valid, memory_order_relaxed))
+			continue;
+		uint32_t b = e->first_block;
+		for (uint64_t n = (e->npages + JN_GPAS - 1) / JN_GPAS; n-- && b && b - 1 < jn->a_blk.cap;
+		     b = jn->blk[b - 1].next)
+			used[b - 1] = 1;
+	}
+	rebuild_blocks(jn, used);
+}
+
+/* Buffers: rebuilt page by page, each address checked against this VM's RAM. Returns how many. */
+static int restore_buffers(struct vtee_vm *vm, uint8_t *used, delivered_fn delivered, void *ctx)
+{
+	struct vtee_journal *jn = vm->jn;
+	uint32_t top = 0;
+	int restored = 0;
+	for (uint32_t i = 0; i < jn->a_shm.cap; i++) {
+		struct jn_shm *e = &jn->shm[i];
+		if (!atomic_load_explicit(&e->valid, memory_order_acquire))
+			continue;
+		if (take_buffer(vm, e, i, used, delivered, ctx)) {
+			atomic_store_explicit(&e->valid, 0, memory_order_release);
+			continue;
+		}
+		e->tag = 0;
+		top = i + 1;
+		restored++;
+	}
+	pthread_mutex_lock(&vm->lock);
+	jn->a_shm.hw = top;
+	for (uint32_t i = top; i-- > 0;)
+		if (!atomic_load_explicit(&jn->shm[i].valid, memory_order_relaxed))
+			alloc_put(&jn->a_shm, i);
+	recount_blocks(jn, top, used);
+	pthread_mutex_unlock(&vm->lock);
+	return restored;
+}
+
 int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx)
 {
 	struct vtee_journal *jn = vm->jn;
@@ -343,7 +473,6 @@ int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64
 	uint8_t *used = calloc(jn->a_blk.cap ? jn->a_blk.cap : 1, 1);
 	if (!used)
 		return -ENOMEM;
-	int restored = 0;
 
 	/* the guest is not running yet: only this thread touches the VM, but the lock keeps the rules */
 	pthread_mutex_lock(&vm->lock);
@@ -351,110 +480,12 @@ int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64
 	jn->pending = false;
 	pthread_mutex_unlock(&vm->lock);
 
-	/* sessions: take over the ones the guest knows of; the TEE closes the rest */
-	uint32_t top = 0;
-	for (uint32_t i = 0; i < jn->a_sess.cap; i++) {
-		struct jn_session *e = &jn->sess[i];
-		uint32_t id = atomic_load_explicit(&e->id, memory_order_acquire);
-		if (!id)
-			continue;
-		void *be = NULL;
-		struct vtee_session *s = NULL;
-		/* back-end calls run without vm->lock, as everywhere in the core */
-		if (!undelivered(e->tag, delivered, ctx) && ops->session_import)
-			be = ops->session_import(vm->be, e->handle);
-		if (be && (s = calloc(1, sizeof(*s)))) {
-			s->id = id;
-			s->be = be;
-			s->refs = 1;
-			s->jslot = i + 1;
-			pthread_mutex_lock(&vm->lock);
-			bool ok = vm->sessions.count < vm->quota.max_sessions && !idmap_get(&vm->sessions, id) &&
-				  !idmap_put(&vm->sessions, id, s);
-			pthread_mutex_unlock(&vm->lock);
-			if (!ok) {
-				free(s);
-				s = NULL;
-			}
-		}
-		if (!s && be) {
-			/* imported but not insertable (duplicate id, no memory): close it in the TEE */
-			struct vtee_req req = { .op = VTEE_REQ_CLOSE, .session = be };
-			vtee_req_run_sync(vm, &req);
-		}
-		if (!s) {
-			/* rolled back or lost: the TEE side goes at vm_restored (not imported) */
-			atomic_store_explicit(&e->id, 0, memory_order_release);
-			continue;
-		}
-		e->tag = 0;
-		top = i + 1;
-		restored++;
-	}
+	int restored = restore_sessions(vm, delivered, ctx);
+	restored += restore_buffers(vm, used, delivered, ctx);
+	free(used);
 	pthread_mutex_lock(&vm->lock);
-	jn->a_sess.hw = top;
-	for (uint32_t i = top; i-- > 0;)
-		if (!atomic_load_explicit(&jn->sess[i].id, memory_order_relaxed))
-			alloc_put(&jn->a_sess, i);
-	pthread_mutex_unlock(&vm->lock);
-
-	/* buffers: rebuilt page by page, each address checked against this VM's RAM */
-	top = 0;
-	for (uint32_t i = 0; i < jn->a_shm.cap; i++) {
-		struct jn_shm *e = &jn->shm[i];
-		if (!atomic_load_explicit(&e->valid, memory_order_acquire))
-			continue;
-		struct vtee_shm *shm = NULL;
-		if (!undelivered(e->tag, delivered, ctx))
-			shm = restore_shm(vm, e, used);
-		bool ok = false;
-		if (shm) {
-			pthread_mutex_lock(&vm->lock);
-			ok = !idmap_get(&vm->shms, shm->cookie) && vm->shms.count < vm->quota.max_shm &&
-			     !idmap_put(&vm->shms, shm->cookie, shm);
-			if (ok) {
-				shm->registered = true;
-				shm->jslot = i + 1;
-			}
-			pthread_mutex_unlock(&vm->lock);
-			if (ok && ops->shm_register && ops->shm_register(vm->be, shm)) {
-				pthread_mutex_lock(&vm->lock);
-				idmap_del(&vm->shms, shm->cookie);
-				shm->registered = false;
-				pthread_mutex_unlock(&vm->lock);
-				ok = false;
-			}
-			if (!ok)
-				vtee_shm_free(shm);
-		}
-		if (!ok) {
-			atomic_store_explicit(&e->valid, 0, memory_order_release);
-			continue;
-		}
-		e->tag = 0;
-		top = i + 1;
-		restored++;
-	}
-	pthread_mutex_lock(&vm->lock);
-	jn->a_shm.hw = top;
-	for (uint32_t i = top; i-- > 0;)
-		if (!atomic_load_explicit(&jn->shm[i].valid, memory_order_relaxed))
-			alloc_put(&jn->a_shm, i);
-	/* blocks of dropped buffers may be marked used: recount from the survivors */
-	memset(used, 0, jn->a_blk.cap);
-	for (uint32_t i = 0; i < top; i++) {
-		const struct jn_shm *e = &jn->shm[i];
-		if (!atomic_load_explicit(&e->valid, memory_order_relaxed))
-			continue;
-		uint32_t b = e->first_block;
-		for (uint64_t n = (e->npages + JN_GPAS - 1) / JN_GPAS; n-- && b && b - 1 < jn->a_blk.cap;
-		     b = jn->blk[b - 1].next)
-			used[b - 1] = 1;
-	}
-	rebuild_blocks(jn, used);
 	h->restores++;
 	pthread_mutex_unlock(&vm->lock);
-	free(used);
 
 	if (ops->vm_restored)
 		ops->vm_restored(vm->be);

@@ -81,17 +81,15 @@ void vtee_journal_layout(const struct vtee_quota *q, uint64_t *o_sess, uint64_t 
 int vtee_journal_attach(struct vtee_vm *vm, void *mem, size_t size);
 void vtee_journal_detach(struct vtee_vm *vm);
 
-/* Table changes. Failures to record (journal full) return false: the caller refuses the change. */
-bool vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s);
+/* Table changes. 0, or -ENOSPC (journal full) / -EINVAL (no handle): the caller refuses the change. */
+/* tag: the SMC whose answer makes the change known to the guest (0: known already). */
+int vtee_journal_session_add(struct vtee_vm *vm, struct vtee_session *s, uint64_t tag);
 void vtee_journal_session_del(struct vtee_vm *vm, struct vtee_session *s);
-bool vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm);
+int vtee_journal_shm_add(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t tag);
 void vtee_journal_shm_del(struct vtee_vm *vm, struct vtee_shm *shm);
 void vtee_journal_next_session_id(struct vtee_vm *vm);
 
 /* vtee_vm_restore(): rebuild the tables, roll back what the guest never saw. */
 int vtee_journal_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx);
-
-/* The tag of the SMC the calling thread is serving (0 outside a tagged SMC). */
-void vtee_journal_set_tag(uint64_t tag);
 
 #endif

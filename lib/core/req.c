@@ -67,14 +67,18 @@ void vtee_req_done(struct vtee_req *req)
 	post(req, REQ_DONE);
 }
 
-uint32_t vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc)
+bool vtee_req_is_done(const struct vtee_req *req)
+{
+	return atomic_load_explicit(&req->state, memory_order_acquire) == REQ_DONE;
+}
+
+void vtee_req_rpc(struct vtee_req *req, struct vtee_rpc *rpc)
 {
 	req->rpc = rpc;
 	atomic_store_explicit(&req->rpc_answered, 0, memory_order_relaxed);
 	post(req, REQ_RPC);
 	while (!atomic_load_explicit(&req->rpc_answered, memory_order_acquire))
 		futex_wait(&req->rpc_answered, 0, UINT64_MAX);
-	return rpc->ret;
 }
 
 void vtee_req_rpc_answer(struct vtee_req *req)

@@ -20,18 +20,14 @@ static uint64_t pages_for(uint64_t size, uint32_t first_off)
 	return (size + first_off + VTEE_PAGE_SIZE - 1) >> VTEE_PAGE_SHIFT;
 }
 
-struct vtee_shm *vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_off, uint32_t *err)
+int vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_off, struct vtee_shm **out)
 {
 	/* size is guest input: bound it before any arithmetic that could wrap */
-	if (size == 0 || first_off >= VTEE_PAGE_SIZE ||
-	    size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT)) {
-		if (size == 0 || first_off >= VTEE_PAGE_SIZE) {
-			*err = TEE_ERROR_BAD_PARAMETERS;
-		} else {
-			vtee_count(&vm->st_quota);
-			*err = TEE_ERROR_OUT_OF_MEMORY;
-		}
-		return NULL;
+	if (size == 0 || first_off >= VTEE_PAGE_SIZE)
+		return -EINVAL;
+	if (size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT)) {
+		vtee_count(&vm->st_quota);
+		return -EDQUOT;
 	}
 	uint64_t n = pages_for(size, first_off);
 
@@ -43,8 +39,7 @@ struct vtee_shm *vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_
 	pthread_mutex_unlock(&vm->lock);
 	if (over) {
 		vtee_count(&vm->st_quota);
-		*err = TEE_ERROR_OUT_OF_MEMORY;
-		return NULL;
+		return -EDQUOT;
 	}
 
 	struct vtee_shm *shm = calloc(1, sizeof(*shm));
@@ -54,8 +49,7 @@ struct vtee_shm *vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_
 		pthread_mutex_lock(&vm->lock);
 		vm->shm_pages -= n;
 		pthread_mutex_unlock(&vm->lock);
-		*err = TEE_ERROR_OUT_OF_MEMORY;
-		return NULL;
+		return -ENOMEM;
 	}
 	shm->vm = vm;
 	shm->size = size;
@@ -63,18 +57,19 @@ struct vtee_shm *vtee_shm_new(struct vtee_vm *vm, uint64_t size, uint32_t first_
 	shm->npages = n;
 	shm->pages = pages;
 	shm->refs = 1;
-	return shm;
+	*out = shm;
+	return 0;
 }
 
-bool vtee_shm_set_page(struct vtee_shm *shm, size_t i, uint64_t gpa)
+int vtee_shm_set_page(struct vtee_shm *shm, size_t i, uint64_t gpa)
 {
 	if (i >= shm->npages || (gpa & (VTEE_PAGE_SIZE - 1)))
-		return false;
+		return -EINVAL;
 	uint8_t *p = vtee_gpa_to_hva(shm->vm, gpa, VTEE_PAGE_SIZE);
 	if (!p)
-		return false;
+		return -EINVAL;
 	shm->pages[i] = p;
-	return true;
+	return 0;
 }
 
 static void shm_destroy(struct vtee_shm *shm)
@@ -93,47 +88,49 @@ void vtee_shm_free(struct vtee_shm *shm)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-uint32_t vtee_shm_register(struct vtee_vm *vm, struct vtee_shm *shm, uint64_t cookie)
+int vtee_shm_register(struct vtee_smc *smc, struct vtee_shm *shm, uint64_t cookie)
 {
+	struct vtee_vm *vm = smc->vm;
 	const struct vtee_backend_ops *ops = vm->tee->ops;
-	uint32_t ret = TEE_SUCCESS;
+	int r = 0;
 
 	/* The back-end learns of the buffer before any other vCPU can find it by cookie. */
 	shm->cookie = cookie;
 	if (ops->shm_register && ops->shm_register(vm->be, shm))
-		return TEE_ERROR_OUT_OF_MEMORY;
+		return -ENOMEM;
 
 	pthread_mutex_lock(&vm->lock);
 	if (idmap_get(&vm->shms, cookie))
-		ret = TEE_ERROR_BAD_PARAMETERS; /* a cookie names one buffer */
+		r = -EEXIST; /* a cookie names one buffer */
 	else if (vm->shms.count >= vm->quota.max_shm) {
 		vtee_count(&vm->st_quota);
-		ret = TEE_ERROR_OUT_OF_MEMORY;
+		r = -EDQUOT;
 	} else if (idmap_put(&vm->shms, cookie, shm))
-		ret = TEE_ERROR_OUT_OF_MEMORY;
-	else if (!vtee_journal_shm_add(vm, shm)) {
+		r = -ENOMEM;
+	else if (vtee_journal_shm_add(vm, shm, smc->tag)) {
 		idmap_del(&vm->shms, cookie); /* a buffer a restart would lose is refused now */
-		ret = TEE_ERROR_OUT_OF_MEMORY;
+		r = -ENOMEM;
 	} else
 		shm->registered = true;
 	pthread_mutex_unlock(&vm->lock);
 
-	if (ret != TEE_SUCCESS && ops->shm_unregister)
+	if (r && ops->shm_unregister)
 		ops->shm_unregister(vm->be, shm);
-	return ret;
+	return r;
 }
 
-uint32_t vtee_shm_unregister(struct vtee_vm *vm, uint64_t cookie)
+int vtee_shm_unregister(struct vtee_smc *smc, uint64_t cookie)
 {
+	struct vtee_vm *vm = smc->vm;
 	pthread_mutex_lock(&vm->lock);
 	struct vtee_shm *shm = idmap_get(&vm->shms, cookie);
 	if (!shm) {
 		pthread_mutex_unlock(&vm->lock);
-		return TEE_ERROR_ITEM_NOT_FOUND;
+		return smc->replay ? 0 : -ENOENT; /* a replayed UNREGISTER the dead mediator already did */
 	}
 	if (shm->refs > 1) {
 		pthread_mutex_unlock(&vm->lock);
-		return TEE_ERROR_BUSY;
+		return -EBUSY;
 	}
 	idmap_del(&vm->shms, cookie);
 	vtee_journal_shm_del(vm, shm);
@@ -143,17 +140,20 @@ uint32_t vtee_shm_unregister(struct vtee_vm *vm, uint64_t cookie)
 	if (vm->tee->ops->shm_unregister)
 		vm->tee->ops->shm_unregister(vm->be, shm);
 	vtee_shm_put(shm);
-	return TEE_SUCCESS;
+	return 0;
 }
 
-struct vtee_shm *vtee_shm_get(struct vtee_vm *vm, uint64_t cookie)
+int vtee_shm_get(struct vtee_vm *vm, uint64_t cookie, struct vtee_shm **out)
 {
 	pthread_mutex_lock(&vm->lock);
 	struct vtee_shm *shm = idmap_get(&vm->shms, cookie);
 	if (shm)
 		shm->refs++;
 	pthread_mutex_unlock(&vm->lock);
-	return shm;
+	if (!shm)
+		return -ENOENT;
+	*out = shm;
+	return 0;
 }
 
 void vtee_shm_put_locked(struct vtee_shm *shm)

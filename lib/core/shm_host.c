@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* struct vtee_shm over a private host buffer (shm_host.h). */
+/* struct vtee_shm over a private host buffer (backend.h: vtee_host_shm_new). */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "core.h"
@@ -11,17 +12,17 @@
  */
 static struct vtee_vm host_vm;
 
-struct vtee_shm *vtee_shm_host_new(void *buf, uint64_t size)
+int vtee_host_shm_new(void *buf, uint64_t size, struct vtee_shm **out)
 {
-	if (((uintptr_t)buf & (VTEE_PAGE_SIZE - 1)) || (size && !buf) ||
+	if (!out || ((uintptr_t)buf & (VTEE_PAGE_SIZE - 1)) || (size && !buf) ||
 	    size > (VTEE_LIMIT_MAX_SHM_PAGES << VTEE_PAGE_SHIFT))
-		return NULL;
+		return -EINVAL;
 	size_t n = (size_t)((size + VTEE_PAGE_SIZE - 1) >> VTEE_PAGE_SHIFT);
 	struct vtee_shm *shm = calloc(1, sizeof(*shm));
 	uint8_t **pages = shm ? calloc(n ? n : 1, sizeof(*pages)) : NULL;
 	if (!pages) {
 		free(shm);
-		return NULL;
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
 		pages[i] = (uint8_t *)buf + i * VTEE_PAGE_SIZE;
@@ -31,13 +32,25 @@ struct vtee_shm *vtee_shm_host_new(void *buf, uint64_t size)
 	shm->npages = n;
 	shm->pages = pages;
 	shm->refs = 1;
-	return shm;
+	*out = shm;
+	return 0;
 }
 
-void vtee_shm_host_free(struct vtee_shm *shm)
+void vtee_host_shm_free(struct vtee_shm *shm)
 {
 	if (!shm)
 		return;
 	free(shm->pages);
 	free(shm);
+}
+
+struct vtee_shm *vtee_shm_host_new(void *buf, uint64_t size)
+{
+	struct vtee_shm *shm;
+	return vtee_host_shm_new(buf, size, &shm) ? NULL : shm;
+}
+
+void vtee_shm_host_free(struct vtee_shm *shm)
+{
+	vtee_host_shm_free(shm);
 }

@@ -1,42 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* TEE back-end instances, looked up by name. */
+/* TEE back-end instances, opened by name from the registry (registry.c) or from an embedder's ops. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
-#include "link.h"
-#include "teedev.h"
-#ifdef VTEE_HAVE_REMOTE
-#include "remote.h"
-#endif
-
-static const struct vtee_backend_ops *const backends[] = {
-	&vtee_soft_backend,
-	&vtee_link_backend,
-	&vtee_teedev_backend,
-#ifdef VTEE_HAVE_REMOTE
-	&vtee_remote_backend,
-#endif
-};
-
-static const char *const backend_names[] = { "soft", "link", "teedev",
-#ifdef VTEE_HAVE_REMOTE
-					     "remote",
-#endif
-					     NULL };
-
-const char *const *vtee_backend_names(void)
-{
-	return backend_names;
-}
 
 int vtee_tee_open(const char *name, const char *options, struct vtee_tee **out)
 {
-	const struct vtee_backend_ops *ops = NULL;
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (name && !strcmp(backends[i]->name, name))
-			ops = backends[i];
+	const struct vtee_backend_ops *ops = vtee_backend_find(name);
 	if (!ops)
 		return -ENOENT;
 	return vtee_tee_open_ops(ops, options, out);
@@ -71,4 +43,14 @@ void vtee_tee_close(struct vtee_tee *tee)
 	idmap_free(&tee->vm_ids);
 	pthread_mutex_destroy(&tee->lock);
 	free(tee);
+}
+
+void *vtee_tee_backend_priv(const struct vtee_tee *tee, const struct vtee_backend_ops *ops)
+{
+	return tee && ops && tee->ops == ops ? tee->priv : NULL;
+}
+
+void *vtee_vm_backend_priv(const struct vtee_vm *vm, const struct vtee_backend_ops *ops)
+{
+	return vm && ops && vm->tee->ops == ops ? vm->be : NULL;
 }

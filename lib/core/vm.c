@@ -14,15 +14,49 @@ static uint64_t pick(uint64_t v, uint64_t def, uint64_t max)
 	return v > max ? max : v;
 }
 
-int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out)
+/* Each registered front-end's per-VM state; the largest call struct sizes the VM's call slots. */
+static int frontends_attach(struct vtee_vm *vm, const struct vtee_vm_config *cfg)
 {
-	if (!tee || !cfg || !out || cfg->vm_id == 0)
-		return -EINVAL;
-	struct vtee_vm *vm = calloc(1, sizeof(*vm));
-	if (!vm)
-		return -ENOMEM;
-	vm->tee = tee;
-	vm->fe = &vtee_optee_frontend;
+	const struct vtee_frontend_ops *fe;
+	size_t pos = 0;
+	for (size_t i = 0; (fe = vtee_frontend_next(&pos)); i++) {
+		if (i == VTEE_MAX_FRONTENDS)
+			return -E2BIG;
+		if (fe->call_size > vm->call_size)
+			vm->call_size = fe->call_size;
+		int r = fe->vm_created ? fe->vm_created(vm, cfg, &vm->fe_state[i]) : 0;
+		if (r)
+			return r < 0 ? r : -EIO;
+	}
+	return 0;
+}
+
+static void frontends_detach(struct vtee_vm *vm)
+{
+	const struct vtee_frontend_ops *fe;
+	size_t pos = 0;
+	for (size_t i = 0; i < VTEE_MAX_FRONTENDS && (fe = vtee_frontend_next(&pos)); i++) {
+		if (vm->fe_state[i] && fe->vm_destroyed)
+			fe->vm_destroyed(vm, vm->fe_state[i]);
+		vm->fe_state[i] = NULL;
+	}
+}
+
+static void vm_free(struct vtee_vm *vm)
+{
+	frontends_detach(vm);
+	if (vm->calls)
+		for (uint32_t i = 0; i < vm->quota.max_calls; i++)
+			free(vm->calls[i]);
+	free(vm->calls);
+	idmap_free(&vm->sessions);
+	idmap_free(&vm->shms);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm);
+}
+
+static void vm_configure(struct vtee_vm *vm, const struct vtee_vm_config *cfg)
+{
 	vm->id = cfg->vm_id;
 	snprintf(vm->name, sizeof(vm->name), "%s", cfg->name ? cfg->name : "vm");
 	vm->quota.max_calls = (uint32_t)pick(cfg->quota.max_calls, VTEE_DEFAULT_MAX_CALLS, VTEE_LIMIT_MAX_CALLS);
@@ -32,49 +66,55 @@ int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struc
 	vm->quota.max_shm_pages = pick(cfg->quota.max_shm_pages, VTEE_DEFAULT_MAX_SHM_PAGES,
 				       VTEE_LIMIT_MAX_SHM_PAGES);
 	vm->slice_us = cfg->slice_us ? cfg->slice_us : VTEE_DEFAULT_SLICE_US;
-	vm->no_rpc_arg = cfg->no_rpc_arg;
 	vm->ta_allowed = cfg->ta_allowed;
 	vm->policy_ctx = cfg->policy_ctx;
+	for (int i = 0; i < VTEE_LOGIN_CLASSES; i++)
+		vm->logins[i] = cfg->logins[i] <= VTEE_LOGIN_DENY ? cfg->logins[i] : VTEE_LOGIN_DENY;
 	vm->next_session_id = 1;
 	/* epoch 0 keeps the plain slot numbers older guests and tests expect */
 	vm->thread_tag = (cfg->epoch & (UINT32_MAX >> VTEE_THREAD_SLOT_BITS)) << VTEE_THREAD_SLOT_BITS;
+}
+
+int vtee_vm_create(struct vtee_tee *tee, const struct vtee_vm_config *cfg, struct vtee_vm **out)
+{
+	if (!tee || !cfg || !out || cfg->vm_id == 0)
+		return -EINVAL;
+	struct vtee_vm *vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->tee = tee;
+	vm_configure(vm, cfg);
 	pthread_mutex_init(&vm->lock, NULL);
 
 	vm->calls = calloc(vm->quota.max_calls, sizeof(*vm->calls));
-	if (!vm->calls) {
-		free(vm);
-		return -ENOMEM;
+	int r = vm->calls ? frontends_attach(vm, cfg) : -ENOMEM;
+	if (r) {
+		vm_free(vm);
+		return r;
 	}
-
 	/* one identity, one VM: the back-end keys everything by vm_id */
 	pthread_mutex_lock(&tee->lock);
-	int r = idmap_put(&tee->vm_ids, vm->id, vm);
+	r = idmap_put(&tee->vm_ids, vm->id, vm);
 	pthread_mutex_unlock(&tee->lock);
-	if (r)
-		goto fail;
-	r = vtee_journal_attach(vm, cfg->journal, cfg->journal_size);
-	if (r) {
-		pthread_mutex_lock(&tee->lock);
-		idmap_del(&tee->vm_ids, vm->id);
-		pthread_mutex_unlock(&tee->lock);
-		goto fail;
+	if (!r)
+		r = vtee_journal_attach(vm, cfg->journal, cfg->journal_size);
+	if (!r) {
+		r = tee->ops->vm_created(tee->priv, vm->id, vm->name, &vm->be);
+		if (r) {
+			r = r < 0 ? r : -EIO;
+			vtee_journal_detach(vm);
+		}
 	}
-	r = tee->ops->vm_created(tee->priv, vm->id, vm->name, &vm->be);
 	if (r) {
-		r = r < 0 ? r : -EIO;
-		vtee_journal_detach(vm);
 		pthread_mutex_lock(&tee->lock);
-		idmap_del(&tee->vm_ids, vm->id);
+		if (idmap_get(&tee->vm_ids, vm->id) == vm)
+			idmap_del(&tee->vm_ids, vm->id);
 		pthread_mutex_unlock(&tee->lock);
-		goto fail;
+		vm_free(vm);
+		return r;
 	}
 	*out = vm;
 	return 0;
-fail:
-	pthread_mutex_destroy(&vm->lock);
-	free(vm->calls);
-	free(vm);
-	return r;
 }
 
 int vtee_vm_add_ram(struct vtee_vm *vm, uint64_t gpa, uint64_t size, void *hva, int fd, uint64_t fd_offset)
@@ -108,31 +148,24 @@ const char *vtee_vm_name(const struct vtee_vm *vm)
 	return vm->name;
 }
 
-void vtee_vm_smc(struct vtee_vm *vm, uint64_t regs[8])
+uint32_t vtee_vm_max_calls(const struct vtee_vm *vm)
 {
-	vtee_count(&vm->st_smc);
-	vm->fe->smc(vm, regs);
+	return vm->quota.max_calls;
 }
 
-void vtee_vm_smc_tagged(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag)
+void vtee_vm_count_bad(struct vtee_vm *vm)
 {
-	vtee_journal_set_tag(tag);
-	vtee_vm_smc(vm, regs);
-	vtee_journal_set_tag(0);
+	vtee_count(&vm->st_bad);
 }
 
-static _Thread_local bool replaying;
-
-bool vtee_replaying(void)
+void *vtee_vm_frontend_state(const struct vtee_vm *vm, const struct vtee_frontend_ops *fe)
 {
-	return replaying;
-}
-
-void vtee_vm_smc_replay(struct vtee_vm *vm, uint64_t regs[8], uint64_t tag)
-{
-	replaying = true;
-	vtee_vm_smc_tagged(vm, regs, tag);
-	replaying = false;
+	const struct vtee_frontend_ops *f;
+	size_t pos = 0;
+	for (size_t i = 0; i < VTEE_MAX_FRONTENDS && (f = vtee_frontend_next(&pos)); i++)
+		if (f == fe)
+			return vm->fe_state[i];
+	return NULL;
 }
 
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st)
@@ -195,20 +228,8 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 		return;
 	const struct vtee_backend_ops *ops = vm->tee->ops;
 
-	/*
-	 * 1. Calls the guest left suspended: cancel them all first, then wait for
-	 * each, so a queued call cannot wait out another one's long sleep.
-	 */
-	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
-		struct vtee_call *c = vm->calls[i];
-		if (c && c->state != CALL_FREE && c->submitted)
-			ops->cancel(vm->be, &c->req);
-	}
-	for (uint32_t i = 0; i < vm->quota.max_calls; i++) {
-		struct vtee_call *c = vm->calls[i];
-		if (c && c->state != CALL_FREE)
-			vtee_call_abort(vm, c); /* waits for the back-end, failing any RPC it asks */
-	}
+	/* 1. Calls the guest left suspended. */
+	vtee_calls_end(vm);
 	/* 2. Sessions still open. */
 	struct vtee_session *s;
 	size_t pos;
@@ -233,15 +254,8 @@ void vtee_vm_destroy(struct vtee_vm *vm)
 	pthread_mutex_lock(&vm->tee->lock);
 	idmap_del(&vm->tee->vm_ids, vm->id);
 	pthread_mutex_unlock(&vm->tee->lock);
-
-	for (uint32_t i = 0; i < vm->quota.max_calls; i++)
-		free(vm->calls[i]);
-	free(vm->calls);
-	idmap_free(&vm->sessions);
-	idmap_free(&vm->shms);
 	vtee_journal_detach(vm);
-	pthread_mutex_destroy(&vm->lock);
-	free(vm);
+	vm_free(vm);
 }
 
 int vtee_vm_restore(struct vtee_vm *vm, bool (*delivered)(void *ctx, uint64_t tag), void *ctx)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conf_delay.h"
 #include "guest.h"
 #include "../test_backend.h"
 #include "vtee/test_ta.h"
@@ -26,10 +27,40 @@ static const uint8_t conf_rng_ta[16] = { 0xab, 0x7a, 0x61, 0x7c, 0xb8, 0xe7, 0x4
 #define CONF_RNG_CMD_GET_ENTROPY  0u
 #define CONF_RNG_CMD_GET_RNG_INFO 1u
 
+/* "--late MIN-MAX" (or --late N): what $VTEE_TEST_DELAY_US says, from the command line. */
+static const char *conf_late_arg;
+
+static inline void conf_args(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--late") && i + 1 < argc) {
+			conf_late_arg = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [--late MICROSECONDS[-MICROSECONDS]]\n", argv[0]);
+			exit(2);
+		}
+	}
+}
+
+/*
+ * $VTEE_TEST_BACKEND (default soft); with --late or $VTEE_TEST_DELAY_US ("N"
+ * or "MIN-MAX" microseconds) behind the completion delayer (conf_delay.h),
+ * as on a loaded host or with a remote TEE.
+ */
 static inline struct vtee_tee *conf_tee(void)
 {
 	struct vtee_tee *tee = NULL;
-	int r = test_tee_open(&tee); /* $VTEE_TEST_BACKEND, default soft */
+	const char *delay = conf_late_arg ? conf_late_arg : getenv("VTEE_TEST_DELAY_US");
+	uint32_t lo, hi;
+	int r;
+	if (delay && *delay) {
+		REQUIRE_EQ(conf_delay_parse(delay, &lo, &hi), 0);
+		conf_delay_set(lo, hi);
+		const char *opt = getenv("VTEE_TEST_BACKEND_OPTIONS");
+		r = conf_delay_open(test_backend_name(), opt && *opt ? opt : NULL, &tee);
+	} else {
+		r = test_tee_open(&tee);
+	}
 	REQUIRE_EQ(r, 0);
 	REQUIRE(tee != NULL);
 	return tee;

@@ -254,8 +254,9 @@ static void test_pages(void)
 	guest_destroy(g);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	test_pages();
 	struct vtee_tee *tee = conf_tee();
 	test_probe_checks(tee);

@@ -596,6 +596,68 @@ static void test_quotas(struct vtee_tee *tee, bool no_rpc_arg)
 	guest_destroy(g);
 }
 
+/* ---- the VM's login policy (vtee_vm_config.logins), decided by the core ---- */
+
+/* OPEN with login (and a client UUID), then WHOAMI: the login and UUID the TA saw. */
+static uint32_t open_whoami(struct guest *g, uint32_t login, uint32_t *seen, uint8_t uuid_seen[16])
+{
+	static const uint8_t cu[16] = { 0xc1, 0x1e, 0x47, 0x00, 0x5e, 0x5e, 0x4a, 0x4a,
+					0x80, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07 };
+	uint32_t s = 0;
+	uint32_t ret = guest_open_session(g, conf_test_ta, login, login == TEE_LOGIN_PUBLIC ? NULL : cu, NULL, 0, 0,
+					  &s, NULL);
+	if (ret != TEE_SUCCESS)
+		return ret;
+	struct guest_buf *b = guest_buf_alloc(g, 16, 0, GUEST_BUF_CONTIG);
+	REQUIRE(b != NULL);
+	struct guest_param p[2] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0),
+				    guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 16, false) };
+	ret = guest_invoke(g, s, VTEE_TEST_CMD_WHOAMI, p, 2, 0, NULL);
+	*seen = (uint32_t)p[0].u.value.b;
+	guest_buf_read(g, b, 0, uuid_seen, 16);
+	guest_buf_free(g, b);
+	CHECK_EQ(guest_close_session(g, s), TEE_SUCCESS);
+	return ret;
+}
+
+static void test_login_policy(struct vtee_tee *tee, bool no_rpc_arg)
+{
+	struct vtee_vm_config vc = { .vm_id = no_rpc_arg ? 64 : 63, .name = "logins", .no_rpc_arg = no_rpc_arg };
+	vc.logins[VTEE_LOGIN_CLASS_USER] = VTEE_LOGIN_AS_PUBLIC;
+	vc.logins[VTEE_LOGIN_CLASS_GROUP] = VTEE_LOGIN_DENY;
+	vc.logins[VTEE_LOGIN_CLASS_APPLICATION] = VTEE_LOGIN_DENY;
+	vc.logins[VTEE_LOGIN_CLASS_REE_KERNEL] = VTEE_LOGIN_AS_PUBLIC;
+	struct guest *g = conf_guest(tee, &vc, NULL, false);
+	struct vtee_vm_stats st0, st;
+	uint32_t seen = 0;
+	uint8_t uuid[16], zero[16] = { 0 };
+
+	/* made PUBLIC with the nil client UUID before the back-end sees them */
+	static const uint32_t as_public[] = { TEE_LOGIN_PUBLIC, TEE_LOGIN_USER, TEE_LOGIN_REE_KERNEL };
+	for (size_t i = 0; i < sizeof(as_public) / sizeof(as_public[0]); i++) {
+		memset(uuid, 0xee, sizeof(uuid));
+		CHECK_EQ(open_whoami(g, as_public[i], &seen, uuid), TEE_SUCCESS);
+		CHECK_EQ(seen, TEE_LOGIN_PUBLIC);
+		CHECK(memcmp(uuid, zero, 16) == 0);
+	}
+	/* refused by the policy: ACCESS_DENIED, counted as denials, not as bad requests */
+	vtee_vm_get_stats(guest_vm(g), &st0);
+	static const uint32_t denied[] = { TEE_LOGIN_GROUP, TEE_LOGIN_APPLICATION, TEE_LOGIN_APPLICATION_GROUP };
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
+		CHECK_EQ(open_whoami(g, denied[i], &seen, uuid), TEE_ERROR_ACCESS_DENIED);
+	vtee_vm_get_stats(guest_vm(g), &st);
+	CHECK_EQ(st.access_denials - st0.access_denials, 3);
+	CHECK_EQ(st.bad_requests, st0.bad_requests);
+	CHECK_EQ(st.sessions, 0);
+	/* not a normal-world login at all: refused whatever the policy, a bad request */
+	CHECK_EQ(open_whoami(g, 0xF0000000u /* TRUSTED_APP */, &seen, uuid), TEE_ERROR_ACCESS_DENIED);
+	vtee_vm_get_stats(guest_vm(g), &st0);
+	CHECK_EQ(st0.bad_requests, st.bad_requests + 1);
+	CHECK_EQ(st0.access_denials, st.access_denials);
+	guest_shutdown(g);
+	guest_destroy(g);
+}
+
 static void run_mode(struct vtee_tee *tee, bool no_rpc_arg)
 {
 	struct env e = { .vm_id = no_rpc_arg ? 52 : 51, .no_rpc_arg = no_rpc_arg };
@@ -640,10 +702,12 @@ static void run_mode(struct vtee_tee *tee, bool no_rpc_arg)
 
 	test_two_vms(tee, no_rpc_arg);
 	test_quotas(tee, no_rpc_arg);
+	test_login_policy(tee, no_rpc_arg);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	struct vtee_tee *tee = conf_tee();
 	run_mode(tee, false);
 	run_mode(tee, true);

@@ -110,8 +110,9 @@ static void fresh_vm_is_clean(struct vtee_tee *tee, uint32_t vm_id)
 	guest_destroy(g);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	struct vtee_tee *tee = conf_tee();
 	state_vm(tee, 300, false, false);
 	fresh_vm_is_clean(tee, 300);

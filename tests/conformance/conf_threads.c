@@ -522,8 +522,9 @@ static void test_many_vms(struct vtee_tee *tee)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	conf_args(argc, argv);
 	struct vtee_tee *tee = conf_tee();
 	test_thread_limit(tee, false, false);
 	test_thread_limit(tee, true, false);

@@ -31,9 +31,8 @@
 #include <signal.h>
 
 #include "vtee/vteed.h"
-#include "core.h"
 #include "guest.h"
-#include "remote.h"
+#include "vtee/remote.h"
 #include "vtee/test_ta.h"
 #include "vtee/vtee.h"
 
@@ -206,7 +205,8 @@ static void test_pool(void)
 		CHECK(g[i] && guest_open_session(g[i], test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s[i], NULL) ==
 				      TEE_SUCCESS);
 	}
-	unsigned conns = vtee_remote_connections(tee->priv);
+	unsigned conns = 0;
+	CHECK(vtee_remote_pool_connections(tee, &conns) == 0);
 	CHECK(conns == 2);
 	for (int round = 0; round < 50; round++)
 		for (int i = 0; i < N; i++)

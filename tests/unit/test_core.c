@@ -6,7 +6,8 @@
 #include <sys/mman.h>
 
 #include "../check.h"
-#include "core.h"
+#include "idmap.h"
+#include "vtee/frontend.h"
 
 static void test_idmap(void)
 {
@@ -89,17 +90,16 @@ static void test_memory(struct vtee_tee *tee)
 	CHECK(vtee_gpa_to_hva(vm, 0x48000000, 1) == NULL);
 
 	/* shm accessors across pages, fd view of each page */
-	uint32_t err = 0;
-	struct vtee_shm *shm = vtee_shm_new(vm, 3 * 4096, 100, &err);
-	CHECK(shm != NULL);
+	struct vtee_shm *shm = NULL;
+	CHECK_EQ(vtee_shm_new(vm, 3 * 4096, 100, &shm), 0);
 	CHECK_EQ(vtee_shm_num_pages(shm), 4);
-	CHECK(vtee_shm_set_page(shm, 0, 0x50003000));
-	CHECK(vtee_shm_set_page(shm, 1, 0x40001000));
-	CHECK(vtee_shm_set_page(shm, 2, 0x50000000));
-	CHECK(!vtee_shm_set_page(shm, 3, 0x40008000)); /* outside RAM */
-	CHECK(!vtee_shm_set_page(shm, 3, 0x40001001)); /* unaligned */
-	CHECK(!vtee_shm_set_page(shm, 4, 0x40001000)); /* past the end */
-	CHECK(vtee_shm_set_page(shm, 3, 0x40002000));
+	CHECK_EQ(vtee_shm_set_page(shm, 0, 0x50003000), 0);
+	CHECK_EQ(vtee_shm_set_page(shm, 1, 0x40001000), 0);
+	CHECK_EQ(vtee_shm_set_page(shm, 2, 0x50000000), 0);
+	CHECK_EQ(vtee_shm_set_page(shm, 3, 0x40008000), (unsigned long long)-EINVAL); /* outside RAM */
+	CHECK_EQ(vtee_shm_set_page(shm, 3, 0x40001001), (unsigned long long)-EINVAL); /* unaligned */
+	CHECK_EQ(vtee_shm_set_page(shm, 4, 0x40001000), (unsigned long long)-EINVAL); /* past the end */
+	CHECK_EQ(vtee_shm_set_page(shm, 3, 0x40002000), 0);
 	uint8_t pat[3 * 4096], back[3 * 4096];
 	for (size_t i = 0; i < sizeof(pat); i++)
 		pat[i] = (uint8_t)(i * 7 + 3);
@@ -121,18 +121,22 @@ static void test_memory(struct vtee_tee *tee)
 	vtee_shm_page(shm, 9, &pg);
 	CHECK(pg.hva == NULL);
 
-	/* registration: duplicate cookie, busy, not found */
-	CHECK_EQ(vtee_shm_register(vm, shm, 0xc0ffee), TEE_SUCCESS);
-	struct vtee_shm *dup = vtee_shm_new(vm, 4096, 0, &err);
-	CHECK(dup && vtee_shm_set_page(dup, 0, 0x40000000));
-	CHECK_EQ(vtee_shm_register(vm, dup, 0xc0ffee), TEE_ERROR_BAD_PARAMETERS);
+	/* registration: duplicate cookie, busy, not found (a replayed UNREGISTER finds it done) */
+	struct vtee_smc smc = { .vm = vm }, replay = { .vm = vm, .replay = true };
+	CHECK_EQ(vtee_shm_register(&smc, shm, 0xc0ffee), 0);
+	struct vtee_shm *dup = NULL, *ref = NULL;
+	CHECK_EQ(vtee_shm_new(vm, 4096, 0, &dup), 0);
+	CHECK_EQ(vtee_shm_set_page(dup, 0, 0x40000000), 0);
+	CHECK_EQ(vtee_shm_register(&smc, dup, 0xc0ffee), (unsigned long long)-EEXIST);
 	vtee_shm_free(dup);
-	struct vtee_shm *ref = vtee_shm_get(vm, 0xc0ffee);
+	CHECK_EQ(vtee_shm_get(vm, 0xc0ffee, &ref), 0);
 	CHECK(ref == shm);
-	CHECK_EQ(vtee_shm_unregister(vm, 0xc0ffee), TEE_ERROR_BUSY);
+	CHECK_EQ(vtee_shm_get(vm, 0xbad, &ref), (unsigned long long)-ENOENT);
+	CHECK_EQ(vtee_shm_unregister(&smc, 0xc0ffee), (unsigned long long)-EBUSY);
 	vtee_shm_put(ref);
-	CHECK_EQ(vtee_shm_unregister(vm, 0xc0ffee), TEE_SUCCESS);
-	CHECK_EQ(vtee_shm_unregister(vm, 0xc0ffee), TEE_ERROR_ITEM_NOT_FOUND);
+	CHECK_EQ(vtee_shm_unregister(&smc, 0xc0ffee), 0);
+	CHECK_EQ(vtee_shm_unregister(&smc, 0xc0ffee), (unsigned long long)-ENOENT);
+	CHECK_EQ(vtee_shm_unregister(&replay, 0xc0ffee), 0);
 
 	struct vtee_vm_stats st;
 	vtee_vm_get_stats(vm, &st);
@@ -140,9 +144,9 @@ static void test_memory(struct vtee_tee *tee)
 	CHECK_EQ(st.shm_buffers, 0);
 
 	/* bad sizes never allocate */
-	CHECK(vtee_shm_new(vm, 0, 0, &err) == NULL && err == TEE_ERROR_BAD_PARAMETERS);
-	CHECK(vtee_shm_new(vm, UINT64_MAX, 0, &err) == NULL && err == TEE_ERROR_OUT_OF_MEMORY);
-	CHECK(vtee_shm_new(vm, 4096, 4096, &err) == NULL && err == TEE_ERROR_BAD_PARAMETERS);
+	CHECK_EQ(vtee_shm_new(vm, 0, 0, &dup), (unsigned long long)-EINVAL);
+	CHECK_EQ(vtee_shm_new(vm, UINT64_MAX, 0, &dup), (unsigned long long)-EDQUOT);
+	CHECK_EQ(vtee_shm_new(vm, 4096, 4096, &dup), (unsigned long long)-EINVAL);
 	vtee_vm_destroy(vm);
 	munmap(ram, sz);
 }
@@ -154,12 +158,10 @@ static void test_quota(struct vtee_tee *tee)
 	static uint8_t ram[4 * 4096] __attribute__((aligned(4096)));
 	CHECK_EQ(vtee_vm_create(tee, &c, &vm), 0);
 	CHECK_EQ(vtee_vm_add_ram(vm, 0x1000, sizeof(ram), ram, -1, 0), 0);
-	uint32_t err = 0;
-	struct vtee_shm *a = vtee_shm_new(vm, 6 * 4096, 0, &err);
-	CHECK(a != NULL);
-	CHECK(vtee_shm_new(vm, 5 * 4096, 0, &err) == NULL && err == TEE_ERROR_OUT_OF_MEMORY);
-	struct vtee_shm *b = vtee_shm_new(vm, 4 * 4096, 0, &err);
-	CHECK(b != NULL);
+	struct vtee_shm *a = NULL, *b = NULL, *over = NULL;
+	CHECK_EQ(vtee_shm_new(vm, 6 * 4096, 0, &a), 0);
+	CHECK_EQ(vtee_shm_new(vm, 5 * 4096, 0, &over), (unsigned long long)-EDQUOT);
+	CHECK_EQ(vtee_shm_new(vm, 4 * 4096, 0, &b), 0);
 	struct vtee_vm_stats st;
 	vtee_vm_get_stats(vm, &st);
 	CHECK_EQ(st.shm_pages, 10);

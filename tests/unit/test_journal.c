@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "../check.h"
-#include "core.h"
 #include "guest.h"
 #include "journal.h"
 

@@ -34,11 +34,9 @@
 #include <unistd.h>
 
 #include "../check.h"
-#include "core.h"
 #include "guest.h"
 #include "link.h"
 #include "link_proto.h"
-#include "shm_host.h"
 #include "vtee/test_ta.h"
 
 extern char **environ;
@@ -47,6 +45,12 @@ static const uint8_t test_ta[16] = VTEE_TEST_TA_UUID_BYTES;
 static const struct vtee_uuid test_uuid = { VTEE_TEST_TA_UUID_BYTES };
 
 #define WAIT_US (20ull * 1000 * 1000)
+
+/* The link back-end's own instance behind a vtee_tee (its ops are driven directly below). */
+static void *link_priv(struct vtee_tee *tee)
+{
+	return vtee_tee_backend_priv(tee, &vtee_link_backend);
+}
 
 static uint64_t now_ms(void)
 {
@@ -388,7 +392,7 @@ static void test_end_to_end(struct teeproc *tp)
 	struct guest *g = NULL;
 	REQUIRE_EQ(guest_create_vm(tee, &(struct vtee_vm_config){ .vm_id = 1, .name = "link1" }, NULL, &g), 0);
 	REQUIRE_EQ(guest_probe(g), 0);
-	void *be_vm = guest_vm(g)->be;
+	void *be_vm = vtee_vm_backend_priv(guest_vm(g), &vtee_link_backend);
 	CHECK(log_wait(tp, "vtee-tee[link1]: conn 1: attached, new vm 1", 1, 5000));
 
 	/* values */
@@ -569,8 +573,8 @@ static uint32_t store_load(const struct vtee_backend_ops *ops, void *vm, void *s
 	memset(buf, 0, 4096);
 	if (store)
 		memcpy(buf, text, cap);
-	struct vtee_shm *shm = vtee_shm_host_new(buf, cap);
-	REQUIRE(shm != NULL);
+	struct vtee_shm *shm = NULL;
+	REQUIRE(vtee_host_shm_new(buf, cap, &shm) == 0);
 	struct vtee_req r = { .op = VTEE_REQ_INVOKE, .session = sess, .num_params = 1,
 			      .func = store ? VTEE_TEST_CMD_STORE : VTEE_TEST_CMD_LOAD };
 	r.params[0].type = store ? VTEE_PARAM_MEMREF_IN : VTEE_PARAM_MEMREF_OUT;
@@ -581,7 +585,7 @@ static uint32_t store_load(const struct vtee_backend_ops *ops, void *vm, void *s
 		memcpy(text, buf, cap);
 	if (size)
 		*size = r.params[0].u.memref.size;
-	vtee_shm_host_free(shm);
+	vtee_host_shm_free(shm);
 	free(buf);
 	return r.ret;
 }
@@ -615,9 +619,9 @@ static void test_recovery(struct teeproc *tp)
 	struct vtee_tee *tee = link_open(tp->first, false);
 	int fd_old = tp->first;
 	tp->first = -1;
-	const struct vtee_backend_ops *ops = tee->ops;
+	const struct vtee_backend_ops *ops = &vtee_link_backend;
 	void *vm = NULL;
-	REQUIRE_EQ(ops->vm_created(tee->priv, 7, "rec", &vm), 0);
+	REQUIRE_EQ(ops->vm_created(link_priv(tee), 7, "rec", &vm), 0);
 
 	void *A = open_direct(ops, vm), *B = open_direct(ops, vm), *C = open_direct(ops, vm);
 	REQUIRE(A && B && C);
@@ -666,7 +670,7 @@ static void test_recovery(struct teeproc *tp)
 	/* the restarted mediator: a new connection from the supervisor, RESUME */
 	struct vtee_tee *tee2 = link_open(tee_connect(tp), true);
 	void *vm2 = NULL;
-	REQUIRE_EQ(ops->vm_created(tee2->priv, 7, "rec", &vm2), 0);
+	REQUIRE_EQ(ops->vm_created(link_priv(tee2), 7, "rec", &vm2), 0);
 	CHECK(log_wait(tp, "resumed vm 7: 3 sessions kept until RESTORED", 1, 5000));
 	/* the old connection's SLEEP runs out, then its OPEN: nobody to tell, so it is closed at once */
 	CHECK(wait_vm_idle(vm2, 10000));
@@ -709,9 +713,9 @@ static void test_recovery(struct teeproc *tp)
 static int child_mediator(int fd)
 {
 	struct vtee_tee *tee = link_open(fd, false);
-	const struct vtee_backend_ops *ops = tee->ops;
+	const struct vtee_backend_ops *ops = &vtee_link_backend;
 	void *vm = NULL;
-	if (ops->vm_created(tee->priv, 9, "victim", &vm))
+	if (ops->vm_created(link_priv(tee), 9, "victim", &vm))
 		return 1;
 	void *A = open_direct(ops, vm), *B = open_direct(ops, vm);
 	char text[8] = "killed!";
@@ -768,9 +772,9 @@ static void test_kill9(struct teeproc *tp, const char *self)
 
 	/* the restarted mediator knows only A */
 	struct vtee_tee *tee = link_open(tee_connect(tp), true);
-	const struct vtee_backend_ops *ops = tee->ops;
+	const struct vtee_backend_ops *ops = &vtee_link_backend;
 	void *vm = NULL;
-	REQUIRE_EQ(ops->vm_created(tee->priv, 9, "victim", &vm), 0);
+	REQUIRE_EQ(ops->vm_created(link_priv(tee), 9, "victim", &vm), 0);
 	CHECK_EQ(stats_of(vm).sessions, 2);
 	void *A = ops->session_import(vm, hA);
 	CHECK(A != NULL);
@@ -823,10 +827,10 @@ static void test_broken_mid_call(struct teeproc *tp)
 	CHECK(log_wait(tp, "vm 3 kept", 1, 5000));
 	tee = link_open(tee_connect(tp), false);
 	void *vm = NULL;
-	REQUIRE_EQ(tee->ops->vm_created(tee->priv, 3, "broken", &vm), 0);
+	REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 3, "broken", &vm), 0);
 	CHECK(log_wait(tp, "new VM 3: the TEE still had state for this id: destroyed (1 sessions closed)", 1, 8000));
 	CHECK_EQ(stats_of(vm).sessions, 0);
-	tee->ops->vm_destroyed(vm);
+	vtee_link_backend.vm_destroyed(vm);
 	vtee_tee_close(tee);
 }
 
@@ -1050,9 +1054,9 @@ static void test_malformed(struct teeproc *tp)
 	CHECK(log_wait(tp, "ATTACH of vm 62 on a connection the supervisor bound to vm 61", 1, 3000));
 	struct vtee_tee *btee = link_open(tee_connect_bound(tp, 61), false);
 	void *bvm = NULL;
-	CHECK_EQ(btee->ops->vm_created(btee->priv, 61, "bound", &bvm), 0);
+	CHECK_EQ(vtee_link_backend.vm_created(link_priv(btee), 61, "bound", &bvm), 0);
 	if (bvm)
-		btee->ops->vm_destroyed(bvm);
+		vtee_link_backend.vm_destroyed(bvm);
 	vtee_tee_close(btee);
 
 	/* a truncated header, then EOF: just gone */
@@ -1175,29 +1179,30 @@ static void test_fake_tee(void)
 		REQUIRE(pthread_create(&th, NULL, fake_main, &f) == 0);
 		tee = link_open(sv[0], false);
 		void *vm = NULL;
-		REQUIRE_EQ(tee->ops->vm_created(tee->priv, 1, "fake", &vm), 0);
+		REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 1, "fake", &vm), 0);
 		void *buf = aligned_alloc(4096, 4096);
 		memset(buf, 0x33, 4096);
-		struct vtee_shm *shm = vtee_shm_host_new(buf, 4);
+		struct vtee_shm *shm = NULL;
+		REQUIRE(vtee_host_shm_new(buf, 4, &shm) == 0);
 		struct vtee_req r = { .op = VTEE_REQ_OPEN, .ta = test_uuid, .num_params = 1 };
 		r.params[0].type = VTEE_PARAM_MEMREF_IN;
 		r.params[0].u.memref.shm = shm;
 		r.params[0].u.memref.size = 4;
 		uint64_t t0 = now_ms();
-		run(tee->ops, vm, &r);
+		run(&vtee_link_backend, vm, &r);
 		CHECK_EQ(r.ret, TEE_ERROR_COMMUNICATION);
 		CHECK_EQ(r.ret_origin, TEE_ORIGIN_COMMS);
 		CHECK(r.session == NULL);
 		CHECK(memcmp(buf, "\x33\x33\x33\x33", 4) == 0); /* nothing written into an input */
 		CHECK_CMP(now_ms() - t0, <, 3000);
 		struct vtee_req r2 = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
-		run(tee->ops, vm, &r2);
+		run(&vtee_link_backend, vm, &r2);
 		CHECK_EQ(r2.ret, TEE_ERROR_COMMUNICATION);
-		tee->ops->vm_destroyed(vm);
+		vtee_link_backend.vm_destroyed(vm);
 		vtee_tee_close(tee);
 		pthread_join(th, NULL);
 		close(sv[1]);
-		vtee_shm_host_free(shm);
+		vtee_host_shm_free(shm);
 		free(buf);
 	}
 }

@@ -30,7 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "vtee/frontend.h"
+#include "vtee_test.h"
 #include "shmview.h"
 #include "teedev.h"
 #include "vtee/vtee.h"
@@ -940,6 +941,12 @@ struct env {
 
 static const struct vtee_backend_ops *const ops = &vtee_teedev_backend;
 
+/* The teedev back-end's own VM behind a core VM (its ops are driven directly here). */
+static void *teedev_vm(struct vtee_vm *vm)
+{
+	return vtee_vm_backend_priv(vm, &vtee_teedev_backend);
+}
+
 /* RAM: one memfd, two regions (gpa A: file pages 0..127, gpa B: 128..255). */
 static void env_up(struct env *e, uint32_t caps, const char *extra, bool ram_fd)
 {
@@ -950,7 +957,7 @@ static void env_up(struct env *e, uint32_t caps, const char *extra, bool ram_fd)
 	snprintf(opt, sizeof(opt), "dev=%s/tee2%s%s", tmpdir, extra ? "," : "", extra ? extra : "");
 	REQUIRE_EQ(vtee_tee_open("teedev", opt, &e->tee), 0);
 	REQUIRE_EQ(vm_create(e->tee, 7, &e->vm), 0);
-	e->be = e->vm->be;
+	e->be = teedev_vm(e->vm);
 	e->ramfd = make_file(2, RAM_PAGES);
 	e->ram = mmap(NULL, RAM_PAGES * PG, PROT_READ | PROT_WRITE, MAP_SHARED, e->ramfd, 0);
 	REQUIRE(e->ram != MAP_FAILED);
@@ -984,12 +991,11 @@ static struct vtee_teedev_stats stats(struct env *e)
 
 static struct vtee_shm *make_shm(struct env *e, const uint64_t *gpas, size_t n, uint32_t first_off, uint64_t size)
 {
-	uint32_t err = 0;
-	struct vtee_shm *shm = vtee_shm_new(e->vm, size, first_off, &err);
-	REQUIRE(shm != NULL);
+	struct vtee_shm *shm = NULL;
+	REQUIRE_EQ(vtee_shm_new(e->vm, size, first_off, &shm), 0);
 	REQUIRE_EQ(vtee_shm_num_pages(shm), n);
 	for (size_t i = 0; i < n; i++)
-		REQUIRE(vtee_shm_set_page(shm, i, gpas[i]));
+		REQUIRE_EQ(vtee_shm_set_page(shm, i, gpas[i]), 0);
 	return shm;
 }
 
@@ -1105,7 +1111,7 @@ static void test_discovery(void)
 	CHECK_EQ(M.dev[0].kind, K_OPTEE);
 	pthread_mutex_unlock(&M.lock);
 	struct vtee_teedev_stats st;
-	REQUIRE_EQ(vtee_teedev_stats(vm->be, &st), 0);
+	REQUIRE_EQ(vtee_teedev_stats(teedev_vm(vm), &st), 0);
 	CHECK_EQ(st.impl_id, TEE_IMPL_ID_OPTEE);
 	CHECK(st.reg_mem && st.memref_null);
 	/* a second VM: a context of its own */
@@ -1155,7 +1161,7 @@ static void test_zero_copy(void)
 	const uint64_t pg[] = { A(10), A(3), A(4), B(0), B(1), A(50) };
 	uint64_t size = 6 * PG - 300 - 200;
 	struct vtee_shm *reg = make_shm(&e, pg, 6, 300, size);
-	REQUIRE_EQ(vtee_shm_register(e.vm, reg, 1), TEE_SUCCESS);
+	REQUIRE_EQ(vtee_shm_register(&(struct vtee_smc){ .vm = e.vm }, reg, 1), 0);
 	st = stats(&e);
 	CHECK_EQ(st.views, 1);
 	CHECK_EQ(st.view_maps, 4);
@@ -1337,12 +1343,12 @@ static void test_zero_copy(void)
 	/* unregister: its registration goes, so do its maps */
 	void *s4 = open_sess(&e, TEE_LOGIN_GROUP);
 	(void)s4;
-	CHECK_EQ(vtee_shm_unregister(e.vm, 1), TEE_SUCCESS);
+	CHECK_EQ(vtee_shm_unregister(&(struct vtee_smc){ .vm = e.vm }, 1), 0);
 	CHECK_EQ(mock_live_shms(), 0);
 	CHECK_EQ(stats(&e).maps_now, 0);
 	/* teardown with a registered buffer and two sessions still open: the context takes them */
 	struct vtee_shm *reg2 = make_shm(&e, pg, 6, 0, 6 * PG);
-	REQUIRE_EQ(vtee_shm_register(e.vm, reg2, 2), TEE_SUCCESS);
+	REQUIRE_EQ(vtee_shm_register(&(struct vtee_smc){ .vm = e.vm }, reg2, 2), 0);
 	CHECK_EQ(mock_live_shms(), 1);
 	unsigned closed_before = M.ctx_closed_sessions;
 	env_down(&e);
@@ -1515,7 +1521,7 @@ static void copy_round(struct env *e, bool expect_views)
 	const uint64_t pg[] = { A(10), A(3), A(4), B(0) };
 	uint64_t size = 4 * PG - 100;
 	struct vtee_shm *reg = make_shm(e, pg, 4, 100, size);
-	REQUIRE_EQ(vtee_shm_register(e->vm, reg, 9), TEE_SUCCESS);
+	REQUIRE_EQ(vtee_shm_register(&(struct vtee_smc){ .vm = e->vm }, reg, 9), 0);
 	struct vtee_teedev_stats st0 = stats(e);
 	CHECK_EQ(st0.views, expect_views ? 1u : 0u);
 	void *s = open_sess(e, TEE_LOGIN_PUBLIC);
@@ -1569,7 +1575,7 @@ static void copy_round(struct env *e, bool expect_views)
 	CHECK_EQ(r.params[1].u.value.a, 0);
 
 	CHECK_EQ(close_sess(e, s), TEE_SUCCESS);
-	CHECK_EQ(vtee_shm_unregister(e->vm, 9), TEE_SUCCESS);
+	CHECK_EQ(vtee_shm_unregister(&(struct vtee_smc){ .vm = e->vm }, 9), 0);
 	CHECK_EQ(mock_live_shms(), 0);
 	free(before);
 	free(after);
@@ -1605,7 +1611,7 @@ static void test_copies(void)
 	copy_round(&e, false);
 	const uint64_t pg[] = { A(100), A(101), A(102) };
 	struct vtee_shm *one = make_shm(&e, pg, 3, 0, 3 * PG);
-	REQUIRE_EQ(vtee_shm_register(e.vm, one, 5), TEE_SUCCESS);
+	REQUIRE_EQ(vtee_shm_register(&(struct vtee_smc){ .vm = e.vm }, one, 5), 0);
 	CHECK_EQ(stats(&e).views, 1);
 	CHECK_EQ(stats(&e).maps_now, 1);
 	env_down(&e); /* unregisters it */
@@ -1618,11 +1624,11 @@ static void test_copies(void)
 	struct vtee_req r = invoke(s, F_SUM);
 	set_mem(&r, 0, VTEE_PARAM_MEMREF_IN, t, 0, 64);
 	set_val(&r, 1, VTEE_PARAM_VALUE_OUT, 0, 0, 0);
-	((struct vtee_shm *)t)->size = 65ull << 20; /* as if the guest had given 65 MiB */
+	vtee_test_shm_set_size(t, 65ull << 20); /* as if the guest had given 65 MiB */
 	r.params[0].u.memref.size = 65ull << 20;
 	run(&e, &r);
 	CHECK_EQ(r.ret, TEE_ERROR_OUT_OF_MEMORY);
-	((struct vtee_shm *)t)->size = 64;
+	vtee_test_shm_set_size(t, 64);
 	vtee_shm_free(t);
 	CHECK_EQ(close_sess(&e, s), TEE_SUCCESS);
 	env_down(&e);
@@ -1691,17 +1697,17 @@ static void test_host_budgets(void)
 	struct vtee_shm *b[4];
 	for (int i = 0; i < 4; i++) {
 		const uint64_t pg[] = { A(10 + i) };
-		uint32_t err = 0;
-		b[i] = vtee_shm_new(i < 2 ? e.vm : vm2, PG, 0, &err);
-		REQUIRE(b[i] && vtee_shm_set_page(b[i], 0, pg[0]));
-		REQUIRE_EQ(vtee_shm_register(i < 2 ? e.vm : vm2, b[i], 100 + i), TEE_SUCCESS);
+		struct vtee_smc smc = { .vm = i < 2 ? e.vm : vm2 };
+		REQUIRE_EQ(vtee_shm_new(smc.vm, PG, 0, &b[i]), 0);
+		REQUIRE_EQ(vtee_shm_set_page(b[i], 0, pg[0]), 0);
+		REQUIRE_EQ(vtee_shm_register(&smc, b[i], 100 + i), 0);
 	}
 	CHECK_EQ(stats(&e).views, 2);
 	CHECK_EQ(stats(&e).host_fds, 3);
 	CHECK_EQ(stats(&e).host_maps, 3);
 	/* VM 8's second: no fd left, so copied at each call, and that copy needs an fd too */
 	struct vtee_teedev_stats st2;
-	REQUIRE_EQ(vtee_teedev_stats(vm2->be, &st2), 0);
+	REQUIRE_EQ(vtee_teedev_stats(teedev_vm(vm2), &st2), 0);
 	CHECK_EQ(st2.views, 1);
 	CHECK_EQ(st2.view_fallbacks, 1);
 	/* VM 7's temporary memref: none either, and no fd for a copy: refused */
@@ -1715,7 +1721,7 @@ static void test_host_budgets(void)
 	CHECK_EQ(r.ret, TEE_ERROR_OUT_OF_MEMORY);
 	CHECK_EQ(M.invokes, inv);
 	/* VM 8 lets one go: VM 7's call goes through, in place */
-	vtee_shm_unregister(vm2, 102);
+	vtee_shm_unregister(&(struct vtee_smc){ .vm = vm2 }, 102);
 	CHECK_EQ(stats(&e).host_fds, 2);
 	r = invoke(s1, F_SUM);
 	set_mem(&r, 0, VTEE_PARAM_MEMREF_IN, t, 0, 100);
@@ -1814,16 +1820,16 @@ static void test_fd_option(void)
 	struct vtee_req o = { .op = VTEE_REQ_OPEN, .ta = ta_ok, .client.login = TEE_LOGIN_PUBLIC };
 	o.client.vm_id = 7;
 	vtee_req_arm(&o);
-	ops->submit(vm->be, &o);
+	ops->submit(teedev_vm(vm), &o);
 	REQUIRE(vtee_req_wait(&o, WAIT_US));
 	REQUIRE_EQ(o.ret, TEE_SUCCESS);
-	uint64_t handle = ops->session_export(vm->be, o.session);
+	uint64_t handle = ops->session_export(teedev_vm(vm), o.session);
 	CHECK_EQ(handle, (uint64_t)(uintptr_t)o.session);
 	/* what a restarted vteed does with the journal's handle, in a VM of its own */
-	void *again = ops->session_import(vm->be, handle);
+	void *again = ops->session_import(teedev_vm(vm), handle);
 	CHECK(again == NULL); /* this VM has it already */
-	CHECK(ops->session_import(vm->be, 0) == NULL);
-	CHECK(ops->session_import(vm->be, (uint64_t)UINT32_MAX + 2) == NULL);
+	CHECK(ops->session_import(teedev_vm(vm), 0) == NULL);
+	CHECK(ops->session_import(teedev_vm(vm), (uint64_t)UINT32_MAX + 2) == NULL);
 	vtee_vm_destroy(vm); /* closes the context */
 	vtee_tee_close(tee);
 	pthread_mutex_lock(&M.lock);
@@ -1836,9 +1842,9 @@ static void test_fd_option(void)
 	snprintf(opt, sizeof(opt), "fd=%d", fd);
 	REQUIRE_EQ(vtee_tee_open("teedev", opt, &tee), 0);
 	REQUIRE_EQ(vm_create(tee, 7, &vm), 0);
-	void *s = ops->session_import(vm->be, handle);
+	void *s = ops->session_import(teedev_vm(vm), handle);
 	CHECK(s != NULL);
-	CHECK_EQ(ops->vm_session_count(vm->be), 1);
+	CHECK_EQ(ops->vm_session_count(teedev_vm(vm)), 1);
 	vtee_vm_destroy(vm);
 	vtee_tee_close(tee);
 

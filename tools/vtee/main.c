@@ -12,7 +12,7 @@
  *       (or, with --in-process, by libvtee in this process).
  *       A shell in the guest, or --script FILE and exit with its status.
  *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts
- *   vtee backends      list the built-in TEE back-ends
+ *   vtee backends      list the registered TEE back-ends, a line each: name, description
  *   vtee version
  */
 #include <errno.h>
@@ -82,7 +82,7 @@ static void usage(FILE *f)
 		   "                    this run would boot (DIR/initrd.cpio) for another VMM\n"
 		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
 		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
-		   "backends list the built-in TEE back-ends\n");
+		   "backends list the TEE back-ends built in, with what each is\n");
 }
 
 static void print_uuid(const uint8_t *u)
@@ -345,8 +345,10 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "status"))
 		return status_main(argc, argv);
 	if (!strcmp(cmd, "backends")) {
-		for (const char *const *n = vtee_backend_names(); *n; n++)
-			printf("%s\n", *n);
+		const struct vtee_backend_ops *ops;
+		size_t pos = 0;
+		while ((ops = vtee_backend_next(&pos)))
+			printf("%-8s %s\n", ops->name, ops->description ? ops->description : "");
 		return 0;
 	}
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

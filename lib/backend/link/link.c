@@ -737,7 +737,8 @@ static void *helper_main(void *arg)
 	struct pend *p = ha->p;
 	free(ha);
 
-	uint32_t ret = vtee_req_rpc(p->req, &p->rpc);
+	vtee_req_rpc(p->req, &p->rpc);
+	uint32_t ret = p->rpc.ret;
 
 	struct tl_rpc w;
 	memset(&w, 0, sizeof(w));
@@ -1104,6 +1105,7 @@ static void *rx_main(void *arg)
 
 const struct vtee_backend_ops vtee_link_backend = {
 	.name = "link",
+	.description = "a TEE in another process (vtee-tee) over a stream socket: fd=N[,resume]",
 	.open = link_open,
 	.close = link_close,
 	.vm_created = link_vm_created,
@@ -1115,3 +1117,4 @@ const struct vtee_backend_ops vtee_link_backend = {
 	.session_import = link_session_import,
 	.vm_restored = link_vm_restored,
 };
+VTEE_BACKEND_REGISTER(vtee_link_backend);

@@ -91,7 +91,8 @@ void mux_stop(struct mux *m)
 
 /* ---- the TLS side: whole frames ---- */
 
-static bool tls_write(struct mux *m, uint32_t id, uint32_t word, const void *data, uint32_t len)
+/* One frame out: 0, or -EIO (the stream is broken). */
+static int tls_write(struct mux *m, uint32_t id, uint32_t word, const void *data, uint32_t len)
 {
 	uint8_t buf[8 + MUX_MAX_DATA];
 	put32(buf, id);
@@ -102,14 +103,15 @@ static bool tls_write(struct mux *m, uint32_t id, uint32_t word, const void *dat
 	for (;;) {
 		int k = SSL_write(m->ssl, buf, n);
 		if (k == n)
-			return true;
+			return 0;
 		int e = SSL_get_error(m->ssl, k);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return false;
+			return -EIO;
 	}
 }
 
-static bool tls_read(struct mux *m, void *p, size_t n)
+/* Exactly n bytes in: 0, or -EIO (the stream is broken). */
+static int tls_read(struct mux *m, void *p, size_t n)
 {
 	uint8_t *b = p;
 	while (n) {
@@ -121,11 +123,11 @@ static bool tls_read(struct mux *m, void *p, size_t n)
 		}
 		int e = SSL_get_error(m->ssl, k);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-			return false;
+			return -EIO;
 		struct pollfd pf = { SSL_get_fd(m->ssl), POLLIN, 0 };
 		poll(&pf, 1, 1000);
 	}
-	return true;
+	return 0;
 }
 
 static struct mux_chan *find(struct mux *m, uint32_t id)
@@ -149,31 +151,32 @@ static void drop(struct mux *m, struct mux_chan *c, bool tell)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n)
+static int write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return false;
+			return k < 0 ? -errno : -EPIPE;
 		p += k;
 		n -= (size_t)k;
 	}
-	return true;
+	return 0;
 }
 
-/* One frame from the peer. false: the stream is broken. */
-static bool on_frame(struct mux *m)
+/* One frame from the peer: 0, or -EIO / -EPROTO (the stream is broken, or not our protocol). */
+static int on_frame(struct mux *m)
 {
 	uint8_t h[8], data[MUX_MAX_DATA];
-	if (!tls_read(m, h, sizeof(h)))
-		return false;
+	int r = tls_read(m, h, sizeof(h));
+	if (r)
+		return r;
 	uint32_t id = get32(h), word = get32(h + 4), len = word & 0xffffu;
 	if (len > MUX_MAX_DATA || (word & ~(MUX_OPEN | MUX_CLOSE | 0xffffu)) || !id)
-		return false; /* not our protocol: end it */
-	if (len && !tls_read(m, data, len))
-		return false;
+		return -EPROTO; /* not our protocol: end it */
+	if (len && (r = tls_read(m, data, len)))
+		return r;
 	struct mux_chan *c = find(m, id);
 	if (word & MUX_OPEN) {
 		int fd = c || !m->on_open ? -EPROTO : m->on_open(m->ctx, id);
@@ -192,24 +195,44 @@ static bool on_frame(struct mux *m)
 				close(fd);
 			return tls_write(m, id, MUX_CLOSE, NULL, 0);
 		}
-		return true;
+		return 0;
 	}
 	if (!c)
-		return true; /* crossed our CLOSE */
+		return 0; /* crossed our CLOSE */
 	if (word & MUX_CLOSE) {
 		drop(m, c, false);
-		return true;
+		return 0;
 	}
-	if (!write_all(c->fd, data, len))
+	if (write_all(c->fd, data, len))
 		drop(m, c, true);
-	return true;
+	return 0;
+}
+
+/* Every ready channel's bytes out, a frame each: 0, or -EIO (the stream is broken). */
+static int pump_out(struct mux *m, struct pollfd *pf, struct mux_chan **who, unsigned n)
+{
+	uint8_t buf[MUX_MAX_DATA];
+	for (unsigned i = 2; i < n; i++) {
+		if (!pf[i].revents || who[i]->fd != pf[i].fd)
+			continue; /* that frame closed (or replaced) the channel */
+		ssize_t k = recv(pf[i].fd, buf, sizeof(buf), 0);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0) {
+			drop(m, who[i], true); /* that VM's link is done */
+			continue;
+		}
+		int r = tls_write(m, who[i]->id, 0, buf, (uint32_t)k);
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 void mux_run(struct mux *m)
 {
 	struct pollfd pf[MUX_MAX_CHANNELS + 2];
 	struct mux_chan *who[MUX_MAX_CHANNELS + 2];
-	uint8_t buf[MUX_MAX_DATA];
 	for (;;) {
 		pthread_mutex_lock(&m->lock);
 		bool stop = m->stop;
@@ -228,7 +251,7 @@ void mux_run(struct mux *m)
 		bool broken = false;
 		for (unsigned i = 2; i < n && !broken; i++)
 			if (!who[i]->opened) {
-				broken = !tls_write(m, who[i]->id, MUX_OPEN, NULL, 0);
+				broken = tls_write(m, who[i]->id, MUX_OPEN, NULL, 0) != 0;
 				who[i]->opened = true;
 			}
 		if (broken)
@@ -242,21 +265,9 @@ void mux_run(struct mux *m)
 				;
 		}
 		/* one frame in, then every ready channel out: neither direction starves the other */
-		if ((SSL_pending(m->ssl) > 0 || pf[1].revents) && !on_frame(m))
+		if ((SSL_pending(m->ssl) > 0 || pf[1].revents) && on_frame(m))
 			break;
-		for (unsigned i = 2; i < n && !broken; i++) {
-			if (!pf[i].revents || who[i]->fd != pf[i].fd)
-				continue; /* that frame closed (or replaced) the channel */
-			ssize_t k = recv(pf[i].fd, buf, sizeof(buf), 0);
-			if (k < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (k <= 0) {
-				drop(m, who[i], true); /* that VM's link is done */
-				continue;
-			}
-			broken = !tls_write(m, who[i]->id, 0, buf, (uint32_t)k);
-		}
-		if (broken)
+		if (pump_out(m, pf, who, n))
 			break;
 	}
 	/* the stream is gone (or we stop): every VM on it sees its link end now */

@@ -40,7 +40,6 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
-#include "core.h"
 #include "link.h"
 #include "mux.h"
 #include "remote.h"
@@ -94,6 +93,28 @@ static bool copy_val(char *dst, size_t cap, const char *v, size_t n)
 	return true;
 }
 
+/* server=HOST:PORT or [V6]:PORT, vl bytes at v. */
+static bool parse_server(const char *v, size_t vl, struct remote_opts *o)
+{
+	const char *colon = NULL, *h = v;
+	size_t hl;
+	if (vl && v[0] == '[') {
+		const char *rb = memchr(v, ']', vl);
+		bool ok = rb && rb + 1 < v + vl && rb[1] == ':';
+		h = v + 1;
+		hl = ok ? (size_t)(rb - v - 1) : 0;
+		colon = ok ? rb + 1 : NULL;
+	} else {
+		for (const char *p = v; p < v + vl; p++)
+			if (*p == ':')
+				colon = p;
+		hl = colon ? (size_t)(colon - v) : 0;
+	}
+	size_t pl = colon ? (size_t)(v + vl - colon - 1) : 0;
+	return colon && copy_val(o->host, sizeof(o->host), h, hl) && copy_val(o->port, sizeof(o->port), colon + 1, pl) &&
+	       strspn(o->port, "0123456789") == pl;
+}
+
 int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
@@ -113,25 +134,7 @@ int remote_parse_options(const char *options, struct remote_opts *o, char *err, 
 		const char *v = eq + 1;
 		bool ok;
 		if (kl == 6 && !strncmp(item, "server", 6)) {
-			/* HOST:PORT or [V6]:PORT */
-			const char *colon = NULL;
-			const char *h = v;
-			size_t hl;
-			if (vl && v[0] == '[') {
-				const char *rb = memchr(v, ']', vl);
-				ok = rb && rb + 1 < v + vl && rb[1] == ':';
-				h = v + 1;
-				hl = ok ? (size_t)(rb - v - 1) : 0;
-				colon = ok ? rb + 1 : NULL;
-			} else {
-				for (const char *p = v; p < v + vl; p++)
-					if (*p == ':')
-						colon = p;
-				hl = colon ? (size_t)(colon - v) : 0;
-			}
-			size_t pl = colon ? (size_t)(v + vl - colon - 1) : 0;
-			ok = colon && copy_val(o->host, sizeof(o->host), h, hl) &&
-			     copy_val(o->port, sizeof(o->port), colon + 1, pl) && strspn(o->port, "0123456789") == pl;
+			ok = parse_server(v, vl, o);
 		} else if (kl == 2 && !strncmp(item, "ca", 2)) {
 			ok = copy_val(o->ca, sizeof(o->ca), v, vl);
 		} else if (kl == 4 && !strncmp(item, "cert", 4)) {
@@ -194,11 +197,12 @@ static int remote_open(const char *options, void **out)
 	t->timeout_ms = o.timeout_ms;
 	t->pool_max = o.pool;
 	pthread_mutex_init(&t->pool_lock, NULL);
-	t->ctx = vtee_tls_ctx(false, t->ca, t->cert, t->key, err, sizeof(err));
-	if (!t->ctx) {
+	r = vtee_tls_ctx(false, t->ca, t->cert, t->key, &t->ctx, err, sizeof(err));
+	if (r) {
 		logmsg("%s", err);
+		pthread_mutex_destroy(&t->pool_lock);
 		free(t);
-		return -EINVAL;
+		return r;
 	}
 	*out = t;
 	return 0;
@@ -228,8 +232,8 @@ static void remote_close(void *tee)
 	free(t);
 }
 
-/* TCP connect within timeout_ms to the first address that answers. fd or -errno. */
-static int tcp_connect(const struct remote_tee *t)
+/* TCP connect within timeout_ms to the first address that answers: *out the socket. 0 or -errno. */
+static int tcp_connect(const struct remote_tee *t, int *out)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
 	int g = getaddrinfo(t->host, t->port, &hints, &res);
@@ -267,7 +271,8 @@ static int tcp_connect(const struct remote_tee *t)
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK); /* the mux thread blocks, in its own thread */
 	vtee_tls_tcp_options(fd, t->timeout_ms);
-	return fd;
+	*out = fd;
+	return 0;
 }
 
 static void *mux_main(void *arg)
@@ -278,19 +283,16 @@ static void *mux_main(void *arg)
 	return NULL;
 }
 
-/* A new pooled connection: TCP, TLS (both certificates), its mux thread. NULL on failure (logged). */
-static struct pool_conn *conn_new(struct remote_tee *t, int *err)
+/* A new pooled connection: TCP, TLS (both certificates), its mux thread. 0 or -errno (logged). */
+static int conn_new(struct remote_tee *t, struct pool_conn **out)
 {
 	struct pool_conn *c = calloc(1, sizeof(*c));
-	if (!c) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	c->net = tcp_connect(t);
-	if (c->net < 0) {
-		*err = c->net;
+	if (!c)
+		return -ENOMEM;
+	int r = tcp_connect(t, &c->net);
+	if (r) {
 		free(c);
-		return NULL;
+		return r;
 	}
 	/* the TLS handshake within timeout_ms too */
 	struct timeval tv = { .tv_sec = t->timeout_ms / 1000, .tv_usec = (t->timeout_ms % 1000) * 1000 };
@@ -315,26 +317,26 @@ static struct pool_conn *conn_new(struct remote_tee *t, int *err)
 			SSL_free(c->ssl);
 		close(c->net);
 		free(c);
-		*err = -EACCES;
-		return NULL;
+		return -EACCES;
 	}
 	struct timeval none = { 0 };
 	setsockopt(c->net, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof(none));
 	setsockopt(c->net, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none));
-	*err = mux_init(&c->mux, c->ssl);
+	r = mux_init(&c->mux, c->ssl);
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!*err)
-		*err = -pthread_create(&c->thread, NULL, mux_main, c);
+	if (!r)
+		r = -pthread_create(&c->thread, NULL, mux_main, c);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (*err) {
+	if (r) {
 		SSL_free(c->ssl);
 		close(c->net);
 		free(c);
-		return NULL;
+		return r;
 	}
-	return c;
+	*out = c;
+	return 0;
 }
 
 /*
@@ -366,8 +368,9 @@ static int pool_channel(struct remote_tee *t, int *fd)
 	}
 	int r = 0;
 	if (!best || (mux_channels(&best->mux) && live < t->pool_max)) {
-		struct pool_conn *c = conn_new(t, &r);
-		if (c) {
+		struct pool_conn *c;
+		r = conn_new(t, &c);
+		if (!r) {
 			c->next = t->pool;
 			t->pool = c;
 			best = c;
@@ -431,20 +434,34 @@ static void remote_vm_destroyed(void *vmp)
 
 int vtee_remote_channel(struct vtee_tee *tee, int *fd)
 {
-	if (!tee || tee->ops != &vtee_remote_backend)
+	struct remote_tee *t = vtee_tee_backend_priv(tee, &vtee_remote_backend);
+	if (!t || !fd)
 		return -EINVAL;
-	return pool_channel(tee->priv, fd);
+	return pool_channel(t, fd);
 }
 
-unsigned vtee_remote_connections(void *tee_priv)
+static unsigned live_connections(struct remote_tee *t)
 {
-	struct remote_tee *t = tee_priv;
 	pthread_mutex_lock(&t->pool_lock);
 	unsigned n = 0;
 	for (struct pool_conn *c = t->pool; c; c = c->next)
 		n += !atomic_load(&c->ended);
 	pthread_mutex_unlock(&t->pool_lock);
 	return n;
+}
+
+int vtee_remote_pool_connections(struct vtee_tee *tee, unsigned *n)
+{
+	struct remote_tee *t = vtee_tee_backend_priv(tee, &vtee_remote_backend);
+	if (!t || !n)
+		return -EINVAL;
+	*n = live_connections(t);
+	return 0;
+}
+
+unsigned vtee_remote_connections(void *tee_priv)
+{
+	return live_connections(tee_priv);
 }
 
 static void remote_submit(void *vmp, struct vtee_req *req)
@@ -463,9 +480,11 @@ static long remote_session_count(void *vmp)
 	return link_ops->vm_session_count ? link_ops->vm_session_count(v->link_vm) : -ENOTSUP;
 }
 
-int vtee_remote_round_trip(void *vmp, uint64_t *ns)
+int vtee_remote_round_trip(struct vtee_vm *vm, uint64_t *ns)
 {
-	struct remote_vm *v = vmp;
+	struct remote_vm *v = vtee_vm_backend_priv(vm, &vtee_remote_backend);
+	if (!v || !ns)
+		return -EINVAL;
 	struct timespec a, b;
 	struct vtee_link_stats st;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -477,6 +496,7 @@ int vtee_remote_round_trip(void *vmp, uint64_t *ns)
 
 const struct vtee_backend_ops vtee_remote_backend = {
 	.name = "remote",
+	.description = "a TEE on another machine: vtee-served over TLS 1.3 (server=, ca=, cert=, key=)",
 	.open = remote_open,
 	.close = remote_close,
 	.vm_created = remote_vm_created,
@@ -485,3 +505,4 @@ const struct vtee_backend_ops vtee_remote_backend = {
 	.cancel = remote_cancel,
 	.vm_session_count = remote_session_count,
 };
+VTEE_BACKEND_REGISTER(vtee_remote_backend);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "vtee/backend.h"
+#include "vtee/remote.h"
 
 extern const struct vtee_backend_ops vtee_remote_backend;
 
@@ -23,22 +24,9 @@ struct remote_opts {
 };
 
 /*
- * Benchmarks: one round trip to the server that runs nothing in the TEE (a
- * link STATS request): the network, TLS and the mux threads. vm is the remote
- * back-end's VM (struct vtee_vm's be). 0 or a negative errno.
+ * The old name of vtee_remote_pool_connections() (vtee/remote.h), taking the
+ * instance's private state: for daemon/client.c until it moves to that.
  */
-int vtee_remote_round_trip(void *vm, uint64_t *ns);
-
-struct vtee_tee;
-/*
- * A raw link stream to the server on this "remote" back-end's pool: a new
- * channel, *fd our end (close it to end the channel). For a supervisor that
- * hands it to a sandboxed vteed as its TEE (the "link" back-end there), as
- * vteed_start() does for backend "remote". 0 or a negative errno.
- */
-int vtee_remote_channel(struct vtee_tee *tee, int *fd);
-
-/* Tests: live pooled connections of a back-end instance (its private state: vtee_tee's priv). */
 unsigned vtee_remote_connections(void *tee_priv);
 
 /* 0, or -EINVAL with the reason in err. */

@@ -25,16 +25,17 @@ void vtee_tls_error(char *err, size_t errlen, const char *what)
 		snprintf(err, errlen, "%s: %s", what, buf);
 }
 
-SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char *key, char *err, size_t errlen)
+int vtee_tls_ctx(bool server, const char *ca, const char *cert, const char *key, SSL_CTX **out, char *err,
+		 size_t errlen)
 {
 	if (!ca || !cert || !key) {
 		snprintf(err, errlen, "TLS needs a CA, a certificate and its key (mutual authentication, always)");
-		return NULL;
+		return -EINVAL;
 	}
 	SSL_CTX *c = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!c) {
 		vtee_tls_error(err, errlen, "SSL_CTX_new");
-		return NULL;
+		return -ENOMEM;
 	}
 	const char *what = NULL;
 	if (!SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION))
@@ -50,7 +51,7 @@ SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char 
 	if (what) {
 		vtee_tls_error(err, errlen, what);
 		SSL_CTX_free(c);
-		return NULL;
+		return -EINVAL;
 	}
 	/* both sides prove who they are; no session tickets to resume a TEE link without it */
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | (server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
@@ -65,7 +66,8 @@ SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char 
 	 * message waited behind it, and the handshake timed out.)
 	 */
 	SSL_CTX_clear_mode(c, SSL_MODE_AUTO_RETRY);
-	return c;
+	*out = c;
+	return 0;
 }
 
 void vtee_tls_tcp_options(int fd, unsigned timeout_ms)
@@ -80,11 +82,11 @@ void vtee_tls_tcp_options(int fd, unsigned timeout_ms)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 }
 
-bool vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t subjlen)
+int vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t subjlen)
 {
 	X509 *x = SSL_get1_peer_certificate(ssl);
 	if (!x)
-		return false;
+		return -ENOENT;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned n = 0;
 	bool ok = X509_digest(x, EVP_sha256(), md, &n) == 1 && n == 32;
@@ -93,5 +95,5 @@ bool vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t sub
 	if (subject && subjlen)
 		X509_NAME_oneline(X509_get_subject_name(x), subject, (int)subjlen);
 	X509_free(x);
-	return ok;
+	return ok ? 0 : -EIO;
 }

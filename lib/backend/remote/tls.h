@@ -14,8 +14,12 @@
 
 #include <openssl/ssl.h>
 
-/* A context for one side: TLS 1.3 only, our certificate and key, peers verified against ca. */
-SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char *key, char *err, size_t errlen);
+/*
+ * A context for one side: TLS 1.3 only, our certificate and key, peers
+ * verified against ca. 0, or -EINVAL / -ENOMEM with the reason in err.
+ */
+int vtee_tls_ctx(bool server, const char *ca, const char *cert, const char *key, SSL_CTX **out, char *err,
+		 size_t errlen);
 
 /*
  * Keep a dead or stalled peer from hanging anything: TCP_NODELAY, keepalive
@@ -24,8 +28,8 @@ SSL_CTX *vtee_tls_ctx(bool server, const char *ca, const char *cert, const char 
  */
 void vtee_tls_tcp_options(int fd, unsigned timeout_ms);
 
-/* SHA-256 of the peer's certificate (DER), as 64 lowercase hex digits; false if it has none. */
-bool vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t subjlen);
+/* SHA-256 of the peer's certificate (DER), as 64 lowercase hex digits: 0, -ENOENT (it has none), -EIO. */
+int vtee_tls_peer_fingerprint(SSL *ssl, char out[65], char *subject, size_t subjlen);
 
 /* The last OpenSSL error (or errno's) as text. */
 void vtee_tls_error(char *err, size_t errlen, const char *what);

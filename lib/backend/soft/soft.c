@@ -147,20 +147,20 @@ static void set_place(struct session_set *set, struct soft_session *s)
 	set->slot[i] = s;
 }
 
-/* Make room for one more before the TA is asked, so a successful open cannot fail after. */
-static bool set_reserve(struct session_set *set)
+/* Make room for one more before the TA is asked, so a successful open cannot fail after. 0 or -ENOMEM. */
+static int set_reserve(struct session_set *set)
 {
 	uint64_t need = (uint64_t)set->used + set->reserved + 1;
 	if (need * 4 > (uint64_t)set->cap * 3) {
 		uint32_t cap = set->cap ? set->cap : 8;
 		while (need * 4 > (uint64_t)cap * 3) {
 			if (cap >= (1u << 30))
-				return false;
+				return -ENOMEM;
 			cap *= 2;
 		}
 		struct soft_session **slot = calloc(cap, sizeof(*slot));
 		if (!slot)
-			return false;
+			return -ENOMEM;
 		struct session_set grown = { slot, cap, set->used, set->reserved };
 		for (uint32_t i = 0; i < set->cap; i++)
 			if (set->slot[i])
@@ -169,7 +169,7 @@ static bool set_reserve(struct session_set *set)
 		*set = grown;
 	}
 	set->reserved++;
-	return true;
+	return 0;
 }
 
 static void set_insert(struct session_set *set, struct soft_session *s)
@@ -228,7 +228,8 @@ static int soft_vm_created(void *tee_, uint32_t vm_id, const char *name, void **
 	return 0;
 }
 
-static struct soft_inst *get_inst(struct soft_vm *vm, size_t idx)
+/* The VM's instance of TA idx, made at first use: 0 or -ENOMEM. */
+static int get_inst(struct soft_vm *vm, size_t idx, struct soft_inst **out)
 {
 	pthread_mutex_lock(&vm->lock);
 	struct soft_inst *inst = vm->inst[idx];
@@ -240,7 +241,8 @@ static struct soft_inst *get_inst(struct soft_vm *vm, size_t idx)
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);
-	return inst;
+	*out = inst;
+	return inst ? 0 : -ENOMEM;
 }
 
 void *ta_instance(struct ta_call *c)
@@ -320,21 +322,21 @@ static void params_free(struct marshal *m)
 
 /*
  * Charge a call's private copies to its VM before allocating any: what one VM
- * can make us allocate is bounded however many calls it runs at once.
+ * can make us allocate is bounded however many calls it runs at once. 0 or -ENOMEM.
  */
-static bool bounce_reserve(const struct vtee_req *req, struct marshal *m)
+static int bounce_reserve(const struct vtee_req *req, struct marshal *m)
 {
 	uint64_t want = 0;
 	for (uint32_t i = 0; i < req->num_params; i++) {
 		const struct vtee_param *vp = &req->params[i];
 		if (vtee_param_is_memref(vp->type) && vp->u.memref.shm) {
 			if (vp->u.memref.size > SOFT_VM_BOUNCE_MAX)
-				return false;
+				return -ENOMEM;
 			want += vp->u.memref.size;
 		}
 	}
 	if (!want)
-		return true;
+		return 0;
 	pthread_mutex_lock(&m->vm->lock);
 	bool ok = want <= SOFT_VM_BOUNCE_MAX - m->vm->bounce_bytes;
 	if (ok)
@@ -342,18 +344,22 @@ static bool bounce_reserve(const struct vtee_req *req, struct marshal *m)
 	pthread_mutex_unlock(&m->vm->lock);
 	if (ok)
 		m->reserved = want;
-	return ok;
+	return ok ? 0 : -ENOMEM;
 }
 
-/* Guest parameters -> TA parameters. On error the caller still calls params_free(). */
-static uint32_t params_in(struct soft_vm *vm, const struct vtee_req *req, struct marshal *m)
+/*
+ * Guest parameters -> TA parameters: 0, -EINVAL (a parameter the guest got
+ * wrong) or -ENOMEM. On error the caller still calls params_free().
+ */
+static int params_in(struct soft_vm *vm, const struct vtee_req *req, struct marshal *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
 	if (req->num_params > VTEE_MAX_PARAMS)
-		return TEE_ERROR_BAD_PARAMETERS;
-	if (!bounce_reserve(req, m))
-		return TEE_ERROR_OUT_OF_MEMORY;
+		return -EINVAL;
+	int r = bounce_reserve(req, m);
+	if (r)
+		return r;
 	for (uint32_t i = 0; i < req->num_params; i++) {
 		const struct vtee_param *vp = &req->params[i];
 		struct ta_param *p = &m->p[i];
@@ -372,37 +378,40 @@ static uint32_t params_in(struct soft_vm *vm, const struct vtee_req *req, struct
 		case VTEE_PARAM_MEMREF_INOUT: {
 			uint64_t offs = vp->u.memref.offs, size = vp->u.memref.size;
 			if (size > SIZE_MAX)
-				return TEE_ERROR_BAD_PARAMETERS;
+				return -EINVAL;
 			p->memref.size = (size_t)size;
 			if (!vp->u.memref.shm)
 				break; /* null memref */
 			uint64_t total = vtee_shm_size(vp->u.memref.shm);
 			if (offs > total || size > total - offs)
-				return TEE_ERROR_BAD_PARAMETERS;
+				return -EINVAL;
 			/* Never hand a TA NULL for a real (even empty) buffer: NULL means null memref. */
 			size_t len = size ? (size_t)size : 1;
 			void *buf = vtee_param_is_input(vp->type) ? malloc(len) : calloc(1, len);
 			if (!buf)
-				return TEE_ERROR_OUT_OF_MEMORY;
+				return -ENOMEM;
 			m->bounce[i] = buf;
 			p->memref.buf = buf;
 			if (vtee_param_is_input(vp->type) && size &&
 			    vtee_shm_read(vp->u.memref.shm, offs, buf, (size_t)size))
-				return TEE_ERROR_BAD_PARAMETERS;
+				return -EINVAL;
 			break;
 		}
 		default:
-			return TEE_ERROR_BAD_PARAMETERS;
+			return -EINVAL;
 		}
 		m->types |= vp->type << (4 * i);
 	}
-	return TEE_SUCCESS;
+	return 0;
 }
 
-/* TA outputs -> guest. Sizes always; data only when it fits what the guest gave. */
-static uint32_t params_out(struct vtee_req *req, const struct marshal *m)
+/*
+ * TA outputs -> guest. Sizes always; data only when it fits what the guest
+ * gave. -EFAULT if the guest's buffer could not take it.
+ */
+static int params_out(struct vtee_req *req, const struct marshal *m)
 {
-	uint32_t ret = TEE_SUCCESS;
+	int r = 0;
 	for (uint32_t i = 0; i < req->num_params; i++) {
 		struct vtee_param *vp = &req->params[i];
 		const struct ta_param *p = &m->p[i];
@@ -417,10 +426,10 @@ static uint32_t params_out(struct vtee_req *req, const struct marshal *m)
 		uint64_t new_size = p->memref.size;
 		if (m->bounce[i] && new_size && new_size <= vp->u.memref.size &&
 		    vtee_shm_write(vp->u.memref.shm, vp->u.memref.offs, m->bounce[i], (size_t)new_size))
-			ret = TEE_ERROR_COMMUNICATION;
+			r = -EFAULT;
 		vp->u.memref.size = new_size;
 	}
-	return ret;
+	return r;
 }
 
 /* ---- requests (on a TEE thread, or inline on the submitter's: soft_execute) ---- */
@@ -443,34 +452,36 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 	}
 	const struct soft_ta *ta = soft_tas[idx];
 
-	struct soft_inst *inst = get_inst(vm, idx);
-	struct soft_session *s = inst ? calloc(1, sizeof(*s)) : NULL;
+	struct soft_inst *inst;
+	struct soft_session *s = get_inst(vm, idx, &inst) ? NULL : calloc(1, sizeof(*s));
 	if (!s) {
 		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
 		return;
 	}
 	pthread_mutex_lock(&vm->lock);
-	bool room = set_reserve(&vm->sess);
+	int room = set_reserve(&vm->sess);
 	pthread_mutex_unlock(&vm->lock);
-	if (!room) {
+	if (room) {
 		free(s);
 		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
 		return;
 	}
 
 	struct marshal m;
-	uint32_t ret = params_in(vm, req, &m), origin = TEE_ORIGIN_TEE;
-	if (ret == TEE_SUCCESS) {
+	uint32_t ret, origin;
+	int r = params_in(vm, req, &m);
+	vtee_tee_result(r, &ret, &origin);
+	if (!r) {
 		*s = (struct soft_session){ .ta = ta, .inst = inst, .client = c->client, .refs = 1 };
 		c->inst = inst;
 		origin = TEE_ORIGIN_TRUSTED_APP;
 		if (ta->open_session)
 			ret = ta->open_session(c, m.types, m.p, &s->ctx);
-		uint32_t out = params_out(req, &m);
-		if (ret == TEE_SUCCESS && out != TEE_SUCCESS) {
+		if (params_out(req, &m) && ret == TEE_SUCCESS) {
+			/* the guest took its buffer away: the outputs are lost, so is the session */
 			if (ta->close_session)
 				ta->close_session(c, s->ctx);
-			ret = out;
+			ret = TEE_ERROR_COMMUNICATION;
 			origin = TEE_ORIGIN_TEE;
 		}
 	}
@@ -508,15 +519,16 @@ static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *re
 	c->client.vm_id = vm->vm_id;
 
 	struct marshal m;
-	uint32_t ret = params_in(vm, req, &m), origin = TEE_ORIGIN_TEE;
-	if (ret == TEE_SUCCESS) {
+	uint32_t ret, origin;
+	int r = params_in(vm, req, &m);
+	vtee_tee_result(r, &ret, &origin);
+	if (!r) {
 		c->inst = s->inst;
 		origin = TEE_ORIGIN_TRUSTED_APP;
 		ret = s->ta->invoke ? s->ta->invoke(c, s->ctx, req->func, m.types, m.p)
 				    : TEE_ERROR_NOT_SUPPORTED;
-		uint32_t out = params_out(req, &m);
-		if (out != TEE_SUCCESS) {
-			ret = out;
+		if (params_out(req, &m)) {
+			ret = TEE_ERROR_COMMUNICATION; /* the guest took its buffer away: the outputs are lost */
 			origin = TEE_ORIGIN_TEE;
 		}
 	}
@@ -577,9 +589,9 @@ uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds
 	if (c->on_submitter)
 		return TEE_ERROR_BAD_STATE;
 	struct vtee_rpc rpc = { .cmd = VTEE_RPC_REE_TIME };
-	uint32_t ret = vtee_req_rpc(c->req, &rpc);
-	if (ret != TEE_SUCCESS)
-		return ret;
+	vtee_req_rpc(c->req, &rpc);
+	if (rpc.ret != TEE_SUCCESS)
+		return rpc.ret;
 	if (rpc.num_params < 1 || rpc.params[0].type != VTEE_PARAM_VALUE_OUT)
 		return TEE_ERROR_COMMUNICATION;
 	*seconds = (uint32_t)rpc.params[0].u.value.a;
@@ -685,6 +697,7 @@ static long soft_vm_session_count(void *vmp)
 
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
+	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test)",
 	.open = soft_open,
 	.close = soft_close,
 	.vm_created = soft_vm_created,
@@ -693,3 +706,4 @@ const struct vtee_backend_ops vtee_soft_backend = {
 	.cancel = soft_cancel,
 	.vm_session_count = soft_vm_session_count,
 };
+VTEE_BACKEND_REGISTER(vtee_soft_backend);

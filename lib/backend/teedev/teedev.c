@@ -248,6 +248,7 @@ int vtee_teedev_stats(void *vmp, struct vtee_teedev_stats *st)
 
 const struct vtee_backend_ops vtee_teedev_backend = {
 	.name = "teedev",
+	.description = "the host's OP-TEE through its /dev/teeN (dev=PATH or fd=N, login= mapping)",
 	.open = teedev_open,
 	.close = teedev_close,
 	.vm_created = teedev_vm_created,
@@ -260,3 +261,4 @@ const struct vtee_backend_ops vtee_teedev_backend = {
 	.session_export = teedev_session_export,
 	.session_import = teedev_session_import,
 };
+VTEE_BACKEND_REGISTER(vtee_teedev_backend);

@@ -3,8 +3,9 @@
 #ifndef VTEE_OPTEE_H
 #define VTEE_OPTEE_H
 
-#include "core.h"
 #include "optee_abi.h"
+#include "vtee/backend.h"
+#include "vtee/frontend.h"
 
 /* Largest message vtee parses: OPEN_SESSION with 2 meta + 4 TA params. */
 #define OPTEE_MAX_PARSED_PARAMS 6u
@@ -22,6 +23,11 @@ struct optee_msg {
 };
 
 enum optee_rpc_phase { OPTEE_RPC_NONE, OPTEE_RPC_ALLOC, OPTEE_RPC_CMD, OPTEE_RPC_FREE };
+
+/* The front-end's state for one VM (struct vtee_smc's state). */
+struct optee_vm {
+	bool no_rpc_arg;              /* vtee_vm_config.no_rpc_arg: RPC_ARG not offered */
+};
 
 struct optee_call {
 	struct vtee_call core;        /* must be first */
@@ -41,8 +47,7 @@ static inline struct optee_call *to_optee_call(struct vtee_call *c)
 }
 
 /* msg.c: serve one message (takes over loc's reference); sets the guest's result registers. */
-void optee_msg_handle(struct vtee_vm *vm, const struct optee_msg *msg, struct optee_msg_loc loc, bool rpc_arg,
-		      uint64_t regs[8]);
+void optee_msg_handle(struct vtee_smc *smc, const struct optee_msg *msg, struct optee_msg_loc loc, bool rpc_arg);
 void optee_msg_finish(struct vtee_vm *vm, struct vtee_call *call);
 void optee_msg_write(struct vtee_vm *vm, struct optee_msg_loc loc, uint32_t off, const void *v, size_t len);
 
@@ -54,10 +59,9 @@ void optee_set_regs(uint64_t regs[8], uint32_t a0, uint32_t a1, uint32_t a2, uin
 void optee_rpc_start(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
 bool optee_rpc_resume(struct vtee_vm *vm, struct vtee_call *call, uint64_t regs[8]);
 
-/* params.c */
-uint32_t optee_params_in(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg_param *mp,
-			 uint32_t n);
-struct vtee_shm *optee_pagelist_to_shm(struct vtee_vm *vm, uint64_t buf_ptr, uint64_t size, uint32_t *err);
+/* params.c: 0 or a negative errno (vtee_tee_result() says what the guest is told). */
+int optee_params_in(struct vtee_vm *vm, struct optee_call *oc, const struct optee_msg_param *mp, uint32_t n);
+int optee_pagelist_to_shm(struct vtee_vm *vm, uint64_t buf_ptr, uint64_t size, struct vtee_shm **out);
 void optee_params_out(struct vtee_vm *vm, struct optee_call *oc);
 
 #endif

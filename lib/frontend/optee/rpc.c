@@ -54,7 +54,7 @@ static void read_answer(struct vtee_vm *vm, struct optee_call *oc)
 
 	rpc->ret = TEE_ERROR_COMMUNICATION;
 	if (r || msg.hdr.num_params != 1 || msg.p[0].attr != OPTEE_MSG_ATTR_TYPE_VALUE_OUTPUT) {
-		vtee_count(&vm->st_bad);
+		vtee_vm_count_bad(vm);
 		return;
 	}
 	rpc->ret = msg.hdr.ret;
@@ -72,14 +72,14 @@ static void send_cmd(struct vtee_vm *vm, struct optee_call *oc, uint64_t r[8])
 	write_request(vm, oc);
 	oc->rpc_phase = OPTEE_RPC_CMD;
 	optee_set_regs(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_CMD, (uint32_t)(oc->rpc_cookie >> 32),
-		       (uint32_t)oc->rpc_cookie, oc->core.index);
+		       (uint32_t)oc->rpc_cookie, oc->core.thread);
 }
 
 static void send_free(struct optee_call *oc, uint64_t r[8])
 {
 	oc->rpc_phase = OPTEE_RPC_FREE;
 	optee_set_regs(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_FREE, (uint32_t)(oc->rpc_cookie >> 32),
-		       (uint32_t)oc->rpc_cookie, oc->core.index);
+		       (uint32_t)oc->rpc_cookie, oc->core.thread);
 }
 
 void optee_rpc_start(struct vtee_vm *vm, struct vtee_call *c, uint64_t r[8])
@@ -92,7 +92,7 @@ void optee_rpc_start(struct vtee_vm *vm, struct vtee_call *c, uint64_t r[8])
 	if (rpc->cmd != VTEE_RPC_REE_TIME) {
 		/* nothing to ask the guest: answer at once on the next resume */
 		oc->rpc_phase = OPTEE_RPC_NONE;
-		optee_answer(r, VTEE_CALL_YIELD, c->index);
+		optee_answer(r, VTEE_CALL_YIELD, c->thread);
 		return;
 	}
 	if (oc->rpc_arg) {
@@ -101,7 +101,7 @@ void optee_rpc_start(struct vtee_vm *vm, struct vtee_call *c, uint64_t r[8])
 		return;
 	}
 	oc->rpc_phase = OPTEE_RPC_ALLOC;
-	optee_set_regs(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_ALLOC, RPC_ARG_SIZE, 0, c->index);
+	optee_set_regs(r, OPTEE_SMC_RPC_PREFIX | OPTEE_SMC_RPC_FUNC_ALLOC, RPC_ARG_SIZE, 0, c->thread);
 }
 
 bool optee_rpc_resume(struct vtee_vm *vm, struct vtee_call *c, uint64_t r[8])
@@ -118,7 +118,7 @@ bool optee_rpc_resume(struct vtee_vm *vm, struct vtee_call *c, uint64_t r[8])
 			send_cmd(vm, oc, r);
 			return false;
 		}
-		vtee_count(&vm->st_bad);
+		vtee_vm_count_bad(vm);
 		c->req.rpc->ret = TEE_ERROR_OUT_OF_MEMORY;
 		if (pa || oc->rpc_cookie) {
 			send_free(oc, r); /* give back whatever it did allocate */
