@@ -27,14 +27,19 @@
 #include "spawn_fd3.h"
 #include "vtee/vtee.h"
 #ifdef VTEED_CLIENT_REMOTE
-#include "core.h" /* the pool's connection count: struct vtee_tee's priv */
-#include "remote.h"
+#include "vtee/remote.h"
 #else
 /* built without OpenSSL: no remote back-end to hold connections for */
 static inline int vtee_remote_channel(struct vtee_tee *tee, int *fd)
 {
 	(void)tee;
 	(void)fd;
+	return -ENOTSUP;
+}
+static inline int vtee_remote_pool_connections(struct vtee_tee *tee, unsigned *n)
+{
+	(void)tee;
+	(void)n;
 	return -ENOTSUP;
 }
 #endif
@@ -174,12 +179,10 @@ const char *vteed_tee_source_backend(const struct vteed_tee_source *ts)
 
 uint32_t vteed_tee_source_connections(const struct vteed_tee_source *ts)
 {
-#ifdef VTEED_CLIENT_REMOTE
-	if (ts->kind == TEE_SOURCE_REMOTE && ts->remote)
-		return vtee_remote_connections(ts->remote->priv);
-#endif
-	(void)ts;
-	return 0;
+	unsigned n = 0;
+	if (ts->kind == TEE_SOURCE_REMOTE && ts->remote && vtee_remote_pool_connections(ts->remote, &n))
+		n = 0;
+	return n;
 }
 
 void vteed_tee_source_close(struct vteed_tee_source *ts, int wait_ms)

@@ -9,13 +9,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "shm_host.h"
 #include "tee.h"
 
 #define MMAP_THRESHOLD (64u << 10)
-
-/* req->state once vtee_req_done() was called (include/vtee/backend.h: we are the "core" here). */
-#define REQ_STATE_DONE 1u
 
 static void buf_free(void *p, size_t alloc)
 {
@@ -47,7 +43,7 @@ void *buf_alloc(uint64_t size, size_t *alloc)
 static void job_free(struct job *j)
 {
 	for (unsigned i = 0; i < TL_MAX_PARAMS; i++) {
-		vtee_shm_host_free(j->shm[i]);
+		vtee_host_shm_free(j->shm[i]);
 		buf_free(j->buf[i], j->buf_alloc[i]);
 	}
 	free(j);
@@ -294,7 +290,7 @@ void job_start(struct job *j)
 		srv.ops->cancel(v->be, &j->req);
 	pthread_mutex_unlock(&v->lock);
 
-	if (atomic_load_explicit(&j->req.state, memory_order_acquire) == REQ_STATE_DONE)
+	if (vtee_req_is_done(&j->req))
 		job_finish(j);
 	else if (pool_push(j->c, j))
 		job_abandon(j);

@@ -48,11 +48,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h" /* struct vtee_tee: the back-end's ops and instance */
 #include "daemon_log.h"
 #include "idmap.h"
 #include "link_proto.h"
 #include "policy.h"
+#include "vtee/backend.h"
 #include "vtee/vtee.h"
 
 struct conn;
@@ -133,8 +133,9 @@ struct job {
 
 /* The process: its back-end, its VMs and connections, its options. */
 struct tee_process {
-	const struct vtee_backend_ops *ops;
-	void *be;                   /* the back-end instance (struct vtee_tee's priv) */
+	struct vtee_tee *tee;       /* the back-end instance, opened by name */
+	const struct vtee_backend_ops *ops; /* its ops (vtee_backend_find), driven directly */
+	void *be;                   /* its state (vtee_tee_backend_priv) */
 	pthread_mutex_t lock;       /* vms, conns, nconns, next_*, exiting */
 	pthread_cond_t cond;        /* a connection ended */
 	struct tvm *vms;
