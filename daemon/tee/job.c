@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * A request on the back-end (a job), from submit() to its answer: run by the
- * reader when the back-end finishes it inside submit(), else handed to a
- * handler thread (pool.c), which forwards its RPCs to the mediator.
+ * reader when the back-end finishes it inside submit(), else handed to one of
+ * the connection's handler threads, which forwards its RPCs to the mediator.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "tee.h"
 
 #define MMAP_THRESHOLD (64u << 10)
+#define HANDLER_STACK (512u << 10)
 
 static void buf_free(void *p, size_t alloc)
 {
@@ -221,11 +222,35 @@ void job_fail(struct job *j, uint32_t ret)
 	job_finish(j);
 }
 
-void job_wait(struct job *j)
+/* A handler thread: wait for the submitted request, forwarding its RPCs to the mediator. */
+static void handler_run(void *ctx, struct vtee_pool_item *item)
 {
+	(void)ctx;
+	struct job *j = vtee_container_of(item, struct job, item);
 	while (vtee_req_wait_event(&j->req, UINT64_MAX) == VTEE_WAIT_RPC)
 		forward_rpc(j);
-	job_finish(j);
+}
+
+/* Then, with the thread back in the pool (the mediator's next request finds it idle): answer, end. */
+static void handler_done(void *ctx, struct vtee_pool_item *item)
+{
+	(void)ctx;
+	job_finish(vtee_container_of(item, struct job, item));
+}
+
+/*
+ * One handler per request in flight, at most TL_MAX_INFLIGHT; they sleep at
+ * once when idle (a TA call takes long enough that spinning buys nothing).
+ */
+void job_pool_init(struct conn *c)
+{
+	struct vtee_pool_config cfg = {
+		.max_threads = TL_MAX_INFLIGHT,
+		.stack_size = HANDLER_STACK,
+		.run = handler_run,
+		.done = handler_done,
+	};
+	vtee_pool_init(&c->pool, &cfg);
 }
 
 /* --policy: the tenant's rules hold here, whatever its mediator allowed. TEE_SUCCESS or why not. */
@@ -292,6 +317,6 @@ void job_start(struct job *j)
 
 	if (vtee_req_is_done(&j->req))
 		job_finish(j);
-	else if (pool_push(j->c, j))
-		job_abandon(j);
+	else if (vtee_pool_submit(&j->c->pool, &j->item))
+		job_abandon(j); /* no handler thread exists and none could be made */
 }
