@@ -131,7 +131,7 @@ void fdt_build(struct vmm *vm)
 	check(fdt_property_string(f, "clock-names", "apb_pclk"), "rtc clock-names");
 	check(fdt_end_node(f), "rtc");
 
-	if (vm->o.tee != VMM_TEE_NONE || vm->o.no_filter) {
+	if (vm->o.tee_backend || vm->o.no_filter) {
 		check(fdt_begin_node(f, "firmware"), "firmware");
 		check(fdt_begin_node(f, "optee"), "optee");
 		check(fdt_property_string(f, "compatible", "linaro,optee-tz"), "optee compatible");

@@ -94,12 +94,44 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* --tee KIND: which back-end serves the guest, and where. */
+struct tee_kind {
+	const char *arg, *backend, *label;
+	bool vteed;     /* in a supervised vteed */
+	bool takes_dev; /* --tee-dev names its device */
+};
+static const struct tee_kind tee_kinds[] = {
+	{ "soft", "soft", "built-in (in process)", false, false },
+	{ "teedev", "teedev", "host OP-TEE (teedev, in process)", false, true },
+	{ "vteed", "teedev", "vteed", true, true },
+	{ "none", NULL, "none", false, false },
+};
+
+static void set_tee(struct vmm_opts *o, const struct tee_kind *k)
+{
+	o->tee_backend = k->backend;
+	o->tee_vteed = k->vteed;
+	o->tee_label = k->label;
+}
+
+/* --tee-dev for a back-end in this process: its dev= option (vteed's supervisor opens tee_dev itself). */
+static void set_tee_options(struct vmm_opts *o, const struct tee_kind *k)
+{
+	static char opt[300];
+	if (!k->takes_dev || !o->tee_dev || o->tee_vteed)
+		return;
+	if (snprintf(opt, sizeof(opt), "dev=%s", o->tee_dev) >= (int)sizeof(opt))
+		vmm_die("--tee-dev %s: path too long", o->tee_dev);
+	o->tee_options = opt;
+}
+
 int main(int argc, char **argv)
 {
 	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
-	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0",
+	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .cmdline = "console=ttyS0",
 				  .forward = VTEE_KVM_TRUSTED_OS };
+	const struct tee_kind *tee = &tee_kinds[0];
 	static const struct option lo[] = {
 		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' }, { "cpus", required_argument, NULL, 'c' },
@@ -127,15 +159,11 @@ int main(int argc, char **argv)
 				vmm_die("--mem %s: expected 64..65536 (MiB)", optarg);
 			break;
 		case 't':
-			if (!strcmp(optarg, "soft"))
-				vm.o.tee = VMM_TEE_SOFT;
-			else if (!strcmp(optarg, "teedev"))
-				vm.o.tee = VMM_TEE_TEEDEV;
-			else if (!strcmp(optarg, "vteed"))
-				vm.o.tee = VMM_TEE_VTEED;
-			else if (!strcmp(optarg, "none"))
-				vm.o.tee = VMM_TEE_NONE;
-			else
+			tee = NULL;
+			for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]) && !tee; i++)
+				if (!strcmp(optarg, tee_kinds[i].arg))
+					tee = &tee_kinds[i];
+			if (!tee)
 				vmm_die("--tee %s: expected soft, teedev, vteed or none", optarg);
 			break;
 		case 'v': vm.o.vteed = optarg; break;
@@ -158,7 +186,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (vm.o.no_filter && vm.o.tee == VMM_TEE_VTEED)
+	set_tee(&vm.o, tee);
+	set_tee_options(&vm.o, tee);
+	if (vm.o.no_filter && vm.o.tee_vteed)
 		vmm_die("--no-filter with --tee vteed: nothing would reach vteed");
 
 	/* a console reader that goes away loses the console, not the guest (uart.c) */
@@ -171,12 +201,7 @@ int main(int argc, char **argv)
 	kvm_create_gic(&vm);
 	tee_setup(&vm); /* the filter goes in before any vCPU runs */
 	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm.o.ncpus, vm.o.ncpus > 1 ? "s" : "",
-		(unsigned long long)vm.o.ram_mib,
-		vm.o.tee == VMM_TEE_SOFT     ? "built-in (in process)"
-		: vm.o.tee == VMM_TEE_TEEDEV ? "host OP-TEE (teedev, in process)"
-		: vm.o.tee == VMM_TEE_VTEED  ? "vteed"
-					     : "none",
-		vm.o.no_filter ? ", no SMCCC filter" : "");
+		(unsigned long long)vm.o.ram_mib, vm.o.tee_label, vm.o.no_filter ? ", no SMCCC filter" : "");
 	for (unsigned i = 0; i < vm.o.ncpus; i++)
 		vm.cpu[i].smc_us = calloc(VMM_SMC_SAMPLES, sizeof(uint32_t)); /* NULL: no median, no harm */
 	vcpu_start_all(&vm);
