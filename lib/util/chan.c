@@ -15,8 +15,9 @@
  * Doorbell: a waiting reader polls head for a few microseconds while the
  * peer is awake (its own reader is not asleep), then says so (rd_sleep = 1),
  * looks once more and sleeps on rd_bell; a writer that published and sees
- * rd_sleep rings rd_bell (bump, FUTEX_WAKE). rd_sleep and head are stored
- * and loaded sequentially consistent on both sides, so either the reader
+ * rd_sleep rings rd_bell (rd_sleep = 0: woken; bump; FUTEX_WAKE). rd_sleep
+ * and head are stored and loaded sequentially consistent on both sides, so
+ * either the reader
  * sees the new head or the writer sees rd_sleep. Waiting for room is the
  * mirror image (wr_sleep, wr_bell, tail). A close rings every bell, so a
  * sleeper can miss neither data nor a close; sleeps are bounded anyway, and
@@ -118,8 +119,14 @@ static int futex_wait_ms(uint32_t *w, uint32_t val, uint64_t ms)
 	return 0; /* woken, changed (EAGAIN) or interrupted: look again */
 }
 
-static void ring_bell(uint32_t *bell)
+/*
+ * Wake whoever sleeps on bell. Clearing its sleep flag first says "woken":
+ * the peer counts as awake from now on, so we poll for its answer instead
+ * of going to sleep ourselves while it is only getting up.
+ */
+static void ring_bell(uint32_t *bell, uint32_t *sleep)
 {
+	STORE(sleep, 0u);
 	__atomic_fetch_add(bell, 1, __ATOMIC_SEQ_CST);
 	syscall(SYS_futex, bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
@@ -224,8 +231,8 @@ int vtee_chan_open(int memfd, enum vtee_chan_side side, int hup_fd, const struct
 static void wake_all(struct chan_hdr *h)
 {
 	for (int i = 0; i < 2; i++) {
-		ring_bell(&h->ring[i].rd_bell);
-		ring_bell(&h->ring[i].wr_bell);
+		ring_bell(&h->ring[i].rd_bell, &h->ring[i].rd_sleep);
+		ring_bell(&h->ring[i].wr_bell, &h->ring[i].wr_sleep);
 	}
 }
 
@@ -366,7 +373,7 @@ static void copy_out(struct vtee_chan *c, uint8_t *dst, uint32_t n)
 	c->in_tail += n;
 	STORE(&c->in->tail, c->in_tail);
 	if (LOAD(&c->in->wr_sleep))
-		ring_bell(&c->in->wr_bell);
+		ring_bell(&c->in->wr_bell, &c->in->wr_sleep);
 }
 
 ssize_t vtee_chan_recv(struct vtee_chan *c, void *buf, size_t len, int flags)
@@ -392,6 +399,16 @@ ssize_t vtee_chan_recv(struct vtee_chan *c, void *buf, size_t len, int flags)
 			return -EAGAIN;
 		wait_change(c, &c->in->head, c->in_tail, &c->in->rd_sleep, &c->in->rd_bell, 0);
 	}
+}
+
+bool vtee_chan_ready(struct vtee_chan *c)
+{
+	return readable(c) != 0 || vtee_chan_is_closed(c);
+}
+
+uint64_t vtee_chan_spin_ns(const struct vtee_chan *c)
+{
+	return c->spin_ns;
 }
 
 int vtee_chan_wait_readable(struct vtee_chan *c, int timeout_ms)
@@ -432,7 +449,7 @@ static uint32_t copy_in(struct vtee_chan *c, const struct iovec *iov, int n, uin
 	c->out_head += done;
 	STORE(&c->out->head, c->out_head);
 	if (LOAD(&c->out->rd_sleep))
-		ring_bell(&c->out->rd_bell);
+		ring_bell(&c->out->rd_bell, &c->out->rd_sleep);
 	return done;
 }
 

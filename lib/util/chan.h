@@ -103,6 +103,12 @@ int vtee_chan_writev_all(struct vtee_chan *c, struct iovec *iov, int n);
  */
 int vtee_chan_wait_readable(struct vtee_chan *c, int timeout_ms);
 
+/* A recv() would not block now: data, the end of the stream, or a broken ring. No system call. */
+bool vtee_chan_ready(struct vtee_chan *c);
+
+/* How long this end polls before it sleeps (0: it never polls); callers that poll the channel themselves use it too. */
+uint64_t vtee_chan_spin_ns(const struct vtee_chan *c);
+
 /* True once the channel is closed (by anyone) or found broken. */
 bool vtee_chan_is_closed(const struct vtee_chan *c);
 

@@ -1695,52 +1695,86 @@ static int child_chan_tee(int memfd, int setup)
 		pause();
 }
 
+/* A TEE end (child_chan_tee) in a child process on a new channel; *sup: the supervisor's copy of the memfd. */
+static pid_t chan_child_spawn(const char *self, int *setup0, int *memfd, int *sup, int *out_rd)
+{
+	int setup[2], out[2];
+	REQUIRE_EQ(vtee_chan_create(64u << 10, memfd), 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, setup) == 0);
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, *memfd, 103);
+	posix_spawn_file_actions_adddup2(&fa, setup[1], 104);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char *argv[] = { (char *)self, "--child-chan-tee", "103", "104", NULL };
+	pid_t pid;
+	REQUIRE(posix_spawn(&pid, self, &fa, NULL, argv, environ) == 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(setup[1]);
+	close(out[1]);
+	*setup0 = setup[0];
+	*sup = dup(*memfd);
+	*out_rd = out[0];
+	return pid;
+}
+
+static _Atomic unsigned link_downs;
+
+static void count_link_down(void *ctx, enum vtee_log_level level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	if (strstr(line, "vtee-link[gone]: link down"))
+		atomic_fetch_add(&link_downs, 1);
+}
+
 /*
  * The TEE end of a channel dies without a word (SIGKILL) with a call in
  * flight, or the supervisor hangs the channel up: the call fails at once
  * with COMMUNICATION, the next ones without waiting, and nothing hangs.
+ * Mode 2: it dies while nothing is outstanding; the receiver's look once a
+ * second idle notices it all the same.
  */
 static void test_chan_peer_gone(const char *self)
 {
-	for (int hangup = 0; hangup < 2; hangup++) {
-		int memfd, setup[2], out[2];
-		REQUIRE_EQ(vtee_chan_create(64u << 10, &memfd), 0);
-		REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, setup) == 0);
-		REQUIRE(pipe2(out, O_CLOEXEC) == 0);
-		posix_spawn_file_actions_t fa;
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, memfd, 103);
-		posix_spawn_file_actions_adddup2(&fa, setup[1], 104);
-		posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-		char *argv[] = { (char *)self, "--child-chan-tee", "103", "104", NULL };
-		pid_t pid;
-		REQUIRE(posix_spawn(&pid, self, &fa, NULL, argv, environ) == 0);
-		posix_spawn_file_actions_destroy(&fa);
-		close(setup[1]);
-		close(out[1]);
-		int sup = dup(memfd); /* the supervisor's copy */
+	vtee_set_log(count_link_down, NULL);
+	for (int mode = 0; mode < 3; mode++) {
+		int setup0, memfd, sup, out;
+		pid_t pid = chan_child_spawn(self, &setup0, &memfd, &sup, &out);
 		char opt[48];
-		snprintf(opt, sizeof(opt), "fd=%d,chan=%d", setup[0], memfd);
+		snprintf(opt, sizeof(opt), "fd=%d,chan=%d", setup0, memfd);
 		struct vtee_tee *tee = NULL;
 		REQUIRE_EQ(vtee_tee_open("link", opt, &tee), 0);
 		void *vm = NULL;
 		REQUIRE_EQ(tee->ops->vm_created(tee->priv, 30, "gone", &vm), 0);
+		unsigned downs = atomic_load(&link_downs);
 		struct vtee_req r = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
-		vtee_req_arm(&r);
-		tee->ops->submit(vm, &r);
-		char line[8] = { 0 };
-		struct pollfd pfd = { out[0], POLLIN, 0 };
-		CHECK(poll(&pfd, 1, 10000) == 1 && read(out[0], line, sizeof(line) - 1) > 0);
-		CHECK(strcmp(line, "req\n") == 0);
-		sleep_ms(200); /* asleep on the channel by now */
 		uint64_t t0 = now_ms();
-		if (hangup)
-			CHECK_EQ(vtee_chan_hangup(sup), 0);
-		else
+		if (mode == 2) {
+			sleep_ms(200);
 			kill(pid, SIGKILL);
-		CHECK(vtee_req_wait(&r, WAIT_US));
-		CHECK_EQ(r.ret, TEE_ERROR_COMMUNICATION);
-		CHECK_CMP(now_ms() - t0, <, 2000); /* the next look at the set-up socket, or at once */
+			while (atomic_load(&link_downs) == downs && now_ms() - t0 < 5000)
+				sleep_ms(10);
+			CHECK_EQ(atomic_load(&link_downs), downs + 1);
+			CHECK_CMP(now_ms() - t0, <, 3000);
+		} else {
+			vtee_req_arm(&r);
+			tee->ops->submit(vm, &r);
+			char line[8] = { 0 };
+			struct pollfd pfd = { out, POLLIN, 0 };
+			CHECK(poll(&pfd, 1, 10000) == 1 && read(out, line, sizeof(line) - 1) > 0);
+			CHECK(strcmp(line, "req\n") == 0);
+			sleep_ms(200); /* the receiver is asleep on the channel by now */
+			t0 = now_ms();
+			if (mode == 1)
+				CHECK_EQ(vtee_chan_hangup(sup), 0);
+			else
+				kill(pid, SIGKILL);
+			CHECK(vtee_req_wait(&r, WAIT_US));
+			CHECK_EQ(r.ret, TEE_ERROR_COMMUNICATION);
+			CHECK_CMP(now_ms() - t0, <, 2000); /* the next look at the set-up socket, or at once */
+		}
 		struct vtee_req r2 = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
 		run(tee->ops, vm, &r2);
 		CHECK_EQ(r2.ret, TEE_ERROR_COMMUNICATION);
@@ -1749,9 +1783,10 @@ static void test_chan_peer_gone(const char *self)
 		CHECK_CMP(now_ms() - t0, <, 3000);
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		close(out[0]);
+		close(out);
 		close(sup);
 	}
+	vtee_set_log(NULL, NULL);
 }
 
 static void test_chan(const char *path, const char *self)

@@ -260,6 +260,7 @@ static int link_open(const char *options, void **out)
 		return r; /* the fds stay the caller's */
 	}
 	link_xport_reader(&t->x, &t->rb);
+	t->reader = t->x.ops->ready ? READER_NONE : READER_RX;
 	r = handshake(t);
 	if (r)
 		link_log(t, "handshake with the TEE over its %s failed: %s", t->x.ops->name, strerror(-r));

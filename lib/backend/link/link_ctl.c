@@ -40,6 +40,7 @@ static int ctl(struct link_tee *t, uint16_t type, const void *payload, size_t le
 	dl.tv_sec += LINK_CTL_TIMEOUT_MS / 1000;
 	int r = 0;
 	pthread_mutex_lock(&t->lock);
+	link_reader_wake(t);
 	while (!p.answered && !t->broken && r != ETIMEDOUT)
 		r = pthread_cond_timedwait(&t->cond, &t->lock, &dl);
 	idmap_del(&t->pend, p.tag);

@@ -9,12 +9,18 @@
  *
  * Threads: submit() and the control operations (vm_created, session_import,
  * ...) write on the caller's thread under send_lock (header, structure and
- * the first chunk of data in one write); one receiver thread per
- * connection reads everything the TEE sends, through a buffer (one read for
- * a small message, often for several), and never writes, so neither side
- * can block the other's reader. An RPC from the TEE is handed to a helper
- * thread, which blocks in vtee_req_rpc() until the guest answered and then
- * sends RPC_ANSWER.
+ * the first chunk of data in one write). What the TEE sends is read,
+ * through a buffer (one read for a small message, often for several), by
+ * whoever holds the reader role (`reader`): on a socket always the receiver
+ * thread; on a channel, which can be polled without a system call, the
+ * caller of submit() takes the role when nobody has it and reads the
+ * channel itself until its answer is in, for as long as the channel would
+ * poll (link_pump), so a quick call costs one hop each way and no thread
+ * hand-off; then, if anything is still outstanding, the role goes to the
+ * receiver thread, which keeps it while anything is. Readers never write,
+ * so neither side can block the other's reader. An RPC from the TEE is
+ * handed to a helper thread, which blocks in vtee_req_rpc() until the guest
+ * answered and then sends RPC_ANSWER.
  *
  * In-flight requests live in `pend` (tag -> struct pend) from submit() to
  * completion; whoever takes one out of the table under `lock` completes it,
@@ -55,6 +61,8 @@ struct link_xport_ops {
 	void (*shutdown)(struct link_xport *x);
 	/* release everything, fds included */
 	void (*close)(struct link_xport *x);
+	/* a read would not block now, found without a system call; NULL: the receiver always reads */
+	bool (*ready)(struct link_xport *x);
 };
 
 struct link_xport {
@@ -62,6 +70,7 @@ struct link_xport {
 	int fd;                 /* the stream socket; with a channel, the set-up socket */
 	int memfd;              /* the channel's memfd, or -1 */
 	struct vtee_chan *chan; /* the channel, or NULL */
+	uint64_t pump_ns;       /* ready(): how long a caller may poll for its answer */
 };
 
 /* Take over fd (a connected stream socket), and memfd (a channel) if >= 0. 0 or -errno; the fds stay the caller's on failure. */
@@ -96,6 +105,9 @@ struct pend {
 
 struct link_vm;
 
+/* Who reads the transport now (link_tee.lock). */
+enum link_reader { READER_NONE, READER_RX, READER_CALLER };
+
 struct link_tee {
 	struct link_xport x;
 	bool resume;
@@ -105,7 +117,8 @@ struct link_tee {
 	pthread_mutex_t lock;          /* everything below */
 	pthread_cond_t cond;           /* control answers, broken, helpers */
 	bool broken;
-	struct idmap pend;             /* tag -> struct pend */
+	enum link_reader reader;       /* RX for good when the transport has no ready() */
+	struct idmap pend;             /* tag -> struct pend; its count: what is outstanding */
 	uint64_t next_tag;
 	struct link_vm *vm;            /* one VM per connection */
 	unsigned helpers;              /* RPC helper threads running */
@@ -150,5 +163,9 @@ void link_param_to_wire(struct tl_param *w, const struct vtee_param *p, bool mem
 
 /* link_rx.c */
 void *link_rx_main(void *arg);
+/* Give the role to the receiver if nobody reads (t->lock held): an answer is expected. */
+void link_reader_wake(struct link_tee *t);
+/* submit(), after the REQ went out, with the role taken: read until tag is answered, or hand over. */
+void link_pump(struct link_tee *t, uint64_t tag);
 
 #endif

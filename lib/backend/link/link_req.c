@@ -175,16 +175,21 @@ void link_submit(void *vm_, struct vtee_req *req)
 	if (r)
 		link_break(t, "send REQ: %s", strerror(-r));
 
-	/* Sent: from here the receiver may complete it; unless the link went down meanwhile. */
+	/* Sent: from here a reader may complete it; unless the link went down meanwhile. */
 	pthread_mutex_lock(&t->lock);
 	p->sending = false;
 	bool mine = t->broken && idmap_del(&t->pend, tag) == p;
-	pthread_cond_broadcast(&t->cond); /* the receiver may wait for it (pend_settled) */
+	bool pump = !t->broken && t->reader == READER_NONE;
+	if (pump)
+		t->reader = READER_CALLER; /* nobody reads: we wait for our answer ourselves */
+	pthread_cond_broadcast(&t->cond); /* a reader may wait for it (pend_settled) */
 	pthread_mutex_unlock(&t->lock);
 	if (mine) {
 		link_pend_free(p);
 		link_fail_req(req, TEE_ERROR_COMMUNICATION, TEE_ORIGIN_COMMS);
 	}
+	if (pump)
+		link_pump(t, tag);
 }
 
 void link_cancel(void *vm_, struct vtee_req *req)

@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "link_priv.h"
+#include "sync.h"
 
 /* ---- RPC ---- */
 
@@ -424,20 +426,110 @@ static bool read_header(struct link_tee *t, struct tl_hdr *h)
 	return true;
 }
 
+/* Read one message and act on it (the reader role held); false when the link is (now) down. */
+static bool read_one(struct link_tee *t)
+{
+	struct tl_hdr h;
+	if (!read_header(t, &h))
+		return false;
+	int r = dispatch(t, &h);
+	if (link_is_broken(t))
+		return false;
+	if (r) {
+		link_break(t, "%s (type %u %s, tag %llu, length %u)",
+			   r == -EBADMSG ? "malformed message" : r == -EPROTO ? "unexpected message type"
+			   : strerror(-r), h.type, tl_type_name(h.type), (unsigned long long)h.tag, h.length);
+		return false;
+	}
+	return true;
+}
+
+/* ---- the reader role ---- */
+
+void link_reader_wake(struct link_tee *t)
+{
+	if (t->reader == READER_NONE) {
+		t->reader = READER_RX;
+		pthread_cond_broadcast(&t->cond);
+	}
+}
+
+/* Done reading for now (t->lock held): keep the role with the receiver while anything is outstanding. */
+static void reader_release(struct link_tee *t)
+{
+	if (!t->x.ops->ready)
+		return; /* the receiver reads for good */
+	t->reader = READER_NONE;
+	if (t->pend.count && !t->broken)
+		link_reader_wake(t);
+}
+
+/*
+ * The receiver's turn to read: when the role is handed to it, or, once a
+ * second with nobody reading, for a look (*look) that notices a TEE that
+ * hung up while nothing was outstanding. false: the link is down.
+ */
+static bool rx_turn(struct link_tee *t, bool *look)
+{
+	bool idle = false;
+	pthread_mutex_lock(&t->lock);
+	for (;;) {
+		if (t->broken)
+			break;
+		if (t->reader == READER_RX || (idle && t->reader == READER_NONE)) {
+			*look = t->reader == READER_NONE;
+			t->reader = READER_RX;
+			pthread_mutex_unlock(&t->lock);
+			return true;
+		}
+		struct timespec dl;
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_sec += 1;
+		idle = pthread_cond_timedwait(&t->cond, &t->lock, &dl) == ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return false;
+}
+
 void *link_rx_main(void *arg)
 {
 	struct link_tee *t = arg;
-	struct tl_hdr h;
-	while (read_header(t, &h)) {
-		int r = dispatch(t, &h);
-		if (link_is_broken(t))
+	bool look;
+	while (rx_turn(t, &look)) {
+		bool something = !look || tl_rb_avail(&t->rb) || t->x.ops->wait_readable(&t->x, 0) > 0;
+		if (something && !read_one(t))
 			break;
-		if (r) {
-			link_break(t, "%s (type %u %s, tag %llu, length %u)",
-				   r == -EBADMSG ? "malformed message" : r == -EPROTO ? "unexpected message type"
-				   : strerror(-r), h.type, tl_type_name(h.type), (unsigned long long)h.tag, h.length);
-			break;
-		}
+		pthread_mutex_lock(&t->lock);
+		reader_release(t);
+		pthread_mutex_unlock(&t->lock);
 	}
 	return NULL;
+}
+
+/* tag's request is answered, waits for the guest (RPC), or the link is down. */
+static bool settled(struct link_tee *t, uint64_t tag)
+{
+	pthread_mutex_lock(&t->lock);
+	struct pend *p = idmap_get(&t->pend, tag);
+	bool done = !p || p->in_rpc || t->broken;
+	pthread_mutex_unlock(&t->lock);
+	return done;
+}
+
+void link_pump(struct link_tee *t, uint64_t tag)
+{
+	uint64_t t0 = vtee_now_ns();
+	for (unsigned i = 1;; i++) {
+		if (tl_rb_avail(&t->rb) || t->x.ops->ready(&t->x)) {
+			if (!read_one(t) || settled(t, tag))
+				break;
+			continue;
+		}
+		if (!(i & 31) && vtee_now_ns() - t0 >= t->x.pump_ns)
+			break; /* a slow call: the receiver waits for it */
+		vtee_cpu_relax();
+	}
+	pthread_mutex_lock(&t->lock);
+	reader_release(t);
+	pthread_mutex_unlock(&t->lock);
 }

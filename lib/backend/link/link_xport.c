@@ -73,12 +73,18 @@ static void chan_close(struct link_xport *x)
 	close(x->fd);
 }
 
+static bool chan_ready(struct link_xport *x)
+{
+	return vtee_chan_ready(x->chan);
+}
+
 static const struct link_xport_ops chan_ops = {
 	.name = "channel",
 	.writev_all = chan_writev_all,
 	.wait_readable = chan_wait_readable,
 	.shutdown = chan_shutdown,
 	.close = chan_close,
+	.ready = chan_ready,
 };
 
 int link_xport_open(int fd, int memfd, struct link_xport *x)
@@ -100,6 +106,7 @@ int link_xport_open(int fd, int memfd, struct link_xport *x)
 		return r;
 	x->ops = &chan_ops;
 	x->memfd = memfd;
+	x->pump_ns = vtee_chan_spin_ns(x->chan);
 	return 0;
 }
 
