@@ -144,14 +144,9 @@ static void socket_round_trip(void *ctx)
 {
 	struct peers *p = ctx;
 	uint8_t buf[MSG] = { 1 };
-	if (send(p->sock, buf, sizeof(buf), MSG_NOSIGNAL) != sizeof(buf))
-		die("socket write");
-	for (size_t got = 0; got < sizeof(buf);) {
-		ssize_t k = recv(p->sock, buf + got, sizeof(buf) - got, 0);
-		if (k <= 0)
-			die("socket read");
-		got += (size_t)k;
-	}
+	if (send(p->sock, buf, sizeof(buf), MSG_NOSIGNAL) != sizeof(buf) ||
+	    recv(p->sock, buf, sizeof(buf), MSG_WAITALL) != sizeof(buf))
+		die("socket round trip");
 }
 
 static void mailbox_round_trip(void *ctx)

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "iov.h"
 #include "sync.h"
 
 #define CHAN_MAGIC       0x48435456u /* "VTCH" as little-endian bytes */
@@ -488,24 +489,12 @@ ssize_t vtee_chan_send(struct vtee_chan *c, const struct iovec *iov, int n, int 
 
 int vtee_chan_writev_all(struct vtee_chan *c, struct iovec *iov, int n)
 {
-	while (n > 0 && iov->iov_len == 0) {
-		iov++;
-		n--;
-	}
+	vtee_iov_advance(&iov, &n, 0);
 	while (n > 0) {
 		ssize_t k = vtee_chan_send(c, iov, n, 0);
 		if (k < 0)
 			return (int)k;
-		size_t left = (size_t)k;
-		while (n > 0 && left >= iov->iov_len) {
-			left -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + left;
-			iov->iov_len -= left;
-		}
+		vtee_iov_advance(&iov, &n, (size_t)k);
 	}
 	return 0;
 }

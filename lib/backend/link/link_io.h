@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "iov.h"
 
 /* ---- socket I/O ---- */
 
@@ -68,10 +69,7 @@ static inline int tl_write_all(int fd, const void *buf, size_t len)
 /* Write every byte of iov[0..n) (modified); 0 or -errno. One system call when the socket takes it all. */
 static inline int tl_writev_all(int fd, struct iovec *iov, int n)
 {
-	while (n > 0 && iov->iov_len == 0) {
-		iov++;
-		n--;
-	}
+	vtee_iov_advance(&iov, &n, 0);
 	while (n > 0) {
 		struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 		ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
@@ -80,16 +78,7 @@ static inline int tl_writev_all(int fd, struct iovec *iov, int n)
 				continue;
 			return -errno;
 		}
-		size_t left = (size_t)k;
-		while (n > 0 && left >= iov->iov_len) {
-			left -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + left;
-			iov->iov_len -= left;
-		}
+		vtee_iov_advance(&iov, &n, (size_t)k);
 	}
 	return 0;
 }
