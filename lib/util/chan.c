@@ -173,8 +173,8 @@ static uint32_t memfd_ring_size(int memfd, size_t *total)
 {
 	struct stat st;
 	int seals = fcntl(memfd, F_GET_SEALS);
-	/* a peer that could shrink the file could make our accesses fault */
-	if (seals < 0 || !(seals & F_SEAL_SHRINK) || fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	/* a peer that could shrink the file could make our accesses fault; sealed seals: nobody adds more */
+	if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_SEAL)) != (F_SEAL_SHRINK | F_SEAL_SEAL) || fstat(memfd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size <= (off_t)CHAN_HDR_SIZE)
 		return 0;
 	uint64_t ring = ((uint64_t)st.st_size - CHAN_HDR_SIZE) / 2;
@@ -386,6 +386,8 @@ ssize_t vtee_chan_recv(struct vtee_chan *c, void *buf, size_t len, int flags)
 			return -EPROTO;
 		if (atomic_load(&c->shut))
 			return 0;
+		/* closed first: if it is, head then shows everything published before the close */
+		bool closed = LOAD(&c->hdr->closed) != 0;
 		int64_t avail = readable(c);
 		if (avail < 0)
 			return (ssize_t)avail;
@@ -394,7 +396,7 @@ ssize_t vtee_chan_recv(struct vtee_chan *c, void *buf, size_t len, int flags)
 			copy_out(c, buf, n);
 			return n;
 		}
-		if (LOAD(&c->hdr->closed))
+		if (closed)
 			return 0; /* everything sent before the close is read */
 		if (flags & VTEE_CHAN_DONTWAIT)
 			return -EAGAIN;

@@ -161,6 +161,10 @@ static void test_setup(void)
 	REQUIRE(m >= 0);
 	REQUIRE(ftruncate(m, HDR_SIZE + 2 * 8192) == 0);
 	REQUIRE(fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0);
+	REQUIRE(pwrite(m, "VTCH\x01\0\0\0\0\x20\0\0\0\x10\0\0", 16, 0) == 16);
+	CHECK_EQ(vtee_chan_open(m, VTEE_CHAN_A, -1, NULL, &x), -EINVAL); /* seals not sealed: a peer could add some */
+	REQUIRE(fcntl(m, F_ADD_SEALS, F_SEAL_SEAL) == 0);
+	REQUIRE(pwrite(m, "\0\0\0\0", 4, 0) == 4);
 	CHECK_EQ(vtee_chan_open(m, VTEE_CHAN_A, -1, NULL, &x), -EINVAL);
 	REQUIRE(pwrite(m, "VTCH\x01\0\0\0\0\x10\0\0\0\x10\0\0", 16, 0) == 16); /* says 4 KiB rings */
 	CHECK_EQ(vtee_chan_open(m, VTEE_CHAN_A, -1, NULL, &x), -EINVAL);
