@@ -37,6 +37,7 @@
 
 #include "chan.h"
 #include "iov.h"
+#include "spin.h"
 #include "sync.h"
 
 #define CHAN_MAGIC       0x48435456u /* "VTCH" as little-endian bytes */
@@ -91,7 +92,9 @@ struct vtee_chan {
 	uint32_t in_tail;            /* ours: what we read (published to in->tail) */
 	uint32_t my_closed_bit;
 	int hup_fd;
-	uint64_t spin_ns;
+	uint64_t spin_ns;            /* the most a wait polls */
+	struct vtee_spin rd_spin;    /* the reader's polls (one reader at a time) */
+	struct vtee_spin wr_spin;    /* the writer's */
 	uint64_t send_timeout_ns;
 	unsigned sleep_ms;
 	_Atomic bool shut;           /* we closed it: our reads end at once */
@@ -193,6 +196,8 @@ static void set_options(struct vtee_chan *c, const struct vtee_chan_opts *o)
 		c->spin_ns = 0;
 	c->send_timeout_ns = o ? (uint64_t)o->send_timeout_ms * 1000000ull : 0;
 	c->sleep_ms = o && o->sleep_ms ? o->sleep_ms : CHAN_SLEEP_MS;
+	vtee_spin_init(&c->rd_spin, c->spin_ns);
+	vtee_spin_init(&c->wr_spin, c->spin_ns);
 }
 
 int vtee_chan_open(int memfd, enum vtee_chan_side side, int hup_fd, const struct vtee_chan_opts *opts,
@@ -305,19 +310,24 @@ static bool peer_hung_up(struct vtee_chan *c)
 	return true;
 }
 
-/* Poll *watch for a change from seen while the peer is awake, at most spin_ns. */
-static bool spin_for(struct vtee_chan *c, const uint32_t *watch, uint32_t seen)
+/* Poll *watch for a change from seen while the peer is awake, for as long as the budget s says. */
+static bool spin_for(struct vtee_chan *c, struct vtee_spin *s, const uint32_t *watch, uint32_t seen)
 {
-	if (!c->spin_ns)
+	uint64_t budget = vtee_spin_budget(s);
+	if (!budget || !peer_awake(c))
 		return false;
 	uint64_t t0 = vtee_now_ns();
-	while (peer_awake(c) && vtee_now_ns() - t0 < c->spin_ns) {
+	do {
 		for (int i = 0; i < 64; i++) {
-			if (LOAD_ACQ(watch) != seen || LOAD(&c->hdr->closed))
+			if (LOAD_ACQ(watch) != seen || LOAD(&c->hdr->closed)) {
+				vtee_spin_result(s, true);
 				return true;
+			}
 			vtee_cpu_relax();
 		}
-	}
+	} while (peer_awake(c) && vtee_now_ns() - t0 < budget);
+	if (vtee_now_ns() - t0 >= budget)
+		vtee_spin_result(s, false); /* ran out (a peer that went to sleep is no verdict) */
 	return false;
 }
 
@@ -326,10 +336,10 @@ static bool spin_for(struct vtee_chan *c, const uint32_t *watch, uint32_t seen)
  * announce (*sleep = 1) and sleep on *bell. deadline_ns: 0 for none.
  * 0 (look again), -ETIMEDOUT.
  */
-static int wait_change(struct vtee_chan *c, const uint32_t *watch, uint32_t seen, uint32_t *sleep,
-		       uint32_t *bell, uint64_t deadline_ns)
+static int wait_change(struct vtee_chan *c, struct vtee_spin *s, const uint32_t *watch, uint32_t seen,
+		       uint32_t *sleep, uint32_t *bell, uint64_t deadline_ns)
 {
-	if (spin_for(c, watch, seen))
+	if (spin_for(c, s, watch, seen))
 		return 0;
 	for (;;) {
 		uint32_t ring = LOAD(bell);
@@ -400,7 +410,7 @@ ssize_t vtee_chan_recv(struct vtee_chan *c, void *buf, size_t len, int flags)
 			return 0; /* everything sent before the close is read */
 		if (flags & VTEE_CHAN_DONTWAIT)
 			return -EAGAIN;
-		wait_change(c, &c->in->head, c->in_tail, &c->in->rd_sleep, &c->in->rd_bell, 0);
+		wait_change(c, &c->rd_spin, &c->in->head, c->in_tail, &c->in->rd_sleep, &c->in->rd_bell, 0);
 	}
 }
 
@@ -421,7 +431,8 @@ int vtee_chan_wait_readable(struct vtee_chan *c, int timeout_ms)
 		int64_t avail = readable(c);
 		if (avail || vtee_chan_is_closed(c))
 			return 1; /* a recv() now returns data, 0 or an error without blocking */
-		if (wait_change(c, &c->in->head, c->in_tail, &c->in->rd_sleep, &c->in->rd_bell, deadline))
+		if (wait_change(c, &c->rd_spin, &c->in->head, c->in_tail, &c->in->rd_sleep, &c->in->rd_bell,
+				deadline))
 			return 0;
 	}
 }
@@ -483,7 +494,8 @@ ssize_t vtee_chan_send(struct vtee_chan *c, const struct iovec *iov, int n, int 
 		if (flags & VTEE_CHAN_DONTWAIT)
 			return -EAGAIN;
 		uint32_t tail_seen = c->out_head - (c->size - (uint32_t)room);
-		int r = wait_change(c, &c->out->tail, tail_seen, &c->out->wr_sleep, &c->out->wr_bell, deadline);
+		int r = wait_change(c, &c->wr_spin, &c->out->tail, tail_seen, &c->out->wr_sleep, &c->out->wr_bell,
+				    deadline);
 		if (r)
 			return r;
 	}

@@ -29,6 +29,7 @@
 
 #include "../check.h"
 #include "chan.h"
+#include "spin.h"
 
 /* The documented layout (docs/tee-link.md, "The channel"): offsets into the memfd. */
 #define HDR_SIZE       4096u
@@ -612,9 +613,36 @@ static void test_vandal(void)
 	}
 }
 
+/* The adaptive polling budget (spin.h): halves on a miss, doubles on a hit, probes when off. */
+static void test_spin_budget(void)
+{
+	struct vtee_spin s;
+	vtee_spin_init(&s, 20000);
+	CHECK_EQ(vtee_spin_budget(&s), 20000);
+	vtee_spin_result(&s, true);
+	CHECK_EQ(vtee_spin_budget(&s), 20000); /* never above the maximum */
+	for (int i = 0; i < 5; i++)
+		vtee_spin_result(&s, false);
+	CHECK_EQ(s.cur_ns, 625);                /* 20000 / 32: below a microsecond, so... */
+	unsigned polls = 0;
+	for (int i = 0; i < 32; i++)
+		polls += vtee_spin_budget(&s) != 0;
+	CHECK_EQ(polls, 2);                     /* ...only a probe every 16 waits */
+	vtee_spin_result(&s, true);             /* a probe that hit */
+	CHECK_EQ(vtee_spin_budget(&s), 1250);
+	vtee_spin_result(&s, true);
+	CHECK_EQ(vtee_spin_budget(&s), 2500);
+	vtee_spin_init(&s, 0);
+	polls = 0;
+	for (int i = 0; i < 64; i++)
+		polls += vtee_spin_budget(&s) != 0;
+	CHECK_EQ(polls, 0);                     /* one CPU: never */
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
+	test_spin_budget();
 	test_setup();
 	test_threads();
 	test_processes();

@@ -261,6 +261,7 @@ static int link_open(const char *options, void **out)
 	}
 	link_xport_reader(&t->x, &t->rb);
 	t->reader = t->x.ops->ready ? READER_NONE : READER_RX;
+	vtee_spin_init(&t->pump, t->x.pump_ns);
 	r = handshake(t);
 	if (r)
 		link_log(t, "handshake with the TEE over its %s failed: %s", t->x.ops->name, strerror(-r));

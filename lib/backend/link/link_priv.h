@@ -41,6 +41,7 @@
 #include "idmap.h"
 #include "link.h"
 #include "link_proto.h"
+#include "spin.h"
 
 #define LINK_HELLO_TIMEOUT_MS 10000
 #define LINK_CTL_TIMEOUT_MS   30000        /* a control answer, and a blocked send */
@@ -118,6 +119,7 @@ struct link_tee {
 	pthread_cond_t cond;           /* control answers, broken, helpers */
 	bool broken;
 	enum link_reader reader;       /* RX for good when the transport has no ready() */
+	struct vtee_spin pump;         /* how long a caller polls for its answer (its reader's) */
 	struct idmap pend;             /* tag -> struct pend; its count: what is outstanding */
 	uint64_t next_tag;
 	struct link_vm *vm;            /* one VM per connection */

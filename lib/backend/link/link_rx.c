@@ -518,17 +518,21 @@ static bool settled(struct link_tee *t, uint64_t tag)
 
 void link_pump(struct link_tee *t, uint64_t tag)
 {
-	uint64_t t0 = vtee_now_ns();
-	for (unsigned i = 1;; i++) {
+	uint64_t budget = vtee_spin_budget(&t->pump), t0 = vtee_now_ns();
+	bool answered = false, ran_out = false;
+	for (unsigned i = 1; !answered && !ran_out; i++) {
 		if (tl_rb_avail(&t->rb) || t->x.ops->ready(&t->x)) {
-			if (!read_one(t) || settled(t, tag))
+			if (!read_one(t))
 				break;
+			answered = settled(t, tag);
 			continue;
 		}
-		if (!(i & 31) && vtee_now_ns() - t0 >= t->x.pump_ns)
-			break; /* a slow call: the receiver waits for it */
+		/* a slow call: the receiver waits for it */
+		ran_out = !(i & 31) && vtee_now_ns() - t0 >= budget;
 		vtee_cpu_relax();
 	}
+	if (budget)
+		vtee_spin_result(&t->pump, answered);
 	pthread_mutex_lock(&t->lock);
 	reader_release(t);
 	pthread_mutex_unlock(&t->lock);
