@@ -3,14 +3,18 @@
  * The shared-memory channel (chan.h; layout and rules in docs/tee-link.md,
  * "The channel").
  *
- * Each ring has a producer line (head, wr_sleep, rd_bell) and a consumer
- * line (tail, rd_sleep, wr_bell), each written by one side only. head and
- * tail count bytes ever written and read (mod 2^32); the ring is a power of
- * two, so a position's offset is pos & (size - 1) and head - tail is what
- * waits to be read. An end keeps its own position privately and only
- * publishes it: what it reads back from the shared page is the peer's
- * position, loaded once per operation and checked (0 <= head - tail <=
- * size). Data is copied out of the ring before anyone parses it.
+ * Each ring has four cache lines: head (the producer's position), the
+ * producer's flags (wr_sleep, rd_bell), tail (the consumer's position) and
+ * the consumer's flags (rd_sleep, wr_bell); the positions change with
+ * every message, the flags only around sleeps, so polling a flag never
+ * pulls a position's line away from its writer. head and tail count bytes
+ * ever written and read (mod 2^32); the ring is a power of two, so a
+ * position's offset is pos & (size - 1) and head - tail is what waits to be
+ * read. An end keeps its own position privately and only publishes it: what
+ * it reads back from the shared page is the peer's position, loaded once
+ * per operation and checked (0 <= head - tail <= size). The writer keeps
+ * the last tail it checked and looks again only when that leaves too
+ * little room. Data is copied out of the ring before anyone parses it.
  *
  * Doorbell: a waiting reader polls head for a few microseconds while the
  * peer is awake (its own reader is not asleep), then says so (rd_sleep = 1),
@@ -55,16 +59,16 @@
 #define CHAN_PEER_GONE   0x10u       /* an end saw the peer's set-up socket hang up */
 
 struct chan_ring_ctl {
-	/* the producer's line */
-	uint32_t head;     /* bytes written */
-	uint32_t wr_sleep; /* 1: the producer sleeps on wr_bell for room */
+	uint32_t head;     /* the producer's: bytes written */
+	uint8_t pad0[60];
+	uint32_t wr_sleep; /* the producer's: 1 while it sleeps on wr_bell for room */
 	uint32_t rd_bell;  /* the consumer sleeps on it; rung by the producer and by closers */
-	uint8_t pad0[52];
-	/* the consumer's line */
-	uint32_t tail;     /* bytes read */
-	uint32_t rd_sleep; /* 1: the consumer sleeps on rd_bell for data */
+	uint8_t pad1[56];
+	uint32_t tail;     /* the consumer's: bytes read */
+	uint8_t pad2[60];
+	uint32_t rd_sleep; /* the consumer's: 1 while it sleeps on rd_bell for data */
 	uint32_t wr_bell;  /* the producer sleeps on it; rung by the consumer and by closers */
-	uint8_t pad1[52];
+	uint8_t pad3[56];
 };
 
 struct chan_hdr {
@@ -78,7 +82,8 @@ struct chan_hdr {
 	struct chan_ring_ctl ring[2]; /* [0]: A -> B, [1]: B -> A */
 };
 
-_Static_assert(sizeof(struct chan_ring_ctl) == 128, "chan_ring_ctl");
+_Static_assert(sizeof(struct chan_ring_ctl) == 256, "chan_ring_ctl");
+_Static_assert(offsetof(struct chan_ring_ctl, tail) == 128, "chan_ring_ctl.tail");
 _Static_assert(offsetof(struct chan_hdr, ring) == 64, "chan_hdr.ring");
 _Static_assert(sizeof(struct chan_hdr) <= CHAN_HDR_SIZE, "chan_hdr");
 
@@ -89,6 +94,7 @@ struct vtee_chan {
 	struct chan_ring_ctl *out, *in;
 	uint8_t *out_data, *in_data;
 	uint32_t out_head;           /* ours: what we wrote (published to out->head) */
+	uint32_t out_tail;           /* the peer's tail as last loaded and checked */
 	uint32_t in_tail;            /* ours: what we read (published to in->tail) */
 	uint32_t my_closed_bit;
 	int hup_fd;
@@ -439,12 +445,16 @@ int vtee_chan_wait_readable(struct vtee_chan *c, int timeout_ms)
 
 /* ---- writing ---- */
 
-/* Free bytes in the out-ring: 0..size, or -EPROTO. */
-static int64_t writable(struct vtee_chan *c)
+/* Free bytes in the out-ring, at least want if there are (loading the peer's tail only if need be): 0..size, or -EPROTO. */
+static int64_t writable(struct vtee_chan *c, uint32_t want)
 {
-	uint32_t used = c->out_head - LOAD_ACQ(&c->out->tail);
+	uint32_t room = c->size - (c->out_head - c->out_tail);
+	if (room >= want)
+		return room;
+	uint32_t tail = LOAD_ACQ(&c->out->tail), used = c->out_head - tail;
 	if (used > c->size)
 		return chan_corrupt(c);
+	c->out_tail = tail;
 	return c->size - used;
 }
 
@@ -474,26 +484,28 @@ ssize_t vtee_chan_send(struct vtee_chan *c, const struct iovec *iov, int n, int 
 		want += iov[i].iov_len;
 	if (!want)
 		return 0;
-	uint64_t deadline = c->send_timeout_ns ? vtee_now_ns() + c->send_timeout_ns : 0;
+	/*
+	 * A big message goes in slices, so the reader starts on it while we copy
+	 * the rest; and waits for a slice's room rather than trickling.
+	 */
+	uint32_t slice = c->size / CHAN_SEND_SLICE;
+	uint32_t goal = want < slice ? (uint32_t)want : slice;
+	uint64_t deadline = 0;
 	for (;;) {
 		if (atomic_load(&c->broken))
 			return -EPROTO;
 		if (vtee_chan_is_closed(c))
 			return -EPIPE;
-		int64_t room = writable(c);
+		int64_t room = writable(c, goal);
 		if (room < 0)
 			return (ssize_t)room;
-		/*
-		 * A big message goes in slices, so the reader starts on it while we
-		 * copy the rest; and waits for a slice's room rather than trickling.
-		 */
-		uint32_t slice = c->size / CHAN_SEND_SLICE;
-		uint32_t goal = want < slice ? (uint32_t)want : slice;
 		if (room >= goal || (room && (flags & VTEE_CHAN_DONTWAIT)))
 			return copy_in(c, iov, n, room < goal ? (uint32_t)room : goal);
 		if (flags & VTEE_CHAN_DONTWAIT)
 			return -EAGAIN;
-		uint32_t tail_seen = c->out_head - (c->size - (uint32_t)room);
+		if (!deadline && c->send_timeout_ns)
+			deadline = vtee_now_ns() + c->send_timeout_ns; /* the clock only once we wait */
+		uint32_t tail_seen = c->out_tail;
 		int r = wait_change(c, &c->wr_spin, &c->out->tail, tail_seen, &c->out->wr_sleep, &c->out->wr_bell,
 				    deadline);
 		if (r)

@@ -4,10 +4,10 @@
  * before it sleeps. On an idle host the answer comes within a microsecond
  * and polling saves the sleep and the wake-up; on a host with fewer cores
  * than busy threads the poller only keeps the peer off the core it needs.
- * So: after a poll that saw its event the next may be twice as long (up to
- * the maximum), after one that ran out it is half as long; below a
- * microsecond it stops, except for a short probe now and then to notice
- * when polling pays again.
+ * So: a poll that saw its event lets the next one poll the full maximum
+ * again; one that ran out halves the next one's budget; below a
+ * microsecond polling stops, except for a full-length probe every
+ * VTEE_SPIN_PROBE waits, which turns it back on once polling pays again.
  */
 #ifndef VTEE_UTIL_SPIN_H
 #define VTEE_UTIL_SPIN_H
@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define VTEE_SPIN_MIN_NS   1000u /* shorter polls are not worth starting */
-#define VTEE_SPIN_PROBE    16u   /* with polling off, every this many waits poll VTEE_SPIN_MIN_NS */
+#define VTEE_SPIN_PROBE    16u   /* with polling off, every this many waits poll the maximum */
 
 struct vtee_spin {
 	uint64_t max_ns;  /* 0: never poll */
@@ -35,18 +35,13 @@ static inline uint64_t vtee_spin_budget(struct vtee_spin *s)
 {
 	if (s->cur_ns >= VTEE_SPIN_MIN_NS)
 		return s->cur_ns;
-	return s->max_ns && ++s->skipped % VTEE_SPIN_PROBE == 0 ? VTEE_SPIN_MIN_NS : 0;
+	return ++s->skipped % VTEE_SPIN_PROBE == 0 ? s->max_ns : 0;
 }
 
 /* What the poll of budget_ns (> 0) gave: hit, the event came; else it ran out. */
 static inline void vtee_spin_result(struct vtee_spin *s, bool hit)
 {
-	if (hit) {
-		uint64_t next = s->cur_ns * 2 > VTEE_SPIN_MIN_NS ? s->cur_ns * 2 : VTEE_SPIN_MIN_NS;
-		s->cur_ns = next < s->max_ns ? next : s->max_ns;
-	} else {
-		s->cur_ns /= 2;
-	}
+	s->cur_ns = hit ? s->max_ns : s->cur_ns / 2;
 }
 
 #endif

@@ -79,6 +79,7 @@ void link_break(struct link_tee *t, const char *fmt, ...)
 	if (first)
 		t->x.ops->shutdown(&t->x);
 	pthread_cond_broadcast(&t->cond);
+	pthread_cond_broadcast(&t->rx_cond);
 	pthread_mutex_unlock(&t->lock);
 
 	if (first && fmt) {
@@ -222,6 +223,7 @@ static int handshake(struct link_tee *t)
 
 static void link_free(struct link_tee *t)
 {
+	pthread_cond_destroy(&t->rx_cond);
 	pthread_cond_destroy(&t->cond);
 	pthread_mutex_destroy(&t->lock);
 	pthread_mutex_destroy(&t->send_lock);
@@ -239,6 +241,7 @@ static struct link_tee *link_new(void)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&t->cond, &ca);
+	pthread_cond_init(&t->rx_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	return t;
 }

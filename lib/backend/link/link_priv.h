@@ -116,7 +116,9 @@ struct link_tee {
 	pthread_t rx;
 	pthread_mutex_t send_lock;
 	pthread_mutex_t lock;          /* everything below */
-	pthread_cond_t cond;           /* control answers, broken, helpers */
+	pthread_cond_t cond;           /* control answers, broken, helpers, a pend sent */
+	pthread_cond_t rx_cond;        /* the receiver: the role is its, or the link broke */
+	unsigned settle_waiters;       /* readers waiting for a pend to be sent (pend_settled) */
 	bool broken;
 	enum link_reader reader;       /* RX for good when the transport has no ready() */
 	struct vtee_spin pump;         /* how long a caller polls for its answer (its reader's) */

@@ -182,7 +182,8 @@ void link_submit(void *vm_, struct vtee_req *req)
 	bool pump = !t->broken && t->reader == READER_NONE;
 	if (pump)
 		t->reader = READER_CALLER; /* nobody reads: we wait for our answer ourselves */
-	pthread_cond_broadcast(&t->cond); /* a reader may wait for it (pend_settled) */
+	if (t->settle_waiters)
+		pthread_cond_broadcast(&t->cond); /* a reader waits for it (pend_settled) */
 	pthread_mutex_unlock(&t->lock);
 	if (mine) {
 		link_pend_free(p);

@@ -84,7 +84,9 @@ static struct pend *pend_settled(struct link_tee *t, uint64_t tag)
 			return NULL;
 		if (!p->sending)
 			return p;
+		t->settle_waiters++;
 		pthread_cond_wait(&t->cond, &t->lock);
+		t->settle_waiters--;
 	}
 }
 
@@ -450,7 +452,7 @@ void link_reader_wake(struct link_tee *t)
 {
 	if (t->reader == READER_NONE) {
 		t->reader = READER_RX;
-		pthread_cond_broadcast(&t->cond);
+		pthread_cond_signal(&t->rx_cond);
 	}
 }
 
@@ -485,7 +487,7 @@ static bool rx_turn(struct link_tee *t, bool *look)
 		struct timespec dl;
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		dl.tv_sec += 1;
-		idle = pthread_cond_timedwait(&t->cond, &t->lock, &dl) == ETIMEDOUT;
+		idle = pthread_cond_timedwait(&t->rx_cond, &t->lock, &dl) == ETIMEDOUT;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return false;
