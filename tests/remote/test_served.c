@@ -210,7 +210,9 @@ static bool tenant_connects(int port)
 	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
 	snprintf(cert, sizeof(cert), "%s/alice.pem", dir);
 	snprintf(key, sizeof(key), "%s/alice.key", dir);
-	SSL_CTX *ctx = vtee_tls_ctx(false, ca, cert, key, err, sizeof(err));
+	SSL_CTX *ctx = NULL;
+	if (vtee_tls_ctx(false, ca, cert, key, &ctx, err, sizeof(err)))
+		ctx = NULL;
 	int s = tcp_connect(port);
 	SSL *ssl = ctx && s >= 0 ? SSL_new(ctx) : NULL;
 	bool ok = ssl && SSL_set_fd(ssl, s) && SSL_connect(ssl) == 1;
