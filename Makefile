@@ -57,6 +57,8 @@ bench: deps
 	@[ -d build-bench ] || meson setup build-bench --buildtype=release
 	ninja -C build-bench
 	./build-bench/bench/vtee-bench
+	@# the shared-memory channel vs a socketpair and the mailbox; the link back-end over each
+	./build-bench/bench/chan-bench
 	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
 	./bench/board-bench build-bench
 	@# the remote back-end: vtee-served in a network namespace (root), as the remote suite runs it

@@ -376,7 +376,7 @@ static int set_word(struct parse *ps, enum key k, const char *value)
 					      [VTEED_LOG_INFO] = "info", [VTEED_LOG_DEBUG] = "debug" };
 	static const char *const bools[] = { "no", "yes", "false", "true", "0", "1" };
 	struct vteed_policy *p = &ps->pol;
-	int w, err;
+	int w = 0, err;
 	switch (k) {
 	case K_DEFAULT:
 		if (!(err = pick(ps, "default", value, allow_deny, 2, &w)))

@@ -13,7 +13,11 @@
  *  - vtee-tee answers quick calls on its reader thread (no hand-off, no
  *    thread made for them), pipelined and with data around its read
  *    buffer's size, while a slow one runs on a handler thread and is
- *    cancelled.
+ *    cancelled;
+ *  - the link over a shared-memory channel (fd=N,chan=M): vtee-tee behind
+ *    a relay that serves the channel with the TEE side's reader, 64 MiB
+ *    memrefs, resume over a new channel, a misbehaving TEE, a TEE end that
+ *    dies or a channel the supervisor hangs up with a call in flight.
  *
  * Usage: test-link PATH-TO-VTEE-TEE
  */
@@ -1428,8 +1432,395 @@ static void test_inline(const char *path)
 	tee_stop(tp);
 }
 
+/* ---- 8. the link over a shared-memory channel (lib/util/chan.h) ---- */
+
+/*
+ * A relay, message by message, from a link end that reads through struct
+ * tl_rbuf (.chan or .fd) to one that writes with tl_sendv_all(): what a TEE
+ * process serving a channel does with its bytes. Two of them put a channel
+ * in front of vtee-tee's socket.
+ */
+struct relay {
+	struct tl_rbuf from;
+	int to_fd;                 /* -1 when to_chan */
+	struct vtee_chan *to_chan;
+	pthread_t th;
+	_Atomic unsigned messages;
+	uint8_t *payload;
+};
+
+static void *relay_main(void *arg)
+{
+	struct relay *r = arg;
+	for (;;) {
+		struct tl_hdr wire, h;
+		if (tl_rb_read(&r->from, &wire, sizeof(wire), NULL))
+			break;
+		h = wire;
+		tl_hdr_host(&h);
+		if (h.length > TL_MAX_PAYLOAD || tl_rb_read(&r->from, r->payload, h.length, NULL))
+			break;
+		struct iovec iov[2] = { { &wire, sizeof(wire) }, { r->payload, h.length } };
+		if (tl_sendv_all(r->to_fd, r->to_chan, iov, 2))
+			break;
+		atomic_fetch_add(&r->messages, 1);
+	}
+	/* one direction ended: end the other side's stream too */
+	if (r->to_chan)
+		vtee_chan_shutdown(r->to_chan);
+	else
+		shutdown(r->to_fd, SHUT_WR);
+	return NULL;
+}
+
+static void relay_start(struct relay *r, int from_fd, struct vtee_chan *from_chan, int to_fd,
+			struct vtee_chan *to_chan)
+{
+	memset(r, 0, sizeof(*r));
+	r->from.fd = from_fd;
+	r->from.chan = from_chan;
+	r->to_fd = to_fd;
+	r->to_chan = to_chan;
+	r->payload = malloc(TL_MAX_PAYLOAD);
+	REQUIRE(r->payload != NULL);
+	REQUIRE(pthread_create(&r->th, NULL, relay_main, r) == 0);
+}
+
+/* A channel for one link: the mediator's end goes to the back-end, our TEE end relays to a socket. */
+struct chan_link {
+	int memfd;
+	int setup[2];           /* set-up sockets: [0] the mediator's (fd=), [1] our TEE end's */
+	struct vtee_chan *tee_end;
+	int sock;               /* to the TEE behind */
+	struct relay down, up;  /* channel -> sock, sock -> channel */
+};
+
+/* Put a channel in front of sock (a link connection to a TEE); returns the link back-end over it. */
+static struct vtee_tee *chan_link_open(struct chan_link *cl, int sock, bool resume)
+{
+	REQUIRE_EQ(vtee_chan_create(0, &cl->memfd), 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cl->setup) == 0);
+	REQUIRE_EQ(vtee_chan_open(cl->memfd, VTEE_CHAN_B, cl->setup[1], NULL, &cl->tee_end), 0);
+	cl->sock = sock;
+	relay_start(&cl->down, -1, cl->tee_end, sock, NULL);
+	relay_start(&cl->up, sock, NULL, -1, cl->tee_end);
+	char opt[64];
+	snprintf(opt, sizeof(opt), "fd=%d,chan=%d%s", cl->setup[0], cl->memfd, resume ? ",resume" : "");
+	struct vtee_tee *tee = NULL;
+	REQUIRE_EQ(vtee_tee_open("link", opt, &tee), 0); /* owns setup[0] and memfd now */
+	return tee;
+}
+
+/* After the back-end closed: the relays end by themselves (the TEE sees EOF). */
+static void chan_link_finish(struct chan_link *cl)
+{
+	pthread_join(cl->down.th, NULL);
+	pthread_join(cl->up.th, NULL);
+	/* nothing but the channel carried the protocol: the set-up socket stayed empty */
+	char x;
+	CHECK_CMP(recv(cl->setup[1], &x, 1, MSG_DONTWAIT), <=, 0);
+	vtee_chan_close(cl->tee_end);
+	close(cl->setup[1]);
+	close(cl->sock);
+	free(cl->down.payload);
+	free(cl->up.payload);
+}
+
+/* 64 MiB, the most one request may carry, in and out through direct back-end requests. */
+static void chan_check_64m(void *vm, void *sess)
+{
+	size_t n = TL_MAX_MEMREF;
+	uint8_t *buf = aligned_alloc(4096, n);
+	REQUIRE(buf != NULL);
+	pattern(buf, n, 64);
+	uint32_t want = fnv1a(buf, n);
+	struct vtee_shm *shm = NULL;
+	REQUIRE(vtee_host_shm_new(buf, n, &shm) == 0);
+	struct vtee_req r = { .op = VTEE_REQ_INVOKE, .session = sess, .func = VTEE_TEST_CMD_HASH, .num_params = 2 };
+	r.params[0].type = VTEE_PARAM_MEMREF_IN;
+	r.params[0].u.memref.shm = shm;
+	r.params[0].u.memref.size = n;
+	r.params[1].type = VTEE_PARAM_VALUE_OUT;
+	run(&vtee_link_backend, vm, &r);
+	CHECK_EQ(r.ret, TEE_SUCCESS);
+	CHECK_EQ(r.params[1].u.value.a, want);
+	/* INOUT: 64 MiB out, reversed, 64 MiB back */
+	uint8_t first = buf[0], last = buf[n - 1];
+	struct vtee_req q = { .op = VTEE_REQ_INVOKE, .session = sess, .func = VTEE_TEST_CMD_REVERSE, .num_params = 1 };
+	q.params[0].type = VTEE_PARAM_MEMREF_INOUT;
+	q.params[0].u.memref.shm = shm;
+	q.params[0].u.memref.size = n;
+	run(&vtee_link_backend, vm, &q);
+	CHECK_EQ(q.ret, TEE_SUCCESS);
+	CHECK_EQ(q.params[0].u.memref.size, n);
+	CHECK(buf[0] == last && buf[n - 1] == first);
+	vtee_host_shm_free(shm);
+	free(buf);
+}
+
+/* The guest model through the link over a channel: values, memrefs to 8 MiB, RPC, cancel, many callers. */
+static void chan_guest_calls(struct guest *g, void *be_vm)
+{
+	uint32_t s = open_test(g);
+	struct guest_param p[1] = { guest_param_value(VTEE_PARAM_VALUE_INOUT, 41, 7, 0) };
+	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_INC, p, 1, 0, NULL), TEE_SUCCESS);
+	CHECK_EQ(p[0].u.value.a, 42);
+	static const size_t sizes[] = { 1, 4097, 65539, 1u << 20, 8u << 20 };
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		check_memref_size(g, s, sizes[i], i & 1, i + 11);
+	struct guest_param t[1] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0) };
+	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_REE_TIME, t, 1, 0, NULL), TEE_SUCCESS);
+	CHECK_CMP(t[0].u.value.a, >, 1600000000u);
+
+	uint32_t sc = open_test(g);
+	struct sleeper sl = { .g = g, .session = sc, .ms = 20000, .cancel_id = 78 };
+	pthread_t th;
+	REQUIRE(pthread_create(&th, NULL, sleeper_main, &sl) == 0);
+	sleep_ms(300);
+	CHECK_EQ(stats_of(be_vm).inflight, 1);
+	CHECK_EQ(guest_cancel(g, sc, 78), TEE_SUCCESS);
+	pthread_join(th, NULL);
+	CHECK_EQ(sl.ret, TEE_ERROR_CANCEL);
+	CHECK_CMP(sl.took_ms, <, 10000);
+
+	enum { NW = 8 };
+	_Atomic unsigned ok = 0, bad = 0;
+	struct worker w[NW];
+	pthread_t wt[NW];
+	for (unsigned i = 0; i < NW; i++) {
+		w[i] = (struct worker){ g, i + 1, &ok, &bad };
+		REQUIRE(pthread_create(&wt[i], NULL, worker_main, &w[i]) == 0);
+	}
+	for (unsigned i = 0; i < NW; i++)
+		pthread_join(wt[i], NULL);
+	CHECK_EQ(ok, NW * 40);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(guest_close_session(g, sc), TEE_SUCCESS);
+	CHECK_EQ(stats_of(be_vm).sessions, 1);
+}
+
+/* vtee-tee behind a channel: the guest's calls, 64 MiB, then a mediator that resumes over a new channel. */
+static void test_chan_end_to_end(struct teeproc *tp)
+{
+	struct chan_link cl;
+	struct vtee_tee *tee = chan_link_open(&cl, tee_connect(tp), false);
+	struct guest *g = NULL;
+	struct guest_config gc = { .ram_size = 64u << 20, .quiet = true };
+	REQUIRE_EQ(guest_create_vm(tee, &(struct vtee_vm_config){ .vm_id = 21, .name = "chan" }, &gc, &g), 0);
+	REQUIRE_EQ(guest_probe(g), 0);
+	chan_guest_calls(g, vtee_vm_backend_priv(guest_vm(g), &vtee_link_backend));
+	guest_destroy(g);
+	CHECK(log_wait(tp, "detached: vm 21 destroyed, 0 sessions closed", 1, 5000));
+
+	/* direct requests: 64 MiB each way; then the mediator goes with a session open */
+	void *vm = NULL;
+	REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 22, "chan64", &vm), 0);
+	void *sess = open_direct(&vtee_link_backend, vm);
+	chan_check_64m(vm, sess);
+	uint64_t handle = vtee_link_backend.session_export(vm, sess);
+	CHECK_CMP(atomic_load(&cl.down.messages), >=, 5);
+	/* the channel is cut under the mediator: DETACH cannot go, vm 22 and its session stay in vtee-tee */
+	vtee_chan_shutdown(cl.tee_end);
+	vtee_link_backend.vm_destroyed(vm);
+	vtee_tee_close(tee);
+	chan_link_finish(&cl);
+	CHECK(log_wait(tp, "vm 22 kept", 1, 5000));
+
+	/* a restarted mediator resumes over a new channel */
+	tee = chan_link_open(&cl, tee_connect(tp), true);
+	REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 22, "chan64", &vm), 0);
+	void *again = vtee_link_backend.session_import(vm, handle);
+	CHECK(again != NULL);
+	vtee_link_backend.vm_restored(vm);
+	uint64_t a = 0;
+	CHECK_EQ(invoke_value(&vtee_link_backend, vm, again, VTEE_TEST_CMD_INC, VTEE_PARAM_VALUE_INOUT, 5, &a), TEE_SUCCESS);
+	CHECK_EQ(a, 6);
+	close_direct(&vtee_link_backend, vm, again);
+	vtee_link_backend.vm_destroyed(vm);
+	vtee_tee_close(tee);
+	chan_link_finish(&cl);
+}
+
+/* The misbehaving TEE of test_fake_tee() behind a channel: the back-end drops the link all the same. */
+static void test_chan_fake_tee(void)
+{
+	for (int mode = 1; mode <= 2; mode++) {
+		int sv[2];
+		REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+		struct fake f = { sv[1], mode };
+		pthread_t th;
+		REQUIRE(pthread_create(&th, NULL, fake_main, &f) == 0);
+		struct chan_link cl;
+		struct vtee_tee *tee = chan_link_open(&cl, sv[0], false);
+		void *vm = NULL;
+		REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 1, "fake", &vm), 0);
+		struct vtee_req r = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
+		uint64_t t0 = now_ms();
+		run(&vtee_link_backend, vm, &r);
+		CHECK_EQ(r.ret, TEE_ERROR_COMMUNICATION);
+		CHECK_EQ(r.ret_origin, TEE_ORIGIN_COMMS);
+		CHECK_CMP(now_ms() - t0, <, 3000);
+		vtee_link_backend.vm_destroyed(vm);
+		vtee_tee_close(tee);
+		pthread_join(th, NULL);
+		close(sv[1]); /* the fake is gone: the relay from its socket ends */
+		chan_link_finish(&cl);
+	}
+}
+
+/*
+ * Child mode: a TEE end on a channel (memfd, set-up socket) that answers
+ * the handshake and ATTACH, takes one REQ, and then says nothing until it
+ * is killed.
+ */
+static int child_chan_tee(int memfd, int setup)
+{
+	struct tl_rbuf *rb = calloc(1, sizeof(*rb));
+	if (!rb || vtee_chan_open(memfd, VTEE_CHAN_B, setup, NULL, &rb->chan))
+		return 1;
+	static uint8_t payload[4096];
+	struct tl_hdr h;
+	for (;;) {
+		if (tl_rb_read(rb, &h, sizeof(h), NULL))
+			return 2;
+		tl_hdr_host(&h);
+		if (h.length > sizeof(payload) || tl_rb_read(rb, payload, h.length, NULL))
+			return 3;
+		struct tl_welcome w = { .version = tl_le16(1) };
+		struct tl_attached at = { 0 };
+		struct tl_hdr out = tl_hdr_make(1, h.type == TL_HELLO ? TL_WELCOME : TL_ATTACHED,
+						h.type == TL_HELLO ? sizeof(w) : sizeof(at), h.tag);
+		struct iovec iov[2] = { { &out, sizeof(out) }, { h.type == TL_HELLO ? (void *)&w : (void *)&at,
+							      tl_h32(out.length) } };
+		if (h.type == TL_REQ)
+			break;
+		if (tl_sendv_all(-1, rb->chan, iov, 2))
+			return 4;
+	}
+	printf("req\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+/* A TEE end (child_chan_tee) in a child process on a new channel; *sup: the supervisor's copy of the memfd. */
+static pid_t chan_child_spawn(const char *self, int *setup0, int *memfd, int *sup, int *out_rd)
+{
+	int setup[2], out[2];
+	REQUIRE_EQ(vtee_chan_create(64u << 10, memfd), 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, setup) == 0);
+	REQUIRE(pipe2(out, O_CLOEXEC) == 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, *memfd, 103);
+	posix_spawn_file_actions_adddup2(&fa, setup[1], 104);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	char *argv[] = { (char *)self, "--child-chan-tee", "103", "104", NULL };
+	pid_t pid;
+	REQUIRE(posix_spawn(&pid, self, &fa, NULL, argv, environ) == 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(setup[1]);
+	close(out[1]);
+	*setup0 = setup[0];
+	*sup = dup(*memfd);
+	*out_rd = out[0];
+	return pid;
+}
+
+static _Atomic unsigned link_downs;
+
+static void count_link_down(void *ctx, enum vtee_log_level level, const char *line)
+{
+	(void)ctx;
+	(void)level;
+	if (strstr(line, "vtee-link[gone]: link down"))
+		atomic_fetch_add(&link_downs, 1);
+}
+
+/*
+ * The TEE end of a channel dies without a word (SIGKILL) with a call in
+ * flight, or the supervisor hangs the channel up: the call fails at once
+ * with COMMUNICATION, the next ones without waiting, and nothing hangs.
+ * Mode 2: it dies while nothing is outstanding; the receiver's look once a
+ * second idle notices it all the same.
+ */
+static void test_chan_peer_gone(const char *self)
+{
+	vtee_set_log(count_link_down, NULL);
+	for (int mode = 0; mode < 3; mode++) {
+		int setup0, memfd, sup, out;
+		pid_t pid = chan_child_spawn(self, &setup0, &memfd, &sup, &out);
+		char opt[48];
+		snprintf(opt, sizeof(opt), "fd=%d,chan=%d", setup0, memfd);
+		struct vtee_tee *tee = NULL;
+		REQUIRE_EQ(vtee_tee_open("link", opt, &tee), 0);
+		void *vm = NULL;
+		REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 30, "gone", &vm), 0);
+		unsigned downs = atomic_load(&link_downs);
+		struct vtee_req r = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
+		uint64_t t0 = now_ms();
+		if (mode == 2) {
+			sleep_ms(200);
+			kill(pid, SIGKILL);
+			while (atomic_load(&link_downs) == downs && now_ms() - t0 < 5000)
+				sleep_ms(10);
+			CHECK_EQ(atomic_load(&link_downs), downs + 1);
+			CHECK_CMP(now_ms() - t0, <, 3000);
+		} else {
+			vtee_req_arm(&r);
+			vtee_link_backend.submit(vm, &r);
+			char line[8] = { 0 };
+			struct pollfd pfd = { out, POLLIN, 0 };
+			CHECK(poll(&pfd, 1, 10000) == 1 && read(out, line, sizeof(line) - 1) > 0);
+			CHECK(strcmp(line, "req\n") == 0);
+			sleep_ms(200); /* the receiver is asleep on the channel by now */
+			t0 = now_ms();
+			if (mode == 1)
+				CHECK_EQ(vtee_chan_hangup(sup), 0);
+			else
+				kill(pid, SIGKILL);
+			CHECK(vtee_req_wait(&r, WAIT_US));
+			CHECK_EQ(r.ret, TEE_ERROR_COMMUNICATION);
+			CHECK_CMP(now_ms() - t0, <, 2000); /* the next look at the set-up socket, or at once */
+		}
+		struct vtee_req r2 = { .op = VTEE_REQ_OPEN, .ta = test_uuid };
+		run(&vtee_link_backend, vm, &r2);
+		CHECK_EQ(r2.ret, TEE_ERROR_COMMUNICATION);
+		vtee_link_backend.vm_destroyed(vm);
+		vtee_tee_close(tee);
+		CHECK_CMP(now_ms() - t0, <, 3000);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		close(out);
+		close(sup);
+	}
+	vtee_set_log(NULL, NULL);
+}
+
+static void test_chan(const char *path, const char *self)
+{
+	struct teeproc *tp = tee_spawn(path, NULL);
+	test_chan_end_to_end(tp);
+	tee_stop(tp);
+	test_chan_fake_tee();
+	test_chan_peer_gone(self);
+	/* options: a channel needs its set-up socket, and a memfd that is a channel */
+	struct vtee_tee *tee = NULL;
+	CHECK_EQ(vtee_tee_open("link", "chan=3", &tee), -EINVAL);
+	CHECK_EQ(vtee_tee_open("link", "fd=3,chan=", &tee), -EINVAL);
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	char opt[48];
+	snprintf(opt, sizeof(opt), "fd=%d,chan=%d", sv[0], sv[1]);
+	CHECK_EQ(vtee_tee_open("link", opt, &tee), -EINVAL);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--child-chan-tee"))
+		return child_chan_tee(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "--child-mediator"))
 		return child_mediator(atoi(argv[2]));
 	const char *path = argc > 1 ? argv[1] : getenv("VTEE_TEE");
@@ -1458,5 +1849,7 @@ int main(int argc, char **argv)
 	test_recovery(tp);
 	test_kill9(tp, self);
 	tee_stop(tp);
+
+	test_chan(path, self);
 	return check_report();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The TEE link protocol, version 1 (docs/tee-link.md): a mediator (the "link"
- * back-end, in vteed) and a TEE process (vtee-tee) over one stream socket.
+ * back-end, in vteed) and a TEE process (vtee-tee) over one byte stream (a
+ * stream socket, or a shared-memory channel: link_io.h).
  * Every message is a 24-byte header and a payload of `length` bytes; all
  * integers are little-endian on the wire (the link may cross machines), so
  * every field goes through tl_le*() / tl_h*() when it is written or read.
@@ -12,13 +13,9 @@
 #define VTEE_LINK_PROTO_H
 
 #include <endian.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 #define TL_MAGIC          0x4b4c5456u /* "VTLK" as little-endian bytes */
 #define TL_VERSION_BASE   1u          /* HELLO and WELCOME always carry this header version */
@@ -218,200 +215,8 @@ static inline void tl_hdr_host(struct tl_hdr *h)
 	h->tag = tl_h64(h->tag);
 }
 
-/* ---- socket I/O ---- */
-
-/* 0, -EPIPE on EOF (*got says how many bytes came first), or -errno. */
-static inline int tl_read_full(int fd, void *buf, size_t len, size_t *got)
-{
-	uint8_t *p = buf;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = read(fd, p + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = -errno;
-			if (got)
-				*got = done;
-			return e;
-		}
-		if (n == 0) {
-			if (got)
-				*got = done;
-			return -EPIPE;
-		}
-		done += (size_t)n;
-	}
-	if (got)
-		*got = done;
-	return 0;
-}
-
-static inline int tl_write_all(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Write every byte of iov[0..n) (modified); 0 or -errno. One system call when the socket takes it all. */
-static inline int tl_writev_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0 && iov->iov_len == 0) {
-		iov++;
-		n--;
-	}
-	while (n > 0) {
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		size_t left = (size_t)k;
-		while (n > 0 && left >= iov->iov_len) {
-			left -= iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + left;
-			iov->iov_len -= left;
-		}
-	}
-	return 0;
-}
-
-/* Read and drop len bytes. */
-static inline int tl_skip(int fd, uint64_t len)
-{
-	uint8_t buf[4096];
-	while (len) {
-		size_t n = len > sizeof(buf) ? sizeof(buf) : (size_t)len;
-		int r = tl_read_full(fd, buf, n, NULL);
-		if (r)
-			return r;
-		len -= n;
-	}
-	return 0;
-}
-
-/*
- * A buffered reader, owned by one thread at a time: one recv() of up to
- * TL_RBUF_SIZE bytes usually brings a whole message (header, structure and
- * small data), often several, where reading field by field would cost a
- * system call each. Reads of TL_RBUF_SIZE bytes or more, once the buffered
- * bytes are used up, go straight to the caller's memory (no copy).
- */
-#define TL_RBUF_SIZE 8192u
-struct tl_rbuf {
-	int fd;
-	uint32_t start, end;           /* buffered bytes: buf[start..end) */
-	uint8_t buf[TL_RBUF_SIZE];
-};
-
-static inline size_t tl_rb_avail(const struct tl_rbuf *rb)
-{
-	return rb->end - rb->start;
-}
-
-/* Take n <= tl_rb_avail() buffered bytes (dst may be NULL: dropped). */
-static inline void tl_rb_take(struct tl_rbuf *rb, void *dst, size_t n)
-{
-	if (dst && n)
-		memcpy(dst, rb->buf + rb->start, n);
-	rb->start += (uint32_t)n;
-	if (rb->start == rb->end)
-		rb->start = rb->end = 0;
-}
-
-/*
- * One recv() into the free end of the buffer (moving what is buffered to the
- * front first); flags e.g. MSG_DONTWAIT. >0 bytes added, 0 on EOF, -errno
- * (never -EINTR). The buffer must not be full.
- */
-static inline ssize_t tl_rb_fill(struct tl_rbuf *rb, int flags)
-{
-	if (rb->start && rb->end == TL_RBUF_SIZE) {
-		memmove(rb->buf, rb->buf + rb->start, rb->end - rb->start);
-		rb->end -= rb->start;
-		rb->start = 0;
-	}
-	for (;;) {
-		ssize_t k = recv(rb->fd, rb->buf + rb->end, TL_RBUF_SIZE - rb->end, flags);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		rb->end += (uint32_t)k;
-		return k;
-	}
-}
-
-/* Like tl_read_full(): 0, -EPIPE on EOF (*got says how many bytes came first), or -errno. */
-static inline int tl_rb_read(struct tl_rbuf *rb, void *dst, size_t len, size_t *got)
-{
-	uint8_t *p = dst;
-	size_t done = 0;
-	int r = 0;
-	while (done < len) {
-		size_t n = tl_rb_avail(rb);
-		if (n) {
-			n = n < len - done ? n : len - done;
-			tl_rb_take(rb, p + done, n);
-			done += n;
-			continue;
-		}
-		ssize_t k;
-		if (len - done >= TL_RBUF_SIZE) {
-			/* big data: straight into place */
-			k = recv(rb->fd, p + done, len - done, 0);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k > 0)
-				done += (size_t)k;
-			else
-				k = k < 0 ? -errno : 0;
-		} else {
-			k = tl_rb_fill(rb, 0);
-		}
-		if (k <= 0) {
-			r = k < 0 ? (int)k : -EPIPE;
-			break;
-		}
-	}
-	if (got)
-		*got = done;
-	return r;
-}
-
-/* Read and drop len bytes. */
-static inline int tl_rb_skip(struct tl_rbuf *rb, uint64_t len)
-{
-	while (len) {
-		size_t n = tl_rb_avail(rb);
-		if (!n) {
-			ssize_t k = tl_rb_fill(rb, 0);
-			if (k <= 0)
-				return k < 0 ? (int)k : -EPIPE;
-			continue;
-		}
-		n = n < len ? n : (size_t)len;
-		tl_rb_take(rb, NULL, n);
-		len -= n;
-	}
-	return 0;
-}
+/* Moving messages: over a stream socket or a channel (tl_writev_all, struct tl_rbuf, ...). */
+#include "link_io.h"
 
 static inline const char *tl_type_name(uint32_t t)
 {
