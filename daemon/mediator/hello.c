@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "fullio.h"
+#include "send_all.h"
 #include "vteed.h"
 
 #ifndef HUGETLBFS_MAGIC
@@ -242,11 +242,11 @@ void reply_send(int sock, uint16_t type, int err, uint32_t nslots, const char *f
 	va_end(ap);
 	if (type == VTEED_MSG_ERROR)
 		vteed_log(VLOG_INFO, "handshake refused: %s (%s)", r.message, strerror(-err));
-	vteed_write_full(sock, &r, sizeof(r));
+	vtee_send_all(sock, &r, sizeof(r));
 }
 
 void reply_hdr(int sock, uint16_t type)
 {
 	struct vteed_msg_hdr h = { VTEED_MAGIC, med.proto_version, type, sizeof(h), 0 };
-	vteed_write_full(sock, &h, sizeof(h));
+	vtee_send_all(sock, &h, sizeof(h));
 }

@@ -25,20 +25,24 @@ static void buf_free(void *p, size_t alloc)
 }
 
 /* Zeroed and page-aligned: nothing of this process's memory can travel back in an output. */
-void *buf_alloc(uint64_t size, size_t *alloc)
+int buf_alloc(uint64_t size, void **out, size_t *alloc)
 {
 	size_t n = (size_t)((size + 4095) & ~4095ull);
 	if (!n)
 		n = 4096;
-	*alloc = n;
+	void *p;
 	if (n >= MMAP_THRESHOLD) {
-		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		return p == MAP_FAILED ? NULL : p;
-	}
-	void *p = aligned_alloc(4096, n);
-	if (p)
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+	} else {
+		if (!(p = aligned_alloc(4096, n)))
+			return -ENOMEM;
 		memset(p, 0, n);
-	return p;
+	}
+	*out = p;
+	*alloc = n;
+	return 0;
 }
 
 static void job_free(struct job *j)

@@ -274,18 +274,19 @@ static int req_read(struct conn *c, const struct tl_hdr *h, struct tl_req *w, st
 }
 
 /*
- * Admit the request into its VM: the job in every table, its budget charged.
- * Else the TEE result that refuses it (answered without running), or *dup
- * when its tag is already in flight (a protocol error).
+ * Admit the request into its VM: the job in every table, its budget charged
+ * (*early = 0); or *early = the TEE result that refuses it (answered without
+ * running). 0, or -EBADMSG when its tag is already in flight (a protocol
+ * error).
  */
-static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *s, struct job *j, bool *dup)
+static int req_admit(struct conn *c, uint64_t tag, const struct req_shape *s, struct job *j, uint32_t *early_ret)
 {
 	struct tvm *v = c->vm;
 	uint32_t early = j ? 0 : TEE_ERROR_OUT_OF_MEMORY;
-	*dup = false;
+	bool dup = false;
 	pthread_mutex_lock(&v->lock);
 	if (j && idmap_get(&c->jobs, tag)) {
-		*dup = true;
+		dup = true;
 	} else if (!early && v->dying) {
 		early = TEE_ERROR_TARGET_DEAD;
 	} else if (!early && c->njobs >= TL_MAX_INFLIGHT) {
@@ -298,11 +299,11 @@ static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *
 		else
 			j->req.session = ts->be;
 	}
-	if (!early && !*dup) {
+	if (!early && !dup) {
 		if (s->all > VM_BUF_MAX - v->buf_bytes || idmap_put(&c->jobs, tag, j))
 			early = TEE_ERROR_OUT_OF_MEMORY;
 	}
-	if (!early && !*dup) {
+	if (!early && !dup) {
 		j->c = c;
 		j->vm = v;
 		j->tag = tag;
@@ -316,7 +317,8 @@ static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *
 		v->jobs = j;
 	}
 	pthread_mutex_unlock(&v->lock);
-	return early;
+	*early_ret = early;
+	return dup ? -EBADMSG : 0;
 }
 
 /* A RESP for a request that never ran: no data, sizes as sent. */
@@ -337,10 +339,8 @@ static void send_early_resp(struct conn *c, uint64_t tag, const struct tl_req *w
 /* A zeroed host buffer for memref i, wrapped as a struct vtee_shm: 0, or -ENOMEM. */
 static int memref_buffer(struct job *j, uint32_t i, uint64_t size)
 {
-	j->buf[i] = buf_alloc(size, &j->buf_alloc[i]);
-	if (!j->buf[i] || vtee_host_shm_new(j->buf[i], size, &j->shm[i]))
-		return -ENOMEM;
-	return 0;
+	int err = buf_alloc(size, &j->buf[i], &j->buf_alloc[i]);
+	return err ? err : vtee_host_shm_new(j->buf[i], size, &j->shm[i]);
 }
 
 /* Whether a non-NULL memref went without a host buffer (the request then fails). */
@@ -418,9 +418,8 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	if (r)
 		return r;
 	struct job *j = calloc(1, sizeof(*j));
-	bool dup;
-	uint32_t early = req_admit(c, h->tag, &s, j, &dup);
-	if (dup) {
+	uint32_t early;
+	if (req_admit(c, h->tag, &s, j, &early)) {
 		free(j);
 		return drop(d, EBADMSG, "REQ tag %llu already in flight", (unsigned long long)h->tag);
 	}

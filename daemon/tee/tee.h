@@ -202,7 +202,8 @@ void job_fail(struct job *j, uint32_t ret);
 /* Out of every table, its budget back, freed (nobody to answer). */
 void job_end(struct job *j);
 /* Zeroed and page-aligned host buffers for memrefs. */
-void *buf_alloc(uint64_t size, size_t *alloc);
+/* *out (its size rounded up in *alloc, for buf_free), or -ENOMEM. */
+int buf_alloc(uint64_t size, void **out, size_t *alloc);
 
 /* ctl.c */
 /* One message from the supervisor: a new connection started (or a bad message ignored). *eof: it is gone. */
