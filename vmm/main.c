@@ -125,13 +125,52 @@ static void set_tee_options(struct vmm_opts *o, const struct tee_kind *k)
 	o->tee_options = opt;
 }
 
-int main(int argc, char **argv)
+/* One option: 0 to go on, else main's exit status + 1 (--help: 1, a bad option: 2). Dies on a bad value. */
+static int parse_option(int opt, struct vmm_opts *o, const struct tee_kind **tee)
 {
-	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
-	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
-	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .cmdline = "console=ttyS0",
-				  .forward = VTEE_KVM_TRUSTED_OS };
-	const struct tee_kind *tee = &tee_kinds[0];
+	char *end;
+	switch (opt) {
+	case 'k': o->kernel = optarg; return 0;
+	case 'i': o->initrd = optarg; return 0;
+	case 'a': o->cmdline = optarg; return 0;
+	case 'c':
+		o->ncpus = (unsigned)strtoul(optarg, &end, 10);
+		if (*end || !o->ncpus || o->ncpus > VMM_MAX_CPUS)
+			vmm_die("--cpus %s: expected 1..%d", optarg, VMM_MAX_CPUS);
+		return 0;
+	case 'm':
+		o->ram_mib = strtoull(optarg, &end, 10);
+		if (*end || o->ram_mib < 64 || o->ram_mib > 65536)
+			vmm_die("--mem %s: expected 64..65536 (MiB)", optarg);
+		return 0;
+	case 't':
+		*tee = NULL;
+		for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]) && !*tee; i++)
+			if (!strcmp(optarg, tee_kinds[i].arg))
+				*tee = &tee_kinds[i];
+		if (!*tee)
+			vmm_die("--tee %s: expected soft, teedev, vteed or none", optarg);
+		return 0;
+	case 'v': o->vteed = optarg; return 0;
+	case 'p': o->policy = optarg; return 0;
+	case 'd': o->tee_dev = optarg; return 0;
+	case 'n': o->no_filter = true; return 0;
+	case 'F':
+		if (!strcmp(optarg, "os"))
+			o->forward = VTEE_KVM_TRUSTED_OS;
+		else if (!strcmp(optarg, "os,apps") || !strcmp(optarg, "apps,os"))
+			o->forward = VTEE_KVM_TRUSTED_OS | VTEE_KVM_TRUSTED_APPS;
+		else
+			vmm_die("--forward %s: expected os or os,apps", optarg);
+		return 0;
+	case 'h': usage(stdout); return 1;
+	default: usage(stderr); return 2;
+	}
+}
+
+/* The options into o: 0 to run, else main's exit status + 1. */
+static int parse_args(int argc, char **argv, struct vmm_opts *o)
+{
 	static const struct option lo[] = {
 		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' }, { "cpus", required_argument, NULL, 'c' },
@@ -141,55 +180,31 @@ int main(int argc, char **argv)
 		{ "forward", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
-	int opt;
-	char *end;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'k': vm.o.kernel = optarg; break;
-		case 'i': vm.o.initrd = optarg; break;
-		case 'a': vm.o.cmdline = optarg; break;
-		case 'c':
-			vm.o.ncpus = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !vm.o.ncpus || vm.o.ncpus > VMM_MAX_CPUS)
-				vmm_die("--cpus %s: expected 1..%d", optarg, VMM_MAX_CPUS);
-			break;
-		case 'm':
-			vm.o.ram_mib = strtoull(optarg, &end, 10);
-			if (*end || vm.o.ram_mib < 64 || vm.o.ram_mib > 65536)
-				vmm_die("--mem %s: expected 64..65536 (MiB)", optarg);
-			break;
-		case 't':
-			tee = NULL;
-			for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]) && !tee; i++)
-				if (!strcmp(optarg, tee_kinds[i].arg))
-					tee = &tee_kinds[i];
-			if (!tee)
-				vmm_die("--tee %s: expected soft, teedev, vteed or none", optarg);
-			break;
-		case 'v': vm.o.vteed = optarg; break;
-		case 'p': vm.o.policy = optarg; break;
-		case 'd': vm.o.tee_dev = optarg; break;
-		case 'n': vm.o.no_filter = true; break;
-		case 'F':
-			if (!strcmp(optarg, "os"))
-				vm.o.forward = VTEE_KVM_TRUSTED_OS;
-			else if (!strcmp(optarg, "os,apps") || !strcmp(optarg, "apps,os"))
-				vm.o.forward = VTEE_KVM_TRUSTED_OS | VTEE_KVM_TRUSTED_APPS;
-			else
-				vmm_die("--forward %s: expected os or os,apps", optarg);
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 1;
-		}
-	}
-	if (!vm.o.kernel || optind != argc) {
+	*o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .cmdline = "console=ttyS0",
+				.forward = VTEE_KVM_TRUSTED_OS };
+	const struct tee_kind *tee = &tee_kinds[0];
+	int opt, rc;
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+		if ((rc = parse_option(opt, o, &tee)))
+			return rc;
+	if (!o->kernel || optind != argc) {
 		usage(stderr);
-		return 1;
+		return 2;
 	}
-	set_tee(&vm.o, tee);
-	set_tee_options(&vm.o, tee);
-	if (vm.o.no_filter && vm.o.tee_vteed)
+	set_tee(o, tee);
+	set_tee_options(o, tee);
+	if (o->no_filter && o->tee_vteed)
 		vmm_die("--no-filter with --tee vteed: nothing would reach vteed");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
+	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
+	int rc = parse_args(argc, argv, &vm.o);
+	if (rc)
+		return rc - 1;
 
 	/* a console reader that goes away loses the console, not the guest (uart.c) */
 	signal(SIGPIPE, SIG_IGN);
