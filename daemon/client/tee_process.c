@@ -3,22 +3,26 @@
  * The TEE source for "soft" (tee_source.c): vtee-tee, the built-in TEE in its
  * own process, started once and kept for the VM's life. Each vteed gets a new
  * link connection to it, bound to its VM, and serves the VM with the "link"
- * back-end (docs/tee-link.md); a restarted one resumes the VM.
+ * back-end (docs/tee-link.md) over a shared-memory channel (lib/util/chan.h)
+ * set up beside the connection's socket; a restarted one resumes the VM.
  */
 #include "client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "chan.h"
 #include "fdpass.h"
 #include "spawn_fd3.h"
 
 struct tee_process {
 	char *path; /* the program (NULL: "vtee-tee" in PATH) */
 	int ctl;    /* the control socket to vtee-tee */
+	int chan;   /* the memfd of the current vteed's channel (-1: none), to hang it up */
 	pid_t pid;
 };
 
@@ -37,6 +41,7 @@ static int process_open(const struct vteed_config *cfg, void **state, char *msg,
 	struct tee_process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	p->chan = -1;
 	const char *prog = cfg->tee_path ? cfg->tee_path : getenv("VTEE_TEE");
 	if (prog && !(p->path = strdup(prog))) {
 		process_free(p);
@@ -66,29 +71,59 @@ static int process_open(const struct vteed_config *cfg, void **state, char *msg,
 	return 0;
 }
 
+/* The channel of the vteed being replaced (if any) is closed now, not when its end notices. */
+static void hang_up_old(struct tee_process *p)
+{
+	if (p->chan < 0)
+		return;
+	vtee_chan_hangup(p->chan); /* best effort: vtee-tee also sees the dead vteed's socket close */
+	close(p->chan);
+	p->chan = -1;
+}
+
 /*
- * Give vtee-tee one end of a new socketpair, bound to this VM ('B' + vm_id,
- * docs/tee-link.md): a compromised vteed can then attach to no other VM's
- * TEE state. The other end goes to vteed, for its "link" back-end.
+ * Give vtee-tee one end of a new socketpair and the memfd of a new channel,
+ * bound to this VM ('B' + vm_id, docs/tee-link.md): a compromised vteed can
+ * then attach to no other VM's TEE state. The other end and a copy of the
+ * memfd go to vteed, for its "link" back-end (fd=N,chan=M).
  */
 static int process_connect(void *state, uint32_t vm_id, uint32_t epoch, struct vteed_tee_endpoint *ep)
 {
 	struct tee_process *p = state;
+	hang_up_old(p);
 	int err = vteed_tee_endpoint_init(ep, "link", epoch ? "resume" : "");
-	int sv[2];
+	int sv[2], memfd = -1;
 	if (!err && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		err = -errno;
 	if (err)
 		return err;
-	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16),
-			    (uint8_t)(vm_id >> 24) };
-	err = vteed_send_fds(p->ctl, bind, sizeof(bind), &sv[1], 1);
-	close(sv[1]);
+	err = vtee_chan_create(0, &memfd);
 	if (err) {
 		close(sv[0]);
+		close(sv[1]);
 		return err;
 	}
-	return vteed_tee_endpoint_add_fd(ep, "fd", sv[0]);
+	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16),
+			    (uint8_t)(vm_id >> 24) };
+	int give[2] = { sv[1], memfd };
+	err = vteed_send_fds(p->ctl, bind, sizeof(bind), give, 2);
+	close(sv[1]);
+	int copy = err ? -1 : fcntl(memfd, F_DUPFD_CLOEXEC, 0);
+	if (!err && copy < 0)
+		err = -errno;
+	if (err) {
+		close(sv[0]);
+		vtee_chan_hangup(memfd); /* vtee-tee may hold it already */
+		close(memfd);
+		return err;
+	}
+	p->chan = memfd;
+	err = vteed_tee_endpoint_add_fd(ep, "fd", sv[0]);
+	if (err) {
+		close(copy);
+		return err;
+	}
+	return vteed_tee_endpoint_add_fd(ep, "chan", copy);
 }
 
 static void process_info(void *state, struct vteed_info *info)
@@ -99,6 +134,7 @@ static void process_info(void *state, struct vteed_info *info)
 static void process_close(void *state, int wait_ms)
 {
 	struct tee_process *p = state;
+	hang_up_old(p);
 	close(p->ctl); /* the TEE process ends with its supervisor */
 	vteed_reap(p->pid, wait_ms);
 	process_free(p);

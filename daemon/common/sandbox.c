@@ -235,9 +235,9 @@ struct sb_table {
  * own signals, time and randomness. vteed_only[] adds what only the mediator
  * does (the status socket, timeouts, looking at and sizing the fds HELLO
  * brings). vtee-tee (strace -f over tests/unit/test_link.c, daemon-recovery and
- * an e2e boot) needs nothing the common rules lack, so its own table is empty:
- * its filter is the common one, strictly inside vteed's. served_only[] adds
- * vtee-served's connections (below).
+ * an e2e boot) adds only what checking a channel's memfd takes (tee_only[]), a
+ * subset of vteed's rules: its filter stays strictly inside vteed's.
+ * served_only[] adds vtee-served's connections (below).
  */
 static const struct sb_rule common[] = {
 	/* I/O on fds already held: stdio, control/link sockets, signalfd, eventfd */
@@ -351,6 +351,13 @@ static const struct sb_rule vteed_only[] = {
 	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "a copy of a held fd"),
 };
 
+/* vtee-tee only: a connection's channel (lib/util/chan.c), checked before it is mapped. */
+static const struct sb_rule tee_only[] = {
+	ALLOW(fstat, "is a channel's memfd a regular file, how big"),
+	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "glibc's fstat() is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
+	ALLOW_IF(fcntl, EQ(1, F_GET_SEALS), "is a channel's memfd sealed (it cannot shrink under the mapping)"),
+};
+
 /*
  * vtee-served only: its accepted TLS connections (their TCP options and
  * handshake timeouts), a socketpair per channel to the tenant's vtee-tee
@@ -377,7 +384,7 @@ static const struct sb_profile {
 	struct sb_table own;
 } profiles[] = {
 	[SANDBOX_VTEED] = { "vteed", TABLE(vteed_only) },
-	[SANDBOX_VTEE_TEE] = { "vtee-tee", { NULL, 0 } }, /* the common rules are all it needs */
+	[SANDBOX_VTEE_TEE] = { "vtee-tee", TABLE(tee_only) },
 	[SANDBOX_VTEE_SERVED] = { "vtee-served", TABLE(served_only) },
 };
 static const struct sb_table sanitizer_table = SANITIZER_TABLE;

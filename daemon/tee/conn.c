@@ -16,6 +16,8 @@ void conn_kick(struct conn *c)
 {
 	atomic_store(&c->dead, true);
 	shutdown(c->fd, SHUT_RDWR);
+	if (c->chan)
+		vtee_chan_shutdown(c->chan); /* wakes the reader, fails further sends */
 }
 
 int conn_sendv(struct conn *c, uint16_t type, uint64_t tag, const struct piece *pc, unsigned npc)
@@ -33,7 +35,7 @@ int conn_sendv(struct conn *c, uint16_t type, uint64_t tag, const struct piece *
 	for (unsigned i = 0; i < n; i++)
 		iov[1 + i] = (struct iovec){ (void *)pc[i].p, pc[i].n };
 	pthread_mutex_lock(&c->send_lock);
-	int r = tl_writev_all(c->fd, iov, (int)(1 + n));
+	int r = tl_sendv_all(c->fd, c->chan, iov, (int)(1 + n));
 	pthread_mutex_unlock(&c->send_lock);
 	if (r) {
 		conn_kick(c);
@@ -48,8 +50,15 @@ int conn_send(struct conn *c, uint16_t type, uint64_t tag, const void *p, size_t
 	return conn_sendv(c, type, tag, &pc, 1);
 }
 
+/* The connection's fds and channel (none of its threads runs any more). */
 static void conn_free(struct conn *c)
 {
+	if (c->chan)
+		vtee_chan_close(c->chan);
+	if (c->chan_fd >= 0)
+		close(c->chan_fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	idmap_free(&c->jobs);
 	pthread_mutex_destroy(&c->send_lock);
 	free(c);
@@ -116,8 +125,7 @@ static const char *read_messages(struct conn *c)
 /* The mediator is gone. Its VM, and the VM's sessions, stay (but with --ephemeral). */
 static void conn_end(struct conn *c, const char *end)
 {
-	atomic_store(&c->dead, true);
-	shutdown(c->fd, SHUT_RDWR);
+	conn_kick(c);
 	struct tvm *v = c->vm;
 	bool owned = false;
 	if (v) {
@@ -158,7 +166,6 @@ static void *reader_main(void *arg)
 			break;
 		}
 	}
-	close(c->fd);
 	srv.nconns--;
 	pthread_cond_broadcast(&srv.cond);
 	uint64_t one = 1;
@@ -170,29 +177,49 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-void conn_start(int fd, uint32_t bound_vm)
+/* A stream socket to serve, and its channel if chan_fd >= 0 (both taken, closed on failure). */
+static int conn_new(int fd, int chan_fd, uint32_t bound_vm, struct conn **out)
 {
 	int type = 0;
 	socklen_t tl = sizeof(type);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM) {
-		tee_log(NULL, "fd %d is not a stream socket: ignored", fd);
-		close(fd);
-		return;
-	}
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
-		return;
+		if (chan_fd >= 0)
+			close(chan_fd);
+		return -ENOMEM;
 	}
 	c->fd = fd;
+	c->chan_fd = chan_fd;
 	c->rb.fd = fd;
 	c->bound_vm = bound_vm;
 	pthread_mutex_init(&c->send_lock, NULL);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) || type != SOCK_STREAM) {
+		tee_log(NULL, "fd %d is not a stream socket: ignored", fd);
+		conn_free(c);
+		return -ENOTSOCK;
+	}
+	if (chan_fd >= 0) {
+		int err = vtee_chan_open(chan_fd, VTEE_CHAN_B, fd, NULL, &c->chan);
+		if (err) {
+			tee_log(NULL, "fd %d is not a usable channel (%s): connection ignored", chan_fd, strerror(-err));
+			conn_free(c);
+			return err;
+		}
+		c->rb.chan = c->chan;
+	}
+	*out = c;
+	return 0;
+}
 
+void conn_start(int fd, int chan_fd, uint32_t bound_vm)
+{
+	struct conn *c;
+	if (conn_new(fd, chan_fd, bound_vm, &c))
+		return;
 	pthread_mutex_lock(&srv.lock);
 	if (srv.exiting) {
 		pthread_mutex_unlock(&srv.lock);
-		close(fd);
 		conn_free(c);
 		return;
 	}
@@ -213,7 +240,6 @@ void conn_start(int fd, uint32_t bound_vm)
 	pthread_mutex_unlock(&srv.lock);
 	if (e) {
 		tee_log(NULL, "no thread for a new connection: %s", strerror(e));
-		close(fd);
 		conn_free(c);
 	}
 }

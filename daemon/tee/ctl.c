@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The supervisor's socket (--ctl-fd): each message is one byte with one
- * connected stream socket attached (SCM_RIGHTS): 'C' (any byte but 'B') to
- * serve it, or 'B' followed by a little-endian u32 vm_id the connection is
- * bound to (it may ATTACH that VM only).
+ * connected stream socket attached (SCM_RIGHTS), and optionally the memfd of
+ * a channel (lib/util/chan.h) that then carries the link messages while the
+ * socket only tells its end: 'C' (any byte but 'B') to serve it, or 'B'
+ * followed by a little-endian u32 vm_id the connection is bound to (it may
+ * ATTACH that VM only).
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -61,12 +63,12 @@ int ctl_receive(int ctl, bool *eof)
 			return *eof ? 0 : err;
 		}
 	}
-	if (nfds != 1 || (byte == 'B' && !bound)) {
-		tee_log(NULL, "supervisor message with %u fds (want 1)%s: ignored", nfds,
+	if (nfds < 1 || nfds > 2 || (byte == 'B' && !bound)) {
+		tee_log(NULL, "supervisor message with %u fds (want 1 or 2)%s: ignored", nfds,
 			byte == 'B' && !bound ? " bound to vm 0" : "");
 		close_all(fds, kept);
 		return 0;
 	}
-	conn_start(fds[0], bound);
+	conn_start(fds[0], nfds == 2 ? fds[1] : -1, bound);
 	return 0;
 }

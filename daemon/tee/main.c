@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	}
 	tee_log(NULL, "serving back-end \"%s\", protocol %u..%u", o.backend, TL_VERSION_MIN, TL_VERSION_MAX);
 	for (int i = 0; i < o.nfds; i++)
-		conn_start(o.fds[i], 0);
+		conn_start(o.fds[i], -1, 0);
 	const char *why;
 	int status = main_loop(sfd, o.ctl, &why);
 	unsigned nvm = shut_down();

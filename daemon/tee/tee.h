@@ -88,6 +88,8 @@ struct tvm {
 
 struct conn {
 	int fd;
+	int chan_fd;            /* the channel's memfd (-1: the socket carries the messages) */
+	struct vtee_chan *chan; /* the channel mapped, or NULL */
 	unsigned id;
 	uint32_t bound_vm;      /* non-zero: the supervisor allows ATTACH of this vm_id only */
 	uint16_t version;       /* 0 until HELLO */
@@ -180,8 +182,12 @@ int conn_sendv(struct conn *c, uint16_t type, uint64_t tag, const struct piece *
 int conn_send(struct conn *c, uint16_t type, uint64_t tag, const void *p, size_t n);
 /* Stop a connection: its reader sees EOF; nothing more is sent on it. */
 void conn_kick(struct conn *c);
-/* Serve a connected stream socket (taken), bound to bound_vm if non-zero. */
-void conn_start(int fd, uint32_t bound_vm);
+/*
+ * Serve a connected stream socket (taken), bound to bound_vm if non-zero;
+ * chan_fd (taken; -1: none): a channel's memfd, the messages then go over the
+ * channel and the socket only says when the mediator is gone.
+ */
+void conn_start(int fd, int chan_fd, uint32_t bound_vm);
 
 /* messages.c: a protocol error is why the connection is dropped */
 struct drop {
