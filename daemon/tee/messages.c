@@ -413,7 +413,7 @@ static void req_fail_nomem(struct job *j)
 static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 {
 	struct tl_req w;
-	struct req_shape s;
+	struct req_shape s = { 0 }; /* gcc -O3 cannot see req_shape() fills it before use */
 	int r = req_read(c, h, &w, &s, d);
 	if (r)
 		return r;

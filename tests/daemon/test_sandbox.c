@@ -304,8 +304,8 @@ static void test_arches(void)
 }
 
 /*
- * What each profile lists: the common rules in all, vteed's own only in
- * vteed's, vtee-served's own (its connections) only in its own, the
+ * What each profile lists: the common rules in all, a channel's checks in
+ * vteed's and vtee-tee's, vteed's own only in vteed's, vtee-served's own (its connections) only in its own, the
  * dangerous in none.
  */
 static void test_profiles(void)
@@ -320,8 +320,13 @@ static void test_profiles(void)
 		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_TEE, both[i]));
 		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_SERVED, both[i]));
 	}
-	static const char *const vteed_only[] = { "sendto", "accept4", "setsockopt", "fstat", "fstatfs",
-						  "ftruncate", "fcntl" };
+	/* checking a channel's memfd (fstat, fcntl F_GET_SEALS): vteed's link back-end and vtee-tee */
+	static const char *const chan_check[] = { "fstat", "newfstatat", "fcntl" };
+	for (unsigned i = 0; i < sizeof(chan_check) / sizeof(chan_check[0]); i++) {
+		CHECK(vteed_sandbox_lists(SANDBOX_VTEED, chan_check[i]));
+		CHECK(vteed_sandbox_lists(SANDBOX_VTEE_TEE, chan_check[i]));
+	}
+	static const char *const vteed_only[] = { "sendto", "accept4", "setsockopt", "fstatfs", "ftruncate" };
 	for (unsigned i = 0; i < sizeof(vteed_only) / sizeof(vteed_only[0]); i++) {
 		CHECK(vteed_sandbox_lists(SANDBOX_VTEED, vteed_only[i]));
 		if (vteed_sandbox_lists(SANDBOX_VTEE_TEE, vteed_only[i]))
