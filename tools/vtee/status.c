@@ -61,7 +61,7 @@ int status_main(int argc, char **argv)
 	}
 	FILE *f = fopen("/proc/net/unix", "r");
 	if (!f) {
-		fprintf(stderr, "vtee status: /proc/net/unix: %s\n", strerror(errno));
+		cmd_log("vtee status", "/proc/net/unix: %s", strerror(errno));
 		return 1;
 	}
 	char line[512];
