@@ -145,9 +145,13 @@ struct guest_buf {
 	bool contig;      /* pages physically contiguous */
 };
 
-/* A zeroed buffer of size bytes starting offset bytes into its first page. */
-struct guest_buf *guest_buf_alloc(struct guest *g, size_t size, uint32_t offset,
-				  enum guest_buf_layout layout);
+/*
+ * A zeroed buffer of size bytes starting offset bytes into its first page, in
+ * *out: 0, -EINVAL (offset not inside a page) or -ENOMEM (out of guest pages:
+ * guest_error() says so). *out is left alone on failure.
+ */
+int guest_buf_alloc(struct guest *g, size_t size, uint32_t offset, enum guest_buf_layout layout,
+		    struct guest_buf **out);
 void guest_buf_free(struct guest *g, struct guest_buf *b);
 /* PA of byte off of the buffer. */
 uint64_t guest_buf_gpa(const struct guest_buf *b, size_t off);

@@ -258,8 +258,8 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 		static const uint8_t pta[16] = GUEST_PTA_DEVICE_UUID;
 		uint32_t ps = 0;
 		REQUIRE_EQ(guest_open_session(g, pta, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &ps, NULL), TEE_SUCCESS);
-		struct guest_buf *b = guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG);
-		REQUIRE(b != NULL);
+		struct guest_buf *b;
+		REQUIRE_EQ(guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG, &b), 0);
 		struct guest_param q[4] = { guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 8, false) };
 		CHECK_EQ(guest_invoke(g, ps, GUEST_PTA_CMD_GET_DEVICES, q, 4, 0, NULL), TEE_ERROR_SHORT_BUFFER);
 		CHECK_EQ(q[0].u.memref.size, 16);

@@ -350,8 +350,10 @@ static void *bystander_main(void *arg)
 	}
 	uint32_t sess = 0;
 	uint32_t r = guest_open_session(g, h_test_ta_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess, NULL);
-	struct guest_buf *in = guest_buf_alloc(g, 6000, 100, GUEST_BUF_SCATTER);
-	struct guest_buf *out = guest_buf_alloc(g, 6000, 7, GUEST_BUF_CONTIG);
+	struct guest_buf *in = NULL;
+	(void)guest_buf_alloc(g, 6000, 100, GUEST_BUF_SCATTER, &in);
+	struct guest_buf *out = NULL;
+	(void)guest_buf_alloc(g, 6000, 7, GUEST_BUF_CONTIG, &out);
 	struct guest_shm *shm = NULL;
 	uint32_t rs = guest_shm_alloc(g, 3000, GUEST_BUF_SCATTER, &shm);
 	if (r != TEE_SUCCESS || !in || !out || rs != TEE_SUCCESS) {

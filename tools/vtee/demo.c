@@ -70,13 +70,17 @@ static void demo_devices(struct demo *d)
 static void demo_rng(struct demo *d)
 {
 	uint32_t s;
-	uint32_t ret = guest_open_session(d->g, rng_ta, TEE_LOGIN_REE_KERNEL, NULL, NULL, 0, 0, &s, NULL);
-	struct guest_buf *b = guest_buf_alloc(d->g, 32, 0, GUEST_BUF_CONTIG);
 	uint8_t rnd[32] = { 0 };
-	if (ret == TEE_SUCCESS && b) {
-		struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_INOUT, b, 0, 32, false);
-		ret = guest_invoke(d->g, s, 0 /* GET_ENTROPY */, &p, 1, 0, NULL);
-		guest_buf_read(d->g, b, 0, rnd, sizeof(rnd));
+	uint32_t ret = guest_open_session(d->g, rng_ta, TEE_LOGIN_REE_KERNEL, NULL, NULL, 0, 0, &s, NULL);
+	if (ret == TEE_SUCCESS) {
+		struct guest_buf *b;
+		ret = TEE_ERROR_OUT_OF_MEMORY;
+		if (guest_buf_alloc(d->g, 32, 0, GUEST_BUF_CONTIG, &b) == 0) {
+			struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_INOUT, b, 0, 32, false);
+			ret = guest_invoke(d->g, s, 0 /* GET_ENTROPY */, &p, 1, 0, NULL);
+			guest_buf_read(d->g, b, 0, rnd, sizeof(rnd));
+			guest_buf_free(d->g, b);
+		}
 		guest_close_session(d->g, s);
 	}
 	STEP(d, ret == TEE_SUCCESS, "RNG TA: %s", "32 bytes of entropy");
@@ -84,8 +88,6 @@ static void demo_rng(struct demo *d)
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		printf("%02x", rnd[i]);
 	printf("\n");
-	if (b)
-		guest_buf_free(d->g, b);
 }
 
 static void demo_value(struct demo *d, uint32_t s)
@@ -99,10 +101,10 @@ static void demo_value(struct demo *d, uint32_t s)
 static void demo_tmem(struct demo *d, uint32_t s)
 {
 	const char msg[] = "hello from the guest";
-	struct guest_buf *tb = guest_buf_alloc(d->g, sizeof(msg) - 1, 100, GUEST_BUF_SCATTER);
+	struct guest_buf *tb;
 	char back[sizeof(msg)] = { 0 };
 	uint32_t ret = TEE_ERROR_OUT_OF_MEMORY;
-	if (tb) {
+	if (guest_buf_alloc(d->g, sizeof(msg) - 1, 100, GUEST_BUF_SCATTER, &tb) == 0) {
 		guest_buf_write(d->g, tb, 0, msg, sizeof(msg) - 1);
 		struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_INOUT, tb, 0, sizeof(msg) - 1, true);
 		ret = guest_invoke(d->g, s, VTEE_TEST_CMD_REVERSE, &p, 1, 0, NULL);
