@@ -71,20 +71,14 @@ void vtee_usage(FILE *f)
 
 void cmd_log(const char *who, const char *fmt, ...)
 {
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s: ", who);
-	if (n < 0 || (size_t)n >= sizeof(line) - 1)
-		return;
+	char msg[480], line[560];
 	va_list ap;
 	va_start(ap, fmt);
-	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m < sizeof(line) - (size_t)n - 1 ? (size_t)m
-										 : sizeof(line) - (size_t)n - 2);
-	line[len++] = '\n';
-	/* one write: libvtee's and vteed's lines on the same stderr never land inside ours */
-	ssize_t w = write(STDERR_FILENO, line, len);
-	(void)w;
+	snprintf(line, sizeof(line), "%s: %s", who, msg);
+	/* one write, as libvtee's own lines: vteed's lines on the same stderr never land inside ours */
+	vtee_log_to_fd((void *)(intptr_t)STDERR_FILENO, VTEE_LOG_ERR, line);
 }
 
 static int version_main(int argc, char **argv)
