@@ -42,9 +42,13 @@ void guest_say(const char *fmt, ...)
 	vtee_log_to_fd((void *)(intptr_t)STDERR_FILENO, VTEE_LOG_ERR, line);
 }
 
-const char *guest_error(struct guest *g)
+void guest_error(struct guest *g, char *msg, size_t msglen)
 {
-	return g->err;
+	if (!msglen)
+		return;
+	pthread_mutex_lock(&g->err_lock);
+	snprintf(msg, msglen, "%s", g->err);
+	pthread_mutex_unlock(&g->err_lock);
 }
 
 struct vtee_vm *guest_vm(const struct guest *g)

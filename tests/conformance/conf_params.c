@@ -18,8 +18,11 @@ static uint32_t invoke(struct env *e, uint32_t cmd, struct guest_param *p, unsig
 {
 	uint32_t origin = 0;
 	uint32_t ret = guest_invoke(e->g, e->sess, cmd, p, n, 0, &origin);
-	if (ret != TEE_SUCCESS && ret != TEE_ERROR_SHORT_BUFFER && ret != TEE_ERROR_BAD_PARAMETERS)
-		fprintf(stderr, "  invoke cmd %u: ret %#x origin %u (%s)\n", cmd, ret, origin, guest_error(e->g));
+	if (ret != TEE_SUCCESS && ret != TEE_ERROR_SHORT_BUFFER && ret != TEE_ERROR_BAD_PARAMETERS) {
+		char msg[512];
+		guest_error(e->g, msg, sizeof(msg));
+		fprintf(stderr, "  invoke cmd %u: ret %#x origin %u (%s)\n", cmd, ret, origin, msg);
+	}
 	return ret;
 }
 

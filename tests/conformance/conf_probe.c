@@ -182,8 +182,11 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 	log.vm = guest_vm(g);
 
 	int r = guest_probe(g);
-	if (r)
-		fprintf(stderr, "probe failed: %s\n", guest_error(g));
+	char msg[512];
+	if (r) {
+		guest_error(g, msg, sizeof(msg));
+		fprintf(stderr, "probe failed: %s\n", msg);
+	}
 	REQUIRE_EQ(r, 0);
 	const struct guest_probe_info *pi = guest_probe_info(g);
 	CHECK_EQ(pi->api_major, 2);
@@ -238,8 +241,10 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 	struct vtee_uuid *devs = NULL;
 	size_t ndev = 0;
 	r = guest_enumerate_devices(g, GUEST_PTA_CMD_GET_DEVICES, &devs, &ndev);
-	if (r)
-		fprintf(stderr, "enumeration: %s\n", guest_error(g));
+	if (r) {
+		guest_error(g, msg, sizeof(msg));
+		fprintf(stderr, "enumeration: %s\n", msg);
+	}
 	CHECK_EQ(r, 0);
 	CHECK_EQ(ndev, 1);
 	if (ndev >= 1)

@@ -92,8 +92,11 @@ struct guest *h_guest(struct vtee_tee *tee, const struct h_vm_opts *o)
 	struct guest *g;
 	if (guest_create_vm(tee, &vc, &gc, &g))
 		die("guest_create_vm");
-	if (o->probe && guest_probe(g))
-		die(guest_error(g));
+	if (o->probe && guest_probe(g)) {
+		char msg[512];
+		guest_error(g, msg, sizeof(msg));
+		die(msg);
+	}
 	return g;
 }
 
@@ -343,8 +346,10 @@ static void *bystander_main(void *arg)
 		BY_FAIL(b, "guest_create_vm failed");
 		return NULL;
 	}
+	char msg[512];
 	if (guest_probe(g)) {
-		BY_FAIL(b, "probe: %s", guest_error(g));
+		guest_error(g, msg, sizeof(msg));
+		BY_FAIL(b, "probe: %s", msg);
 		guest_destroy(g);
 		return NULL;
 	}
@@ -357,7 +362,8 @@ static void *bystander_main(void *arg)
 	struct guest_shm *shm = NULL;
 	uint32_t rs = guest_shm_alloc(g, 3000, GUEST_BUF_SCATTER, &shm);
 	if (r != TEE_SUCCESS || !in || !out || rs != TEE_SUCCESS) {
-		BY_FAIL(b, "setup: open 0x%x shm 0x%x: %s", r, rs, guest_error(g));
+		guest_error(g, msg, sizeof(msg));
+		BY_FAIL(b, "setup: open 0x%x shm 0x%x: %s", r, rs, msg);
 		goto out;
 	}
 	b->setup_ok = true;
