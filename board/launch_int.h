@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internals of `vtee run` shared by launch.c, packages.c, initramfs.c and dtb.c. */
+/* Internals of `vtee run` shared by launch*.c, packages.c, kernel.c, initramfs.c and dtb.c. */
 #ifndef VTEE_BOARD_LAUNCH_INT_H
 #define VTEE_BOARD_LAUNCH_INT_H
 
