@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `vtee run`: boot a Debian arm64 kernel on the emulated board (QEMU TCG +
- * board/firmware) with its TEE served by vtee in this process.
+ * board/firmware) with its TEE served by vtee, in this process or in a
+ * supervised vteed.
  *
  * launch_run() fetches and caches the guest packages (apt-get download),
  * builds the initramfs and the DTB, starts a vtee VM and the board host
@@ -46,8 +47,16 @@ struct launch_options {
 	const char *cpu;         /* NULL: "max" */
 	bool expect_clean;       /* fail if, after the script, vtee holds sessions, shm or calls for the VM */
 	/*
-	 * Serve the TEE from a supervised vteed (and the built-in TEE in vtee-tee),
-	 * restarted if it dies (docs/recovery.md); false: libvtee in this process.
+	 * The back-end serving the guest's TEE (NULL: "soft", the built-in TEE)
+	 * and its options (NULL: none): vtee_tee_open()'s in this process, else
+	 * vteed_config's backend and backend_options.
+	 */
+	const char *backend;
+	const char *backend_options;
+	/*
+	 * Serve the TEE from a supervised vteed (for "soft", the built-in TEE in
+	 * vtee-tee), restarted if it dies (docs/recovery.md); false: libvtee in
+	 * this process.
 	 */
 	bool vteed;
 	const char *vteed_path;  /* NULL: $VTEED, else beside this program, else in PATH */

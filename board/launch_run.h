@@ -103,7 +103,7 @@ void qemu_stop(struct run *r);
 
 /* ---- launch_tee.c ---- */
 
-/* The TEE in this process (libvtee, the soft back-end), unless --vteed: r->tee, r->vm. 0 or -errno. */
+/* The TEE in this process (libvtee, on o->backend), unless --vteed: r->tee, r->vm. 0 or -errno. */
 int run_tee_open(struct run *r);
 /* board_host_config.tee_smc with --vteed: the SMC goes to the supervised vteed. */
 void run_vteed_smc(void *ctx, unsigned cpu, uint64_t regs[8]);

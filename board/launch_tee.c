@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * The TEE of a `vtee run`: libvtee in this process (the built-in "soft"
- * back-end), or with --vteed a supervised vteed and its vtee-tee, found by
- * option, environment, beside this program, in this build tree or in PATH.
+ * The TEE of a `vtee run`: libvtee in this process, or with --vteed a
+ * supervised vteed and what holds its TEE (vtee-tee for the built-in one),
+ * found by option, environment, beside this program, in this build tree or in
+ * PATH; either on the back-end the options name ("soft" by default).
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,9 +21,10 @@ int run_tee_open(struct run *r)
 	const struct launch_options *o = r->o;
 	if (o->vteed)
 		return 0;
-	int e = vtee_tee_open("soft", NULL, &r->tee);
+	const char *backend = o->backend ? o->backend : "soft";
+	int e = vtee_tee_open(backend, o->backend_options, &r->tee);
 	if (e) {
-		lmsg("vtee_tee_open(soft): %s", strerror(-e));
+		lmsg("vtee_tee_open(%s): %s", backend, strerror(-e));
 		return e;
 	}
 	struct vtee_vm_config vc = { .vm_id = 1, .name = "board", .no_rpc_arg = o->no_rpc_arg };
@@ -81,8 +83,9 @@ int run_vteed_start(struct run *r)
 		extra[0] = "--policy";
 		extra[1] = o->policy;
 	}
-	struct vteed_config vc = { .vm_id = 1, .name = "board", .nvcpus = o->smp, .no_rpc_arg = o->no_rpc_arg,
-				   .vteed_path = vp, .tee_path = tp, .extra_args = extra };
+	struct vteed_config vc = { .vm_id = 1, .name = "board", .backend = o->backend,
+				   .backend_options = o->backend_options, .nvcpus = o->smp,
+				   .no_rpc_arg = o->no_rpc_arg, .vteed_path = vp, .tee_path = tp, .extra_args = extra };
 	char msg[VTEED_MSG_MAX];
 	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
 	int e = vteed_start(&vc, ram, n, &r->vteed, msg, sizeof(msg));
@@ -91,7 +94,8 @@ int run_vteed_start(struct run *r)
 	else if (launch_verbose) {
 		struct vteed_info info;
 		vteed_get_info(r->vteed, &info);
-		lmsg("TEE served by vteed (pid %d) and vtee-tee (pid %d)", (int)info.pid, (int)info.tee_pid);
+		lmsg("TEE served by vteed (pid %d) on back-end %s (TEE process: pid %d)", (int)info.pid,
+		     o->backend ? o->backend : "soft", (int)info.tee_pid);
 	}
 	free(vp);
 	free(tp);

@@ -194,7 +194,7 @@ static int fdt_optee(void *f)
 int fdt_build(struct vmm *vm)
 {
 	void *f = vm->ram + (vm->dtb_gpa - VMM_RAM_BASE);
-	bool optee = vm->o.tee != VMM_TEE_NONE || vm->o.no_filter;
+	bool optee = vm->o.tee_backend || vm->o.no_filter;
 	int r;
 	if ((r = fdt_create(f, FDT_MAX)) || (r = fdt_finish_reservemap(f)) || (r = fdt_begin_node(f, "")))
 		return fdt_done(r, "create");

@@ -103,15 +103,43 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* --tee KIND and --forward OWNERS. */
-static int parse_tee(const char *s, enum vmm_tee *tee)
+/* --tee KIND: which back-end serves the guest, and where. */
+struct tee_kind {
+	const char *arg, *backend, *label;
+	bool vteed;     /* in a supervised vteed */
+	bool takes_dev; /* --tee-dev names its device */
+};
+static const struct tee_kind tee_kinds[] = {
+	{ "soft", "soft", "built-in (in process)", false, false },
+	{ "teedev", "teedev", "host OP-TEE (teedev, in process)", false, true },
+	{ "vteed", "teedev", "vteed", true, true },
+	{ "none", NULL, "none", false, false },
+};
+
+static void set_tee(struct vmm_opts *o, const struct tee_kind *k)
 {
-	static const struct { const char *name; enum vmm_tee tee; } kinds[] = {
-		{ "soft", VMM_TEE_SOFT }, { "teedev", VMM_TEE_TEEDEV }, { "vteed", VMM_TEE_VTEED }, { "none", VMM_TEE_NONE },
-	};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(s, kinds[i].name)) {
-			*tee = kinds[i].tee;
+	o->tee_backend = k->backend;
+	o->tee_vteed = k->vteed;
+	o->tee_label = k->label;
+}
+
+/* --tee-dev for a back-end in this process: its dev= option (vteed's supervisor opens tee_dev itself). */
+static int set_tee_options(struct vmm_opts *o, const struct tee_kind *k)
+{
+	static char opt[300];
+	if (!k->takes_dev || !o->tee_dev || o->tee_vteed)
+		return 0;
+	if (snprintf(opt, sizeof(opt), "dev=%s", o->tee_dev) >= (int)sizeof(opt))
+		return vmm_err(-ENAMETOOLONG, "--tee-dev %s: path too long", o->tee_dev);
+	o->tee_options = opt;
+	return 0;
+}
+
+static int parse_tee(const char *s, const struct tee_kind **tee)
+{
+	for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]); i++)
+		if (!strcmp(s, tee_kinds[i].arg)) {
+			*tee = &tee_kinds[i];
 			return 0;
 		}
 	return vmm_err(-EINVAL, "--tee %s: expected soft, teedev, vteed or none", s);
@@ -128,11 +156,11 @@ static int parse_forward(const char *s, unsigned *forward)
 	return 0;
 }
 
-/* Option c (its argument in optarg) into o. 0, or -EINVAL (said why). */
-static int parse_option(int c, struct vmm_opts *o)
+/* Option opt (its argument in optarg) into o and *tee. 0, or -EINVAL (said why). */
+static int parse_option(int opt, struct vmm_opts *o, const struct tee_kind **tee)
 {
 	char *end;
-	switch (c) {
+	switch (opt) {
 	case 'k': o->kernel = optarg; return 0;
 	case 'i': o->initrd = optarg; return 0;
 	case 'a': o->cmdline = optarg; return 0;
@@ -146,7 +174,7 @@ static int parse_option(int c, struct vmm_opts *o)
 		if (*end || o->ram_mib < 64 || o->ram_mib > 65536)
 			return vmm_err(-EINVAL, "--mem %s: expected 64..65536 (MiB)", optarg);
 		return 0;
-	case 't': return parse_tee(optarg, &o->tee);
+	case 't': return parse_tee(optarg, tee);
 	case 'v': o->vteed = optarg; return 0;
 	case 'p': o->policy = optarg; return 0;
 	case 'd': o->tee_dev = optarg; return 0;
@@ -157,7 +185,7 @@ static int parse_option(int c, struct vmm_opts *o)
 }
 
 /* The command line into o: 0 to run, 1 for --help (shown), or -EINVAL (said why). */
-static int parse_options(int argc, char **argv, struct vmm_opts *o)
+static int parse_args(int argc, char **argv, struct vmm_opts *o)
 {
 	static const struct option lo[] = {
 		{ "kernel", required_argument, NULL, 'k' }, { "initrd", required_argument, NULL, 'i' },
@@ -168,13 +196,16 @@ static int parse_options(int argc, char **argv, struct vmm_opts *o)
 		{ "forward", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
+	*o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .cmdline = "console=ttyS0",
+				.forward = VTEE_KVM_TRUSTED_OS };
+	const struct tee_kind *tee = &tee_kinds[0];
 	int opt, r = 0;
 	while (!r && (opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (opt == 'h') {
 			usage(stdout);
 			return 1;
 		}
-		r = parse_option(opt, o);
+		r = parse_option(opt, o, &tee);
 	}
 	if (r)
 		return r;
@@ -182,7 +213,10 @@ static int parse_options(int argc, char **argv, struct vmm_opts *o)
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (o->no_filter && o->tee == VMM_TEE_VTEED)
+	set_tee(o, tee);
+	if ((r = set_tee_options(o, tee)))
+		return r;
+	if (o->no_filter && o->tee_vteed)
 		return vmm_err(-EINVAL, "--no-filter with --tee vteed: nothing would reach vteed");
 	return 0;
 }
@@ -203,12 +237,7 @@ static int set_up(struct vmm *vm)
 		return r;
 	tee_setup(vm); /* the filter goes in before any vCPU runs */
 	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm->o.ncpus, vm->o.ncpus > 1 ? "s" : "",
-		(unsigned long long)vm->o.ram_mib,
-		vm->o.tee == VMM_TEE_SOFT     ? "built-in (in process)"
-		: vm->o.tee == VMM_TEE_TEEDEV ? "host OP-TEE (teedev, in process)"
-		: vm->o.tee == VMM_TEE_VTEED  ? "vteed"
-					      : "none",
-		vm->o.no_filter ? ", no SMCCC filter" : "");
+		(unsigned long long)vm->o.ram_mib, vm->o.tee_label, vm->o.no_filter ? ", no SMCCC filter" : "");
 	for (unsigned i = 0; i < vm->o.ncpus; i++)
 		vm->cpu[i].smc_us = calloc(VMM_SMC_SAMPLES, sizeof(uint32_t)); /* NULL: no median, no harm */
 	return 0;
@@ -247,9 +276,7 @@ int main(int argc, char **argv)
 {
 	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
-	vm.o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .tee = VMM_TEE_SOFT, .cmdline = "console=ttyS0",
-				  .forward = VTEE_KVM_TRUSTED_OS };
-	int r = parse_options(argc, argv, &vm.o);
+	int r = parse_args(argc, argv, &vm.o);
 	if (r)
 		return r > 0 ? 0 : 1;
 

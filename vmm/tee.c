@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * vtee-vmm: where the guest's Trusted-OS SMCs go. KVM's SMCCC filter forwards
- * them (include/vtee/kvm.h); each one is served by libvtee in this process
- * ("soft": the built-in TEE; "teedev": the host's OP-TEE through /dev/tee) or
- * by a supervised vteed ("vteed": a sandboxed process on the host's OP-TEE,
- * which maps the guest's RAM by its memfd). KVM knows nothing of OP-TEE.
+ * them (include/vtee/kvm.h); each one is served by libvtee in this process or
+ * by a supervised vteed (a sandboxed process, which maps the guest's RAM by
+ * its memfd), on the back-end --tee chose (main.c). KVM knows nothing of
+ * OP-TEE.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -36,10 +36,51 @@ static void serve_vteed(void *ctx, uint64_t regs[8])
 	vteed_smc(((struct tee *)c->vm->tee)->vteed, c->id, regs);
 }
 
+/* libvtee in this process, on the back-end the options name. */
+static void open_in_process(struct vmm *vm, struct tee *t)
+{
+	const char *b = vm->o.tee_backend;
+	int r = vtee_tee_open(b, vm->o.tee_options, &t->soft);
+	if (!r)
+		r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);
+	if (!r)
+		r = vtee_vm_add_ram(t->vm, VMM_RAM_BASE, vm->ram_size, vm->ram, vm->ram_fd, 0);
+	if (r)
+		vmm_die("libvtee (%s): %s", b, strerror(-r));
+}
+
+/* A supervised vteed on that back-end (vteed_start() holds the TEE), mapping the guest's RAM by its memfd. */
+static void start_vteed(struct vmm *vm, struct tee *t)
+{
+	const char *args[8];
+	unsigned n = 0;
+	if (vm->o.policy) {
+		args[n++] = "--policy";
+		args[n++] = vm->o.policy;
+	}
+	if (geteuid() == 0) { /* vteed refuses root: an unprivileged uid, no user database needed */
+		args[n++] = "--user";
+		args[n++] = "65534:65534";
+	}
+	args[n] = NULL;
+	struct vteed_config vc = { .vm_id = 1, .name = "vtee-vmm", .backend = vm->o.tee_backend,
+				   .nvcpus = vm->o.ncpus, .vteed_path = vm->o.vteed, .extra_args = args,
+				   .tee_dev = vm->o.tee_dev };
+	struct vteed_ram ram = { .gpa = VMM_RAM_BASE, .size = vm->ram_size, .fd = vm->ram_fd };
+	char msg[VTEED_MSG_MAX];
+	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
+	int r = vteed_start(&vc, &ram, 1, &t->vteed, msg, sizeof(msg));
+	if (r)
+		vmm_die("vteed: %s (%s)", msg, strerror(-r));
+	struct vteed_info info;
+	vteed_get_info(t->vteed, &info);
+	vmm_log("TEE: vteed pid %d on back-end %s, guest RAM shared by memfd", (int)info.pid, vm->o.tee_backend);
+}
+
 void tee_setup(struct vmm *vm)
 {
 	char err[160];
-	if (!vm->o.no_filter && vm->o.tee != VMM_TEE_NONE) {
+	if (!vm->o.no_filter && vm->o.tee_backend) {
 		int r = vtee_kvm_forward_smccc(vm->vm_fd, vm->o.forward, err, sizeof(err));
 		if (r)
 			vmm_die("KVM SMCCC filter: %s", err);
@@ -48,42 +89,10 @@ void tee_setup(struct vmm *vm)
 	if (!t)
 		vmm_die("out of memory");
 	vm->tee = t;
-	if (vm->o.tee == VMM_TEE_SOFT || vm->o.tee == VMM_TEE_TEEDEV) {
-		char opt[300] = "";
-		if (vm->o.tee == VMM_TEE_TEEDEV && vm->o.tee_dev &&
-		    snprintf(opt, sizeof(opt), "dev=%s", vm->o.tee_dev) >= (int)sizeof(opt))
-			vmm_die("--tee-dev %s: path too long", vm->o.tee_dev);
-		int r = vtee_tee_open(vm->o.tee == VMM_TEE_SOFT ? "soft" : "teedev", opt[0] ? opt : NULL, &t->soft);
-		if (!r)
-			r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);
-		if (!r)
-			r = vtee_vm_add_ram(t->vm, VMM_RAM_BASE, vm->ram_size, vm->ram, vm->ram_fd, 0);
-		if (r)
-			vmm_die("libvtee: %s", strerror(-r));
-	} else if (vm->o.tee == VMM_TEE_VTEED) {
-		const char *args[8];
-		unsigned n = 0;
-		if (vm->o.policy) {
-			args[n++] = "--policy";
-			args[n++] = vm->o.policy;
-		}
-		if (geteuid() == 0) { /* vteed refuses root: an unprivileged uid, no user database needed */
-			args[n++] = "--user";
-			args[n++] = "65534:65534";
-		}
-		args[n] = NULL;
-		struct vteed_config vc = { .vm_id = 1, .name = "vtee-vmm", .backend = "teedev", .nvcpus = vm->o.ncpus,
-					   .vteed_path = vm->o.vteed, .extra_args = args, .tee_dev = vm->o.tee_dev };
-		struct vteed_ram ram = { .gpa = VMM_RAM_BASE, .size = vm->ram_size, .fd = vm->ram_fd };
-		char msg[VTEED_MSG_MAX];
-		vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
-		int r = vteed_start(&vc, &ram, 1, &t->vteed, msg, sizeof(msg));
-		if (r)
-			vmm_die("vteed: %s (%s)", msg, strerror(-r));
-		struct vteed_info info;
-		vteed_get_info(t->vteed, &info);
-		vmm_log("TEE: vteed pid %d on the host's OP-TEE (teedev), guest RAM shared by memfd", (int)info.pid);
-	}
+	if (vm->o.tee_backend && vm->o.tee_vteed)
+		start_vteed(vm, t);
+	else if (vm->o.tee_backend)
+		open_in_process(vm, t);
 }
 
 void tee_smc(struct vmm_vcpu *c)

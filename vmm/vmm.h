@@ -33,14 +33,16 @@
 #define VMM_RTC_SIZE   0x1000ull
 #define VMM_RAM_BASE   0x40000000ull
 
-enum vmm_tee { VMM_TEE_NONE, VMM_TEE_SOFT, VMM_TEE_TEEDEV, VMM_TEE_VTEED };
-
 struct vmm_opts {
 	const char *kernel, *initrd, *cmdline;
 	unsigned ncpus;
 	uint64_t ram_mib;
-	enum vmm_tee tee;
-	const char *vteed, *policy, *tee_dev; /* VMM_TEE_VTEED */
+	/* The guest's TEE (--tee): the libvtee back-end serving it; NULL: none (no TEE, no DT node). */
+	const char *tee_backend;
+	const char *tee_options;               /* its options, in this process ("dev=PATH" from --tee-dev) */
+	bool tee_vteed;                        /* served by a supervised vteed instead of in this process */
+	const char *tee_label;                 /* what the start-up line calls it */
+	const char *vteed, *policy, *tee_dev; /* vteed: the program, its policy, the device its supervisor opens */
 	bool no_filter;                        /* leave KVM's default (calls refused): a negative test */
 	unsigned forward;                      /* VTEE_KVM_TRUSTED_OS / _APPS: the owners forwarded */
 };

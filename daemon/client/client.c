@@ -48,7 +48,8 @@ bool vteed_config_ok(const struct vteed_config *cfg, unsigned nram)
 {
 	return cfg && cfg->name && cfg->nvcpus > 0 && cfg->nvcpus <= VTEED_MAX_SLOTS && nram > 0 &&
 	       nram <= VTEED_MAX_REGIONS && strlen(cfg->name) < VTEED_NAME_MAX &&
-	       (!cfg->backend || strlen(cfg->backend) < VTEED_BACKEND_MAX);
+	       (!cfg->backend || strlen(cfg->backend) < VTEED_BACKEND_MAX) &&
+	       (!cfg->backend_options || strlen(cfg->backend_options) < VTEED_TEE_OPTIONS_MAX);
 }
 
 /* The mailbox: a sealed memfd of VTEED_MAILBOX_SIZE, mapped, its header written. */
@@ -82,7 +83,6 @@ int vteed_client_new(const struct vteed_config *cfg, struct vteed **out)
 		return -ENOMEM;
 	v->sock = v->mb_fd = v->jn_fd = -1;
 	v->stop_pipe[0] = v->stop_pipe[1] = -1;
-	vteed_tee_source_init(&v->tee);
 	v->spin_ns = CLI_SPIN_NS;
 	const char *e = getenv("VTEED_SPIN_NS");
 	if (e && *e)
@@ -122,9 +122,9 @@ void vteed_client_free(struct vteed *v)
 	free(v);
 }
 
-/* HELLO's fixed part from the configuration. */
+/* HELLO from the configuration; the TEE as ep describes it. */
 static void hello_fill(struct vteed_hello *h, const struct vteed_config *cfg, unsigned nram, uint32_t epoch,
-		       uint32_t flags, const char *backend)
+		       uint32_t flags, const struct vteed_tee_endpoint *ep)
 {
 	memset(h, 0, sizeof(*h));
 	h->hdr = (struct vteed_msg_hdr){ VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_HELLO, sizeof(*h), 0 };
@@ -139,7 +139,8 @@ static void hello_fill(struct vteed_hello *h, const struct vteed_config *cfg, un
 	h->max_shm = cfg->max_shm;
 	h->max_shm_pages = cfg->max_shm_pages;
 	snprintf(h->name, sizeof(h->name), "%s", cfg->name);
-	snprintf(h->backend, sizeof(h->backend), "%s", backend);
+	snprintf(h->backend, sizeof(h->backend), "%s", ep->backend);
+	h->tee = ep->desc;
 }
 
 /* WELCOME (vteed's pid in v->pid, for its status), or the daemon's ERROR (its message in msg). */
@@ -164,13 +165,17 @@ static int read_reply(struct vteed *v, int sock, const struct vteed_config *cfg,
 }
 
 int vteed_handshake(struct vteed *v, int sock, const struct vteed_config *cfg, const struct vteed_ram *ram,
-		    unsigned nram, uint32_t epoch, int jn_fd, int tee_fd, char *msg, size_t msglen)
+		    unsigned nram, uint32_t epoch, int jn_fd, const struct vteed_tee_endpoint *ep, char *msg,
+		    size_t msglen)
 {
+	struct vteed_tee_endpoint own;
+	if (!ep) { /* vteed opens the back-end itself ("" is "soft") */
+		vteed_tee_endpoint_init(&own, cfg->backend ? cfg->backend : "",
+					cfg->backend_options ? cfg->backend_options : "");
+		ep = &own;
+	}
 	struct vteed_hello h;
-	/* with a TEE fd: the supervisor's source says which back-end serves it (teedev's context, or link) */
-	hello_fill(&h, cfg, nram, epoch,
-		   (jn_fd >= 0 ? VTEED_HELLO_JOURNAL : 0) | (tee_fd >= 0 ? VTEED_HELLO_TEE_FD : 0),
-		   tee_fd >= 0 ? vteed_tee_source_backend(&v->tee) : cfg->backend ? cfg->backend : "");
+	hello_fill(&h, cfg, nram, epoch, jn_fd >= 0 ? VTEED_HELLO_JOURNAL : 0, ep);
 	int fds[VTEED_MAX_FDS];
 	unsigned nfds = 0;
 	for (unsigned i = 0; i < nram; i++) {
@@ -180,8 +185,8 @@ int vteed_handshake(struct vteed *v, int sock, const struct vteed_config *cfg, c
 	fds[nfds++] = v->mb_fd;
 	if (jn_fd >= 0)
 		fds[nfds++] = jn_fd;
-	if (tee_fd >= 0)
-		fds[nfds++] = tee_fd;
+	for (unsigned i = 0; i < ep->desc.nfds; i++)
+		fds[nfds++] = ep->fds[i];
 	int err = vteed_send_fds(sock, &h, sizeof(h), fds, nfds);
 	if (err) {
 		vteed_set_msg(msg, msglen, "sending HELLO failed");
@@ -207,7 +212,7 @@ int vteed_connect_fd(int sock, const struct vteed_config *cfg, const struct vtee
 		return err;
 	}
 	v->sock = sock;
-	err = vteed_handshake(v, sock, cfg, ram, nram, 0, -1, -1, msg, msglen);
+	err = vteed_handshake(v, sock, cfg, ram, nram, 0, -1, NULL, msg, msglen);
 	if (err) {
 		vteed_client_free(v);
 		return err;

@@ -3,7 +3,8 @@
  * libvteed's insides (the public API is include/vtee/vteed.h), shared by its
  * files: client.c (the mailbox, the handshake, closing), supervisor.c
  * (vteed_start: restarts), tee_source.c (what holds the VM's TEE state for a
- * supervised vteed), remote_pool.c, status.c, log.c.
+ * supervised vteed: tee_process.c, tee_device.c, tee_remote.c), status.c,
+ * log.c.
  */
 #ifndef VTEED_CLIENT_H
 #define VTEED_CLIENT_H
@@ -18,27 +19,42 @@
 
 #define VTEED_CLOSE_MS 5000 /* how long vteed_close() waits for each process to end */
 
-struct vtee_tee;
+/*
+ * What a TEE source hands a new vteed: HELLO's TEE descriptor (the back-end
+ * vteed opens, its options, the option key of each fd) and the fds
+ * themselves (desc.nfds of them), which are the endpoint's until closed.
+ */
+struct vteed_tee_endpoint {
+	char backend[VTEED_BACKEND_MAX];
+	struct vteed_tee_desc desc;
+	int fds[VTEED_MAX_TEE_FDS];
+};
 
 /*
- * A supervised vteed's TEE source: what outlives each vteed and hands the
- * next one its TEE fd. Chosen once, in vteed_start(), by the back-end name.
+ * A supervised vteed's TEE source: what holds the VM's TEE state across
+ * vteed restarts, and how each new vteed reaches it. One per back-end
+ * vteed_start() supervises; tee_source.c picks it once, by cfg->backend.
  */
-enum vteed_tee_source_kind {
-	TEE_SOURCE_NONE,    /* vteed_spawn()/vteed_connect(): vteed holds its own TEE */
-	TEE_SOURCE_PROCESS, /* "soft": the built-in TEE in vtee-tee, reached over the link */
-	TEE_SOURCE_DEVICE,  /* "teedev": the host's /dev/teeN, one context for the VM */
-	TEE_SOURCE_REMOTE,  /* "remote": a channel on this process's connections to vtee-served */
+struct vteed_tee_source_ops {
+	const char *backend; /* the vteed_config.backend it serves */
+	/* Start or open what holds the VM's TEE (it outlives every vteed). 0, or -errno and why in msg. */
+	int (*open)(const struct vteed_config *cfg, void **state, char *msg, size_t msglen);
+	/* The endpoint for VM vm_id's vteed of this epoch (0: the first). 0 or -errno. */
+	int (*connect)(void *state, uint32_t vm_id, uint32_t epoch, struct vteed_tee_endpoint *ep);
+	/* What it can tell vteed_get_info(): tee_pid, remote_connections. */
+	void (*info)(void *state, struct vteed_info *info);
+	/* Let it go; a process it started ends with it (reaped, at most wait_ms, then killed). */
+	void (*close)(void *state, int wait_ms);
 };
 
 struct vteed_tee_source {
-	enum vteed_tee_source_kind kind;
-	char *path;              /* PROCESS: the program (NULL = "vtee-tee" in PATH) */
-	int ctl;                 /* PROCESS: the control socket to vtee-tee, -1 none */
-	pid_t pid;               /* PROCESS: vtee-tee */
-	int dev_fd;              /* DEVICE: the VM's TEE context, -1 none */
-	struct vtee_tee *remote; /* REMOTE: the shared connection pool */
+	const struct vteed_tee_source_ops *ops; /* NULL: none (vteed_spawn(), vteed_connect()) */
+	void *state;
 };
+
+extern const struct vteed_tee_source_ops vteed_tee_process_source; /* "soft": vtee-tee */
+extern const struct vteed_tee_source_ops vteed_tee_device_source;  /* "teedev": /dev/teeN */
+extern const struct vteed_tee_source_ops vteed_tee_remote_source;  /* "remote": the pool's channels */
 
 struct vteed_vslot {
 	pthread_mutex_t lock;
@@ -78,11 +94,14 @@ bool vteed_config_ok(const struct vteed_config *cfg, unsigned nram);
 int vteed_client_new(const struct vteed_config *cfg, struct vteed **out);
 void vteed_client_free(struct vteed *v);
 /*
- * HELLO on sock with the RAM fds, the mailbox and, when given (>= 0), the
- * journal and the TEE fd; then the reply. sock is not closed here.
+ * HELLO on sock with the RAM fds, the mailbox, when given the journal
+ * (jn_fd >= 0) and the TEE endpoint's descriptor and fds (ep; NULL: vteed
+ * opens cfg->backend itself, with cfg->backend_options); then the reply.
+ * Neither sock nor ep's fds are closed here.
  */
 int vteed_handshake(struct vteed *v, int sock, const struct vteed_config *cfg, const struct vteed_ram *ram,
-		    unsigned nram, uint32_t epoch, int jn_fd, int tee_fd, char *msg, size_t msglen);
+		    unsigned nram, uint32_t epoch, int jn_fd, const struct vteed_tee_endpoint *ep, char *msg,
+		    size_t msglen);
 /* waitpid with a deadline, then SIGKILL. */
 void vteed_reap(pid_t pid, int ms);
 
@@ -90,21 +109,19 @@ void vteed_reap(pid_t pid, int ms);
 void vteed_supervisor_stop(struct vteed *v);
 
 /* tee_source.c */
-void vteed_tee_source_init(struct vteed_tee_source *ts);
-/* Take cfg->backend's source ("soft" or NULL, "teedev", "remote"); -EINVAL for another back-end. */
+/* Open cfg->backend's source (NULL: "soft"); -EINVAL for a back-end vteed_start() does not supervise. */
 int vteed_tee_source_open(struct vteed_tee_source *ts, const struct vteed_config *cfg, char *msg, size_t msglen);
-/* A TEE fd for the next vteed of VM vm_id (the caller closes it once passed). */
-int vteed_tee_source_connect(struct vteed_tee_source *ts, uint32_t vm_id, int *fd);
-/* HELLO's back-end for a vteed given that fd: "teedev" for the device, "link" otherwise. */
-const char *vteed_tee_source_backend(const struct vteed_tee_source *ts);
-/* The remote pool's live connections (0 for another source). */
-uint32_t vteed_tee_source_connections(const struct vteed_tee_source *ts);
-/* Release it: vtee-tee ends with its control socket (reaped, at most wait_ms, then killed). */
+/* The endpoint for VM vm_id's vteed of this epoch; the caller closes it once HELLO has passed it. */
+int vteed_tee_source_connect(struct vteed_tee_source *ts, uint32_t vm_id, uint32_t epoch,
+			     struct vteed_tee_endpoint *ep);
+void vteed_tee_source_info(const struct vteed_tee_source *ts, struct vteed_info *info);
+/* Release it (nothing if none is open). */
 void vteed_tee_source_close(struct vteed_tee_source *ts, int wait_ms);
-
-/* remote_pool.c: the vteeds of this process with the same remote options share one back-end instance */
-int vteed_remote_pool_get(const char *options, struct vtee_tee **out);
-void vteed_remote_pool_put(struct vtee_tee *tee);
+/* An empty endpoint for backend, with options ("" none); -E2BIG if either does not fit. */
+int vteed_tee_endpoint_init(struct vteed_tee_endpoint *ep, const char *backend, const char *options);
+/* Hand fd (taken, even on failure) to the back-end as its option key; -E2BIG when full. */
+int vteed_tee_endpoint_add_fd(struct vteed_tee_endpoint *ep, const char *key, int fd);
+void vteed_tee_endpoint_close(struct vteed_tee_endpoint *ep);
 
 /* log.c: to the embedder's vteed_set_log() function, if any */
 void vteed_client_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "fullio.h"
+#include "send_all.h"
 #include "status_addr.h"
 
 int vteed_status_query(pid_t pid, struct vteed_status *out)
@@ -21,7 +22,7 @@ int vteed_status_query(pid_t pid, struct vteed_status *out)
 	if (connect(s, (struct sockaddr *)&sa, len) < 0)
 		err = -errno;
 	if (!err)
-		err = vteed_write_full(s, &h, sizeof(h));
+		err = vtee_send_all(s, &h, sizeof(h));
 	if (!err)
 		err = vteed_read_full(s, out, sizeof(*out), 1000);
 	close(s);

@@ -20,24 +20,25 @@
 
 #include "vteed_futex.h"
 
-/* Spawn a vteed for this epoch and hand it the VM and a TEE fd from the source. */
+/* Spawn a vteed for this epoch and hand it the VM and the TEE endpoint from the source. */
 static int start_vteed(struct vteed *v, uint32_t epoch, char *msg, size_t msglen)
 {
-	int tee = -1, sock;
+	struct vteed_tee_endpoint ep;
+	int sock;
 	pid_t pid;
-	int err = vteed_tee_source_connect(&v->tee, v->cfg.vm_id, &tee);
+	int err = vteed_tee_source_connect(&v->tee, v->cfg.vm_id, epoch, &ep);
 	if (err) {
-		vteed_set_msg(msg, msglen, "cannot reach the TEE process");
+		vteed_set_msg(msg, msglen, "cannot reach the TEE");
 		return err;
 	}
 	err = vteed_spawn_raw(v->vteed_path, (const char *const *)v->extra_args, &sock, &pid);
 	if (err) {
-		close(tee);
+		vteed_tee_endpoint_close(&ep);
 		vteed_set_msg(msg, msglen, "spawning vteed failed");
 		return err;
 	}
-	err = vteed_handshake(v, sock, &v->cfg, v->ram, v->nram, epoch, v->jn_fd, tee, msg, msglen);
-	close(tee); /* vteed has its own copy now */
+	err = vteed_handshake(v, sock, &v->cfg, v->ram, v->nram, epoch, v->jn_fd, &ep, msg, msglen);
+	vteed_tee_endpoint_close(&ep); /* vteed has its own copies now */
 	if (err) {
 		close(sock);
 		kill(pid, SIGKILL);
@@ -153,7 +154,10 @@ static int keep_config(struct vteed *v, const struct vteed_config *cfg, const st
 	v->cfg = *cfg;
 	snprintf(v->name, sizeof(v->name), "%s", cfg->name);
 	v->cfg.name = v->name;
-	v->cfg.backend = NULL;
+	/* what only the TEE source needs, it takes in vteed_start(); the caller's strings are not kept */
+	v->cfg.backend = v->cfg.backend_options = v->cfg.tee_path = v->cfg.tee_dev = v->cfg.remote_options = NULL;
+	v->cfg.vteed_path = NULL;
+	v->cfg.extra_args = NULL;
 	memcpy(v->ram, ram, nram * sizeof(*ram));
 	v->nram = nram;
 	v->vteed_path = dup_or_null(cfg->vteed_path);
@@ -210,9 +214,8 @@ void vteed_get_info(struct vteed *v, struct vteed_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->pid = v->pid;
-	info->tee_pid = v->tee.pid;
 	info->restarts = atomic_load(&v->restarts);
 	info->last_recovery_ns = atomic_load(&v->last_recovery_ns);
 	info->lost_calls = atomic_load(&v->lost);
-	info->remote_connections = vteed_tee_source_connections(&v->tee);
+	vteed_tee_source_info(&v->tee, info);
 }

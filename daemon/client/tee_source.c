@@ -1,197 +1,101 @@
 // SPDX-License-Identifier: MIT
 /*
  * A supervised vteed's TEE source (client.h): the one place where the
- * supervisor decides what holds the VM's TEE state across vteed restarts and
- * how each new vteed reaches it:
+ * supervisor picks, by the back-end named in vteed_start()'s configuration,
+ * what holds the VM's TEE state across vteed restarts. Each source says
+ * itself, in the endpoint it hands every new vteed, which back-end vteed
+ * opens and with which options and fds (HELLO's TEE descriptor), so neither
+ * the supervisor's other parts nor vteed know any back-end by name.
  *
- *   "soft" (NULL)  vtee-tee, the built-in TEE in its own process; each vteed
- *                  gets a new link connection to it, bound to its VM
- *   "teedev"       the host's /dev/teeN, opened here (one context for the
- *                  VM); each vteed gets a copy of it
- *   "remote"       this process's connections to vtee-served (remote_pool.c);
- *                  each vteed gets a new channel on them
+ *   "soft" (NULL)  tee_process.c: vtee-tee, the built-in TEE in its own process
+ *   "teedev"       tee_device.c: the host's /dev/teeN, one context for the VM
+ *   "remote"       tee_remote.c: this process's connections to vtee-served
  */
 #include "client.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/tee.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include "fdpass.h"
-#include "spawn_fd3.h"
-#include "vtee/vtee.h"
-#ifdef VTEED_CLIENT_REMOTE
-#include "core.h" /* the pool's connection count: struct vtee_tee's priv */
-#include "remote.h"
-#else
-/* built without OpenSSL: no remote back-end to hold connections for */
-static inline int vtee_remote_channel(struct vtee_tee *tee, int *fd)
-{
-	(void)tee;
-	(void)fd;
-	return -ENOTSUP;
-}
-#endif
-
-void vteed_tee_source_init(struct vteed_tee_source *ts)
-{
-	memset(ts, 0, sizeof(*ts));
-	ts->ctl = ts->dev_fd = -1;
-}
-
-/*
- * The host's OP-TEE client device: path, or the first /dev/teeN whose
- * TEE_IOC_VERSION says OP-TEE and not the supplicant's. Read-write, as any
- * libteec client opens it: the device's permissions decide.
- */
-static int open_tee_device(const char *path, int *out, char *msg, size_t msglen)
-{
-	char p[32];
-	for (int n = 0; n < 32; n++) {
-		if (!path)
-			snprintf(p, sizeof(p), "/dev/tee%d", n);
-		int fd = open(path ? path : p, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			int e = errno;
-			if (path || e != ENOENT || n == 31) {
-				vteed_set_msg(msg, msglen,
-					      path ? "cannot open the TEE device given" : "no OP-TEE device (/dev/teeN)");
-				return -e;
-			}
-			continue;
-		}
-		struct tee_ioctl_version_data ver;
-		memset(&ver, 0, sizeof(ver));
-		if (ioctl(fd, TEE_IOC_VERSION, &ver) == 0 && ver.impl_id == TEE_IMPL_ID_OPTEE &&
-		    !(ver.gen_caps & TEE_GEN_CAP_PRIVILEGED)) {
-			*out = fd;
-			return 0;
-		}
-		close(fd);
-		if (path) {
-			vteed_set_msg(msg, msglen, "the TEE device given is not an OP-TEE client device");
-			return -ENODEV;
-		}
-	}
-	vteed_set_msg(msg, msglen, "no OP-TEE device (/dev/teeN)");
-	return -ENOENT;
-}
-
-/* vtee-tee --ctl-fd 3: it holds the sessions, so it outlives every vteed; it ends with its control socket. */
-static int start_tee_process(struct vteed_tee_source *ts, const char *path, char *msg, size_t msglen)
-{
-	const char *env = getenv("VTEE_TEE");
-	const char *prog = path ? path : env;
-	if (prog && !(ts->path = strdup(prog)))
-		return -ENOMEM;
-	int ctl[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0)
-		return -errno;
-	const char *args[] = { "--ctl-fd", "3", NULL };
-	int err = vteed_spawn_fd3(ts->path ? ts->path : "vtee-tee", args, ctl[1], &ts->pid);
-	close(ctl[1]);
-	if (err) {
-		close(ctl[0]);
-		vteed_set_msg(msg, msglen, "spawning vtee-tee failed");
-		return err;
-	}
-	ts->ctl = ctl[0];
-	return 0;
-}
+static const struct vteed_tee_source_ops *const sources[] = {
+	&vteed_tee_process_source,
+	&vteed_tee_device_source,
+	&vteed_tee_remote_source,
+};
 
 int vteed_tee_source_open(struct vteed_tee_source *ts, const struct vteed_config *cfg, char *msg, size_t msglen)
 {
-	const char *b = cfg->backend;
-	if (!b || !strcmp(b, "soft")) {
-		ts->kind = TEE_SOURCE_PROCESS;
-		return start_tee_process(ts, cfg->tee_path, msg, msglen);
-	}
-	if (!strcmp(b, "teedev")) {
-		/* the host TEE: this process opens the context (its access rights), vteed cannot */
-		ts->kind = TEE_SOURCE_DEVICE;
-		return open_tee_device(cfg->tee_dev, &ts->dev_fd, msg, msglen);
-	}
-	if (!strcmp(b, "remote")) {
-		/* the TLS connections live here; vteed speaks the link protocol on its channel */
-		ts->kind = TEE_SOURCE_REMOTE;
-		int err = vteed_remote_pool_get(cfg->remote_options, &ts->remote);
-		if (err)
-			vteed_set_msg(msg, msglen, "the remote back-end's options (docs/remote.md)");
-		return err;
-	}
-	vteed_set_msg(msg, msglen, "vteed_start supervises the built-in TEE (soft), teedev and remote");
-	return -EINVAL;
-}
-
-/*
- * Give the TEE process one end of a new socketpair, bound to this VM ('B' +
- * vm_id, docs/tee-link.md): a compromised vteed can then attach to no other
- * VM's TEE state. The other end is ours.
- */
-static int tee_process_connect(struct vteed_tee_source *ts, uint32_t vm_id, int *mine)
-{
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16),
-			    (uint8_t)(vm_id >> 24) };
-	int err = vteed_send_fds(ts->ctl, bind, sizeof(bind), &sv[1], 1);
-	close(sv[1]);
-	if (err) {
-		close(sv[0]);
-		return err;
-	}
-	*mine = sv[0];
-	return 0;
-}
-
-int vteed_tee_source_connect(struct vteed_tee_source *ts, uint32_t vm_id, int *fd)
-{
-	switch (ts->kind) {
-	case TEE_SOURCE_PROCESS:
-		return tee_process_connect(ts, vm_id, fd);
-	case TEE_SOURCE_DEVICE:
-		/* the same context every time, so the VM's sessions outlive each vteed */
-		*fd = fcntl(ts->dev_fd, F_DUPFD_CLOEXEC, 3);
-		return *fd < 0 ? -errno : 0;
-	case TEE_SOURCE_REMOTE:
-		return vtee_remote_channel(ts->remote, fd); /* a new channel: a new link stream */
-	default:
+	const char *backend = cfg->backend ? cfg->backend : "soft";
+	const struct vteed_tee_source_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]) && !ops; i++)
+		if (!strcmp(sources[i]->backend, backend))
+			ops = sources[i];
+	if (!ops) {
+		vteed_set_msg(msg, msglen, "vteed_start supervises the built-in TEE (soft), teedev and remote");
 		return -EINVAL;
 	}
+	int err = ops->open(cfg, &ts->state, msg, msglen);
+	if (!err)
+		ts->ops = ops;
+	return err;
 }
 
-const char *vteed_tee_source_backend(const struct vteed_tee_source *ts)
+int vteed_tee_source_connect(struct vteed_tee_source *ts, uint32_t vm_id, uint32_t epoch,
+			     struct vteed_tee_endpoint *ep)
 {
-	return ts->kind == TEE_SOURCE_DEVICE ? "teedev" : "link";
+	vteed_tee_endpoint_init(ep, "", ""); /* nothing to close yet, whatever happens */
+	if (!ts->ops)
+		return -EINVAL;
+	int err = ts->ops->connect(ts->state, vm_id, epoch, ep);
+	if (err)
+		vteed_tee_endpoint_close(ep);
+	return err;
 }
 
-uint32_t vteed_tee_source_connections(const struct vteed_tee_source *ts)
+void vteed_tee_source_info(const struct vteed_tee_source *ts, struct vteed_info *info)
 {
-#ifdef VTEED_CLIENT_REMOTE
-	if (ts->kind == TEE_SOURCE_REMOTE && ts->remote)
-		return vtee_remote_connections(ts->remote->priv);
-#endif
-	(void)ts;
-	return 0;
+	if (ts->ops && ts->ops->info)
+		ts->ops->info(ts->state, info);
 }
 
 void vteed_tee_source_close(struct vteed_tee_source *ts, int wait_ms)
 {
-	if (ts->ctl >= 0)
-		close(ts->ctl); /* the TEE process ends with its supervisor */
-	if (ts->pid > 0)
-		vteed_reap(ts->pid, wait_ms);
-	if (ts->dev_fd >= 0)
-		close(ts->dev_fd);
-	if (ts->remote)
-		vteed_remote_pool_put(ts->remote);
-	free(ts->path);
-	vteed_tee_source_init(ts);
+	if (ts->ops)
+		ts->ops->close(ts->state, wait_ms);
+	ts->ops = NULL;
+	ts->state = NULL;
+}
+
+int vteed_tee_endpoint_init(struct vteed_tee_endpoint *ep, const char *backend, const char *options)
+{
+	memset(ep, 0, sizeof(*ep));
+	for (unsigned i = 0; i < VTEED_MAX_TEE_FDS; i++)
+		ep->fds[i] = -1;
+	if (strlen(backend) >= sizeof(ep->backend) || strlen(options) >= sizeof(ep->desc.options))
+		return -E2BIG;
+	snprintf(ep->backend, sizeof(ep->backend), "%s", backend);
+	snprintf(ep->desc.options, sizeof(ep->desc.options), "%s", options);
+	return 0;
+}
+
+int vteed_tee_endpoint_add_fd(struct vteed_tee_endpoint *ep, const char *key, int fd)
+{
+	unsigned i = ep->desc.nfds;
+	if (i == VTEED_MAX_TEE_FDS || strlen(key) >= sizeof(ep->desc.fd_keys[i])) {
+		close(fd);
+		return -E2BIG;
+	}
+	snprintf(ep->desc.fd_keys[i], sizeof(ep->desc.fd_keys[i]), "%s", key);
+	ep->fds[i] = fd;
+	ep->desc.nfds = i + 1;
+	return 0;
+}
+
+void vteed_tee_endpoint_close(struct vteed_tee_endpoint *ep)
+{
+	for (unsigned i = 0; i < ep->desc.nfds; i++)
+		if (ep->fds[i] >= 0)
+			close(ep->fds[i]);
+	ep->desc.nfds = 0;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Whole messages on stream sockets (fullio.h). */
+/* Whole reads on stream sockets (fullio.h). */
 #include "fullio.h"
 
 #include <errno.h>
@@ -28,22 +28,6 @@ int vteed_read_full(int fd, void *buf, size_t len, int timeout_ms)
 		if (n == 0)
 			return -EPIPE;
 		got += (size_t)n;
-	}
-	return 0;
-}
-
-int vteed_write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Whole messages on stream sockets: loops over short transfers and EINTR,
- * for the daemons and the VMM client library alike.
+ * Whole reads on stream sockets, with a deadline: loops over short transfers
+ * and EINTR, for the daemons and the VMM client library alike. Whole writes:
+ * lib/util/send_all.h.
  */
 #ifndef VTEED_FULLIO_H
 #define VTEED_FULLIO_H
@@ -13,8 +14,5 @@
  * 0, -ETIMEDOUT, -EPIPE (the peer closed before len bytes), or -errno.
  */
 int vteed_read_full(int fd, void *buf, size_t len, int timeout_ms);
-
-/* Write all len bytes (send, MSG_NOSIGNAL: a gone peer is -EPIPE, not SIGPIPE). 0 or -errno. */
-int vteed_write_full(int fd, const void *buf, size_t len);
 
 #endif

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "fdpass.h"
-#include "fullio.h"
+#include "send_all.h"
 #include "vteed.h"
 
 #ifndef HUGETLBFS_MAGIC
@@ -25,28 +25,37 @@
 		return -(e);                           \
 	} while (0)
 
+/* HELLO's size in a version: v1 and v2 end where v3's TEE descriptor starts. 0: not a version spoken here. */
+static size_t hello_size(uint16_t version)
+{
+	if (version < VTEED_VERSION_MIN || version > VTEED_VERSION)
+		return 0;
+	return version < 3 ? VTEED_HELLO_V2_SIZE : sizeof(struct vteed_hello);
+}
+
 /* An early header tells about a wrong magic or version without waiting for the rest. */
 static bool header_hopeless(const struct vteed_msg_hdr *hdr)
 {
-	return hdr->magic != VTEED_MAGIC || hdr->version < VTEED_VERSION_MIN || hdr->version > VTEED_VERSION ||
-	       hdr->size != sizeof(struct vteed_hello);
+	return hdr->magic != VTEED_MAGIC || !hello_size(hdr->version) || hdr->size != hello_size(hdr->version);
 }
 
 /*
  * Read HELLO's bytes; the fds come with the first of them (any later ones
- * are closed). *got = bytes read (fewer than HELLO: EOF or a hopeless
- * header). *nfds may exceed VTEED_MAX_FDS: then too many came.
+ * are closed). The shortest HELLO first, then what its header says, never
+ * more. *got = bytes read (fewer than HELLO: EOF or a hopeless header).
+ * *nfds may exceed VTEED_MAX_FDS: then too many came.
  */
 static int read_hello(int sock, struct vteed_hello *h, size_t *got, int *fds, unsigned *nfds)
 {
+	size_t want = VTEED_HELLO_V2_SIZE;
 	*got = 0;
 	*nfds = 0;
-	while (*got < sizeof(*h)) {
+	while (*got < want) {
 		size_t n;
 		unsigned k;
 		int fdbuf[1];
 		bool first = *got == 0;
-		int err = vteed_recv_fds(sock, (uint8_t *)h + *got, sizeof(*h) - *got, &n, first ? fds : fdbuf,
+		int err = vteed_recv_fds(sock, (uint8_t *)h + *got, want - *got, &n, first ? fds : fdbuf,
 					 first ? VTEED_MAX_FDS : 0, first ? nfds : &k);
 		if (err)
 			return err;
@@ -55,6 +64,8 @@ static int read_hello(int sock, struct vteed_hello *h, size_t *got, int *fds, un
 		*got += n;
 		if (*got >= sizeof(h->hdr) && header_hopeless(&h->hdr))
 			break;
+		if (*got >= sizeof(h->hdr))
+			want = h->hdr.size;
 	}
 	return 0;
 }
@@ -73,8 +84,8 @@ int hello_receive(int sock, struct vteed_hello *h, int *fds, unsigned *nfds, cha
 		FAIL(-err, "receiving HELLO: %s", strerror(-err));
 	if (got < sizeof(h->hdr))
 		FAIL(EPROTO, "truncated HELLO (%zu bytes)", got);
-	if (got < sizeof(*h) && h->hdr.magic == VTEED_MAGIC && h->hdr.size == sizeof(*h))
-		FAIL(EPROTO, "truncated HELLO (%zu of %zu bytes)", got, sizeof(*h));
+	if (!header_hopeless(&h->hdr) && got < h->hdr.size)
+		FAIL(EPROTO, "truncated HELLO (%zu of %u bytes)", got, h->hdr.size);
 	return 0;
 }
 
@@ -87,13 +98,15 @@ static int check_header(const struct vteed_hello *h, char *why, size_t whylen)
 		     VTEED_VERSION_MIN, VTEED_VERSION);
 	if (h->hdr.type != VTEED_MSG_HELLO)
 		FAIL(EPROTO, "expected HELLO, got message type %u", h->hdr.type);
-	if (h->hdr.size != sizeof(*h))
-		FAIL(EPROTO, "HELLO size %u, expected %zu", h->hdr.size, sizeof(*h));
+	if (h->hdr.size != hello_size(h->hdr.version))
+		FAIL(EPROTO, "HELLO size %u, expected %zu", h->hdr.size, hello_size(h->hdr.version));
 	if (h->hdr.reserved || h->reserved1 || (h->hdr.version == 1 && h->epoch))
 		FAIL(EINVAL, "reserved fields not zero");
 	if (h->vm_id == 0)
 		FAIL(EINVAL, "vm_id 0");
-	uint32_t known_flags = h->hdr.version == 1 ? VTEED_HELLO_FLAGS_V1 : VTEED_HELLO_FLAGS;
+	uint32_t known_flags = h->hdr.version == 1   ? VTEED_HELLO_FLAGS_V1
+			       : h->hdr.version == 2 ? VTEED_HELLO_FLAGS_V2
+						     : VTEED_HELLO_FLAGS;
 	if (h->flags & ~known_flags)
 		FAIL(EINVAL, "unknown flags %#x", h->flags & ~known_flags);
 	size_t nl = strnlen(h->name, sizeof(h->name));
@@ -105,34 +118,8 @@ static int check_header(const struct vteed_hello *h, char *why, size_t whylen)
 	return 0;
 }
 
-/* The back-end HELLO names (or implies), as the policy allows it. */
-static int choose_backend(const struct vteed_hello *h, const char **out, char *why, size_t whylen)
-{
-	bool has_tee = h->flags & VTEED_HELLO_TEE_FD;
-	size_t bl = strnlen(h->backend, sizeof(h->backend));
-	if (bl == sizeof(h->backend))
-		FAIL(EINVAL, "backend name not NUL-terminated");
-	const char *backend = bl ? h->backend : has_tee ? "link" : "soft";
-	/* the TEE fd: a socket to the TEE process (link), or an open /dev/teeN context (teedev) */
-	bool tee_is_dev = !strcmp(backend, "teedev");
-	if (has_tee && strcmp(backend, "link") && !tee_is_dev)
-		FAIL(EINVAL, "a TEE fd was passed, but back-end %s is not link or teedev", backend);
-	if (tee_is_dev && !has_tee)
-		FAIL(EINVAL, "back-end teedev: HELLO must bring the TEE context (an open /dev/teeN)");
-	bool known = false;
-	for (const char *const *n = vtee_backend_names(); *n; n++)
-		known |= strcmp(*n, backend) == 0;
-	if (!known)
-		FAIL(ENOENT, "unknown back-end \"%s\"", backend);
-	/* the policy names the TEE; "soft" is also the built-in TEE in its own process, through "link" */
-	const char *allowed = med.policy.backend;
-	if (strcmp(allowed, backend) && !(!strcmp(allowed, "soft") && !strcmp(backend, "link")))
-		FAIL(EPERM, "the policy allows back-end \"%s\" only, not \"%s\"", allowed, backend);
-	*out = backend;
-	return 0;
-}
-
-static int check_limits(const struct vteed_hello *h, unsigned nfds, char *why, size_t whylen)
+static int check_limits(const struct vteed_hello *h, const struct mediator_tee *tee, unsigned nfds, char *why,
+			size_t whylen)
 {
 	if (h->nslots == 0 || h->nslots > VTEED_MAX_SLOTS)
 		FAIL(EINVAL, "nslots %u not in 1..%u", h->nslots, VTEED_MAX_SLOTS);
@@ -143,11 +130,11 @@ static int check_limits(const struct vteed_hello *h, unsigned nfds, char *why, s
 		FAIL(EINVAL, "quota above vtee's hard limits");
 	if (h->slice_us > 1000000u)
 		FAIL(EINVAL, "slice_us %u above 1 s", h->slice_us);
-	bool has_journal = h->flags & VTEED_HELLO_JOURNAL, has_tee = h->flags & VTEED_HELLO_TEE_FD;
-	unsigned want_fds = h->nregions + 1 + has_journal + has_tee;
+	bool has_journal = h->flags & VTEED_HELLO_JOURNAL;
+	unsigned want_fds = h->nregions + 1 + has_journal + tee->desc.nfds;
 	if (nfds != want_fds)
 		FAIL(EBADF, "got %u fds, expected %u (RAM regions + mailbox%s%s)", nfds, want_fds,
-		     has_journal ? " + journal" : "", has_tee ? " + TEE fd" : "");
+		     has_journal ? " + journal" : "", tee->desc.nfds ? " + TEE fds" : "");
 	return 0;
 }
 
@@ -222,16 +209,16 @@ static int check_mailbox_fd(int mfd, char *why, size_t whylen)
 	return 0;
 }
 
-int hello_check(const struct vteed_hello *h, const int *fds, unsigned nfds, const char **backend, char *why,
+int hello_check(const struct vteed_hello *h, const int *fds, unsigned nfds, struct mediator_tee *tee, char *why,
 		size_t whylen)
 {
 	int err = check_header(h, why, whylen);
 	if (err)
 		return err;
 	vteed_log_set_name(h->name); /* from here on, every line names the VM */
-	err = choose_backend(h, backend, why, whylen);
+	err = tee_desc_from_hello(h, tee, why, whylen);
 	if (!err)
-		err = check_limits(h, nfds, why, whylen);
+		err = check_limits(h, tee, nfds, why, whylen);
 	if (!err)
 		err = check_regions(h, fds, why, whylen);
 	if (!err)
@@ -255,11 +242,11 @@ void reply_send(int sock, uint16_t type, int err, uint32_t nslots, const char *f
 	va_end(ap);
 	if (type == VTEED_MSG_ERROR)
 		vteed_log(VLOG_INFO, "handshake refused: %s (%s)", r.message, strerror(-err));
-	vteed_write_full(sock, &r, sizeof(r));
+	vtee_send_all(sock, &r, sizeof(r));
 }
 
 void reply_hdr(int sock, uint16_t type)
 {
 	struct vteed_msg_hdr h = { VTEED_MAGIC, med.proto_version, type, sizeof(h), 0 };
-	vteed_write_full(sock, &h, sizeof(h));
+	vtee_send_all(sock, &h, sizeof(h));
 }

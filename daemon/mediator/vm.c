@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "vteed.h"
@@ -76,28 +75,22 @@ static void vm_config(const struct vteed_hello *h, struct vtee_vm_config *vc)
 }
 
 /*
- * Open the back-end. With a TEE fd (*tee_fd, taken: set to -1): the TEE
- * process's socket (link) or an open /dev/teeN context (teedev).
+ * Open the back-end HELLO describes, handing it the TEE fds (taken: set to
+ * -1, the back-end owns them now, even on failure).
  */
-static int open_tee(const struct vteed_hello *h, const char *backend, int *tee_fd, char *why, size_t whylen)
+static int open_tee(const struct mediator_tee *t, int *tee_fds, char *why, size_t whylen)
 {
-	const char *extra = med.policy.backend_options;
-	char options[sizeof(med.policy.backend_options) + 64] = "";
-	if (*tee_fd >= 0 && !strcmp(backend, "teedev")) {
-		struct stat ts;
-		if (fstat(*tee_fd, &ts) < 0 || !S_ISCHR(ts.st_mode))
-			FAIL(EBADF, "the TEE fd is not a character device (an open /dev/teeN)");
-		snprintf(options, sizeof(options), "fd=%d%s%s", *tee_fd, extra[0] ? "," : "", extra);
-	} else if (*tee_fd >= 0) {
-		snprintf(options, sizeof(options), "fd=%d%s", *tee_fd, h->epoch ? ",resume" : "");
-	} else if (extra[0]) {
-		snprintf(options, sizeof(options), "%s", extra);
-	}
-	int err = vtee_tee_open(backend, options[0] ? options : NULL, &med.tee);
-	*tee_fd = -1; /* the back-end owns it now, even on failure */
+	char options[VTEED_TEE_OPTIONS_MAX + VTEED_MAX_TEE_FDS * (VTEED_TEE_KEY_MAX + 16) +
+		     sizeof(med.policy.backend_options)];
+	int err = tee_desc_options(t, tee_fds, options, sizeof(options));
 	if (err)
-		FAIL(-err, "vtee_tee_open(%s): %s", backend, strerror(-err));
-	snprintf(med.backend, sizeof(med.backend), "%s", backend);
+		FAIL(-err, "the back-end's options are too long");
+	err = vtee_tee_open(t->backend, options[0] ? options : NULL, &med.tee);
+	for (unsigned i = 0; i < t->desc.nfds; i++)
+		tee_fds[i] = -1;
+	if (err)
+		FAIL(-err, "vtee_tee_open(%s): %s", t->backend, strerror(-err));
+	snprintf(med.backend, sizeof(med.backend), "%s", t->backend);
 	return 0;
 }
 
@@ -118,21 +111,20 @@ static int create_vm(const struct vtee_vm_config *vc, char *why, size_t whylen)
 
 int mediator_setup(const struct vteed_hello *h, int *fds, unsigned nfds, char *why, size_t whylen)
 {
-	const char *backend;
-	int err = hello_check(h, fds, nfds, &backend, why, whylen);
+	struct mediator_tee tee;
+	int err = hello_check(h, fds, nfds, &tee, why, whylen);
 	if (!err)
 		err = map_memory(h, fds, why, whylen);
 	if (err)
 		return err;
 	struct vtee_vm_config vc;
 	vm_config(h, &vc);
-	/* after the RAM fds and the mailbox: the journal (flag JOURNAL), then the TEE fd (flag TEE_FD) */
+	/* after the RAM fds and the mailbox: the journal (flag JOURNAL), then the TEE fds */
 	unsigned next_fd = h->nregions + 1;
 	bool has_journal = h->flags & VTEED_HELLO_JOURNAL;
 	if (has_journal && (err = journal_map(fds[next_fd++], &vc, why, whylen)))
 		return err;
-	int *tee_fd = (h->flags & VTEED_HELLO_TEE_FD) ? &fds[next_fd] : &(int){ -1 };
-	err = open_tee(h, backend, tee_fd, why, whylen);
+	err = open_tee(&tee, &fds[next_fd], why, whylen);
 	if (!err)
 		err = create_vm(&vc, why, whylen);
 	if (!err && has_journal)

@@ -6,6 +6,7 @@
  *
  *   main.c      arguments, the start-up order (sandbox last), the handshake
  *   hello.c     receiving and checking HELLO, the replies
+ *   tee_desc.c  the TEE HELLO describes: back-end, options, fds; the policy's say
  *   vm.c        mapping what HELLO brings, the TEE and the VM; teardown
  *   recovery.c  the journal a supervised vteed takes its VM over from
  *   serve.c     the mailbox: one server thread per vCPU slot
@@ -41,6 +42,12 @@ struct slot_server {
 	bool started;
 };
 
+/* The TEE as HELLO describes it (any version): opened as backend with desc's options and fds. */
+struct mediator_tee {
+	char backend[VTEED_BACKEND_MAX];
+	struct vteed_tee_desc desc;
+};
+
 /* The one VM this vteed serves; set up by the handshake, then read-only but for stop. */
 struct mediator {
 	struct vteed_policy policy;  /* read-only once the sandbox is on */
@@ -69,17 +76,27 @@ uint64_t mediator_now_ns(void);
 /* Receive HELLO and its fds (at most VTEED_MAX_FDS, their count in *nfds). 0, or -errno with why. */
 int hello_receive(int sock, struct vteed_hello *h, int *fds, unsigned *nfds, char *why, size_t whylen);
 /*
- * Check HELLO and its fds against the protocol and the policy; *backend = the
- * back-end that serves the VM. Names the log after the VM once its name is
- * valid. 0, or -errno with why.
+ * Check HELLO and its fds against the protocol and the policy; *tee = what
+ * serves the VM. Names the log after the VM once its name is valid. 0, or
+ * -errno with why.
  */
-int hello_check(const struct vteed_hello *h, const int *fds, unsigned nfds, const char **backend, char *why,
+int hello_check(const struct vteed_hello *h, const int *fds, unsigned nfds, struct mediator_tee *tee, char *why,
 		size_t whylen);
 /* WELCOME or ERROR (err: a negative errno) with a message. */
 void reply_send(int sock, uint16_t type, int err, uint32_t nslots, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 /* A header-only message: BYE, STOP. */
 void reply_hdr(int sock, uint16_t type);
+
+/* tee_desc.c */
+/* The TEE a HELLO (its header checked) describes, as the policy allows it. 0, or -errno with why. */
+int tee_desc_from_hello(const struct vteed_hello *h, struct mediator_tee *t, char *why, size_t whylen);
+/*
+ * The options to open t->backend with: the descriptor's, then each TEE fd
+ * (fds[i], vteed's number) as its key, then the policy's when it names this
+ * back-end. 0, or -E2BIG when they do not fit in out.
+ */
+int tee_desc_options(const struct mediator_tee *t, const int *fds, char *out, size_t outlen);
 
 /* vm.c */
 /* Map what a checked HELLO brings, open the TEE, create the VM, start serving. 0, or -errno with why. */

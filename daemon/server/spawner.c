@@ -24,6 +24,7 @@
 
 #include "fdpass.h"
 #include "fullio.h"
+#include "send_all.h"
 #include "served.h"
 #include "spawn_fd3.h"
 
@@ -154,7 +155,7 @@ int spawner_spawn(const struct tenant *t, int *ctl, pid_t *pid)
 	unsigned nfds = 0;
 	int fd = -1;
 	pthread_mutex_lock(&spawner_lock);
-	int err = vteed_write_full(srv.spawner, &i, sizeof(i));
+	int err = vtee_send_all(srv.spawner, &i, sizeof(i));
 	if (!err)
 		err = vteed_recv_fds(srv.spawner, &r, sizeof(r), &got, &fd, 1, &nfds);
 	pthread_mutex_unlock(&spawner_lock);

@@ -51,8 +51,6 @@ int conn_send(struct conn *c, uint16_t type, uint64_t tag, const void *p, size_t
 static void conn_free(struct conn *c)
 {
 	idmap_free(&c->jobs);
-	pthread_cond_destroy(&c->pcond);
-	pthread_mutex_destroy(&c->plock);
 	pthread_mutex_destroy(&c->send_lock);
 	free(c);
 }
@@ -136,7 +134,7 @@ static void conn_end(struct conn *c, const char *end)
 	} else if (end && c->version) {
 		tee_log(NULL, "conn %u: connection %s", c->id, end);
 	}
-	pool_stop(c); /* requests in flight run to completion; their answers go nowhere */
+	vtee_pool_stop(&c->pool); /* requests in flight run to completion; their answers go nowhere */
 	if (v && owned && srv.ephemeral) {
 		/* --ephemeral (a remote mediator): nobody will resume it, so it goes with its connection */
 		uint32_t closed = vm_remove(v);
@@ -150,6 +148,7 @@ static void conn_end(struct conn *c, const char *end)
 static void *reader_main(void *arg)
 {
 	struct conn *c = arg;
+	job_pool_init(c); /* only this thread submits to it */
 	conn_end(c, read_messages(c));
 
 	pthread_mutex_lock(&srv.lock);
@@ -189,8 +188,6 @@ void conn_start(int fd, uint32_t bound_vm)
 	c->rb.fd = fd;
 	c->bound_vm = bound_vm;
 	pthread_mutex_init(&c->send_lock, NULL);
-	pthread_mutex_init(&c->plock, NULL);
-	pthread_cond_init(&c->pcond, NULL);
 
 	pthread_mutex_lock(&srv.lock);
 	if (srv.exiting) {

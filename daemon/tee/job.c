@@ -1,21 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * A request on the back-end (a job), from submit() to its answer: run by the
- * reader when the back-end finishes it inside submit(), else handed to a
- * handler thread (pool.c), which forwards its RPCs to the mediator.
+ * reader when the back-end finishes it inside submit(), else handed to one of
+ * the connection's handler threads, which forwards its RPCs to the mediator.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
-#include "shm_host.h"
 #include "tee.h"
 
 #define MMAP_THRESHOLD (64u << 10)
-
-/* req->state once vtee_req_done() was called (include/vtee/backend.h: we are the "core" here). */
-#define REQ_STATE_DONE 1u
+#define HANDLER_STACK (512u << 10)
 
 static void buf_free(void *p, size_t alloc)
 {
@@ -28,26 +25,30 @@ static void buf_free(void *p, size_t alloc)
 }
 
 /* Zeroed and page-aligned: nothing of this process's memory can travel back in an output. */
-void *buf_alloc(uint64_t size, size_t *alloc)
+int buf_alloc(uint64_t size, void **out, size_t *alloc)
 {
 	size_t n = (size_t)((size + 4095) & ~4095ull);
 	if (!n)
 		n = 4096;
-	*alloc = n;
+	void *p;
 	if (n >= MMAP_THRESHOLD) {
-		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		return p == MAP_FAILED ? NULL : p;
-	}
-	void *p = aligned_alloc(4096, n);
-	if (p)
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+	} else {
+		if (!(p = aligned_alloc(4096, n)))
+			return -ENOMEM;
 		memset(p, 0, n);
-	return p;
+	}
+	*out = p;
+	*alloc = n;
+	return 0;
 }
 
 static void job_free(struct job *j)
 {
 	for (unsigned i = 0; i < TL_MAX_PARAMS; i++) {
-		vtee_shm_host_free(j->shm[i]);
+		vtee_host_shm_free(j->shm[i]);
 		buf_free(j->buf[i], j->buf_alloc[i]);
 	}
 	free(j);
@@ -225,11 +226,35 @@ void job_fail(struct job *j, uint32_t ret)
 	job_finish(j);
 }
 
-void job_wait(struct job *j)
+/* A handler thread: wait for the submitted request, forwarding its RPCs to the mediator. */
+static void handler_run(void *ctx, struct vtee_pool_item *item)
 {
+	(void)ctx;
+	struct job *j = vtee_container_of(item, struct job, item);
 	while (vtee_req_wait_event(&j->req, UINT64_MAX) == VTEE_WAIT_RPC)
 		forward_rpc(j);
-	job_finish(j);
+}
+
+/* Then, with the thread back in the pool (the mediator's next request finds it idle): answer, end. */
+static void handler_done(void *ctx, struct vtee_pool_item *item)
+{
+	(void)ctx;
+	job_finish(vtee_container_of(item, struct job, item));
+}
+
+/*
+ * One handler per request in flight, at most TL_MAX_INFLIGHT; they sleep at
+ * once when idle (a TA call takes long enough that spinning buys nothing).
+ */
+void job_pool_init(struct conn *c)
+{
+	struct vtee_pool_config cfg = {
+		.max_threads = TL_MAX_INFLIGHT,
+		.stack_size = HANDLER_STACK,
+		.run = handler_run,
+		.done = handler_done,
+	};
+	vtee_pool_init(&c->pool, &cfg);
 }
 
 /* --policy: the tenant's rules hold here, whatever its mediator allowed. TEE_SUCCESS or why not. */
@@ -294,8 +319,8 @@ void job_start(struct job *j)
 		srv.ops->cancel(v->be, &j->req);
 	pthread_mutex_unlock(&v->lock);
 
-	if (atomic_load_explicit(&j->req.state, memory_order_acquire) == REQ_STATE_DONE)
+	if (vtee_req_is_done(&j->req))
 		job_finish(j);
-	else if (pool_push(j->c, j))
-		job_abandon(j);
+	else if (vtee_pool_submit(&j->c->pool, &j->item))
+		job_abandon(j); /* no handler thread exists and none could be made */
 }

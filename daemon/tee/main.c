@@ -167,6 +167,22 @@ static int enter_sandbox(const struct options *o)
 	return 0;
 }
 
+/*
+ * The back-end this process serves, by name. This process is its core: it
+ * drives the instance's ops itself, with its own VM and session tables.
+ */
+static int backend_open(const struct options *o)
+{
+	srv.ops = vtee_backend_find(o->backend);
+	if (!srv.ops)
+		return -ENOENT;
+	int r = vtee_tee_open(o->backend, o->options, &srv.tee);
+	if (r)
+		return r;
+	srv.be = vtee_tee_backend_priv(srv.tee, srv.ops);
+	return 0;
+}
+
 /* Serve until a signal, the supervisor's end, or (without one) the last connection's. Why, in *why. */
 static int main_loop(int sfd, int ctl, const char **why)
 {
@@ -258,18 +274,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtee-tee: signalfd/eventfd: %s\n", strerror(errno));
 		return 1;
 	}
-	struct vtee_tee *tee;
-	int r = vtee_tee_open(o.backend, o.options, &tee);
+	int r = backend_open(&o);
 	if (r) {
 		fprintf(stderr, "vtee-tee: cannot open back-end \"%s\"%s%s: %s\n", o.backend,
 			o.options ? " with " : "", o.options ? o.options : "", strerror(-r));
 		return 1;
 	}
-	srv.ops = tee->ops;
-	srv.be = tee->priv;
 	rc = enter_sandbox(&o);
 	if (rc) {
-		vtee_tee_close(tee);
+		vtee_tee_close(srv.tee);
 		return rc < 0 ? 0 : rc;
 	}
 	tee_log(NULL, "serving back-end \"%s\", protocol %u..%u", o.backend, TL_VERSION_MIN, TL_VERSION_MAX);
@@ -278,7 +291,7 @@ int main(int argc, char **argv)
 	const char *why;
 	int status = main_loop(sfd, o.ctl, &why);
 	unsigned nvm = shut_down();
-	vtee_tee_close(tee);
+	vtee_tee_close(srv.tee);
 	tee_log(NULL, "exiting: %s (%u VMs destroyed)", why, nvm);
 	if (o.ctl >= 0)
 		close(o.ctl);

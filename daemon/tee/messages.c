@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shm_host.h"
 #include "tee.h"
 
 /* Host buffers one VM's requests may hold at once (the soft TEE bounds its own copies too). */
@@ -275,18 +274,19 @@ static int req_read(struct conn *c, const struct tl_hdr *h, struct tl_req *w, st
 }
 
 /*
- * Admit the request into its VM: the job in every table, its budget charged.
- * Else the TEE result that refuses it (answered without running), or *dup
- * when its tag is already in flight (a protocol error).
+ * Admit the request into its VM: the job in every table, its budget charged
+ * (*early = 0); or *early = the TEE result that refuses it (answered without
+ * running). 0, or -EBADMSG when its tag is already in flight (a protocol
+ * error).
  */
-static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *s, struct job *j, bool *dup)
+static int req_admit(struct conn *c, uint64_t tag, const struct req_shape *s, struct job *j, uint32_t *early_ret)
 {
 	struct tvm *v = c->vm;
 	uint32_t early = j ? 0 : TEE_ERROR_OUT_OF_MEMORY;
-	*dup = false;
+	bool dup = false;
 	pthread_mutex_lock(&v->lock);
 	if (j && idmap_get(&c->jobs, tag)) {
-		*dup = true;
+		dup = true;
 	} else if (!early && v->dying) {
 		early = TEE_ERROR_TARGET_DEAD;
 	} else if (!early && c->njobs >= TL_MAX_INFLIGHT) {
@@ -299,11 +299,11 @@ static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *
 		else
 			j->req.session = ts->be;
 	}
-	if (!early && !*dup) {
+	if (!early && !dup) {
 		if (s->all > VM_BUF_MAX - v->buf_bytes || idmap_put(&c->jobs, tag, j))
 			early = TEE_ERROR_OUT_OF_MEMORY;
 	}
-	if (!early && !*dup) {
+	if (!early && !dup) {
 		j->c = c;
 		j->vm = v;
 		j->tag = tag;
@@ -317,7 +317,8 @@ static uint32_t req_admit(struct conn *c, uint64_t tag, const struct req_shape *
 		v->jobs = j;
 	}
 	pthread_mutex_unlock(&v->lock);
-	return early;
+	*early_ret = early;
+	return dup ? -EBADMSG : 0;
 }
 
 /* A RESP for a request that never ran: no data, sizes as sent. */
@@ -335,12 +336,29 @@ static void send_early_resp(struct conn *c, uint64_t tag, const struct tl_req *w
 	conn_send(c, TL_RESP, tag, &r, sizeof(r));
 }
 
+/* A zeroed host buffer for memref i, wrapped as a struct vtee_shm: 0, or -ENOMEM. */
+static int memref_buffer(struct job *j, uint32_t i, uint64_t size)
+{
+	int err = buf_alloc(size, &j->buf[i], &j->buf_alloc[i]);
+	return err ? err : vtee_host_shm_new(j->buf[i], size, &j->shm[i]);
+}
+
+/* Whether a non-NULL memref went without a host buffer (the request then fails). */
+static bool job_lacks_buffer(const struct job *j)
+{
+	for (uint32_t i = 0; i < j->np; i++)
+		if (vtee_param_is_memref(j->req.params[i].type) && !j->null[i] && !j->shm[i])
+			return true;
+	return false;
+}
+
 /*
  * The request as the back-end sees it: identity is the VM's, never the
  * mediator's claim; each memref in a host buffer of its own, the input data
- * read into it. *nomem when a buffer could not be had (the data is skipped).
+ * read into it. Once a buffer could not be had, the rest of the data is
+ * skipped (job_lacks_buffer() then tells). 0, or the stream's -errno.
  */
-static int req_fill(struct job *j, const struct tl_req *w, const struct req_shape *s, bool *nomem)
+static int req_fill(struct job *j, const struct tl_req *w, const struct req_shape *s)
 {
 	struct conn *c = j->c;
 	j->np = s->np;
@@ -352,8 +370,7 @@ static int req_fill(struct job *j, const struct tl_req *w, const struct req_shap
 	memcpy(j->req.ta.b, w->ta_uuid, 16);
 	j->req.func = tl_h32(w->func);
 	j->req.num_params = s->np;
-	*nomem = false;
-	int r = 0;
+	int nomem = 0, r = 0;
 	for (uint32_t i = 0; i < s->np && !r; i++) {
 		struct vtee_param *p = &j->req.params[i];
 		const struct tl_param *wp = &w->params[i];
@@ -370,15 +387,12 @@ static int req_fill(struct job *j, const struct tl_req *w, const struct req_shap
 		j->null[i] = s->null[i];
 		if (s->null[i])
 			continue;
-		if (!*nomem) {
-			j->buf[i] = buf_alloc(s->size[i], &j->buf_alloc[i]);
-			j->shm[i] = j->buf[i] ? vtee_shm_host_new(j->buf[i], s->size[i]) : NULL;
-			*nomem = !j->shm[i];
-		}
+		if (!nomem)
+			nomem = memref_buffer(j, i, s->size[i]);
 		p->u.memref.shm = j->shm[i];
 		if (vtee_param_is_input(p->type))
-			r = *nomem ? tl_rb_skip(&c->rb, s->size[i])
-				   : tl_rb_read(&c->rb, j->buf[i], (size_t)s->size[i], NULL);
+			r = nomem ? tl_rb_skip(&c->rb, s->size[i])
+				  : tl_rb_read(&c->rb, j->buf[i], (size_t)s->size[i], NULL);
 	}
 	return r;
 }
@@ -390,7 +404,7 @@ static void req_fail_nomem(struct job *j)
 		if (vtee_param_is_memref(j->req.params[i].type))
 			j->req.params[i].u.memref.size = j->size_in[i];
 	for (uint32_t i = 0; i < TL_MAX_PARAMS; i++) {
-		vtee_shm_host_free(j->shm[i]);
+		vtee_host_shm_free(j->shm[i]);
 		j->shm[i] = NULL;
 	}
 	job_fail(j, TEE_ERROR_OUT_OF_MEMORY);
@@ -404,9 +418,8 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	if (r)
 		return r;
 	struct job *j = calloc(1, sizeof(*j));
-	bool dup;
-	uint32_t early = req_admit(c, h->tag, &s, j, &dup);
-	if (dup) {
+	uint32_t early;
+	if (req_admit(c, h->tag, &s, j, &early)) {
 		free(j);
 		return drop(d, EBADMSG, "REQ tag %llu already in flight", (unsigned long long)h->tag);
 	}
@@ -417,11 +430,10 @@ static int on_req(struct conn *c, const struct tl_hdr *h, struct drop *d)
 			send_early_resp(c, h->tag, &w, early);
 		return r;
 	}
-	bool nomem;
-	r = req_fill(j, &w, &s, &nomem);
+	r = req_fill(j, &w, &s);
 	if (r)
 		job_end(j); /* the connection is going: nobody to answer */
-	else if (nomem)
+	else if (job_lacks_buffer(j))
 		req_fail_nomem(j);
 	else
 		job_start(j);

@@ -13,21 +13,23 @@
  *   conn.c      a connection: its reader thread, sending, the dispatch
  *   messages.c  what each link message does
  *   vm.c        the VM table and each VM's sessions
- *   job.c       a request on the back-end, from submit() to its answer
- *   pool.c      each connection's handler threads
+ *   job.c       a request on the back-end, from submit() to its answer, and
+ *               each connection's handler threads (lib/util's worker pool)
  *
  * Threads: one reader per connection (reads with a buffer, parses and
  * validates every message, answers control messages, and submits every
- * request to the back-end itself), a pool of up to TL_MAX_INFLIGHT handler
- * threads per connection and the main thread (supervisor socket, signals).
+ * request to the back-end itself), a worker pool of up to TL_MAX_INFLIGHT
+ * handler threads per connection (lib/util/pool.h, started with the reader,
+ * stopped when the connection ends) and the main thread (supervisor socket,
+ * signals).
  * A request the back-end finished inside submit() (the soft TEE runs quick
  * calls inline) is answered by the reader at once: no hand-off at all. Any
  * other is handed, already submitted, to a handler thread, which waits for
  * it, forwards its RPCs and answers it. Either way job_finish() ends it.
  *
  * Locking: srv.lock (vms, conns) -> vm->lock (sessions, jobs, and the job
- * table of every connection attached to that VM) ; conn->plock (its pool
- * queue) and conn->send_lock are leaves. The back-end is never called with
+ * table of every connection attached to that VM) ; the pool's own lock and
+ * conn->send_lock are leaves. The back-end is never called with
  * srv.lock held; only its cancel() is called under vm->lock (as the core does
  * under its VM lock).
  *
@@ -48,11 +50,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core.h" /* struct vtee_tee: the back-end's ops and instance */
 #include "daemon_log.h"
 #include "idmap.h"
 #include "link_proto.h"
 #include "policy.h"
+#include "pool.h"
+#include "vtee/backend.h"
 #include "vtee/vtee.h"
 
 struct conn;
@@ -95,13 +98,7 @@ struct conn {
 	struct idmap jobs;      /* tag -> job; vm->lock */
 	unsigned njobs;         /* vm->lock */
 	unsigned imported;      /* IMPORTs that succeeded since ATTACH (reader) */
-	/* pool */
-	pthread_mutex_t plock;
-	pthread_cond_t pcond;
-	struct job *qhead, *qtail;
-	unsigned qlen, idle, nworkers;
-	bool stopping;
-	pthread_t workers[TL_MAX_INFLIGHT];
+	struct vtee_pool pool;  /* its handler threads; the reader's from start to end */
 	struct tl_rbuf rb;      /* the reader's */
 	/* srv.lock */
 	struct conn *next;
@@ -128,13 +125,14 @@ struct job {
 	int rpc_state;
 	struct vtee_rpc answer;
 	struct job *vprev, *vnext;
-	struct job *qnext;          /* conn->plock */
+	struct vtee_pool_item item; /* on c->pool while a handler waits for it */
 };
 
 /* The process: its back-end, its VMs and connections, its options. */
 struct tee_process {
-	const struct vtee_backend_ops *ops;
-	void *be;                   /* the back-end instance (struct vtee_tee's priv) */
+	struct vtee_tee *tee;       /* the back-end instance, opened by name */
+	const struct vtee_backend_ops *ops; /* its ops (vtee_backend_find), driven directly */
+	void *be;                   /* its state (vtee_tee_backend_priv) */
 	pthread_mutex_t lock;       /* vms, conns, nconns, next_*, exiting */
 	pthread_cond_t cond;        /* a connection ended */
 	struct tvm *vms;
@@ -197,20 +195,15 @@ int dispatch(struct conn *c, const struct tl_hdr *h, struct drop *d);
 /* job.c */
 /* Run an accepted request on the back-end; answered at once or by a handler thread. */
 void job_start(struct job *j);
-/* A handler thread: wait for a submitted request, forward its RPCs, answer it. */
-void job_wait(struct job *j);
+/* The connection's handler threads (their reader starts and stops them). */
+void job_pool_init(struct conn *c);
 /* The request never ran: answer it with ret, end it. */
 void job_fail(struct job *j, uint32_t ret);
 /* Out of every table, its budget back, freed (nobody to answer). */
 void job_end(struct job *j);
 /* Zeroed and page-aligned host buffers for memrefs. */
-void *buf_alloc(uint64_t size, size_t *alloc);
-
-/* pool.c */
-/* Hand a submitted job to the connection's handler threads; -EAGAIN if none exists and none could be made. */
-int pool_push(struct conn *c, struct job *j);
-/* Let the handlers finish what is queued, and join them. */
-void pool_stop(struct conn *c);
+/* *out (its size rounded up in *alloc, for buf_free), or -ENOMEM. */
+int buf_alloc(uint64_t size, void **out, size_t *alloc);
 
 /* ctl.c */
 /* One message from the supervisor: a new connection started (or a bad message ignored). *eof: it is gone. */

@@ -36,7 +36,19 @@ struct vteed;
 struct vteed_config {
 	uint32_t vm_id;        /* non-zero */
 	const char *name;      /* 1..31 printable bytes */
-	const char *backend;   /* NULL = "soft"; vteed_start(): "soft", "teedev" or "remote" */
+	/*
+	 * The back-end serving the VM: NULL = "soft". vteed_spawn()/vteed_connect():
+	 * one built into vteed, which opens it itself (its policy must name it).
+	 * vteed_start(): "soft", "teedev" or "remote", held by the supervisor.
+	 */
+	const char *backend;
+	/*
+	 * Its options (vtee_tee_open()'s; NULL = none, at most 255 bytes). With
+	 * vteed_start(): for "soft", vtee-tee's (e.g. "threads=8"); for "teedev",
+	 * vteed's teedev back-end's, besides the context (e.g. "inline=off"; the
+	 * device is tee_dev); for "remote", the pool's (remote_options' newer name).
+	 */
+	const char *backend_options;
 	unsigned nvcpus;       /* mailbox slots, 1..64 */
 	uint32_t slice_us;     /* 0 = default (1000) */
 	bool no_rpc_arg;
@@ -50,9 +62,10 @@ struct vteed_config {
 	/* vteed_start() with "teedev": the host's TEE device (NULL = the first OP-TEE /dev/teeN). */
 	const char *tee_dev;
 	/*
-	 * vteed_start() with "remote": the remote back-end's options (server=, ca=,
-	 * cert=, key=, ...; docs/remote.md). This process holds the TLS connection
-	 * and hands each vteed a channel on it (vteed itself may not connect).
+	 * vteed_start() with "remote", if backend_options is NULL: the remote
+	 * back-end's options (server=, ca=, cert=, key=, ...; docs/remote.md). This
+	 * process holds the TLS connection and hands each vteed a channel on it
+	 * (vteed itself may not connect).
 	 */
 	const char *remote_options;
 };

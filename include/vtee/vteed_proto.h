@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMM <-> vteed wire protocol, versions 1 and 2 (docs/vteed-protocol.md).
+ * The VMM <-> vteed wire protocol, versions 1 to 3 (docs/vteed-protocol.md).
  * Installed with libvteed (vtee/vteed.h includes it): for VMMs that speak it
  * themselves (vteed_spawn_raw()) and for `struct vteed_status`.
  *
@@ -16,13 +16,16 @@
 #include <stdint.h>
 
 #define VTEED_MAGIC        0x44455456u /* "VTED" in little-endian memory order */
-#define VTEED_VERSION      2u          /* the newest version this build speaks */
+#define VTEED_VERSION      3u          /* the newest version this build speaks */
 #define VTEED_VERSION_MIN  1u          /* the oldest (1: no journal, no TEE link, epoch 0) */
 #define VTEED_MAX_SLOTS    64u         /* vCPUs per VM */
 #define VTEED_MAX_REGIONS  16u         /* = VTEE_MAX_RAM_REGIONS */
 #define VTEED_NAME_MAX     32u         /* incl. the NUL */
 #define VTEED_BACKEND_MAX  16u         /* incl. the NUL */
 #define VTEED_MSG_MAX      96u         /* reply message text, incl. the NUL */
+#define VTEED_MAX_TEE_FDS  4u          /* v3: fds a TEE descriptor passes */
+#define VTEED_TEE_KEY_MAX  16u         /* v3: an fd's option key, incl. the NUL */
+#define VTEED_TEE_OPTIONS_MAX 256u     /* v3: the back-end's options, incl. the NUL */
 #define VTEED_PAGE         4096u
 
 enum vteed_msg_type {
@@ -51,15 +54,36 @@ struct vteed_region {
 
 #define VTEED_HELLO_NO_RPC_ARG 0x1u
 #define VTEED_HELLO_JOURNAL    0x2u /* v2: one more fd, the recovery journal memfd */
-#define VTEED_HELLO_TEE_FD     0x4u /* v2: one more fd, a stream socket to the TEE process ("link" back-end) */
+#define VTEED_HELLO_TEE_FD     0x4u /* v2 only: one more fd, the TEE socket or context (v3: tee.nfds) */
 #define VTEED_HELLO_FLAGS_V1   VTEED_HELLO_NO_RPC_ARG
-#define VTEED_HELLO_FLAGS      (VTEED_HELLO_NO_RPC_ARG | VTEED_HELLO_JOURNAL | VTEED_HELLO_TEE_FD)
-#define VTEED_MAX_FDS          (VTEED_MAX_REGIONS + 3)
+#define VTEED_HELLO_FLAGS_V2   (VTEED_HELLO_NO_RPC_ARG | VTEED_HELLO_JOURNAL | VTEED_HELLO_TEE_FD)
+#define VTEED_HELLO_FLAGS      (VTEED_HELLO_NO_RPC_ARG | VTEED_HELLO_JOURNAL) /* v3 */
+#define VTEED_MAX_FDS          (VTEED_MAX_REGIONS + 2 + VTEED_MAX_TEE_FDS)
+
+/*
+ * v3: how vteed reaches the VM's TEE, said without vteed knowing any back-end.
+ * vteed opens the back-end HELLO names (backend) with the options
+ *   options[,KEY0=N0][,KEY1=N1]...[,the policy's options]
+ * where KEYi = fd_keys[i] and Ni is vteed's number of the i-th TEE fd: a
+ * passed fd is given to the back-end as the option its key names (the TEE
+ * process's socket or a /dev/teeN context as "fd", a channel's memfd as
+ * "chan", ...). The policy's [tee] options are added only when the policy
+ * names this very back-end.
+ */
+struct vteed_tee_desc {
+	uint32_t nfds;                  /* TEE fds, after the journal's: 0..VTEED_MAX_TEE_FDS */
+	uint32_t reserved;              /* 0 */
+	char fd_keys[VTEED_MAX_TEE_FDS][VTEED_TEE_KEY_MAX]; /* [0, nfds): [a-z0-9_.]+, distinct; the rest zero */
+	char options[VTEED_TEE_OPTIONS_MAX]; /* NUL-terminated, printable, no blank; "" none; zero after the NUL */
+};
 
 /*
  * fds (SCM_RIGHTS, same sendmsg as the first byte): nregions RAM fds in region
  * order, the mailbox memfd, then the journal memfd (flag JOURNAL), then the
- * TEE socket (flag TEE_FD).
+ * TEE fds (v3: tee.nfds of them; v2: one, flag TEE_FD).
+ *
+ * Versions 1 and 2 end at tee (VTEED_HELLO_V2_SIZE bytes, hdr.size says so);
+ * version 3 is the whole structure.
  */
 struct vteed_hello {
 	struct vteed_msg_hdr hdr;       /* type HELLO, size = sizeof(struct vteed_hello) */
@@ -74,7 +98,10 @@ struct vteed_hello {
 	char name[VTEED_NAME_MAX];      /* NUL-terminated, printable, non-empty */
 	char backend[VTEED_BACKEND_MAX]; /* NUL-terminated; "" = "soft" */
 	struct vteed_region regions[VTEED_MAX_REGIONS]; /* [0, nregions) used, rest zero */
+	struct vteed_tee_desc tee;      /* v3 */
 };
+
+#define VTEED_HELLO_V2_SIZE offsetof(struct vteed_hello, tee) /* versions 1 and 2 */
 
 struct vteed_reply {
 	struct vteed_msg_hdr hdr;       /* type WELCOME or ERROR, size = sizeof(struct vteed_reply) */
@@ -137,7 +164,9 @@ struct vteed_mailbox {
 #define VTEED_MAILBOX_SIZE 12288u /* sizeof(struct vteed_mailbox) rounded up to 4 KiB */
 
 _Static_assert(sizeof(struct vteed_msg_hdr) == 16, "hdr");
-_Static_assert(sizeof(struct vteed_hello) == 496, "hello");
+_Static_assert(VTEED_HELLO_V2_SIZE == 496, "hello v1, v2");
+_Static_assert(sizeof(struct vteed_tee_desc) == 328, "tee descriptor");
+_Static_assert(sizeof(struct vteed_hello) == 824, "hello v3");
 _Static_assert(sizeof(struct vteed_reply) == 136, "reply");
 _Static_assert(sizeof(struct vteed_status) == 176, "status");
 _Static_assert(sizeof(struct vteed_slot) == 128, "slot");

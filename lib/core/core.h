@@ -23,11 +23,6 @@
 #include "vtee/frontend.h"
 #include "vtee/vtee.h"
 
-/*
- * (daemon/vtee-tee.c and daemon/client.c still read ops and priv here; they
- * are to move to vtee_backend_find() and vtee/remote.h. Keep these two
- * fields first until then.)
- */
 struct vtee_tee {
 	const struct vtee_backend_ops *ops;
 	void *priv;

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "core.h"
-#include "shm_host.h"
 
 /*
  * The VM every host buffer points to: no RAM regions, so vtee_ram_of_hva()
@@ -42,15 +41,4 @@ void vtee_host_shm_free(struct vtee_shm *shm)
 		return;
 	free(shm->pages);
 	free(shm);
-}
-
-struct vtee_shm *vtee_shm_host_new(void *buf, uint64_t size)
-{
-	struct vtee_shm *shm;
-	return vtee_host_shm_new(buf, size, &shm) ? NULL : shm;
-}
-
-void vtee_shm_host_free(struct vtee_shm *shm)
-{
-	vtee_host_shm_free(shm);
 }

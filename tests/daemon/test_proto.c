@@ -12,6 +12,7 @@
 #include "vtee/vteed.h"
 
 static const char *vteed;
+static const char *const *vteed_args; /* extra arguments for the next vteeds (a --policy) */
 
 struct hello_set {
 	struct vteed_hello h;
@@ -64,6 +65,37 @@ static void valid(struct hello_set *s)
 	s->send_len = sizeof(s->h);
 }
 
+/* An older version's HELLO (v1, v2: without the TEE descriptor), its mailbox saying the same version. */
+static void set_version(struct hello_set *s, uint16_t version)
+{
+	s->h.hdr.version = version;
+	s->h.hdr.size = version < 3 ? VTEED_HELLO_V2_SIZE : sizeof(s->h);
+	s->send_len = s->h.hdr.size;
+	struct vteed_mailbox *mb = mmap(NULL, VTEED_MAILBOX_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, s->fds[1], 0);
+	if (mb != MAP_FAILED) {
+		mb->version = version;
+		munmap(mb, VTEED_MAILBOX_SIZE);
+	}
+}
+
+/* A v3 HELLO passing fd to the back-end as key (one more fd). */
+static void add_tee_fd(struct hello_set *s, const char *key, int fd)
+{
+	unsigned i = s->h.tee.nfds++;
+	snprintf(s->h.tee.fd_keys[i], sizeof(s->h.tee.fd_keys[i]), "%s", key);
+	s->fds[s->nfds++] = fd;
+}
+
+/* One end of a socketpair whose other end is closed: an fd to hand over. */
+static int a_socket(void)
+{
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return -1;
+	close(sp[1]);
+	return sp[0];
+}
+
 static void release(struct hello_set *s)
 {
 	for (unsigned i = 0; i < s->nfds; i++)
@@ -79,7 +111,7 @@ static int exchange(struct hello_set *s, bool goodbye, int *err, int *status, ch
 	*err = 0;
 	*status = -1;
 	msg[0] = 0;
-	if (vteed_spawn_raw(vteed, NULL, &sock, &pid))
+	if (vteed_spawn_raw(vteed, vteed_args, &sock, &pid))
 		return -1;
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * (VTEED_MAX_REGIONS + 8))];
@@ -99,7 +131,7 @@ static int exchange(struct hello_set *s, bool goodbye, int *err, int *status, ch
 	}
 	if (s->send_len)
 		sendmsg(sock, &m, MSG_NOSIGNAL);
-	if (s->send_len < sizeof(s->h))
+	if (s->send_len < s->h.hdr.size) /* a truncated HELLO: then nothing more */
 		shutdown(sock, SHUT_WR);
 	struct vteed_reply r;
 	memset(&r, 0, sizeof(r));
@@ -118,7 +150,7 @@ static int exchange(struct hello_set *s, bool goodbye, int *err, int *status, ch
 	r.message[sizeof(r.message) - 1] = 0;
 	snprintf(msg, 96, "%s", r.message);
 	if (goodbye && type == VTEED_MSG_WELCOME) {
-		struct vteed_msg_hdr h = { VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_GOODBYE, sizeof(h), 0 };
+		struct vteed_msg_hdr h = { VTEED_MAGIC, s->h.hdr.version, VTEED_MSG_GOODBYE, sizeof(h), 0 };
 		send(sock, &h, sizeof(h), MSG_NOSIGNAL);
 		struct vteed_msg_hdr bye;
 		memset(&bye, 0, sizeof(bye));
@@ -171,13 +203,30 @@ int main(int argc, char **argv)
 	s.h.hdr.version = 0;
 	EXPECT_ERROR(&s, EPROTONOSUPPORT, "version 0");
 
+	/* older versions are still served */
+	for (uint16_t v = VTEED_VERSION_MIN; v < 3; v++) {
+		valid(&s);
+		set_version(&s, v);
+		CHECK_EQ(exchange(&s, true, &e, &st, m), VTEED_MSG_WELCOME);
+		CHECK_EQ(e, 0);
+		CHECK_EQ(st, 0);
+		printf("v%u HELLO (%u bytes) -> WELCOME: %s\n", v, s.h.hdr.size, m);
+		release(&s);
+	}
+
 	valid(&s);
-	s.h.hdr.version = 1;
+	set_version(&s, 2);
+	s.h.hdr.size = sizeof(s.h);
+	s.send_len = sizeof(s.h);
+	EXPECT_ERROR(&s, EPROTO, "v2 HELLO of v3's size");
+
+	valid(&s);
+	set_version(&s, 1);
 	s.h.epoch = 3;
 	EXPECT_ERROR(&s, EINVAL, "v1 HELLO with an epoch");
 
 	valid(&s);
-	s.h.hdr.version = 1;
+	set_version(&s, 1);
 	s.h.flags = VTEED_HELLO_JOURNAL;
 	EXPECT_ERROR(&s, EINVAL, "v1 HELLO with a v2 flag");
 
@@ -192,14 +241,74 @@ int main(int argc, char **argv)
 	EXPECT_ERROR(&s, EBADF, "journal fd not a memfd");
 
 	valid(&s);
+	set_version(&s, 2);
 	s.h.flags = VTEED_HELLO_TEE_FD;
 	snprintf(s.h.backend, sizeof(s.h.backend), "soft");
-	int tp[2];
-	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tp);
-	s.fds[2] = tp[0];
-	close(tp[1]);
-	s.nfds = 3;
-	EXPECT_ERROR(&s, EINVAL, "TEE socket for a back-end other than link");
+	s.fds[s.nfds++] = a_socket();
+	EXPECT_ERROR(&s, EINVAL, "v2: TEE socket for a back-end other than link");
+
+	valid(&s);
+	set_version(&s, 2);
+	snprintf(s.h.backend, sizeof(s.h.backend), "teedev");
+	EXPECT_ERROR(&s, EINVAL, "v2: teedev without its context");
+
+	/* v3: the TEE descriptor */
+	valid(&s);
+	s.h.flags = VTEED_HELLO_TEE_FD;
+	s.fds[s.nfds++] = a_socket();
+	EXPECT_ERROR(&s, EINVAL, "v3 HELLO with v2's TEE_FD flag");
+
+	valid(&s);
+	s.h.tee.nfds = 1;
+	snprintf(s.h.tee.fd_keys[0], sizeof(s.h.tee.fd_keys[0]), "fd");
+	EXPECT_ERROR(&s, EBADF, "TEE fd announced, not sent");
+
+	valid(&s);
+	add_tee_fd(&s, "fd", a_socket());
+	EXPECT_ERROR(&s, EINVAL, "an fd the back-end takes no key for"); /* soft: no fd= option */
+
+	valid(&s);
+	snprintf(s.h.tee.options, sizeof(s.h.tee.options), "threads=0");
+	EXPECT_ERROR(&s, EINVAL, "options the back-end refuses");
+
+	valid(&s);
+	snprintf(s.h.tee.options, sizeof(s.h.tee.options), "threads=2,inline=0");
+	CHECK_EQ(exchange(&s, true, &e, &st, m), VTEED_MSG_WELCOME);
+	CHECK_EQ(e, 0);
+	release(&s);
+
+	valid(&s);
+	add_tee_fd(&s, "fd=3", a_socket());
+	EXPECT_ERROR(&s, EINVAL, "an fd key that is not a key");
+
+	valid(&s);
+	add_tee_fd(&s, "fd", a_socket());
+	add_tee_fd(&s, "fd", a_socket());
+	EXPECT_ERROR(&s, EINVAL, "an fd key given twice");
+
+	valid(&s);
+	s.h.tee.fd_keys[2][0] = 'x';
+	EXPECT_ERROR(&s, EINVAL, "unused fd key not zero");
+
+	valid(&s);
+	s.h.tee.nfds = VTEED_MAX_TEE_FDS + 1;
+	EXPECT_ERROR(&s, EINVAL, "too many TEE fds");
+
+	valid(&s);
+	s.h.tee.reserved = 1;
+	EXPECT_ERROR(&s, EINVAL, "TEE descriptor reserved field");
+
+	valid(&s);
+	snprintf(s.h.tee.options, sizeof(s.h.tee.options), "threads=2, inline=0");
+	EXPECT_ERROR(&s, EINVAL, "options with a blank");
+
+	valid(&s);
+	s.h.tee.options[200] = 'x';
+	EXPECT_ERROR(&s, EINVAL, "options not zero after the NUL");
+
+	valid(&s);
+	memset(s.h.tee.options, 'x', sizeof(s.h.tee.options));
+	EXPECT_ERROR(&s, EINVAL, "options not terminated");
 
 	valid(&s);
 	s.h.hdr.type = VTEED_MSG_GOODBYE;
@@ -323,6 +432,24 @@ int main(int argc, char **argv)
 		vteed_close(v);
 	}
 	close(ram);
+
+	/* the host's policy: it names the back-end, and its options come after HELLO's */
+	char policy[] = "/tmp/vtee-proto-policy-XXXXXX";
+	int pfd = mkstemp(policy);
+	static const char text[] = "[tee]\nbackend = soft\noptions = threads=0\n";
+	CHECK(pfd >= 0 && write(pfd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+	close(pfd);
+	const char *const args[] = { "--policy", policy, NULL };
+	vteed_args = args;
+	valid(&s);
+	snprintf(s.h.tee.options, sizeof(s.h.tee.options), "threads=2");
+	EXPECT_ERROR(&s, EINVAL, "the policy's options last");
+	valid(&s);
+	snprintf(s.h.backend, sizeof(s.h.backend), "teedev");
+	add_tee_fd(&s, "fd", a_socket());
+	EXPECT_ERROR(&s, EPERM, "a back-end the policy does not name");
+	vteed_args = NULL;
+	unlink(policy);
 
 	/* a VMM that hangs up before saying anything */
 	valid(&s);

@@ -20,6 +20,7 @@
 
 #include "chan.h"
 #include "iov.h"
+#include "send_all.h"
 
 /* ---- socket I/O ---- */
 
@@ -52,18 +53,7 @@ static inline int tl_read_full(int fd, void *buf, size_t len, size_t *got)
 
 static inline int tl_write_all(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return vtee_send_all(fd, buf, len);
 }
 
 /* Write every byte of iov[0..n) (modified); 0 or -errno. One system call when the socket takes it all. */

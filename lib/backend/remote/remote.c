@@ -459,11 +459,6 @@ int vtee_remote_pool_connections(struct vtee_tee *tee, unsigned *n)
 	return 0;
 }
 
-unsigned vtee_remote_connections(void *tee_priv)
-{
-	return live_connections(tee_priv);
-}
-
 static void remote_submit(void *vmp, struct vtee_req *req)
 {
 	link_ops->submit(((struct remote_vm *)vmp)->link_vm, req);

@@ -23,12 +23,6 @@ struct remote_opts {
 	unsigned timeout_ms, pool;
 };
 
-/*
- * The old name of vtee_remote_pool_connections() (vtee/remote.h), taking the
- * instance's private state: for daemon/client.c until it moves to that.
- */
-unsigned vtee_remote_connections(void *tee_priv);
-
 /* 0, or -EINVAL with the reason in err. */
 int remote_parse_options(const char *options, struct remote_opts *o, char *err, size_t errlen);
 
