@@ -36,10 +36,23 @@
 #define BENCH_NAME "daemon-bench"
 #include "bench.h"
 
-#define ITERS  20000
-#define ROUNDS 7
+#define ITERS    20000
+#define ROUNDS   7
+#define RAM_SIZE (16u << 20)
 
 
+/* The set-ups measured side by side. */
+struct oop {
+	const char *vteed, *tee;
+	struct guest *g, *g2, *g3;  /* through vteed; through the supervised vteed; libvtee in process */
+	uint32_t sess, sess2, sess3;
+	struct vteed *vm, *echo;
+	pid_t pid_vm, pid_echo;
+	int echo_fd;
+	struct vtee_tee *itee;
+};
+
+/* The guest models' SMC transports: the vteed of the VM, and the supervised one. */
 static struct vteed *cur_v, *sup_v;
 static void smc_fn(void *ctx, uint64_t regs[8])
 {
@@ -67,7 +80,6 @@ static long rss_kib(pid_t pid)
 	return rss;
 }
 
-
 static struct vteed *start(const char *vteed, uint32_t id, const char *name, unsigned nvcpus, int fd,
 			   uint64_t size, const char *const *extra, pid_t *pid)
 {
@@ -77,10 +89,8 @@ static struct vteed *start(const char *vteed, uint32_t id, const char *name, uns
 	int err = vteed_spawn(&(struct vteed_config){ .vm_id = id, .name = name, .nvcpus = nvcpus,
 						       .vteed_path = vteed, .extra_args = extra },
 			      &ram, 1, &v, pid, msg, sizeof(msg));
-	if (err) {
-		fprintf(stderr, "daemon-bench: vteed_spawn: %d %s\n", err, msg);
-		exit(1);
-	}
+	if (err)
+		die("vteed_spawn: %d %s", err, msg);
 	return v;
 }
 
@@ -91,135 +101,167 @@ static void stop(struct vteed *v, pid_t pid)
 	waitpid(pid, &st, 0);
 }
 
-int main(int argc, char **argv)
+/* Probe the guest model and open a session to the test TA. */
+static void session_up(struct guest *g, const char *what, uint32_t *sess)
 {
-	char defpath[PATH_MAX];
-	const char *vteed = argc > 1 ? argv[1] : getenv("VTEED");
-	if (!vteed) {
+	if (guest_probe(g))
+		die("guest_probe (%s)", what);
+	if (guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, sess, NULL) != TEE_SUCCESS)
+		die("open session (%s)", what);
+}
+
+/* A guest model whose SMCs go to smc (a vteed), its RAM shared by memfd. */
+static struct guest *guest_for_vteed(void (*smc)(void *ctx, uint64_t regs[8]))
+{
+	struct guest *g;
+	if (guest_create(NULL, &(struct guest_config){ .ram_size = RAM_SIZE, .smc_fn = smc }, &g))
+		die("guest_create");
+	if (guest_ram_fd(g) < 0)
+		die("guest RAM fd not found");
+	return g;
+}
+
+/* PATH-TO-VTEED, else $VTEED, else ../daemon/vteed next to this program; vtee-tee beside it. */
+static void find_daemons(int argc, char **argv, char vteed[PATH_MAX], char tee[PATH_MAX])
+{
+	const char *given = argc > 1 ? argv[1] : getenv("VTEED");
+	if (given) {
+		snprintf(vteed, PATH_MAX, "%s", given);
+	} else {
 		char self[PATH_MAX];
 		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 		if (n <= 0)
 			die("cannot find vteed; pass its path");
 		self[n] = 0;
-		snprintf(defpath, sizeof(defpath), "%s/../daemon/vteed", dirname(self));
-		vteed = defpath;
+		snprintf(vteed, PATH_MAX, "%s/../daemon/vteed", dirname(self));
 	}
+	snprintf(tee, PATH_MAX, "%s", vteed);
+	char *slash = strrchr(tee, '/');
+	size_t dirlen = slash ? (size_t)(slash + 1 - tee) : 0;
+	snprintf(tee + dirlen, PATH_MAX - dirlen, "vtee-tee");
+}
 
-	/* the real VM: guest model routed through vteed */
-	struct guest *g;
-	const uint64_t ram_size = 16u << 20;
-	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = smc_fn }, &g))
-		die("guest_create");
-	int ram_fd = guest_ram_fd(g);
-	if (ram_fd < 0)
-		die("guest RAM fd not found");
-	pid_t pid_vm, pid_echo;
-	struct vteed *vm = start(vteed, 1, "bench-vm", 1, ram_fd, ram_size, NULL, &pid_vm);
-	cur_v = vm;
-	if (guest_probe(g))
-		die("guest_probe");
-	uint32_t sess;
-	if (guest_open_session(g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess, NULL) != TEE_SUCCESS)
-		die("open session");
+/* The VM served by a vteed, an echo vteed (its own small RAM, never touched), the supervised set-up. */
+static void oop_up(struct oop *b)
+{
+	b->g = guest_for_vteed(smc_fn);
+	b->vm = cur_v = start(b->vteed, 1, "bench-vm", 1, guest_ram_fd(b->g), RAM_SIZE, NULL, &b->pid_vm);
+	session_up(b->g, "vteed", &b->sess);
 
-	/* the echo daemon: its own small RAM, never touched */
-	int echo_fd = memfd_create("echo-ram", MFD_CLOEXEC);
-	if (echo_fd < 0 || ftruncate(echo_fd, 1u << 20))
+	b->echo_fd = memfd_create("echo-ram", MFD_CLOEXEC);
+	if (b->echo_fd < 0 || ftruncate(b->echo_fd, 1u << 20))
 		die("memfd");
-	struct vteed *echo = start(vteed, 2, "bench-echo", 1, echo_fd, 1u << 20,
-				   (const char *const[]){ "--echo", NULL }, &pid_echo);
+	b->echo = start(b->vteed, 2, "bench-echo", 1, b->echo_fd, 1u << 20, (const char *const[]){ "--echo", NULL },
+			&b->pid_echo);
 
 	/* the recoverable set-up: vteed_start() with vtee-tee beside vteed */
-	char tee_path[PATH_MAX];
-	snprintf(tee_path, sizeof(tee_path), "%s", vteed);
-	char *slash = strrchr(tee_path, '/');
-	size_t dirlen = slash ? (size_t)(slash + 1 - tee_path) : 0;
-	snprintf(tee_path + dirlen, sizeof(tee_path) - dirlen, "vtee-tee");
-	struct guest *g2;
-	if (guest_create(NULL, &(struct guest_config){ .ram_size = ram_size, .smc_fn = sup_smc_fn }, &g2))
-		die("guest_create");
-	int ram2_fd = guest_ram_fd(g2);
-	if (ram2_fd < 0)
-		die("guest RAM fd not found");
+	b->g2 = guest_for_vteed(sup_smc_fn);
 	char msg[96];
-	struct vteed_ram ram2 = { .gpa = GUEST_RAM0_GPA, .size = ram_size, .fd = ram2_fd };
-	if (vteed_start(&(struct vteed_config){ .vm_id = 4, .name = "bench-sup", .nvcpus = 1, .vteed_path = vteed,
-						.tee_path = tee_path },
+	struct vteed_ram ram2 = { .gpa = GUEST_RAM0_GPA, .size = RAM_SIZE, .fd = guest_ram_fd(b->g2) };
+	if (vteed_start(&(struct vteed_config){ .vm_id = 4, .name = "bench-sup", .nvcpus = 1, .vteed_path = b->vteed,
+						.tee_path = b->tee },
 			&ram2, 1, &sup_v, msg, sizeof(msg)))
-		die("vteed_start");
-	if (guest_probe(g2))
-		die("guest_probe (supervised)");
-	uint32_t sess2;
-	if (guest_open_session(g2, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess2, NULL) != TEE_SUCCESS)
-		die("open session (supervised)");
+		die("vteed_start: %s", msg);
+	session_up(b->g2, "supervised", &b->sess2);
 
 	/* the same guest driver against libvtee in this process: the work a null invoke is made of */
-	struct vtee_tee *itee;
-	struct guest *g3 = NULL;
-	if (vtee_tee_open("soft", NULL, &itee) ||
-	    guest_create_vm(itee, &(struct vtee_vm_config){ .vm_id = 5, .name = "bench-inproc" },
-			    &(struct guest_config){ .ram_size = ram_size }, &g3) ||
-	    guest_probe(g3))
+	if (vtee_tee_open("soft", NULL, &b->itee) ||
+	    guest_create_vm(b->itee, &(struct vtee_vm_config){ .vm_id = 5, .name = "bench-inproc" },
+			    &(struct guest_config){ .ram_size = RAM_SIZE }, &b->g3))
 		die("in-process guest");
-	uint32_t sess3;
-	if (guest_open_session(g3, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess3, NULL) != TEE_SUCCESS)
-		die("open session (in-process)");
+	session_up(b->g3, "in-process", &b->sess3);
+}
 
+static void oop_down(struct oop *b)
+{
+	guest_close_session(b->g3, b->sess3);
+	guest_shutdown(b->g3);
+	guest_destroy(b->g3);
+	vtee_tee_close(b->itee);
+	guest_close_session(b->g2, b->sess2);
+	guest_shutdown(b->g2);
+	vteed_close(sup_v);
+	guest_destroy(b->g2);
+
+	guest_close_session(b->g, b->sess);
+	guest_shutdown(b->g);
+	stop(b->echo, b->pid_echo);
+	close(b->echo_fd);
+	stop(b->vm, b->pid_vm);
+	guest_destroy(b->g);
+}
+
+/* ---- one round of each path ---- */
+
+static double echo_us(struct vteed *echo)
+{
+	double t0 = now_us();
+	for (int i = 0; i < ITERS; i++) {
+		uint64_t regs[8] = { OPTEE_SMC_CALLS_UID, (uint64_t)i };
+		vteed_smc(echo, 0, regs);
+		if (regs[1] != (uint64_t)i)
+			die("echo mismatch");
+	}
+	return (now_us() - t0) / ITERS;
+}
+
+static double fast_call_us(struct vteed *vm)
+{
+	double t0 = now_us();
+	for (int i = 0; i < ITERS; i++) {
+		uint64_t regs[8] = { OPTEE_SMC_CALLS_UID };
+		vteed_smc(vm, 0, regs);
+		if (regs[0] != OPTEE_MSG_UID_0)
+			die("CALLS_UID mismatch");
+	}
+	return (now_us() - t0) / ITERS;
+}
+
+static double null_invoke_us(struct guest *g, uint32_t sess, int n, const char *what)
+{
+	double t0 = now_us();
+	for (int i = 0; i < n; i++)
+		if (guest_invoke(g, sess, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
+			die("null invoke%s", what);
+	return (now_us() - t0) / n;
+}
+
+static double median(double *v)
+{
+	qsort(v, ROUNDS, sizeof(double), cmp_double);
+	return v[ROUNDS / 2];
+}
+
+/* All round trips, round by round in this run; their medians. */
+static void bench_round_trips(struct oop *b)
+{
 	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS], sni[ROUNDS], ipi[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
-		double t0 = now_us();
-		for (int i = 0; i < ITERS; i++) {
-			uint64_t regs[8] = { OPTEE_SMC_CALLS_UID, (uint64_t)i };
-			vteed_smc(echo, 0, regs);
-			if (regs[1] != (uint64_t)i)
-				die("echo mismatch");
-		}
-		pp[r] = (now_us() - t0) / ITERS;
-		t0 = now_us();
-		for (int i = 0; i < ITERS; i++) {
-			uint64_t regs[8] = { OPTEE_SMC_CALLS_UID };
-			vteed_smc(vm, 0, regs);
-			if (regs[0] != OPTEE_MSG_UID_0)
-				die("CALLS_UID mismatch");
-		}
-		fc[r] = (now_us() - t0) / ITERS;
-		t0 = now_us();
-		for (int i = 0; i < ITERS / 4; i++)
-			if (guest_invoke(g, sess, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
-				die("null invoke");
-		ni[r] = (now_us() - t0) / (ITERS / 4);
-		t0 = now_us();
-		for (int i = 0; i < ITERS / 8; i++)
-			if (guest_invoke(g2, sess2, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
-				die("null invoke (supervised)");
-		sni[r] = (now_us() - t0) / (ITERS / 8);
-		t0 = now_us();
-		for (int i = 0; i < ITERS / 4; i++)
-			if (guest_invoke(g3, sess3, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
-				die("null invoke (in-process)");
-		ipi[r] = (now_us() - t0) / (ITERS / 4);
+		pp[r] = echo_us(b->echo);
+		fc[r] = fast_call_us(b->vm);
+		ni[r] = null_invoke_us(b->g, b->sess, ITERS / 4, "");
+		sni[r] = null_invoke_us(b->g2, b->sess2, ITERS / 8, " (supervised)");
+		ipi[r] = null_invoke_us(b->g3, b->sess3, ITERS / 4, " (in-process)");
 	}
-	qsort(pp, ROUNDS, sizeof(double), cmp_double);
-	qsort(fc, ROUNDS, sizeof(double), cmp_double);
-	qsort(ni, ROUNDS, sizeof(double), cmp_double);
-	qsort(sni, ROUNDS, sizeof(double), cmp_double);
-	qsort(ipi, ROUNDS, sizeof(double), cmp_double);
-	printf("BENCH oop_fast_call %.3f us\n", fc[ROUNDS / 2]);
-	printf("BENCH oop_null_invoke %.3f us\n", ni[ROUNDS / 2]);
-	printf("BENCH oop_pingpong %.3f us\n", pp[ROUNDS / 2]);
-	printf("RATIO oop_null_invoke_vs_pingpong %.3f\n", ni[ROUNDS / 2] / pp[ROUNDS / 2]);
-	printf("BENCH oop_supervised_null_invoke %.3f us\n", sni[ROUNDS / 2]);
-	printf("RATIO oop_supervised_null_invoke_vs_pingpong %.3f\n", sni[ROUNDS / 2] / pp[ROUNDS / 2]);
+	double mpp = median(pp), mni = median(ni), msni = median(sni), mipi = median(ipi);
+	printf("BENCH oop_fast_call %.3f us\n", median(fc));
+	printf("BENCH oop_null_invoke %.3f us\n", mni);
+	printf("BENCH oop_pingpong %.3f us\n", mpp);
+	printf("RATIO oop_null_invoke_vs_pingpong %.3f\n", mni / mpp);
+	printf("BENCH oop_supervised_null_invoke %.3f us\n", msni);
+	printf("RATIO oop_supervised_null_invoke_vs_pingpong %.3f\n", msni / mpp);
 	/*
 	 * What a null invoke is made of, same run: the guest driver's and vtee's own
 	 * work (in one process, hot caches) plus one mailbox round trip. The rest of
 	 * oop_null_invoke is the message's cache lines crossing cores.
 	 */
-	printf("BENCH inproc_null_invoke %.3f us (the same guest driver, libvtee in this process)\n", ipi[ROUNDS / 2]);
-	printf("RATIO oop_null_invoke_vs_pingpong_plus_inproc %.3f\n",
-	       ni[ROUNDS / 2] / (pp[ROUNDS / 2] + ipi[ROUNDS / 2]));
+	printf("BENCH inproc_null_invoke %.3f us (the same guest driver, libvtee in this process)\n", mipi);
+	printf("RATIO oop_null_invoke_vs_pingpong_plus_inproc %.3f\n", mni / (mpp + mipi));
+}
 
-	/* recovery: kill the supervised vteed, time until an SMC is answered again */
+/* Kill the supervised vteed, time until an SMC is answered again; its session must survive. */
+static void bench_recovery(struct oop *b)
+{
 	enum { KILLS = 15 };
 	double rec[KILLS];
 	for (int k = 0; k < KILLS; k++) {
@@ -237,7 +279,7 @@ int main(int argc, char **argv)
 		rec[k] = (now_us() - t0) / 1000.0;
 		if (regs[0] != OPTEE_MSG_UID_0)
 			die("CALLS_UID after a restart");
-		if (guest_invoke(g2, sess2, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
+		if (guest_invoke(b->g2, b->sess2, VTEE_TEST_CMD_NULL, NULL, 0, 0, NULL) != TEE_SUCCESS)
 			die("the session did not survive a restart");
 	}
 	qsort(rec, KILLS, sizeof(double), cmp_double);
@@ -249,23 +291,11 @@ int main(int argc, char **argv)
 	printf("BENCH vteed_idle_rss_supervised %ld KiB (journal + link back-end; target <= 4096)\n",
 	       rss_kib(sinfo.pid));
 	printf("BENCH vtee_tee_idle_rss %ld KiB (the built-in TEE, one session open)\n", rss_kib(sinfo.tee_pid));
-	guest_close_session(g3, sess3);
-	guest_shutdown(g3);
-	guest_destroy(g3);
-	vtee_tee_close(itee);
-	guest_close_session(g2, sess2);
-	guest_shutdown(g2);
-	vteed_close(sup_v);
-	guest_destroy(g2);
+}
 
-	guest_close_session(g, sess);
-	guest_shutdown(g);
-	stop(echo, pid_echo);
-	close(echo_fd);
-	stop(vm, pid_vm);
-	guest_destroy(g);
-
-	/* idle RSS: a fresh vteed serving a 4-vCPU VM with 64 MiB RAM that makes no call */
+/* A fresh vteed serving a 4-vCPU VM with 64 MiB RAM that makes no call. */
+static void bench_idle_rss(const char *vteed)
+{
 	int idle_fd = memfd_create("idle-ram", MFD_CLOEXEC);
 	if (idle_fd < 0 || ftruncate(idle_fd, 64u << 20))
 		die("memfd");
@@ -275,5 +305,17 @@ int main(int argc, char **argv)
 	printf("BENCH vteed_idle_rss %ld KiB (target <= 4096)\n", rss_kib(pid_idle));
 	stop(idle, pid_idle);
 	close(idle_fd);
+}
+
+int main(int argc, char **argv)
+{
+	char vteed[PATH_MAX], tee[PATH_MAX];
+	find_daemons(argc, argv, vteed, tee);
+	struct oop b = { .vteed = vteed, .tee = tee };
+	oop_up(&b);
+	bench_round_trips(&b);
+	bench_recovery(&b);
+	oop_down(&b);
+	bench_idle_rss(vteed);
 	return 0;
 }

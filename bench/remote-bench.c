@@ -45,7 +45,7 @@ static void up(const char *backend, const char *opts, uint32_t vm_id, struct one
 			    &(struct guest_config){ .ram_size = 8ull << 20, .quiet = true }, &o->g) ||
 	    guest_probe(o->g) ||
 	    guest_open_session(o->g, test_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &o->sess, NULL) != TEE_SUCCESS)
-		die(backend);
+		die("%s", backend);
 }
 
 static void down(struct one *o)

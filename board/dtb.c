@@ -22,12 +22,23 @@
 
 #include "launch_int.h"
 
-static int node(void *fdt, int parent, const char *name)
+/* libfdt's result r (0 or an offset: fine) as 0 or -EINVAL; a failure is said once, with libfdt's reason. */
+static int fdt_ok(int r)
 {
-	int off = fdt_subnode_offset(fdt, parent, name);
-	if (off == -FDT_ERR_NOTFOUND)
-		off = fdt_add_subnode(fdt, parent, name);
-	return off;
+	if (r >= 0)
+		return 0;
+	lmsg("cannot patch the device tree: %s", fdt_strerror(r));
+	return -EINVAL;
+}
+
+/* The subnode name of parent, added if it is not there, at *off. */
+static int node(void *fdt, int parent, const char *name, int *off)
+{
+	int o = fdt_subnode_offset(fdt, parent, name);
+	if (o == -FDT_ERR_NOTFOUND)
+		o = fdt_add_subnode(fdt, parent, name);
+	*off = o;
+	return fdt_ok(o);
 }
 
 static bool is_enabled(const void *fdt, int off)
@@ -52,79 +63,108 @@ static int drop_disabled_memory(void *fdt)
 			continue;
 		int r = fdt_del_node(fdt, off);
 		if (r)
-			return r;
+			return fdt_ok(r);
 		off = -1; /* deleting moved the nodes after it: search again from the start */
 	}
-	return off == -FDT_ERR_NOTFOUND ? 0 : off;
+	return fdt_ok(off == -FDT_ERR_NOTFOUND ? 0 : off);
+}
+
+/* /psci: PSCI 1.0 by SMC (the board host answers it). */
+static int patch_psci(void *fdt)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	int off, r = node(fdt, 0, "psci", &off);
+	if (!r)
+		r = fdt_ok(fdt_setprop(fdt, off, "compatible", compat, sizeof(compat)));
+	return r ? r : fdt_ok(fdt_setprop_string(fdt, off, "method", "smc"));
+}
+
+/* enable-method = "psci" on every CPU (QEMU omits it with a firmware). */
+static int patch_cpus(void *fdt)
+{
+	int cpus = fdt_path_offset(fdt, "/cpus");
+	if (cpus < 0)
+		return fdt_ok(cpus);
+	int ncpu = 0;
+	/* setprop may move nodes: walk by offset afresh after each change */
+	for (int off = fdt_first_subnode(fdt, cpus); off >= 0; off = fdt_next_subnode(fdt, off)) {
+		const char *dt = fdt_getprop(fdt, off, "device_type", NULL);
+		if (!dt || strcmp(dt, "cpu"))
+			continue;
+		int r = fdt_setprop_string(fdt, off, "enable-method", "psci");
+		if (r)
+			return fdt_ok(r);
+		ncpu++;
+	}
+	return fdt_ok(ncpu ? 0 : -FDT_ERR_NOTFOUND);
+}
+
+/* /firmware/optee: OP-TEE by SMC, which is what vtee serves. */
+static int patch_optee(void *fdt)
+{
+	int fw, off, r = node(fdt, 0, "firmware", &fw);
+	if (!r)
+		r = node(fdt, fw, "optee", &off);
+	if (!r)
+		r = fdt_ok(fdt_setprop_string(fdt, off, "compatible", "linaro,optee-tz"));
+	return r ? r : fdt_ok(fdt_setprop_string(fdt, off, "method", "smc"));
+}
+
+/* /chosen: the kernel command line and the initrd. */
+static int patch_chosen(void *fdt, const struct dtb_params *p)
+{
+	int off, r = node(fdt, 0, "chosen", &off);
+	if (!r)
+		r = fdt_ok(fdt_setprop_string(fdt, off, "bootargs", p->bootargs));
+	if (r || p->initrd_end <= p->initrd_start)
+		return r;
+	r = fdt_ok(fdt_setprop_u64(fdt, off, "linux,initrd-start", p->initrd_start));
+	return r ? r : fdt_ok(fdt_setprop_u64(fdt, off, "linux,initrd-end", p->initrd_end));
+}
+
+/* /reserved-memory, made with the root's cells (2/2 on QEMU virt) if QEMU did not write one. */
+static int reserved_memory_node(void *fdt, int *rm)
+{
+	*rm = fdt_subnode_offset(fdt, 0, "reserved-memory");
+	if (*rm != -FDT_ERR_NOTFOUND)
+		return fdt_ok(*rm);
+	int r = node(fdt, 0, "reserved-memory", rm);
+	if (!r)
+		r = fdt_ok(fdt_setprop_u32(fdt, *rm, "#address-cells", 2));
+	if (!r)
+		r = fdt_ok(fdt_setprop_u32(fdt, *rm, "#size-cells", 2));
+	return r ? r : fdt_ok(fdt_setprop(fdt, *rm, "ranges", NULL, 0));
+}
+
+/* The firmware's mailbox and boot info: reserved, no-map. */
+static int patch_reserved(void *fdt, const struct dtb_params *p)
+{
+	int rm, off, r = reserved_memory_node(fdt, &rm);
+	if (r)
+		return r;
+	char name[64];
+	snprintf(name, sizeof(name), "vtee-mailbox@%llx", (unsigned long long)p->reserved_base);
+	if ((r = node(fdt, rm, name, &off)))
+		return r;
+	fdt64_t reg[2] = { cpu_to_fdt64(p->reserved_base), cpu_to_fdt64(p->reserved_size) };
+	r = fdt_ok(fdt_setprop(fdt, off, "reg", reg, sizeof(reg)));
+	return r ? r : fdt_ok(fdt_setprop(fdt, off, "no-map", NULL, 0));
 }
 
 static int patch(void *fdt, const struct dtb_params *p)
 {
-	int r, off;
-	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
-	if ((r = drop_disabled_memory(fdt)))
-		return r;
-	if ((off = node(fdt, 0, "psci")) < 0)
-		return off;
-	if ((r = fdt_setprop(fdt, off, "compatible", psci_compat, sizeof(psci_compat))) ||
-	    (r = fdt_setprop_string(fdt, off, "method", "smc")))
-		return r;
-
-	int cpus = fdt_path_offset(fdt, "/cpus");
-	if (cpus < 0)
-		return cpus;
-	int ncpu = 0;
-	/* setprop may move nodes: walk by offset afresh after each change */
-	for (off = fdt_first_subnode(fdt, cpus); off >= 0; off = fdt_next_subnode(fdt, off)) {
-		const char *dt = fdt_getprop(fdt, off, "device_type", NULL);
-		if (!dt || strcmp(dt, "cpu"))
-			continue;
-		if ((r = fdt_setprop_string(fdt, off, "enable-method", "psci")))
-			return r;
-		ncpu++;
-	}
-	if (!ncpu)
-		return -FDT_ERR_NOTFOUND;
-
-	int fw = node(fdt, 0, "firmware");
-	if (fw < 0)
-		return fw;
-	if ((off = node(fdt, fw, "optee")) < 0)
-		return off;
-	if ((r = fdt_setprop_string(fdt, off, "compatible", "linaro,optee-tz")) ||
-	    (r = fdt_setprop_string(fdt, off, "method", "smc")))
-		return r;
-
-	if ((off = node(fdt, 0, "chosen")) < 0)
-		return off;
-	if ((r = fdt_setprop_string(fdt, off, "bootargs", p->bootargs)))
-		return r;
-	if (p->initrd_end > p->initrd_start &&
-	    ((r = fdt_setprop_u64(fdt, off, "linux,initrd-start", p->initrd_start)) ||
-	     (r = fdt_setprop_u64(fdt, off, "linux,initrd-end", p->initrd_end))))
-		return r;
-
-	/* /reserved-memory uses the root's cells, which are 2/2 on QEMU virt */
-	int rm = fdt_subnode_offset(fdt, 0, "reserved-memory");
-	if (rm == -FDT_ERR_NOTFOUND) {
-		if ((rm = fdt_add_subnode(fdt, 0, "reserved-memory")) < 0)
-			return rm;
-		if ((r = fdt_setprop_u32(fdt, rm, "#address-cells", 2)) ||
-		    (r = fdt_setprop_u32(fdt, rm, "#size-cells", 2)) ||
-		    (r = fdt_setprop(fdt, rm, "ranges", NULL, 0)))
-			return r;
-	} else if (rm < 0) {
-		return rm;
-	}
-	char name[64];
-	snprintf(name, sizeof(name), "vtee-mailbox@%llx", (unsigned long long)p->reserved_base);
-	if ((off = node(fdt, rm, name)) < 0)
-		return off;
-	fdt64_t reg[2] = { cpu_to_fdt64(p->reserved_base), cpu_to_fdt64(p->reserved_size) };
-	if ((r = fdt_setprop(fdt, off, "reg", reg, sizeof(reg))) ||
-	    (r = fdt_setprop(fdt, off, "no-map", NULL, 0)))
-		return r;
-	return fdt_pack(fdt);
+	int r = drop_disabled_memory(fdt);
+	if (!r)
+		r = patch_psci(fdt);
+	if (!r)
+		r = patch_cpus(fdt);
+	if (!r)
+		r = patch_optee(fdt);
+	if (!r)
+		r = patch_chosen(fdt, p);
+	if (!r)
+		r = patch_reserved(fdt, p);
+	return r ? r : fdt_ok(fdt_pack(fdt));
 }
 
 int dtb_build(const struct dtb_params *p, struct lbuf *out)
@@ -150,14 +190,13 @@ int dtb_build(const struct dtb_params *p, struct lbuf *out)
 		lbuf_free(&raw);
 		return -ENOMEM;
 	}
-	r = fdt_open_into(raw.p, fdt, (int)size);
+	r = fdt_ok(fdt_open_into(raw.p, fdt, (int)size));
 	lbuf_free(&raw);
 	if (!r)
 		r = patch(fdt, p);
 	if (r) {
-		lmsg("cannot patch the device tree: %s", fdt_strerror(r));
 		free(fdt);
-		return -EINVAL;
+		return r;
 	}
 	r = lbuf_append(out, fdt, fdt_totalsize(fdt));
 	free(fdt);

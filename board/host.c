@@ -108,14 +108,15 @@ static void raise_event(struct board_host *h, enum board_event ev, unsigned cpu,
 
 /* ---- PSCI / SMCCC (the board answers these itself) ------------------------ */
 
-/* MPIDR -> CPU index, or -1 if it names no CPU of this board (only Aff0 may be set). */
-static int mpidr_to_cpu(const struct board_host *h, uint64_t mpidr)
+/* MPIDR -> CPU index; -EINVAL if it names no CPU of this board (only Aff0 may be set). */
+static int mpidr_to_cpu(const struct board_host *h, uint64_t mpidr, unsigned *cpu)
 {
 	if (mpidr & ~(uint64_t)0xFF)
-		return -1;
+		return -EINVAL;
 	if (mpidr >= h->ncpus)
-		return -1;
-	return (int)mpidr;
+		return -EINVAL;
+	*cpu = (unsigned)mpidr;
+	return 0;
 }
 
 static int64_t psci_features(uint32_t fid)
@@ -140,8 +141,8 @@ static int64_t psci_features(uint32_t fid)
 
 static int64_t psci_cpu_on(struct board_host *h, uint64_t target, uint64_t entry, uint64_t context)
 {
-	int t = mpidr_to_cpu(h, target);
-	if (t < 0)
+	unsigned t;
+	if (mpidr_to_cpu(h, target, &t))
 		return PSCI_RET_INVALID_PARAMS;
 	struct vtfw_cpu_page *pg = &h->pages[t];
 	int64_t r = PSCI_RET_SUCCESS;
@@ -167,8 +168,8 @@ static int64_t psci_cpu_on(struct board_host *h, uint64_t target, uint64_t entry
 
 static int64_t psci_affinity_info(struct board_host *h, uint64_t target, uint64_t level)
 {
-	int t = mpidr_to_cpu(h, target);
-	if (t < 0 || level != 0)
+	unsigned t;
+	if (mpidr_to_cpu(h, target, &t) || level != 0)
 		return PSCI_RET_INVALID_PARAMS;
 	const struct vtfw_cpu_page *pg = &h->pages[t];
 	uint64_t state = ld_acq(&pg->pen_state);
@@ -497,9 +498,9 @@ static void destroy(struct board_host *h)
 	free(h);
 }
 
-int board_host_start(const struct board_host_config *cfg, struct board_host **out)
+static int check_config(const struct board_host_config *cfg)
 {
-	if (!cfg || !out || !cfg->ram_path || !cfg->socket_path || !cfg->vm == !cfg->tee_smc)
+	if (!cfg->ram_path || !cfg->socket_path || !cfg->vm == !cfg->tee_smc)
 		return -EINVAL;
 	if (cfg->ncpus < 1 || cfg->ncpus > VTFW_MAX_CPUS)
 		return -EINVAL;
@@ -507,7 +508,12 @@ int board_host_start(const struct board_host_config *cfg, struct board_host **ou
 	if (cfg->ram_size % (2u << 20) || cfg->ram_size < VTFW_RESERVED_BASE + VTFW_RESERVED_SIZE - BOARD_RAM_BASE ||
 	    cfg->ram_size > (uint64_t)SIZE_MAX / 2)
 		return -EINVAL;
+	return 0;
+}
 
+/* The host's state from the configuration, nothing created yet. */
+static int host_new(const struct board_host_config *cfg, struct board_host **out)
+{
 	struct board_host *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
@@ -532,68 +538,77 @@ int board_host_start(const struct board_host_config *cfg, struct board_host **ou
 		destroy(h);
 		return -ENOMEM;
 	}
+	*out = h;
+	return 0;
+}
 
-	int r;
-	h->ram_fd = open(cfg->ram_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (h->ram_fd < 0) {
-		r = -errno;
-		destroy(h);
-		return r;
-	}
-	if (ftruncate(h->ram_fd, (off_t)h->ram_size) < 0) {
-		r = -errno;
-		destroy(h);
-		return r;
-	}
+/* The guest-RAM file (QEMU maps it too), mapped here, with the boot info written. */
+static int ram_create(struct board_host *h)
+{
+	h->ram_fd = open(h->ram_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (h->ram_fd < 0)
+		return -errno;
+	if (ftruncate(h->ram_fd, (off_t)h->ram_size) < 0)
+		return -errno;
 	void *m = mmap(NULL, h->ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, h->ram_fd, 0);
-	if (m == MAP_FAILED) {
-		r = -errno;
-		destroy(h);
-		return r;
-	}
+	if (m == MAP_FAILED)
+		return -errno;
 	h->ram = m;
 	h->pages = (struct vtfw_cpu_page *)(h->ram + (VTFW_MAILBOX_DEFAULT - BOARD_RAM_BASE));
 	write_bootinfo(h);
+	return 0;
+}
 
-	h->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (h->stop_fd < 0) {
-		r = -errno;
-		destroy(h);
-		return r;
-	}
-	r = listen_on(cfg->socket_path, &h->listen_fd);
-	if (r < 0) {
-		destroy(h);
-		return r;
-	}
-
-	/* all of RAM but the mailbox/boot-info region: vtee must never read or write the mailboxes */
+/* All of RAM but the mailbox/boot-info region into the VM: vtee must never read or write the mailboxes. */
+static int ram_to_vm(struct board_host *h)
+{
 	struct board_tee_ram tr[2];
 	unsigned ntr = board_host_tee_ram(h, tr);
-	r = 0;
+	int r = 0;
 	for (unsigned i = 0; i < ntr && h->vm && !r; i++)
 		r = vtee_vm_add_ram(h->vm, tr[i].gpa, tr[i].size, h->ram + (tr[i].gpa - BOARD_RAM_BASE), tr[i].fd,
 				    tr[i].fd_offset);
-	if (r < 0) {
-		destroy(h);
-		return r;
-	}
+	return r;
+}
 
+/* A worker per CPU, then the doorbell server. */
+static int threads_start(struct board_host *h)
+{
 	for (unsigned c = 0; c < h->ncpus; c++) {
 		struct worker *w = &h->workers[c];
-		r = -pthread_create(&w->thread, NULL, worker_main, w);
-		if (r) {
-			destroy(h);
+		int r = -pthread_create(&w->thread, NULL, worker_main, w);
+		if (r)
 			return r;
-		}
 		w->started = true;
 	}
-	r = -pthread_create(&h->server, NULL, server_main, h);
+	int r = -pthread_create(&h->server, NULL, server_main, h);
+	if (r)
+		return r;
+	h->server_started = true;
+	return 0;
+}
+
+int board_host_start(const struct board_host_config *cfg, struct board_host **out)
+{
+	if (!cfg || !out)
+		return -EINVAL;
+	struct board_host *h;
+	int r = check_config(cfg);
+	if (r || (r = host_new(cfg, &h)))
+		return r;
+	r = ram_create(h);
+	if (!r && (h->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0)
+		r = -errno;
+	if (!r)
+		r = listen_on(cfg->socket_path, &h->listen_fd);
+	if (!r)
+		r = ram_to_vm(h);
+	if (!r)
+		r = threads_start(h);
 	if (r) {
 		destroy(h);
 		return r;
 	}
-	h->server_started = true;
 	*out = h;
 	return 0;
 }

@@ -30,36 +30,34 @@ struct cpio {
 	char **dirs; /* directories already in the archive */
 	size_t ndirs, capdirs;
 	unsigned ino;
-	int err;
 };
 
-static void cpio_pad(struct cpio *c)
+static int cpio_pad(struct cpio *c)
 {
 	static const uint8_t zero[4];
 	size_t pad = (4 - c->out->len % 4) % 4;
-	if (pad && lbuf_append(c->out, zero, pad))
-		c->err = -ENOMEM;
+	return pad ? lbuf_append(c->out, zero, pad) : 0;
 }
 
-static void cpio_entry(struct cpio *c, const char *name, unsigned mode, unsigned rmaj, unsigned rmin,
-		       const void *data, size_t size)
+static int cpio_entry(struct cpio *c, const char *name, unsigned mode, unsigned rmaj, unsigned rmin,
+		      const void *data, size_t size)
 {
 	if (*name == '/')
 		name++;
-	if (size > 0xffffffffu) {
-		c->err = -EFBIG;
-		return;
-	}
+	if (size > 0xffffffffu)
+		return -EFBIG;
 	char hdr[160];
 	snprintf(hdr, sizeof(hdr), "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X",
 		 ++c->ino & 0xffffffffu, mode, 0u, 0u, (mode & S_IFMT) == S_IFDIR ? 2u : 1u, 0u,
 		 (unsigned)size, 0u, 0u, rmaj & 0xffffffffu, rmin & 0xffffffffu, (unsigned)(strlen(name) + 1), 0u);
-	if (lbuf_append(c->out, hdr, 110) || lbuf_append(c->out, name, strlen(name) + 1))
-		c->err = -ENOMEM;
-	cpio_pad(c);
-	if (size && lbuf_append(c->out, data, size))
-		c->err = -ENOMEM;
-	cpio_pad(c);
+	int r = lbuf_append(c->out, hdr, 110);
+	if (!r)
+		r = lbuf_append(c->out, name, strlen(name) + 1);
+	if (!r)
+		r = cpio_pad(c);
+	if (!r && size)
+		r = lbuf_append(c->out, data, size);
+	return r ? r : cpio_pad(c);
 }
 
 static bool cpio_has_dir(struct cpio *c, const char *d)
@@ -70,55 +68,78 @@ static bool cpio_has_dir(struct cpio *c, const char *d)
 	return false;
 }
 
-static void cpio_dir(struct cpio *c, const char *path)
+static int cpio_dir(struct cpio *c, const char *path);
+
+/* The directories above path, each once. */
+static int cpio_parent(struct cpio *c, const char *path)
+{
+	char *p = xasprintf("%s", path);
+	char *slash = strrchr(p, '/');
+	int r = 0;
+	if (slash) {
+		*slash = 0;
+		r = cpio_dir(c, p);
+	}
+	free(p);
+	return r;
+}
+
+static int cpio_dir(struct cpio *c, const char *path)
 {
 	while (*path == '/')
 		path++;
 	if (!*path || cpio_has_dir(c, path))
-		return;
-	/* parents first */
-	char *parent = xasprintf("%s", path);
-	char *slash = strrchr(parent, '/');
-	if (slash) {
-		*slash = 0;
-		cpio_dir(c, parent);
-	}
-	free(parent);
+		return 0;
+	int r = cpio_parent(c, path); /* parents first */
+	if (r)
+		return r;
 	if (c->ndirs == c->capdirs) {
 		size_t cap = c->capdirs ? c->capdirs * 2 : 64;
 		char **d = realloc(c->dirs, cap * sizeof(*d));
-		if (!d) {
-			c->err = -ENOMEM;
-			return;
-		}
+		if (!d)
+			return -ENOMEM;
 		c->dirs = d;
 		c->capdirs = cap;
 	}
 	c->dirs[c->ndirs++] = xasprintf("%s", path);
-	cpio_entry(c, path, S_IFDIR | 0755, 0, 0, NULL, 0);
+	return cpio_entry(c, path, S_IFDIR | 0755, 0, 0, NULL, 0);
 }
 
-static void cpio_parent(struct cpio *c, const char *path)
+static int cpio_file(struct cpio *c, const char *path, unsigned perm, const void *d, size_t n)
 {
-	char *p = xasprintf("%s", path);
-	char *slash = strrchr(p, '/');
-	if (slash) {
-		*slash = 0;
-		cpio_dir(c, p);
+	int r = cpio_parent(c, path);
+	return r ? r : cpio_entry(c, path, S_IFREG | (perm & 07777), 0, 0, d, n);
+}
+
+static int cpio_symlink(struct cpio *c, const char *path, const char *target)
+{
+	int r = cpio_parent(c, path);
+	return r ? r : cpio_entry(c, path, S_IFLNK | 0777, 0, 0, target, strlen(target));
+}
+
+static int cpio_host(struct cpio *c, const char *host, const char *gpath, const char *const *skip);
+
+/* A host directory's entries, recursively, under guest path gpath. */
+static int cpio_host_dir(struct cpio *c, const char *host, const char *gpath, const char *const *skip)
+{
+	int r = cpio_dir(c, gpath);
+	if (r)
+		return r;
+	DIR *d = opendir(host);
+	if (!d)
+		return -errno;
+	struct dirent *e;
+	while (!r && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char *h = xasprintf("%s/%s", host, e->d_name);
+		char *g = xasprintf("%s/%s", strcmp(gpath, "/") ? gpath : "", e->d_name);
+		r = cpio_host(c, h, g, skip);
+		free(h);
+		free(g);
 	}
-	free(p);
-}
-
-static void cpio_file(struct cpio *c, const char *path, unsigned perm, const void *d, size_t n)
-{
-	cpio_parent(c, path);
-	cpio_entry(c, path, S_IFREG | (perm & 07777), 0, 0, d, n);
-}
-
-static void cpio_symlink(struct cpio *c, const char *path, const char *target)
-{
-	cpio_parent(c, path);
-	cpio_entry(c, path, S_IFLNK | 0777, 0, 0, target, strlen(target));
+	closedir(d);
+	return r;
 }
 
 /* Copy a host file, directory (recursively) or symlink to guest path gpath. */
@@ -130,40 +151,24 @@ static int cpio_host(struct cpio *c, const char *host, const char *gpath, const 
 	struct stat st;
 	if (lstat(host, &st))
 		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return cpio_host_dir(c, host, gpath, skip);
 	if (S_ISLNK(st.st_mode)) {
 		char t[4096];
 		ssize_t n = readlink(host, t, sizeof(t) - 1);
 		if (n < 0)
 			return -errno;
 		t[n] = 0;
-		cpio_symlink(c, gpath, t);
-	} else if (S_ISDIR(st.st_mode)) {
-		cpio_dir(c, gpath);
-		DIR *d = opendir(host);
-		if (!d)
-			return -errno;
-		struct dirent *e;
-		int r = 0;
-		while (!r && (e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			char *h = xasprintf("%s/%s", host, e->d_name);
-			char *g = xasprintf("%s/%s", strcmp(gpath, "/") ? gpath : "", e->d_name);
-			r = cpio_host(c, h, g, skip);
-			free(h);
-			free(g);
-		}
-		closedir(d);
-		return r;
-	} else if (S_ISREG(st.st_mode)) {
-		struct lbuf b = { 0 };
-		int r = read_file(host, &b);
-		if (r)
-			return r;
-		cpio_file(c, gpath, st.st_mode & 07777, b.p, b.len);
-		lbuf_free(&b);
+		return cpio_symlink(c, gpath, t);
 	}
-	return c->err;
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	struct lbuf b = { 0 };
+	int r = read_file(host, &b);
+	if (!r)
+		r = cpio_file(c, gpath, st.st_mode & 07777, b.p, b.len);
+	lbuf_free(&b);
+	return r;
 }
 
 /* ---- kernel modules ---- */
@@ -185,35 +190,60 @@ struct modfile {
 	char *rel; /* relative to modules_dir */
 };
 
-static void find_modules(const char *dir, const char *rel, struct modfile **v, size_t *n, size_t *cap)
+struct resolver {
+	const char *dir;
+	struct modfile *files;
+	size_t nfiles, capfiles;
+	struct lbuf dep;     /* modules.dep, if the package has one */
+	struct lbuf builtin; /* modules.builtin */
+	struct initramfs_module *mods;
+	size_t *nmods;
+	int depth;
+};
+
+/* Module file rel (taken: freed on failure), known by its module name. */
+static int modfile_add(struct resolver *rs, const char *file, char *rel)
 {
-	char *full = xasprintf("%s/%s", dir, rel);
+	if (rs->nfiles == rs->capfiles) {
+		size_t cap = rs->capfiles ? rs->capfiles * 2 : 256;
+		struct modfile *v = realloc(rs->files, cap * sizeof(*v));
+		if (!v) {
+			free(rel);
+			return -ENOMEM;
+		}
+		rs->files = v;
+		rs->capfiles = cap;
+	}
+	modname(file, rs->files[rs->nfiles].name, sizeof(rs->files[rs->nfiles].name));
+	rs->files[rs->nfiles++].rel = rel;
+	return 0;
+}
+
+/* Every *.ko* below rs->dir/rel (a directory that is not there has none). */
+static int find_modules(struct resolver *rs, const char *rel)
+{
+	char *full = xasprintf("%s/%s", rs->dir, rel);
 	DIR *d = opendir(full);
 	free(full);
 	if (!d)
-		return;
+		return 0;
 	struct dirent *e;
-	while ((e = readdir(d))) {
+	int r = 0;
+	while (!r && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		char *r = xasprintf("%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		char *sub = xasprintf("%s%s%s", rel, *rel ? "/" : "", e->d_name);
 		if (e->d_type == DT_DIR) {
-			find_modules(dir, r, v, n, cap);
-			free(r);
+			r = find_modules(rs, sub);
+			free(sub);
 		} else if (strstr(e->d_name, ".ko")) {
-			if (*n == *cap) {
-				*cap = *cap ? *cap * 2 : 256;
-				*v = realloc(*v, *cap * sizeof(**v));
-				if (!*v)
-					exit(LAUNCH_EXIT_BOARD);
-			}
-			modname(e->d_name, (*v)[*n].name, sizeof((*v)[*n].name));
-			(*v)[(*n)++].rel = r;
+			r = modfile_add(rs, e->d_name, sub);
 		} else {
-			free(r);
+			free(sub);
 		}
 	}
 	closedir(d);
+	return r;
 }
 
 static int decompress(const char *path, struct lbuf *out)
@@ -229,7 +259,7 @@ static int decompress(const char *path, struct lbuf *out)
 	if (!tool)
 		return read_file(path, out);
 	char *argv[] = { (char *)tool, "-dc", (char *)path, NULL };
-	return run_cmd(argv, NULL, out, false) == 0 ? 0 : -EIO;
+	return run_cmd(argv, NULL, out, false);
 }
 
 /* The "depends=" string of a module's .modinfo section (ELF64 LE). */
@@ -263,17 +293,6 @@ static char *modinfo_depends(const struct lbuf *m)
 	}
 	return NULL;
 }
-
-struct resolver {
-	const char *dir;
-	struct modfile *files;
-	size_t nfiles;
-	struct lbuf dep;     /* modules.dep, if the package has one */
-	struct lbuf builtin; /* modules.builtin */
-	struct initramfs_module *mods;
-	size_t *nmods;
-	int depth;
-};
 
 static bool is_builtin(struct resolver *rs, const char *name)
 {
@@ -360,21 +379,22 @@ static int resolve_one(struct resolver *rs, const char *want)
 	return 0;
 }
 
+/* A file of the modules dir (modules.dep, modules.builtin) into b; none: b stays empty. */
+static void modules_file(const char *modules_dir, const char *name, struct lbuf *b)
+{
+	char *p = xasprintf("%s/%s", modules_dir, name);
+	if (read_file(p, b))
+		lbuf_free(b);
+	free(p);
+}
+
 int modules_resolve(const char *modules_dir, struct initramfs_module *mods, size_t *nmods)
 {
 	struct resolver rs = { .dir = modules_dir, .mods = mods, .nmods = nmods };
-	size_t cap = 0;
 	*nmods = 0;
-	find_modules(modules_dir, "", &rs.files, &rs.nfiles, &cap);
-	char *p = xasprintf("%s/modules.dep", modules_dir);
-	if (read_file(p, &rs.dep))
-		lbuf_free(&rs.dep);
-	free(p);
-	p = xasprintf("%s/modules.builtin", modules_dir);
-	if (read_file(p, &rs.builtin))
-		lbuf_free(&rs.builtin);
-	free(p);
-	int r = 0;
+	int r = find_modules(&rs, "");
+	modules_file(modules_dir, "modules.dep", &rs.dep);
+	modules_file(modules_dir, "modules.builtin", &rs.builtin);
 	for (size_t i = 0; i < sizeof(tee_modules) / sizeof(tee_modules[0]) && !r; i++)
 		r = resolve_one(&rs, tee_modules[i]);
 	for (size_t i = 0; i < rs.nfiles; i++)
@@ -397,51 +417,135 @@ void modules_free(struct initramfs_module *mods, size_t nmods)
 
 /* ---- /init ---- */
 
-static void init_script(struct lbuf *s, const struct launch_options *o, const struct initramfs_module *mods,
-			size_t nmods)
+/* busybox's applets, the file systems, and a helper that waits for a device node. */
+static const char init_head[] =
+	"#!/bin/busybox sh\n"
+	"# Generated by vtee run: bring up the OP-TEE driver, then run the script or a shell.\n"
+	"/bin/busybox mkdir -p /usr/bin /usr/sbin /sbin /proc /sys /dev /tmp /run /root /var/lib/tee /data/tee\n"
+	"/bin/busybox --install -s\n"
+	"export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=${TERM:-linux}\n"
+	"export LD_LIBRARY_PATH=/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu\n"
+	"mount -t proc proc /proc\n"
+	"mount -t sysfs sysfs /sys\n"
+	"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+	"mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
+	"mount -t tmpfs tmpfs /tmp\n"
+	"hostname vtee-guest\n"
+	"vtee_wait() { i=0; while [ ! -e \"$1\" ] && [ $i -lt 200 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i+1)); done; [ -e \"$1\" ]; }\n";
+
+/* After the modules: tee-supplicant once the driver's devices are there, then the ready mark. */
+static const char init_driver[] =
+	"if vtee_wait /dev/teepriv0; then\n"
+	"\ttee-supplicant &\n"
+	"else\n"
+	"\techo 'vtee-init: no /dev/teepriv0, tee-supplicant not started'\n"
+	"fi\n"
+	"vtee_wait /dev/tee0 || echo 'vtee-init: no /dev/tee0'\n"
+	"echo " GUEST_READY_MARK "\n"
+	"cd /root\n";
+
+/* --script: run it, report its status (then let the console drain: poweroff -f does not wait for the UART). */
+static const char init_script_run[] =
+	"sh /vtee/script\n"
+	"printf '\\n" GUEST_EXIT_MARK "%d\\n' $?\n"
+	"sleep 0.2 2>/dev/null || sleep 1\n";
+
+/*
+ * No script: a shell. busybox poweroff/reboot/halt signal init (USR2/TERM/USR1): a trap only
+ * runs while init waits with `wait`, not during a foreground command.
+ */
+static const char init_shell[] =
+	"echo 'vtee: a shell in the guest; poweroff, exit or Ctrl-A x ends the run'\n"
+	"[ -x /usr/bin/vtee-ta-test ] && echo 'vtee: try vtee-ta-test (libteec client of the built-in test TA)'\n"
+	"trap 'sync; poweroff -f' USR1 USR2 TERM\n"
+	"setsid cttyhack sh -l &\n"
+	"wait $!\n";
+
+static int lbuf_puts(struct lbuf *b, const char *s)
 {
-	lbuf_printf(s,
-		"#!/bin/busybox sh\n"
-		"# Generated by vtee run: bring up the OP-TEE driver, then run the script or a shell.\n"
-		"/bin/busybox mkdir -p /usr/bin /usr/sbin /sbin /proc /sys /dev /tmp /run /root /var/lib/tee /data/tee\n"
-		"/bin/busybox --install -s\n"
-		"export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=${TERM:-linux}\n"
-		"export LD_LIBRARY_PATH=/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu\n"
-		"mount -t proc proc /proc\n"
-		"mount -t sysfs sysfs /sys\n"
-		"mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
-		"mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
-		"mount -t tmpfs tmpfs /tmp\n"
-		"hostname vtee-guest\n"
-		"vtee_wait() { i=0; while [ ! -e \"$1\" ] && [ $i -lt 200 ]; do sleep 0.05 2>/dev/null || sleep 1; i=$((i+1)); done; [ -e \"$1\" ]; }\n");
-	for (size_t i = 0; i < nmods; i++)
-		lbuf_printf(s, "insmod /lib/modules/vtee/%s.ko || echo 'vtee-init: insmod %s.ko failed'\n",
-			    mods[i].name, mods[i].name);
-	lbuf_printf(s,
-		"if vtee_wait /dev/teepriv0; then\n"
-		"\ttee-supplicant &\n"
-		"else\n"
-		"\techo 'vtee-init: no /dev/teepriv0, tee-supplicant not started'\n"
-		"fi\n"
-		"vtee_wait /dev/tee0 || echo 'vtee-init: no /dev/tee0'\n"
-		"echo " GUEST_READY_MARK "\n"
-		"cd /root\n");
-	if (o->script)
-		lbuf_printf(s,
-			"sh /vtee/script\n"
-			"printf '\\n" GUEST_EXIT_MARK "%%d\\n' $?\n"
-			/* let the console drain the status line: poweroff -f does not wait for the UART */
-			"sleep 0.2 2>/dev/null || sleep 1\n");
+	return lbuf_append(b, s, strlen(s));
+}
+
+static int init_script(struct lbuf *s, const struct launch_options *o, const struct initramfs_module *mods,
+		       size_t nmods)
+{
+	int r = lbuf_puts(s, init_head);
+	for (size_t i = 0; i < nmods && !r; i++)
+		r = lbuf_printf(s, "insmod /lib/modules/vtee/%s.ko || echo 'vtee-init: insmod %s.ko failed'\n",
+				mods[i].name, mods[i].name);
+	if (!r)
+		r = lbuf_puts(s, init_driver);
+	if (!r)
+		r = lbuf_puts(s, o->script ? init_script_run : init_shell);
+	return r ? r : lbuf_puts(s, "sync\npoweroff -f\n");
+}
+
+/* ---- the archive ---- */
+
+/* What the kernel needs before /init: /dev/console (5:1), opened before devtmpfs is mounted; /root, /tmp. */
+static int add_skeleton(struct cpio *c)
+{
+	int r = cpio_dir(c, "dev");
+	if (!r)
+		r = cpio_entry(c, "dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
+	if (!r)
+		r = cpio_dir(c, "root");
+	return r ? r : cpio_dir(c, "tmp");
+}
+
+/* busybox (sh is busybox too) and the userspace packages, whole but for documentation, locales and iconv. */
+static int add_userspace(struct cpio *c, const struct guest_pkgs *gp)
+{
+	static const char *const skip[] = { "/usr/share", "/usr/lib/aarch64-linux-gnu/gconv", "/etc/init.d",
+					    "/lib/systemd", "/usr/lib/systemd", NULL };
+	int r = cpio_host(c, gp->busybox_root, "/", skip);
+	if (!r)
+		r = cpio_symlink(c, "/bin/sh", "busybox");
+	for (size_t i = 0; i < gp->nuserspace && !r; i++)
+		r = cpio_host(c, gp->userspace[i], "/", skip);
+	return r;
+}
+
+static int add_modules(struct cpio *c, const struct initramfs_module *mods, size_t nmods)
+{
+	int r = 0;
+	for (size_t i = 0; i < nmods && !r; i++) {
+		char *g = xasprintf("/lib/modules/vtee/%s.ko", mods[i].name);
+		r = cpio_file(c, g, 0644, mods[i].data.p, mods[i].data.len);
+		free(g);
+	}
+	return r;
+}
+
+/* --add files and --script FILE. */
+static int add_user_files(struct cpio *c, const struct launch_options *o)
+{
+	int r = 0;
+	for (size_t i = 0; i < o->nadds && !r; i++) {
+		r = cpio_host(c, o->adds[i].host, o->adds[i].guest, NULL);
+		if (r)
+			lmsg("--add %s: %s", o->adds[i].host, strerror(-r));
+	}
+	if (r || !o->script)
+		return r;
+	struct lbuf s = { 0 };
+	if ((r = read_file(o->script, &s)))
+		lmsg("--script %s: %s", o->script, strerror(-r));
 	else
-		lbuf_printf(s,
-			"echo 'vtee: a shell in the guest; poweroff, exit or Ctrl-A x ends the run'\n"
-			"[ -x /usr/bin/vtee-ta-test ] && echo 'vtee: try vtee-ta-test (libteec client of the built-in test TA)'\n"
-			/* busybox poweroff/reboot/halt signal init (USR2/TERM/USR1): a trap only runs
-			 * while init waits with `wait`, not during a foreground command */
-			"trap 'sync; poweroff -f' USR1 USR2 TERM\n"
-			"setsid cttyhack sh -l &\n"
-			"wait $!\n");
-	lbuf_printf(s, "sync\npoweroff -f\n");
+		r = cpio_file(c, "/vtee/script", 0755, s.p, s.len);
+	lbuf_free(&s);
+	return r;
+}
+
+static int add_init(struct cpio *c, const struct launch_options *o, const struct initramfs_module *mods,
+		    size_t nmods)
+{
+	struct lbuf init = { 0 };
+	int r = init_script(&init, o, mods, nmods);
+	if (!r)
+		r = cpio_file(c, "/init", 0755, init.p, init.len);
+	lbuf_free(&init);
+	return r;
 }
 
 int initramfs_build(const struct launch_options *o, const struct guest_pkgs *gp, struct lbuf *out)
@@ -450,56 +554,19 @@ int initramfs_build(const struct launch_options *o, const struct guest_pkgs *gp,
 	struct initramfs_module mods[INITRAMFS_MAX_MODULES];
 	size_t nmods = 0;
 	int r = 0;
-
 	if (gp->modules_dir && (r = modules_resolve(gp->modules_dir, mods, &nmods)))
 		return r;
-
-	/* the kernel opens /dev/console (5:1) for /init before devtmpfs is mounted */
-	cpio_dir(&c, "dev");
-	cpio_entry(&c, "dev/console", S_IFCHR | 0600, 5, 1, NULL, 0);
-	cpio_dir(&c, "root");
-	cpio_dir(&c, "tmp");
-
-	/* userspace: whole packages except documentation, locales and iconv modules */
-	static const char *const skip[] = { "/usr/share", "/usr/lib/aarch64-linux-gnu/gconv", "/etc/init.d",
-					    "/lib/systemd", "/usr/lib/systemd", NULL };
-	if ((r = cpio_host(&c, gp->busybox_root, "/", skip)))
-		goto out;
-	cpio_symlink(&c, "/bin/sh", "busybox");
-	for (size_t i = 0; i < gp->nuserspace && !r; i++)
-		r = cpio_host(&c, gp->userspace[i], "/", skip);
-	if (r)
-		goto out;
-
-	for (size_t i = 0; i < nmods; i++) {
-		char *g = xasprintf("/lib/modules/vtee/%s.ko", mods[i].name);
-		cpio_file(&c, g, 0644, mods[i].data.p, mods[i].data.len);
-		free(g);
-	}
-
-	for (size_t i = 0; i < o->nadds && !r; i++) {
-		r = cpio_host(&c, o->adds[i].host, o->adds[i].guest, NULL);
-		if (r)
-			lmsg("--add %s: %s", o->adds[i].host, strerror(-r));
-	}
-	if (r)
-		goto out;
-	if (o->script) {
-		struct lbuf s = { 0 };
-		if ((r = read_file(o->script, &s))) {
-			lmsg("--script %s: %s", o->script, strerror(-r));
-			goto out;
-		}
-		cpio_file(&c, "/vtee/script", 0755, s.p, s.len);
-		lbuf_free(&s);
-	}
-	struct lbuf init = { 0 };
-	init_script(&init, o, mods, nmods);
-	cpio_file(&c, "/init", 0755, init.p, init.len);
-	lbuf_free(&init);
-	cpio_entry(&c, "TRAILER!!!", 0, 0, 0, NULL, 0);
-	r = c.err;
-out:
+	r = add_skeleton(&c);
+	if (!r)
+		r = add_userspace(&c, gp);
+	if (!r)
+		r = add_modules(&c, mods, nmods);
+	if (!r)
+		r = add_user_files(&c, o);
+	if (!r)
+		r = add_init(&c, o, mods, nmods);
+	if (!r)
+		r = cpio_entry(&c, "TRAILER!!!", 0, 0, 0, NULL, 0);
 	modules_free(mods, nmods);
 	for (size_t i = 0; i < c.ndirs; i++)
 		free(c.dirs[i]);

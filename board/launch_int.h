@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Internals of `vtee run` shared by launch.c, packages.c, initramfs.c and dtb.c. */
+/* Internals of `vtee run` shared by launch*.c, packages.c, kernel.c, initramfs.c and dtb.c. */
 #ifndef VTEE_BOARD_LAUNCH_INT_H
 #define VTEE_BOARD_LAUNCH_INT_H
 
@@ -18,14 +18,18 @@ int lbuf_append(struct lbuf *b, const void *d, size_t n);
 int lbuf_printf(struct lbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lbuf_free(struct lbuf *b);
 
-/* Diagnostics on stderr, prefixed "vtee run: ". */
+/*
+ * The launcher's one logging helper: a line on stderr, prefixed "vtee run: ",
+ * in one write (so it never mixes with vteed's or QEMU's lines).
+ */
 void lmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool launch_verbose;
 
 /*
  * Run argv[0] (PATH lookup) in dir (NULL = here), wait. stdout goes to *out
  * when out is given, else to /dev/null when quiet_out, else to our stderr.
- * Returns the exit status, or -1 if it could not run / was killed.
+ * 0 when it ran and exited 0; -EIO when it failed (a non-zero status, killed,
+ * or not found: 127); another -errno when it could not be started.
  */
 int run_cmd(char *const argv[], const char *dir, struct lbuf *out, bool quiet_out);
 
@@ -33,6 +37,7 @@ int read_file(const char *path, struct lbuf *out);
 int write_file(const char *path, const void *d, size_t n);
 bool path_exists(const char *path);
 int mkdir_p(const char *path);
+/* asprintf that cannot fail: out of memory ends the program (LAUNCH_EXIT_BOARD). */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- packages.c: the guest's Debian packages ---- */

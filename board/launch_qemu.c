@@ -76,16 +76,51 @@ void qemu_argv(const struct run *r, bool dump, struct argv *a)
 	}
 }
 
+/* VTEE_RUN_DEBUG: QEMU's command line, one line. */
+static void log_argv(const struct argv *a)
+{
+	struct lbuf line = { 0 };
+	int e = 0;
+	for (size_t i = 0; i < a->n && !e; i++)
+		e = lbuf_printf(&line, "%s%s", i ? " " : "", a->v[i]);
+	if (!e)
+		lmsg("%s", (char *)line.p);
+	lbuf_free(&line);
+}
+
+/* In the child: QEMU dies with vtee, has our signals unblocked and, unless interactive, its own group. */
+static _Noreturn void qemu_child(const struct run *r, char *const argv[], int con_fd, bool stdin_null)
+{
+	/* die with vtee, whatever kills it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (!r->interactive) {
+		/* Ctrl-C reaches vtee only; vtee stops QEMU */
+		setpgid(0, 0);
+		dup2(con_fd, 1);
+		if (stdin_null) {
+			int fd = open("/dev/null", O_RDONLY);
+			if (fd >= 0 && fd != 0) {
+				dup2(fd, 0);
+				close(fd);
+			}
+		}
+	}
+	if (getppid() == 1)
+		_exit(127);
+	execvp(argv[0], argv);
+	lmsg("cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
 int qemu_start(struct run *r)
 {
 	struct argv a = { 0 };
 	qemu_argv(r, false, &a);
-	if (launch_verbose && getenv("VTEE_RUN_DEBUG")) {
-		fprintf(stderr, "vtee run:");
-		for (size_t i = 0; i < a.n; i++)
-			fprintf(stderr, " %s", a.v[i]);
-		fprintf(stderr, "\n");
-	}
+	if (launch_verbose && getenv("VTEE_RUN_DEBUG"))
+		log_argv(&a);
 	int pfd[2] = { -1, -1 };
 	if (!r->interactive && pipe2(pfd, O_CLOEXEC)) {
 		argv_free(&a);
@@ -96,32 +131,14 @@ int qemu_start(struct run *r)
 	if (pid < 0) {
 		int e = -errno;
 		argv_free(&a);
+		if (!r->interactive) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
 		return e;
 	}
-	if (pid == 0) {
-		/* die with vtee, whatever kills it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (!r->interactive) {
-			/* Ctrl-C reaches vtee only; vtee stops QEMU */
-			setpgid(0, 0);
-			dup2(pfd[1], 1);
-			if (stdin_null) {
-				int fd = open("/dev/null", O_RDONLY);
-				if (fd >= 0 && fd != 0) {
-					dup2(fd, 0);
-					close(fd);
-				}
-			}
-		}
-		if (getppid() == 1)
-			_exit(127);
-		execvp(a.v[0], a.v);
-		fprintf(stderr, "vtee run: cannot run %s: %s\n", a.v[0], strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		qemu_child(r, a.v, pfd[1], stdin_null);
 	argv_free(&a);
 	r->qemu = pid;
 	if (!r->interactive) {

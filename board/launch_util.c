@@ -56,13 +56,21 @@ void lbuf_free(struct lbuf *b)
 
 void lmsg(const char *fmt, ...)
 {
-	char line[1024];
+	static const char prefix[] = "vtee run: ";
+	char line[4096];
+	memcpy(line, prefix, sizeof(prefix) - 1);
+	size_t room = sizeof(line) - (sizeof(prefix) - 1) - 2; /* and "\r\n" */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	int n = vsnprintf(line + sizeof(prefix) - 1, room + 1, fmt, ap);
 	va_end(ap);
+	size_t len = sizeof(prefix) - 1 + (n < 0 ? 0 : (size_t)n < room ? (size_t)n : room);
 	/* \r too: the terminal may be in raw mode while QEMU owns it. */
-	fprintf(stderr, "vtee run: %s\r\n", line);
+	line[len++] = '\r';
+	line[len++] = '\n';
+	/* one write: a line never mixes with vteed's or QEMU's on the same terminal */
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w;
 }
 
 char *xasprintf(const char *fmt, ...)
@@ -74,67 +82,82 @@ char *xasprintf(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	if (!s) {
-		fprintf(stderr, "vtee run: out of memory\n");
+		lmsg("out of memory");
 		exit(LAUNCH_EXIT_BOARD);
 	}
 	return s;
+}
+
+/* In the child: stdout as asked (out_fd, /dev/null or our stderr), stdin /dev/null, then exec. */
+static _Noreturn void run_child(char *const argv[], const char *dir, int out_fd, bool quiet_out)
+{
+	if (dir && chdir(dir))
+		_exit(127);
+	int fd = out_fd;
+	if (fd < 0)
+		fd = quiet_out ? open("/dev/null", O_WRONLY) : dup(2);
+	if (fd >= 0 && fd != 1) {
+		dup2(fd, 1);
+		close(fd);
+	}
+	int in = open("/dev/null", O_RDONLY);
+	if (in >= 0 && in != 0) {
+		dup2(in, 0);
+		close(in);
+	}
+	execvp(argv[0], argv);
+	lmsg("cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Everything the child writes to fd, into out (what does not fit is read and dropped). */
+static void read_child_output(int fd, struct lbuf *out)
+{
+	char tmp[65536];
+	bool full = false;
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (!full && lbuf_append(out, tmp, (size_t)n))
+			full = true;
+	}
+}
+
+/* 0 if the child exited 0, -EIO if it failed or was killed, -errno if it cannot be waited for. */
+static int wait_child(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
 }
 
 int run_cmd(char *const argv[], const char *dir, struct lbuf *out, bool quiet_out)
 {
 	int pfd[2] = { -1, -1 };
 	if (out && pipe2(pfd, O_CLOEXEC))
-		return -1;
+		return -errno;
 	pid_t pid = fork();
 	if (pid < 0) {
+		int e = -errno;
 		if (out) {
 			close(pfd[0]);
 			close(pfd[1]);
 		}
-		return -1;
+		return e;
 	}
-	if (pid == 0) {
-		if (dir && chdir(dir))
-			_exit(127);
-		int fd = -1;
-		if (out)
-			fd = pfd[1];
-		else if (quiet_out)
-			fd = open("/dev/null", O_WRONLY);
-		else
-			fd = dup(2);
-		if (fd >= 0 && fd != 1) {
-			dup2(fd, 1);
-			close(fd);
-		}
-		int in = open("/dev/null", O_RDONLY);
-		if (in >= 0 && in != 0) {
-			dup2(in, 0);
-			close(in);
-		}
-		execvp(argv[0], argv);
-		fprintf(stderr, "vtee run: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
+	if (pid == 0)
+		run_child(argv, dir, pfd[1], quiet_out);
 	if (out) {
 		close(pfd[1]);
-		char tmp[65536];
-		for (;;) {
-			ssize_t n = read(pfd[0], tmp, sizeof(tmp));
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			if (lbuf_append(out, tmp, (size_t)n))
-				break;
-		}
+		read_child_output(pfd[0], out);
 		close(pfd[0]);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return wait_child(pid);
 }
 
 int read_file(const char *path, struct lbuf *out)

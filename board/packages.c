@@ -10,10 +10,9 @@
  *   kernels/<name>-<size>-<mtime>.Image  a gzip-compressed --kernel, decompressed
  *
  * apt-cache needs only the local package lists, so a run with everything cached
- * does not touch the network. VTEE_KERNEL_PKG names another kernel package (the e2e
- * suite boots Debian 11's 5.10 that way).
+ * does not touch the network. Which kernel, and where its Image and modules are:
+ * kernel.c.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +23,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "launch_int.h"
+#include "packages_int.h"
 
 static const char *const userspace_pkgs[] = { "libc6", "libgcc-s1", "libteec1", "tee-supplicant" };
 
-static const char *hint = "(scripts/install-deps --board sets up the arm64 architecture, "
-			  "bookworm-backports and bullseye for 5.10 kernels; then apt-get update)";
+#define NUSERSPACE (sizeof(userspace_pkgs) / sizeof(userspace_pkgs[0]))
+
+const char pkg_hint[] = "(scripts/install-deps --board sets up the arm64 architecture, "
+			"bookworm-backports and bullseye for 5.10 kernels; then apt-get update)";
 
 static char *cache_root(const struct launch_options *o)
 {
@@ -98,7 +99,7 @@ static char *cached_any(const char *cache, const char *pkg)
 	return r;
 }
 
-static int unpack_deb(const char *deb, const char *root)
+int unpack_deb(const char *deb, const char *root)
 {
 	char *tmp = xasprintf("%s.tmp.%d", root, (int)getpid());
 	char *rm[] = { "rm", "-rf", tmp, NULL };
@@ -122,20 +123,36 @@ static int unpack_deb(const char *deb, const char *root)
 	return 0;
 }
 
+/* apt-get download pkg:arm64 (spec) into debs, unless deb is there already. */
+static int download_deb(const char *debs, const char *deb, const char *spec, const char *ver)
+{
+	mkdir_p(debs);
+	if (path_exists(deb))
+		return 0;
+	if (launch_verbose)
+		lmsg("downloading %s %s", spec, ver);
+	/* as root apt would drop to _apt, which cannot write into a private cache */
+	char *dl[] = { "apt-get", "download", "-qq", (char *)spec,
+		       getuid() == 0 ? "-oAPT::Sandbox::User=root" : NULL, NULL };
+	if (run_cmd(dl, debs, NULL, false) != 0 || !path_exists(deb)) {
+		lmsg("apt-get download %s failed %s", spec, pkg_hint);
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Fetch (if needed) and unpack (if needed) pkg:arm64 version ver (NULL: apt does not know it). */
 static int fetch_pkg(const char *cache, const char *pkg, const char *ver, char **root)
 {
 	char *spec = xasprintf("%s:arm64", pkg);
 	if (!ver) {
 		*root = cached_any(cache, pkg);
-		if (*root) {
+		if (*root)
 			lmsg("apt-cache does not know %s; using the cached %s", spec, *root);
-			free(spec);
-			return 0;
-		}
-		lmsg("apt-cache does not know %s %s", spec, hint);
+		else
+			lmsg("apt-cache does not know %s %s", spec, pkg_hint);
 		free(spec);
-		return -ENOENT;
+		return *root ? 0 : -ENOENT;
 	}
 	char *fv = file_version(ver);
 	*root = xasprintf("%s/pkgs/%s_%s_arm64", cache, pkg, fv);
@@ -143,18 +160,7 @@ static int fetch_pkg(const char *cache, const char *pkg, const char *ver, char *
 	if (!path_exists(*root)) {
 		char *debs = xasprintf("%s/debs", cache);
 		char *deb = xasprintf("%s/%s_%s_arm64.deb", debs, pkg, fv);
-		mkdir_p(debs);
-		if (!path_exists(deb)) {
-			if (launch_verbose)
-				lmsg("downloading %s %s", spec, ver);
-			/* as root apt would drop to _apt, which cannot write into a private cache */
-			char *dl[] = { "apt-get", "download", "-qq", spec,
-				       getuid() == 0 ? "-oAPT::Sandbox::User=root" : NULL, NULL };
-			if (run_cmd(dl, debs, NULL, false) != 0 || !path_exists(deb)) {
-				lmsg("apt-get download %s failed %s", spec, hint);
-				r = -EIO;
-			}
-		}
+		r = download_deb(debs, deb, spec, ver);
 		if (r == 0)
 			r = unpack_deb(deb, *root);
 		free(deb);
@@ -215,27 +221,39 @@ static void apt_show_versions(const char *const *pkgs, size_t n, char **vers)
 	lbuf_free(&out);
 }
 
+int memo_read(const char *path, struct lbuf *m)
+{
+	struct stat ms, ls;
+	if (stat(path, &ms) || stat("/var/lib/apt/lists", &ls) || ls.st_mtime >= ms.st_mtime)
+		return -ESTALE;
+	int r = read_file(path, m);
+	return r ? r : m->p ? 0 : -ENODATA;
+}
+
 /*
  * The memo after a lookup: this run's answers, and the old lines of packages it did not ask
  * about (a run with VTEE_KERNEL_PKG names another kernel; the default run's stays valid).
  */
-static void memo_write(const char *path, const char *old, const char *const *pkgs, size_t n,
-		       char *const *vers)
+static int memo_write(const char *path, const char *old, const char *const *pkgs, size_t n,
+		      char *const *vers)
 {
 	struct lbuf w = { 0 };
-	for (const char *l = old; *l;) {
+	int r = 0;
+	for (const char *l = old; *l && !r;) {
 		size_t ll = strcspn(l, "\n"), kl = strcspn(l, " \n");
 		bool asked = false;
 		for (size_t i = 0; i < n && !asked; i++)
 			asked = strlen(pkgs[i]) == kl && !strncmp(l, pkgs[i], kl);
 		if (!asked && kl < ll)
-			lbuf_printf(&w, "%.*s\n", (int)ll, l);
+			r = lbuf_printf(&w, "%.*s\n", (int)ll, l);
 		l += ll + (l[ll] == '\n');
 	}
-	for (size_t i = 0; i < n; i++)
-		lbuf_printf(&w, "%s %s\n", pkgs[i], vers[i]);
-	write_file(path, w.p, w.len);
+	for (size_t i = 0; i < n && !r; i++)
+		r = lbuf_printf(&w, "%s %s\n", pkgs[i], vers[i]);
+	if (!r)
+		r = write_file(path, w.p, w.len);
 	lbuf_free(&w);
+	return r;
 }
 
 /*
@@ -246,10 +264,8 @@ static void memo_write(const char *path, const char *old, const char *const *pkg
 static void resolve_versions(const char *cache, const char *const *pkgs, size_t n, char **vers)
 {
 	char *memo = xasprintf("%s/resolved", cache);
-	struct stat ms, ls;
 	struct lbuf m = { 0 };
-	bool fresh = stat(memo, &ms) == 0 && stat("/var/lib/apt/lists", &ls) == 0 &&
-		     ls.st_mtime < ms.st_mtime && read_file(memo, &m) == 0 && m.p;
+	bool fresh = memo_read(memo, &m) == 0;
 	bool all = true;
 	for (size_t i = 0; i < n; i++) {
 		vers[i] = fresh ? memo_version((char *)m.p, pkgs[i]) : NULL;
@@ -260,264 +276,34 @@ static void resolve_versions(const char *cache, const char *const *pkgs, size_t 
 		all = true;
 		for (size_t i = 0; i < n; i++)
 			all = all && vers[i];
-		if (all)
-			memo_write(memo, fresh ? (char *)m.p : "", pkgs, n, vers);
+		if (all) /* a lost memo only costs the next run the lookup */
+			(void)memo_write(memo, fresh ? (char *)m.p : "", pkgs, n, vers);
 	}
 	lbuf_free(&m);
 	free(memo);
 }
 
-/*
- * linux-image-6.12.<N>+<tag>-arm64-unsigned: the generic flavour only (not -rt-, not -16k-).
- * Returns N, or -1 for other names.
- */
-static long kernel_pkg_patch(const char *name)
+/* The kernel package's Image and modules (its name and version resolved). */
+static int kernel_from_pkg(const char *cache, const char *name, const char *ver, struct guest_pkgs *gp)
 {
-	static const char pre[] = "linux-image-6.12.", suf[] = "-arm64-unsigned";
-	size_t n = strlen(name), pl = sizeof(pre) - 1, sl = sizeof(suf) - 1;
-	if (n <= pl + sl || strncmp(name, pre, pl) || strcmp(name + n - sl, suf))
-		return -1;
-	const char *p = name + pl;
-	if (!isdigit((unsigned char)*p))
-		return -1;
-	char *end;
-	long v = strtol(p, &end, 10);
-	if (*end != '+')
-		return -1;
-	/* between '+' and the suffix: one tag such as "deb12", no further '-' */
-	for (const char *q = end + 1; q < name + n - sl; q++)
-		if (*q == '-')
-			return -1;
-	return v;
+	char *root = NULL;
+	int r = fetch_pkg(cache, name, ver, &root);
+	if (r == 0)
+		r = kernel_from_tree(root, gp);
+	free(root);
+	return r;
 }
 
-/* The newest linux-image-6.12.*-arm64-unsigned, preferring bookworm-backports. */
-static char *resolve_kernel_pkg(void)
+/* busybox-static (names[0]) and the userspace packages (names[1..NUSERSPACE]). */
+static int userspace_fetch(struct guest_pkgs *gp, const char *const *names, char *const *vers)
 {
-	const char *e = getenv("VTEE_KERNEL_PKG");
-	if (e && *e)
-		return xasprintf("%s", e);
-	struct lbuf out = { 0 };
-	char *names[] = { "apt-cache", "pkgnames", "linux-image-6.12.", NULL };
-	if (run_cmd(names, NULL, &out, false) != 0 || !out.p) {
-		lbuf_free(&out);
-		return NULL;
-	}
-	/* apt-cache policy pkg:arm64 ... for every candidate name */
-	char *argv[64] = { "apt-cache", "policy" };
-	size_t argc = 2;
-	for (char *l = strtok((char *)out.p, "\n"); l && argc < 63; l = strtok(NULL, "\n"))
-		if (kernel_pkg_patch(l) >= 0)
-			argv[argc++] = xasprintf("%s:arm64", l);
-	argv[argc] = NULL;
-	lbuf_free(&out);
-	char *best = NULL, *best_any = NULL;
-	long best_n = -1, best_any_n = -1;
-	if (argc > 2 && run_cmd(argv, NULL, &out, false) == 0 && out.p) {
-		/* blocks: "name:arm64:" then indented lines; the version table names the suites */
-		char *cur = NULL;
-		bool has_candidate = false, in_bpo = false;
-		char *save;
-		for (char *l = strtok_r((char *)out.p, "\n", &save);; l = strtok_r(NULL, "\n", &save)) {
-			if (!l || (*l != ' ' && *l)) {
-				if (cur && has_candidate) {
-					long n = kernel_pkg_patch(cur);
-					if (n > best_any_n) {
-						best_any_n = n;
-						free(best_any);
-						best_any = xasprintf("%s", cur);
-					}
-					if (in_bpo && n > best_n) {
-						best_n = n;
-						free(best);
-						best = xasprintf("%s", cur);
-					}
-				}
-				free(cur);
-				cur = NULL;
-				if (!l)
-					break;
-				size_t len = strcspn(l, ":");
-				cur = xasprintf("%.*s", (int)len, l);
-				has_candidate = in_bpo = false;
-				continue;
-			}
-			if (strstr(l, "Candidate:") && !strstr(l, "(none)"))
-				has_candidate = true;
-			if (strstr(l, "bookworm-backports/"))
-				in_bpo = true;
-		}
-	}
-	lbuf_free(&out);
-	for (size_t i = 2; i < argc; i++)
-		free(argv[i]);
-	if (!best) {
-		best = best_any;
-		best_any = NULL;
-	}
-	free(best_any);
-	return best;
-}
-
-/* Offline and no package lists: the newest 6.12 kernel package already unpacked in the cache. */
-static char *cached_kernel_pkg(const char *cache)
-{
-	char *pkd = xasprintf("%s/pkgs", cache);
-	DIR *d = opendir(pkd);
-	struct dirent *e;
-	char *best = NULL;
-	while (d && (e = readdir(d))) {
-		char pkg[256];
-		size_t n = strcspn(e->d_name, "_");
-		if (n >= sizeof(pkg))
-			continue;
-		memcpy(pkg, e->d_name, n);
-		pkg[n] = 0;
-		if (kernel_pkg_patch(pkg) >= 0 && (!best || kernel_pkg_patch(pkg) > kernel_pkg_patch(best))) {
-			free(best);
-			best = xasprintf("%s", pkg);
-		}
-	}
-	if (d)
-		closedir(d);
-	free(pkd);
-	return best;
-}
-
-/* In an unpacked kernel package: boot/vmlinuz-<kver> and lib/modules/<kver>. */
-static int kernel_from_tree(const char *root, struct guest_pkgs *gp)
-{
-	char *boot = xasprintf("%s/boot", root);
-	DIR *d = opendir(boot);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)))
-			if (!strncmp(e->d_name, "vmlinuz-", 8) && !gp->kernel_image) {
-				gp->kernel_image = xasprintf("%s/%s", boot, e->d_name);
-				gp->kver = xasprintf("%s", e->d_name + 8);
-			}
-		closedir(d);
-	}
-	free(boot);
-	if (!gp->kernel_image) {
-		lmsg("no boot/vmlinuz-* in %s", root);
-		return -ENOENT;
-	}
-	const char *const mdirs[] = { "lib/modules", "usr/lib/modules" };
-	for (size_t i = 0; i < 2 && !gp->modules_dir; i++) {
-		char *m = xasprintf("%s/%s/%s", root, mdirs[i], gp->kver);
-		if (path_exists(m))
-			gp->modules_dir = m;
-		else
-			free(m);
-	}
-	return 0;
-}
-
-/* "Linux version 6.12.95+deb12-arm64 (...)" inside a raw Image. */
-static char *image_kver(const struct lbuf *img)
-{
-	static const char tag[] = "Linux version ";
-	const uint8_t *p = img->p, *end = img->p + img->len;
-	while (p < end) {
-		p = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1);
-		if (!p)
-			return NULL;
-		const uint8_t *v = p + sizeof(tag) - 1;
-		size_t n = 0;
-		while (v + n < end && n < 64 && (isalnum(v[n]) || strchr(".+-_~", v[n])))
-			n++;
-		if (n > 2 && isdigit(v[0]) && v + n < end && v[n] == ' ')
-			return xasprintf("%.*s", (int)n, (const char *)v);
-		p = v;
-	}
-	return NULL;
-}
-
-static int kernel_from_file(const char *cache, const char *file, struct guest_pkgs *gp)
-{
-	struct stat st;
-	if (stat(file, &st) || !S_ISREG(st.st_mode)) {
-		lmsg("--kernel %s: not a file", file);
-		return -ENOENT;
-	}
-	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	size_t bl = strlen(base);
-	char *key = xasprintf("%.*s-%lld-%lld", (int)(bl > 4 && !strcmp(base + bl - 4, ".deb") ? bl - 4 : bl),
-			      base, (long long)st.st_size, (long long)st.st_mtime);
-	int r;
-	if (bl > 4 && !strcmp(base + bl - 4, ".deb")) {
-		char *pk = xasprintf("%s/pkgs", cache);
-		mkdir_p(pk);
-		char *root = xasprintf("%s/local-%s", pk, key);
-		r = path_exists(root) ? 0 : unpack_deb(file, root);
+	int r = fetch_pkg(gp->cache, names[0], vers[0], &gp->busybox_root);
+	for (size_t i = 1; r == 0 && i <= NUSERSPACE; i++) {
+		r = fetch_pkg(gp->cache, names[i], vers[i], &gp->userspace[i - 1]);
 		if (r == 0)
-			r = kernel_from_tree(root, gp);
-		free(root);
-		free(pk);
-		free(key);
-		return r;
+			gp->nuserspace = i;
 	}
-	/* A raw Image, or a gzip-compressed one (vmlinuz of some distributions). */
-	struct lbuf img = { 0 };
-	if ((r = read_file(file, &img))) {
-		lmsg("cannot read %s: %s", file, strerror(-r));
-		free(key);
-		return r;
-	}
-	if (img.len > 2 && img.p[0] == 0x1f && img.p[1] == 0x8b) {
-		char *kd = xasprintf("%s/kernels", cache);
-		mkdir_p(kd);
-		char *raw = xasprintf("%s/%s.Image", kd, key);
-		if (!path_exists(raw)) {
-			struct lbuf un = { 0 };
-			char *gz[] = { "gzip", "-dc", (char *)file, NULL };
-			if (run_cmd(gz, NULL, &un, false) != 0 || write_file(raw, un.p, un.len)) {
-				lmsg("cannot decompress %s", file);
-				r = -EIO;
-			}
-			lbuf_free(&un);
-		}
-		lbuf_free(&img);
-		if (r == 0)
-			r = read_file(raw, &img);
-		gp->kernel_image = raw;
-		free(kd);
-	} else {
-		char *abs = realpath(file, NULL);
-		gp->kernel_image = abs ? abs : xasprintf("%s", file);
-	}
-	free(key);
-	if (r) {
-		lbuf_free(&img);
-		return r;
-	}
-	if (img.len < 64 || memcmp(img.p + 56, "ARM\x64", 4))
-		lmsg("warning: %s has no arm64 Image header", gp->kernel_image);
-	gp->kver = image_kver(&img);
-	lbuf_free(&img);
-	/* Modules for that release from any kernel package already in the cache. */
-	if (gp->kver) {
-		char *pk = xasprintf("%s/pkgs", cache);
-		DIR *d = opendir(pk);
-		struct dirent *e;
-		while (d && (e = readdir(d)) && !gp->modules_dir) {
-			if (e->d_name[0] == '.')
-				continue;
-			char *m = xasprintf("%s/%s/lib/modules/%s", pk, e->d_name, gp->kver);
-			if (path_exists(m))
-				gp->modules_dir = m;
-			else
-				free(m);
-		}
-		if (d)
-			closedir(d);
-		free(pk);
-	}
-	if (!gp->modules_dir)
-		lmsg("no modules for kernel %s in the cache: tee/optee must be built in",
-		     gp->kver ? gp->kver : "(unknown release)");
-	return 0;
+	return r;
 }
 
 int guest_pkgs_fetch(const struct launch_options *o, struct guest_pkgs *gp)
@@ -533,53 +319,26 @@ int guest_pkgs_fetch(const struct launch_options *o, struct guest_pkgs *gp)
 	mkdir_p(pk);
 	free(pk);
 
-	/* kernel package name: apt-cache pkgnames + policy cost about 2 s, so memoised too */
 	char *kname = NULL;
-	if (!o->kernel) {
-		char *memo = xasprintf("%s/kernel-package", gp->cache);
-		struct stat ms, ls;
-		struct lbuf m = { 0 };
-		const char *env = getenv("VTEE_KERNEL_PKG");
-		if (!(env && *env) && stat(memo, &ms) == 0 && stat("/var/lib/apt/lists", &ls) == 0 &&
-		    ls.st_mtime < ms.st_mtime && read_file(memo, &m) == 0 && m.p && kernel_pkg_patch((char *)m.p) >= 0)
-			kname = xasprintf("%s", (char *)m.p);
-		lbuf_free(&m);
-		if (!kname && (kname = resolve_kernel_pkg()) && !(env && *env))
-			write_file(memo, kname, strlen(kname));
-		free(memo);
-		if (!kname)
-			kname = cached_kernel_pkg(gp->cache);
-		if (!kname) {
-			lmsg("no linux-image-6.12.*-arm64-unsigned package known to apt %s", hint);
-			return -ENOENT;
-		}
-	}
-	const char *names[8];
+	if (!o->kernel && (r = kernel_pkg_name(gp->cache, &kname)))
+		return r;
+	/* one apt-cache call (or none, memoised) for every package's version */
+	const char *names[2 + NUSERSPACE];
 	size_t n = 0;
 	names[n++] = "busybox-static";
-	for (size_t i = 0; i < sizeof(userspace_pkgs) / sizeof(userspace_pkgs[0]); i++)
+	for (size_t i = 0; i < NUSERSPACE; i++)
 		names[n++] = userspace_pkgs[i];
 	if (kname)
 		names[n++] = kname;
-	char *vers[8];
+	char *vers[2 + NUSERSPACE];
 	resolve_versions(gp->cache, names, n, vers);
 
-	if (o->kernel) {
+	if (o->kernel)
 		r = kernel_from_file(gp->cache, o->kernel, gp);
-	} else {
-		char *root = NULL;
-		r = fetch_pkg(gp->cache, kname, vers[n - 1], &root);
-		if (r == 0)
-			r = kernel_from_tree(root, gp);
-		free(root);
-	}
+	else
+		r = kernel_from_pkg(gp->cache, kname, vers[n - 1], gp);
 	if (r == 0)
-		r = fetch_pkg(gp->cache, names[0], vers[0], &gp->busybox_root);
-	for (size_t i = 1; r == 0 && i < 1 + sizeof(userspace_pkgs) / sizeof(userspace_pkgs[0]); i++) {
-		r = fetch_pkg(gp->cache, names[i], vers[i], &gp->userspace[i - 1]);
-		if (r == 0)
-			gp->nuserspace = i;
-	}
+		r = userspace_fetch(gp, names, vers);
 	for (size_t i = 0; i < n; i++)
 		free(vers[i]);
 	free(kname);

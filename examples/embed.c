@@ -17,7 +17,8 @@
 #define RAM_GPA  0x40000000ull
 #define RAM_SIZE (1ull << 20)
 
-static int smc(struct vtee_vm *vm, uint64_t r[8])
+/* One SMC as a vCPU makes it, resumed until it is done; returns its a0 (OP-TEE's return code). */
+static uint32_t smc(struct vtee_vm *vm, uint64_t r[8])
 {
 	vtee_vm_smc(vm, r);
 	/* 0xFFFF0004 = OP-TEE "foreign interrupt": the call is still running, resume it */
@@ -25,7 +26,7 @@ static int smc(struct vtee_vm *vm, uint64_t r[8])
 		r[0] = 0x32000003u; /* RETURN_FROM_RPC, a1..a3 as received */
 		vtee_vm_smc(vm, r);
 	}
-	return (int)(uint32_t)r[0];
+	return (uint32_t)r[0];
 }
 
 int main(void)

@@ -50,8 +50,11 @@ static uint64_t completions_now(struct guest *g)
 	return c;
 }
 
-/* After ETHREAD_LIMIT: wait until some other call of this guest completed since gen. */
-static bool wait_completion(struct guest *g, uint64_t gen)
+/*
+ * After ETHREAD_LIMIT: wait until some other call of this guest completed since gen.
+ * 0, or -ETIMEDOUT where Linux would wait for ever (said in guest_error()).
+ */
+static int wait_completion(struct guest *g, uint64_t gen)
 {
 	bool alone_seen = false;
 	uint64_t start = now_ms();
@@ -68,7 +71,7 @@ static bool wait_completion(struct guest *g, uint64_t gen)
 				pthread_mutex_unlock(&g->cq_lock);
 				gerr(g, "ETHREAD_LIMIT while no other call of this guest is in flight "
 					"(Linux would hang)");
-				return false;
+				return -ETIMEDOUT;
 			}
 			struct timespec ts = deadline_after_ms(1);
 			pthread_cond_timedwait(&g->cq_cond, &g->cq_lock, &ts);
@@ -77,13 +80,13 @@ static bool wait_completion(struct guest *g, uint64_t gen)
 		if (el >= ETHREAD_WAIT_MS) {
 			pthread_mutex_unlock(&g->cq_lock);
 			gerr(g, "no call completed for %u ms after ETHREAD_LIMIT", ETHREAD_WAIT_MS);
-			return false;
+			return -ETIMEDOUT;
 		}
 		struct timespec ts = deadline_after_ms(100);
 		pthread_cond_timedwait(&g->cq_cond, &g->cq_lock, &ts);
 	}
 	pthread_mutex_unlock(&g->cq_lock);
-	return true;
+	return 0;
 }
 
 uint32_t guest_call_loop(struct guest *g, uint64_t regs[8], struct optee_msg_arg *rpc_arg)
@@ -101,7 +104,7 @@ uint32_t guest_call_loop(struct guest *g, uint64_t regs[8], struct optee_msg_arg
 		guest_smc(g, r);
 		if (r[0] == OPTEE_SMC_RETURN_ETHREAD_LIMIT) {
 			atomic_fetch_add(&g->st.ethread_limit, 1);
-			if (!wait_completion(g, gen)) {
+			if (wait_completion(g, gen)) {
 				ret = OPTEE_SMC_RETURN_ETHREAD_LIMIT;
 				break;
 			}
@@ -231,14 +234,15 @@ uint32_t guest_call_msg(struct guest *g, struct optee_msg_arg *arg)
 	return a0;
 }
 
-struct optee_msg_arg *guest_msg_new(uint32_t cmd, uint32_t num_params)
+int guest_msg_new(uint32_t cmd, uint32_t num_params, struct optee_msg_arg **out)
 {
 	struct optee_msg_arg *a = calloc(1, OPTEE_MSG_GET_ARG_SIZE(num_params));
 	if (!a)
-		abort();
+		return -ENOMEM;
 	a->cmd = cmd;
 	a->num_params = num_params;
-	return a;
+	*out = a;
+	return 0;
 }
 
 /* What the kernel reports: transport errors become COMMUNICATION/COMMS. */

@@ -20,16 +20,16 @@ uint32_t guest_shm_register(struct guest *g, struct guest_buf *buf, size_t offs,
 	if (guest_pagelist_build(g, buf, offs, size, &bp, &lg, &lp))
 		return TEE_ERROR_OUT_OF_MEMORY;
 	struct guest_shm *shm = calloc(1, sizeof(*shm));
-	if (!shm)
-		abort();
-	*shm = (struct guest_shm){ guest_new_cookie(g), buf, offs, size, false };
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_REGISTER_SHM, 1);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
-	a->params[0].u.tmem.buf_ptr = bp;
-	a->params[0].u.tmem.size = size;
-	a->params[0].u.tmem.shm_ref = shm->cookie;
-	uint32_t a0 = guest_call_msg_private(g, a);
-	uint32_t ret = guest_msg_result(g, a0, a, NULL);
+	struct optee_msg_arg *a = NULL;
+	uint32_t ret = TEE_ERROR_OUT_OF_MEMORY;
+	if (shm && guest_msg_new(OPTEE_MSG_CMD_REGISTER_SHM, 1, &a) == 0) {
+		*shm = (struct guest_shm){ guest_new_cookie(g), buf, offs, size, false };
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
+		a->params[0].u.tmem.buf_ptr = bp;
+		a->params[0].u.tmem.size = size;
+		a->params[0].u.tmem.shm_ref = shm->cookie;
+		ret = guest_msg_result(g, guest_call_msg_private(g, a), a, NULL);
+	}
 	free(a);
 	guest_pages_free(g, lg, lp); /* the TEE has copied the list */
 	if (ret != TEE_SUCCESS) {
@@ -42,8 +42,8 @@ uint32_t guest_shm_register(struct guest *g, struct guest_buf *buf, size_t offs,
 
 uint32_t guest_shm_alloc(struct guest *g, size_t size, enum guest_buf_layout layout, struct guest_shm **out)
 {
-	struct guest_buf *b = guest_buf_alloc(g, size, 0, layout);
-	if (!b)
+	struct guest_buf *b;
+	if (guest_buf_alloc(g, size, 0, layout, &b))
 		return TEE_ERROR_OUT_OF_MEMORY;
 	uint32_t ret = guest_shm_register(g, b, 0, size, out);
 	if (ret != TEE_SUCCESS) {
@@ -56,12 +56,14 @@ uint32_t guest_shm_alloc(struct guest *g, size_t size, enum guest_buf_layout lay
 
 uint32_t guest_shm_unregister(struct guest *g, struct guest_shm *shm)
 {
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_UNREGISTER_SHM, 1);
-	a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
-	a->params[0].u.rmem.shm_ref = shm->cookie;
-	uint32_t a0 = guest_call_msg_private(g, a);
-	uint32_t ret = guest_msg_result(g, a0, a, NULL);
-	free(a);
+	struct optee_msg_arg *a;
+	uint32_t ret = TEE_ERROR_OUT_OF_MEMORY;
+	if (guest_msg_new(OPTEE_MSG_CMD_UNREGISTER_SHM, 1, &a) == 0) {
+		a->params[0].attr = OPTEE_MSG_ATTR_TYPE_RMEM_INPUT;
+		a->params[0].u.rmem.shm_ref = shm->cookie;
+		ret = guest_msg_result(g, guest_call_msg_private(g, a), a, NULL);
+		free(a);
+	}
 	guest_shm_forget(g, shm);
 	return ret;
 }
@@ -179,6 +181,14 @@ static void from_msg(struct guest_param *p, const struct optee_msg_param *mp)
 	}
 }
 
+/* No memory for the message: what the kernel's TEE core tells the client. */
+static uint32_t no_memory(uint32_t *origin)
+{
+	if (origin)
+		*origin = TEE_ORIGIN_API;
+	return TEE_ERROR_OUT_OF_MEMORY;
+}
+
 static uint32_t do_client_call(struct guest *g, struct optee_msg_arg *a, unsigned first,
 			       struct guest_param *params, unsigned n, uint32_t *origin)
 {
@@ -204,9 +214,11 @@ uint32_t guest_open_session(struct guest *g, const uint8_t ta_uuid[16], uint32_t
 			    const uint8_t client_uuid[16], struct guest_param *params, unsigned n,
 			    uint32_t cancel_id, uint32_t *session, uint32_t *origin)
 {
+	struct optee_msg_arg *a;
 	if (n > VTEE_MAX_PARAMS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_OPEN_SESSION, n + 2);
+	if (guest_msg_new(OPTEE_MSG_CMD_OPEN_SESSION, n + 2, &a))
+		return no_memory(origin);
 	a->cancel_id = cancel_id;
 	a->params[0].attr = OPTEE_MSG_ATTR_META | OPTEE_MSG_ATTR_TYPE_VALUE_INPUT;
 	memcpy(a->params[0].u.octets, ta_uuid, 16);
@@ -224,9 +236,11 @@ uint32_t guest_open_session(struct guest *g, const uint8_t ta_uuid[16], uint32_t
 uint32_t guest_invoke(struct guest *g, uint32_t session, uint32_t func, struct guest_param *params,
 		      unsigned n, uint32_t cancel_id, uint32_t *origin)
 {
+	struct optee_msg_arg *a;
 	if (n > VTEE_MAX_PARAMS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_INVOKE_COMMAND, n);
+	if (guest_msg_new(OPTEE_MSG_CMD_INVOKE_COMMAND, n, &a))
+		return no_memory(origin);
 	a->func = func;
 	a->session = session;
 	a->cancel_id = cancel_id;
@@ -237,7 +251,9 @@ uint32_t guest_invoke(struct guest *g, uint32_t session, uint32_t func, struct g
 
 uint32_t guest_close_session(struct guest *g, uint32_t session)
 {
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_CLOSE_SESSION, 0);
+	struct optee_msg_arg *a;
+	if (guest_msg_new(OPTEE_MSG_CMD_CLOSE_SESSION, 0, &a))
+		return no_memory(NULL);
 	a->session = session;
 	uint32_t ret = guest_msg_result(g, guest_call_msg(g, a), a, NULL);
 	free(a);
@@ -246,7 +262,9 @@ uint32_t guest_close_session(struct guest *g, uint32_t session)
 
 uint32_t guest_cancel(struct guest *g, uint32_t session, uint32_t cancel_id)
 {
-	struct optee_msg_arg *a = guest_msg_new(OPTEE_MSG_CMD_CANCEL, 0);
+	struct optee_msg_arg *a;
+	if (guest_msg_new(OPTEE_MSG_CMD_CANCEL, 0, &a))
+		return no_memory(NULL);
 	a->session = session;
 	a->cancel_id = cancel_id;
 	uint32_t ret = guest_msg_result(g, guest_call_msg(g, a), a, NULL);
@@ -305,13 +323,11 @@ int guest_enumerate_devices(struct guest *g, uint32_t pta_cmd, struct vtee_uuid 
 	}
 	if (!rc) {
 		size_t n = (size_t)(size / sizeof(struct vtee_uuid));
-		if (n) {
-			*uuids = calloc(n, sizeof(struct vtee_uuid));
-			if (!*uuids)
-				abort();
+		if (n && !(*uuids = calloc(n, sizeof(struct vtee_uuid))))
+			rc = -ENOMEM;
+		else if (n)
 			guest_buf_read(g, shm->buf, 0, *uuids, n * sizeof(struct vtee_uuid));
-		}
-		*count = n;
+		*count = rc ? 0 : n;
 	}
 	if (guest_shm_unregister(g, shm) != TEE_SUCCESS && !rc) {
 		gerr(g, "UNREGISTER_SHM of the device list failed");

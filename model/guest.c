@@ -28,12 +28,27 @@ void gerr(struct guest *g, const char *fmt, ...)
 	memcpy(g->err, buf, sizeof(buf));
 	pthread_mutex_unlock(&g->err_lock);
 	if (!g->cfg.quiet)
-		fprintf(stderr, "guest(vm %u): %s\n", g->vm ? vtee_vm_id(g->vm) : 0u, buf);
+		guest_say("guest(vm %u): %s", g->vm ? vtee_vm_id(g->vm) : 0u, buf);
 }
 
-const char *guest_error(struct guest *g)
+void guest_say(const char *fmt, ...)
 {
-	return g->err;
+	char line[560];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* one write, as libvtee's own lines: those of other threads never land inside it */
+	vtee_log_to_fd((void *)(intptr_t)STDERR_FILENO, VTEE_LOG_ERR, line);
+}
+
+void guest_error(struct guest *g, char *msg, size_t msglen)
+{
+	if (!msglen)
+		return;
+	pthread_mutex_lock(&g->err_lock);
+	snprintf(msg, msglen, "%s", g->err);
+	pthread_mutex_unlock(&g->err_lock);
 }
 
 struct vtee_vm *guest_vm(const struct guest *g)

@@ -29,7 +29,8 @@
  * TEE_ERROR_*) like the kernel reports it to a client: a transport failure
  * (final a0 != OK, malformed RPC, ...) reads as TEE_ERROR_COMMUNICATION with
  * origin TEE_ORIGIN_COMMS. Everything else returning int gives 0 or -errno.
- * The last error message is available from guest_error().
+ * The last error message is available from guest_error() (into a buffer
+ * of the caller's), and goes to stderr unless the configuration says quiet.
  */
 #ifndef VTEE_MODEL_GUEST_H
 #define VTEE_MODEL_GUEST_H
@@ -98,7 +99,8 @@ void guest_destroy(struct guest *g);
 struct vtee_vm *guest_vm(const struct guest *g);
 /* Take back ownership of a VM made by guest_create_vm(): guest_destroy() will not destroy it. */
 struct vtee_vm *guest_release_vm(struct guest *g);
-const char *guest_error(struct guest *g); /* last error message, "" if none */
+/* The last error message into msg (msglen bytes, NUL-terminated), "" if none. */
+void guest_error(struct guest *g, char *msg, size_t msglen);
 
 /* ---- raw SMC ---------------------------------------------------------- */
 
@@ -145,9 +147,13 @@ struct guest_buf {
 	bool contig;      /* pages physically contiguous */
 };
 
-/* A zeroed buffer of size bytes starting offset bytes into its first page. */
-struct guest_buf *guest_buf_alloc(struct guest *g, size_t size, uint32_t offset,
-				  enum guest_buf_layout layout);
+/*
+ * A zeroed buffer of size bytes starting offset bytes into its first page, in
+ * *out: 0, -EINVAL (offset not inside a page) or -ENOMEM (out of guest pages:
+ * guest_error() says so). *out is left alone on failure.
+ */
+int guest_buf_alloc(struct guest *g, size_t size, uint32_t offset, enum guest_buf_layout layout,
+		    struct guest_buf **out);
 void guest_buf_free(struct guest *g, struct guest_buf *b);
 /* PA of byte off of the buffer. */
 uint64_t guest_buf_gpa(const struct guest_buf *b, size_t off);

@@ -90,8 +90,10 @@ struct guest {
 	char err[512];
 };
 
-/* The last error, for guest_error(); also on stderr unless cfg.quiet. */
+/* The last error, for guest_error(); also on stderr (guest_say) unless cfg.quiet. */
 void gerr(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The model's one way to stderr: a line, in one write. */
+void guest_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline uint64_t now_ms(void)
 {
@@ -128,8 +130,8 @@ int guest_pagelist_from_pages(struct guest *g, const uint64_t *pages, size_t n, 
 
 /* call.c: a message in a private page (CALL_WITH_ARG / CALL_WITH_RPC_ARG); the final a0. */
 uint32_t guest_call_msg_private(struct guest *g, struct optee_msg_arg *arg);
-/* A zeroed message; aborts when out of memory. */
-struct optee_msg_arg *guest_msg_new(uint32_t cmd, uint32_t num_params);
+/* A zeroed message (free() it). 0 or -ENOMEM. */
+int guest_msg_new(uint32_t cmd, uint32_t num_params, struct optee_msg_arg **out);
 /* What the kernel reports: transport errors become COMMUNICATION/COMMS. */
 uint32_t guest_msg_result(struct guest *g, uint32_t a0, const struct optee_msg_arg *a, uint32_t *origin);
 
@@ -139,7 +141,7 @@ void guest_handle_rpc(struct guest *g, struct call_ctx *c, const uint64_t r[8], 
 		      struct optee_msg_arg *rpc_arg);
 /* The page list the last RPC SHM_ALLOC of this call left, if any. */
 void guest_call_ctx_free(struct guest *g, struct call_ctx *c);
-/* Find (and with take, unlink) the RPC buffer with this cookie. */
-bool guest_rpc_buf_find(struct guest *g, uint64_t cookie, bool take, struct rpc_buf *out);
+/* Find (and with take, unlink) the RPC buffer with this cookie: 0, or -ENOENT. */
+int guest_rpc_buf_find(struct guest *g, uint64_t cookie, bool take, struct rpc_buf *out);
 
 #endif

@@ -60,18 +60,19 @@ static uint64_t idx_gpa(const struct guest *g, size_t idx)
 	return UINT64_MAX;
 }
 
-static bool gpa_idx(const struct guest *g, uint64_t gpa, size_t *idx)
+/* The page index of gpa: 0, or -EFAULT if it is no page of the guest's RAM. */
+static int gpa_idx(const struct guest *g, uint64_t gpa, size_t *idx)
 {
 	if (gpa % PAGE)
-		return false;
+		return -EFAULT;
 	for (unsigned i = 0; i < g->nrgn; i++) {
 		const struct region *r = &g->rgn[i];
 		if (gpa >= r->gpa && gpa - r->gpa < r->size) {
 			*idx = r->first + (size_t)((gpa - r->gpa) / PAGE);
-			return true;
+			return 0;
 		}
 	}
-	return false;
+	return -EFAULT;
 }
 
 static void zero_pages(struct guest *g, uint64_t gpa, size_t n)
@@ -160,8 +161,8 @@ int guest_pages_alloc_scattered(struct guest *g, size_t n, uint64_t *gpas, bool 
 static void free_one_locked(struct guest *g, uint64_t gpa)
 {
 	size_t i;
-	if (!gpa_idx(g, gpa, &i) || !bit_get(g, i)) {
-		fprintf(stderr, "guest: freeing page 0x%llx that is not allocated\n", (unsigned long long)gpa);
+	if (gpa_idx(g, gpa, &i) || !bit_get(g, i)) {
+		guest_say("guest: freeing page 0x%llx that is not allocated", (unsigned long long)gpa);
 		abort();
 	}
 	bit_clr(g, i);
@@ -194,14 +195,14 @@ size_t guest_pages_free_count(struct guest *g)
 
 /* ---- buffers ------------------------------------------------------------ */
 
-struct guest_buf *guest_buf_alloc(struct guest *g, size_t size, uint32_t offset,
-				  enum guest_buf_layout layout)
+int guest_buf_alloc(struct guest *g, size_t size, uint32_t offset, enum guest_buf_layout layout,
+		    struct guest_buf **out)
 {
 	if (offset >= PAGE)
-		return NULL;
+		return -EINVAL;
 	struct guest_buf *b = calloc(1, sizeof(*b));
 	if (!b)
-		return NULL;
+		return -ENOMEM;
 	b->size = size;
 	b->offset = offset;
 	b->npages = (offset + size + PAGE - 1) / PAGE;
@@ -210,7 +211,7 @@ struct guest_buf *guest_buf_alloc(struct guest *g, size_t size, uint32_t offset,
 	b->gpa = calloc(b->npages, sizeof(uint64_t));
 	if (!b->gpa) {
 		free(b);
-		return NULL;
+		return -ENOMEM;
 	}
 	int err;
 	if (layout == GUEST_BUF_CONTIG || b->npages == 1) {
@@ -226,9 +227,10 @@ struct guest_buf *guest_buf_alloc(struct guest *g, size_t size, uint32_t offset,
 		gerr(g, "out of guest pages for a %zu-page buffer", b->npages);
 		free(b->gpa);
 		free(b);
-		return NULL;
+		return err;
 	}
-	return b;
+	*out = b;
+	return 0;
 }
 
 void guest_buf_free(struct guest *g, struct guest_buf *b)

@@ -19,7 +19,7 @@
 static void drop_cached_cookie(struct guest *g, uint64_t cookie)
 {
 	struct rpc_buf b;
-	if (guest_rpc_buf_find(g, cookie, true, &b))
+	if (guest_rpc_buf_find(g, cookie, true, &b) == 0)
 		guest_pages_free(g, b.gpa, b.npages);
 }
 

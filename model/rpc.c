@@ -33,22 +33,23 @@
 
 /* ---- RPC ---------------------------------------------------------------- */
 
-static void rpc_buf_add(struct guest *g, uint64_t cookie, uint64_t gpa, size_t npages)
+/* Remember the buffer handed to the TEE under cookie. 0 or -ENOMEM. */
+static int rpc_buf_add(struct guest *g, uint64_t cookie, uint64_t gpa, size_t npages)
 {
 	struct rpc_buf *b = malloc(sizeof(*b));
 	if (!b)
-		abort();
+		return -ENOMEM;
 	*b = (struct rpc_buf){ cookie, gpa, npages, NULL };
 	pthread_mutex_lock(&g->rpc_lock);
 	b->next = g->rpc_bufs;
 	g->rpc_bufs = b;
 	pthread_mutex_unlock(&g->rpc_lock);
+	return 0;
 }
 
-/* Find (and with take, unlink) the RPC buffer with this cookie. */
-bool guest_rpc_buf_find(struct guest *g, uint64_t cookie, bool take, struct rpc_buf *out)
+int guest_rpc_buf_find(struct guest *g, uint64_t cookie, bool take, struct rpc_buf *out)
 {
-	bool found = false;
+	int r = -ENOENT;
 	pthread_mutex_lock(&g->rpc_lock);
 	for (struct rpc_buf **pp = &g->rpc_bufs; *pp; pp = &(*pp)->next) {
 		if ((*pp)->cookie == cookie) {
@@ -58,12 +59,12 @@ bool guest_rpc_buf_find(struct guest *g, uint64_t cookie, bool take, struct rpc_
 				*pp = b->next;
 				free(b);
 			}
-			found = true;
+			r = 0;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&g->rpc_lock);
-	return found;
+	return r;
 }
 
 void guest_call_ctx_free(struct guest *g, struct call_ctx *c)
@@ -114,19 +115,22 @@ static uint32_t rpc_shm_alloc(struct guest *g, struct call_ctx *c, struct optee_
 	if (guest_pages_alloc(g, np, &base))
 		return TEE_ERROR_OUT_OF_MEMORY;
 	uint64_t *pages = malloc(np * sizeof(uint64_t));
-	if (!pages)
-		abort();
-	for (size_t i = 0; i < np; i++)
+	uint64_t bp = 0, cookie = 0;
+	int err = pages ? 0 : -ENOMEM;
+	for (size_t i = 0; !err && i < np; i++)
 		pages[i] = base + i * PAGE;
-	uint64_t bp;
-	int err = guest_pagelist_from_pages(g, pages, np, 0, &bp, &c->list_gpa, &c->list_pages);
+	if (!err)
+		err = guest_pagelist_from_pages(g, pages, np, 0, &bp, &c->list_gpa, &c->list_pages);
 	free(pages);
+	if (!err) {
+		cookie = guest_new_cookie(g);
+		if ((err = rpc_buf_add(g, cookie, base, np)))
+			guest_call_ctx_free(g, c); /* the page list too */
+	}
 	if (err) {
 		guest_pages_free(g, base, np);
 		return TEE_ERROR_OUT_OF_MEMORY;
 	}
-	uint64_t cookie = guest_new_cookie(g);
-	rpc_buf_add(g, cookie, base, np);
 	p->attr = OPTEE_MSG_ATTR_TYPE_TMEM_OUTPUT | OPTEE_MSG_ATTR_NONCONTIG;
 	p->u.tmem.buf_ptr = bp;
 	p->u.tmem.size = sz;
@@ -137,7 +141,7 @@ static uint32_t rpc_shm_alloc(struct guest *g, struct call_ctx *c, struct optee_
 static uint32_t rpc_shm_free(struct guest *g, const struct optee_msg_param *p)
 {
 	struct rpc_buf b;
-	if (!guest_rpc_buf_find(g, p->u.value.b, true, &b)) {
+	if (guest_rpc_buf_find(g, p->u.value.b, true, &b)) {
 		atomic_fetch_add(&g->st.rpc_unknown, 1);
 		gerr(g, "RPC SHM_FREE of unknown cookie 0x%llx (Linux would free a wild pointer)",
 		     (unsigned long long)p->u.value.b);
@@ -218,7 +222,7 @@ static void rpc_cmd(struct guest *g, struct call_ctx *c, uint8_t *h, uint32_t ma
 static void rpc_cmd_in_buf(struct guest *g, struct call_ctx *c, uint64_t cookie)
 {
 	struct rpc_buf b;
-	if (!guest_rpc_buf_find(g, cookie, false, &b)) {
+	if (guest_rpc_buf_find(g, cookie, false, &b)) {
 		atomic_fetch_add(&g->st.rpc_unknown, 1);
 		gerr(g, "RPC_CMD names unknown cookie 0x%llx", (unsigned long long)cookie);
 		return;
@@ -229,6 +233,42 @@ static void rpc_cmd_in_buf(struct guest *g, struct call_ctx *c, uint64_t cookie)
 	if (maxp > OPTEE_MSG_MAX_NUM_PARAMS)
 		maxp = OPTEE_MSG_MAX_NUM_PARAMS;
 	rpc_cmd(g, c, h, maxp);
+}
+
+/* RPC ALLOC: contiguous pages for the TEE (PA in a1:a2, cookie in a4:a5), or zeros when there are none. */
+static void rpc_alloc(struct guest *g, const uint64_t r[8], uint64_t p[8])
+{
+	atomic_fetch_add(&g->st.rpc_alloc, 1);
+	uint64_t sz = r[1] & 0xFFFFFFFFu, base, cookie;
+	size_t np = (size_t)((sz + PAGE - 1) / PAGE);
+	if (!sz || sz > RPC_ALLOC_MAX || guest_pages_alloc(g, np, &base)) {
+		p[1] = p[2] = p[4] = p[5] = 0;
+		return;
+	}
+	cookie = guest_new_cookie(g);
+	if (rpc_buf_add(g, cookie, base, np)) {
+		guest_pages_free(g, base, np);
+		p[1] = p[2] = p[4] = p[5] = 0;
+		return;
+	}
+	p[1] = base >> 32;
+	p[2] = base & 0xFFFFFFFFu;
+	p[4] = cookie >> 32;
+	p[5] = cookie & 0xFFFFFFFFu;
+}
+
+/* RPC FREE of the buffer with the cookie in a1:a2. */
+static void rpc_free(struct guest *g, const uint64_t r[8])
+{
+	atomic_fetch_add(&g->st.rpc_free, 1);
+	struct rpc_buf b;
+	uint64_t cookie = reg_pair(r[1], r[2]);
+	if (guest_rpc_buf_find(g, cookie, true, &b) == 0) {
+		guest_pages_free(g, b.gpa, b.npages);
+		return;
+	}
+	atomic_fetch_add(&g->st.rpc_unknown, 1);
+	gerr(g, "RPC FREE of unknown cookie 0x%llx", (unsigned long long)cookie);
 }
 
 /* r = the RPC answer; p = the next SMC's parameters (a4/a5 persist like Linux's param block). */
@@ -242,34 +282,12 @@ void guest_handle_rpc(struct guest *g, struct call_ctx *c, const uint64_t r[8], 
 	p[3] = r[3];
 	uint32_t func = (uint32_t)r[0] & 0xFFFFu;
 	switch (func) {
-	case OPTEE_SMC_RPC_FUNC_ALLOC: {
-		atomic_fetch_add(&g->st.rpc_alloc, 1);
-		uint64_t sz = r[1] & 0xFFFFFFFFu, base;
-		size_t np = (size_t)((sz + PAGE - 1) / PAGE);
-		if (sz && sz <= RPC_ALLOC_MAX && !guest_pages_alloc(g, np, &base)) {
-			uint64_t cookie = guest_new_cookie(g);
-			rpc_buf_add(g, cookie, base, np);
-			p[1] = base >> 32;
-			p[2] = base & 0xFFFFFFFFu;
-			p[4] = cookie >> 32;
-			p[5] = cookie & 0xFFFFFFFFu;
-		} else {
-			p[1] = p[2] = p[4] = p[5] = 0;
-		}
+	case OPTEE_SMC_RPC_FUNC_ALLOC:
+		rpc_alloc(g, r, p);
 		break;
-	}
-	case OPTEE_SMC_RPC_FUNC_FREE: {
-		atomic_fetch_add(&g->st.rpc_free, 1);
-		struct rpc_buf b;
-		uint64_t cookie = reg_pair(r[1], r[2]);
-		if (guest_rpc_buf_find(g, cookie, true, &b)) {
-			guest_pages_free(g, b.gpa, b.npages);
-		} else {
-			atomic_fetch_add(&g->st.rpc_unknown, 1);
-			gerr(g, "RPC FREE of unknown cookie 0x%llx", (unsigned long long)cookie);
-		}
+	case OPTEE_SMC_RPC_FUNC_FREE:
+		rpc_free(g, r);
 		break;
-	}
 	case OPTEE_SMC_RPC_FUNC_FOREIGN_INTR:
 		atomic_fetch_add(&g->st.foreign_intr, 1);
 		break;

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * vtee-vmm: the guest's device tree (libfdt), written straight into guest RAM.
- * The one line that is about vtee: /firmware/optee with method "smc", so the
+ * The one node that is about vtee: /firmware/optee with method "smc", so the
  * guest's OP-TEE driver makes SMCs, which KVM's filter hands to us.
+ *
+ * A function a node: libfdt's sequential-write calls, stopping at the first
+ * that fails; fdt_done() says which node and why, and returns -EINVAL.
  */
+#include <errno.h>
 #include <libfdt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,129 +22,187 @@
 #define GIC_PPI      1
 #define IRQ_LEVEL_HI 4
 
-static void check(int r, const char *what)
+/* libfdt's result for node what, as 0 or -EINVAL (said why). */
+static int fdt_done(int r, const char *what)
 {
-	if (r < 0)
-		vmm_die("device tree: %s: %s", what, fdt_strerror(r));
+	if (r >= 0)
+		return 0;
+	return vmm_err(-EINVAL, "device tree: %s: %s", what, fdt_strerror(r));
 }
 
-static void prop_u64x2(void *f, const char *name, uint64_t a, uint64_t b)
+static int prop_u64x2(void *f, const char *name, uint64_t a, uint64_t b)
 {
 	fdt64_t v[2] = { cpu_to_fdt64(a), cpu_to_fdt64(b) };
-	check(fdt_property(f, name, v, sizeof(v)), name);
+	return fdt_property(f, name, v, sizeof(v));
 }
 
-void fdt_build(struct vmm *vm)
+/* A node's name with its unit address. */
+static const char *unit_name(char *buf, size_t n, const char *base, uint64_t addr)
 {
-	void *f = vm->ram + (vm->dtb_gpa - VMM_RAM_BASE);
+	snprintf(buf, n, "%s@%llx", base, (unsigned long long)addr);
+	return buf;
+}
+
+static int fdt_root(void *f)
+{
+	int r;
+	if ((r = fdt_property_string(f, "compatible", "linux,dummy-virt")) ||
+	    (r = fdt_property_string(f, "model", "vtee-vmm")) || (r = fdt_property_cell(f, "#address-cells", 2)) ||
+	    (r = fdt_property_cell(f, "#size-cells", 2)) ||
+	    (r = fdt_property_cell(f, "interrupt-parent", GIC_PHANDLE)))
+		return fdt_done(r, "/");
+	return 0;
+}
+
+/* /chosen: the command line, the console, the initrd. */
+static int fdt_chosen(void *f, const struct vmm *vm)
+{
+	char con[64];
+	int r;
+	if ((r = fdt_begin_node(f, "chosen")) ||
+	    (r = fdt_property_string(f, "bootargs", vm->o.cmdline ? vm->o.cmdline : "")) ||
+	    (r = fdt_property_string(f, "stdout-path", unit_name(con, sizeof(con), "/uart", VMM_UART_BASE))) ||
+	    (vm->initrd_size && ((r = fdt_property_u64(f, "linux,initrd-start", vm->initrd_gpa)) ||
+				 (r = fdt_property_u64(f, "linux,initrd-end", vm->initrd_gpa + vm->initrd_size)))) ||
+	    (r = fdt_end_node(f)))
+		return fdt_done(r, "chosen");
+	return 0;
+}
+
+static int fdt_memory(void *f, const struct vmm *vm)
+{
 	char name[64];
-	check(fdt_create(f, FDT_MAX), "create");
-	check(fdt_finish_reservemap(f), "reservemap");
-	check(fdt_begin_node(f, ""), "/");
-	check(fdt_property_string(f, "compatible", "linux,dummy-virt"), "compatible");
-	check(fdt_property_string(f, "model", "vtee-vmm"), "model");
-	check(fdt_property_cell(f, "#address-cells", 2), "#address-cells");
-	check(fdt_property_cell(f, "#size-cells", 2), "#size-cells");
-	check(fdt_property_cell(f, "interrupt-parent", GIC_PHANDLE), "interrupt-parent");
+	int r;
+	if ((r = fdt_begin_node(f, unit_name(name, sizeof(name), "memory", VMM_RAM_BASE))) ||
+	    (r = fdt_property_string(f, "device_type", "memory")) ||
+	    (r = prop_u64x2(f, "reg", VMM_RAM_BASE, vm->ram_size)) || (r = fdt_end_node(f)))
+		return fdt_done(r, "memory");
+	return 0;
+}
 
-	check(fdt_begin_node(f, "chosen"), "chosen");
-	check(fdt_property_string(f, "bootargs", vm->o.cmdline ? vm->o.cmdline : ""), "bootargs");
-	snprintf(name, sizeof(name), "/uart@%llx", (unsigned long long)VMM_UART_BASE);
-	check(fdt_property_string(f, "stdout-path", name), "stdout-path");
-	if (vm->initrd_size) {
-		check(fdt_property_u64(f, "linux,initrd-start", vm->initrd_gpa), "initrd-start");
-		check(fdt_property_u64(f, "linux,initrd-end", vm->initrd_gpa + vm->initrd_size), "initrd-end");
-	}
-	check(fdt_end_node(f), "chosen");
-
-	snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)VMM_RAM_BASE);
-	check(fdt_begin_node(f, name), "memory");
-	check(fdt_property_string(f, "device_type", "memory"), "device_type");
-	prop_u64x2(f, "reg", VMM_RAM_BASE, vm->ram_size);
-	check(fdt_end_node(f), "memory");
-
-	check(fdt_begin_node(f, "cpus"), "cpus");
-	check(fdt_property_cell(f, "#address-cells", 1), "cpus #address-cells");
-	check(fdt_property_cell(f, "#size-cells", 0), "cpus #size-cells");
+/* The vCPUs, brought up by PSCI. */
+static int fdt_cpus(void *f, const struct vmm *vm)
+{
+	int r;
+	if ((r = fdt_begin_node(f, "cpus")) || (r = fdt_property_cell(f, "#address-cells", 1)) ||
+	    (r = fdt_property_cell(f, "#size-cells", 0)))
+		return fdt_done(r, "cpus");
 	for (unsigned i = 0; i < vm->o.ncpus; i++) {
+		char name[32];
 		snprintf(name, sizeof(name), "cpu@%u", i);
-		check(fdt_begin_node(f, name), "cpu");
-		check(fdt_property_string(f, "device_type", "cpu"), "device_type");
-		check(fdt_property_string(f, "compatible", "arm,armv8"), "cpu compatible");
-		check(fdt_property_string(f, "enable-method", "psci"), "enable-method");
-		check(fdt_property_cell(f, "reg", i), "cpu reg");
-		check(fdt_end_node(f), "cpu");
+		if ((r = fdt_begin_node(f, name)) || (r = fdt_property_string(f, "device_type", "cpu")) ||
+		    (r = fdt_property_string(f, "compatible", "arm,armv8")) ||
+		    (r = fdt_property_string(f, "enable-method", "psci")) || (r = fdt_property_cell(f, "reg", i)) ||
+		    (r = fdt_end_node(f)))
+			return fdt_done(r, "cpu");
 	}
-	check(fdt_end_node(f), "cpus");
+	return fdt_done(fdt_end_node(f), "cpus");
+}
 
-	/* PSCI: KVM answers it (KVM_ARM_VCPU_PSCI_0_2) */
-	check(fdt_begin_node(f, "psci"), "psci");
-	static const char psci_compat[] = "arm,psci-1.0\0arm,psci-0.2";
-	check(fdt_property(f, "compatible", psci_compat, sizeof(psci_compat)), "psci compatible");
-	check(fdt_property_string(f, "method", "hvc"), "psci method");
-	check(fdt_end_node(f), "psci");
+/* PSCI: KVM answers it (KVM_ARM_VCPU_PSCI_0_2). */
+static int fdt_psci(void *f)
+{
+	static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
+	int r;
+	if ((r = fdt_begin_node(f, "psci")) || (r = fdt_property(f, "compatible", compat, sizeof(compat))) ||
+	    (r = fdt_property_string(f, "method", "hvc")) || (r = fdt_end_node(f)))
+		return fdt_done(r, "psci");
+	return 0;
+}
 
-	snprintf(name, sizeof(name), "intc@%llx", (unsigned long long)VMM_GICD_BASE);
-	check(fdt_begin_node(f, name), "intc");
-	check(fdt_property_string(f, "compatible", "arm,gic-v3"), "gic compatible");
-	check(fdt_property_cell(f, "#interrupt-cells", 3), "#interrupt-cells");
-	check(fdt_property(f, "interrupt-controller", NULL, 0), "interrupt-controller");
-	fdt64_t gic_reg[4] = { cpu_to_fdt64(VMM_GICD_BASE), cpu_to_fdt64(VMM_GICD_SIZE),
-			       cpu_to_fdt64(VMM_GICR_BASE), cpu_to_fdt64(VMM_GICR_SIZE * vm->o.ncpus) };
-	check(fdt_property(f, "reg", gic_reg, sizeof(gic_reg)), "gic reg");
-	check(fdt_property_cell(f, "phandle", GIC_PHANDLE), "gic phandle");
-	check(fdt_end_node(f), "intc");
+/* The in-kernel GICv3: distributor, and a redistributor per vCPU. */
+static int fdt_gic(void *f, const struct vmm *vm)
+{
+	char name[64];
+	fdt64_t reg[4] = { cpu_to_fdt64(VMM_GICD_BASE), cpu_to_fdt64(VMM_GICD_SIZE), cpu_to_fdt64(VMM_GICR_BASE),
+			   cpu_to_fdt64(VMM_GICR_SIZE * vm->o.ncpus) };
+	int r;
+	if ((r = fdt_begin_node(f, unit_name(name, sizeof(name), "intc", VMM_GICD_BASE))) ||
+	    (r = fdt_property_string(f, "compatible", "arm,gic-v3")) ||
+	    (r = fdt_property_cell(f, "#interrupt-cells", 3)) ||
+	    (r = fdt_property(f, "interrupt-controller", NULL, 0)) ||
+	    (r = fdt_property(f, "reg", reg, sizeof(reg))) || (r = fdt_property_cell(f, "phandle", GIC_PHANDLE)) ||
+	    (r = fdt_end_node(f)))
+		return fdt_done(r, "intc");
+	return 0;
+}
 
-	/* the architected timer: secure, non-secure physical, virtual, hypervisor PPIs */
-	check(fdt_begin_node(f, "timer"), "timer");
-	check(fdt_property_string(f, "compatible", "arm,armv8-timer"), "timer compatible");
-	fdt32_t irqs[12];
+/* The architected timer: secure, non-secure physical, virtual, hypervisor PPIs. */
+static int fdt_timer(void *f)
+{
 	static const uint32_t ppi[4] = { 13, 14, 11, 10 };
+	fdt32_t irqs[12];
 	for (int i = 0; i < 4; i++) {
 		irqs[i * 3] = cpu_to_fdt32(GIC_PPI);
 		irqs[i * 3 + 1] = cpu_to_fdt32(ppi[i]);
 		irqs[i * 3 + 2] = cpu_to_fdt32(IRQ_LEVEL_HI);
 	}
-	check(fdt_property(f, "interrupts", irqs, sizeof(irqs)), "timer interrupts");
-	check(fdt_property(f, "always-on", NULL, 0), "always-on");
-	check(fdt_end_node(f), "timer");
+	int r;
+	if ((r = fdt_begin_node(f, "timer")) || (r = fdt_property_string(f, "compatible", "arm,armv8-timer")) ||
+	    (r = fdt_property(f, "interrupts", irqs, sizeof(irqs))) ||
+	    (r = fdt_property(f, "always-on", NULL, 0)) || (r = fdt_end_node(f)))
+		return fdt_done(r, "timer");
+	return 0;
+}
 
-	/* a 16550 console */
-	snprintf(name, sizeof(name), "uart@%llx", (unsigned long long)VMM_UART_BASE);
-	check(fdt_begin_node(f, name), "uart");
-	check(fdt_property_string(f, "compatible", "ns16550a"), "uart compatible");
-	prop_u64x2(f, "reg", VMM_UART_BASE, VMM_UART_SIZE);
-	check(fdt_property_cell(f, "clock-frequency", 1843200), "clock-frequency");
-	check(fdt_property(f, "no-loopback-test", NULL, 0), "no-loopback-test");
-	fdt32_t uirq[3] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(VMM_UART_SPI), cpu_to_fdt32(IRQ_LEVEL_HI) };
-	check(fdt_property(f, "interrupts", uirq, sizeof(uirq)), "uart interrupts");
-	check(fdt_end_node(f), "uart");
+/* A 16550 console. */
+static int fdt_uart(void *f)
+{
+	char name[64];
+	fdt32_t irq[3] = { cpu_to_fdt32(GIC_SPI), cpu_to_fdt32(VMM_UART_SPI), cpu_to_fdt32(IRQ_LEVEL_HI) };
+	int r;
+	if ((r = fdt_begin_node(f, unit_name(name, sizeof(name), "uart", VMM_UART_BASE))) ||
+	    (r = fdt_property_string(f, "compatible", "ns16550a")) ||
+	    (r = prop_u64x2(f, "reg", VMM_UART_BASE, VMM_UART_SIZE)) ||
+	    (r = fdt_property_cell(f, "clock-frequency", 1843200)) ||
+	    (r = fdt_property(f, "no-loopback-test", NULL, 0)) ||
+	    (r = fdt_property(f, "interrupts", irq, sizeof(irq))) || (r = fdt_end_node(f)))
+		return fdt_done(r, "uart");
+	return 0;
+}
 
-	/* the PL031 clock, and the bus clock the AMBA driver wants to see */
-	check(fdt_begin_node(f, "apb-pclk"), "apb-pclk");
-	check(fdt_property_string(f, "compatible", "fixed-clock"), "clock compatible");
-	check(fdt_property_cell(f, "#clock-cells", 0), "#clock-cells");
-	check(fdt_property_cell(f, "clock-frequency", 24000000), "clock-frequency");
-	check(fdt_property_cell(f, "phandle", CLK_PHANDLE), "clock phandle");
-	check(fdt_end_node(f), "apb-pclk");
-	snprintf(name, sizeof(name), "rtc@%llx", (unsigned long long)VMM_RTC_BASE);
-	check(fdt_begin_node(f, name), "rtc");
-	static const char rtc_compat[] = "arm,pl031\0arm,primecell";
-	check(fdt_property(f, "compatible", rtc_compat, sizeof(rtc_compat)), "rtc compatible");
-	prop_u64x2(f, "reg", VMM_RTC_BASE, VMM_RTC_SIZE);
-	check(fdt_property_cell(f, "clocks", CLK_PHANDLE), "rtc clocks");
-	check(fdt_property_string(f, "clock-names", "apb_pclk"), "rtc clock-names");
-	check(fdt_end_node(f), "rtc");
+/* The PL031 clock, and the bus clock the AMBA driver wants to see. */
+static int fdt_rtc(void *f)
+{
+	static const char compat[] = "arm,pl031\0arm,primecell";
+	char name[64];
+	int r;
+	if ((r = fdt_begin_node(f, "apb-pclk")) || (r = fdt_property_string(f, "compatible", "fixed-clock")) ||
+	    (r = fdt_property_cell(f, "#clock-cells", 0)) ||
+	    (r = fdt_property_cell(f, "clock-frequency", 24000000)) ||
+	    (r = fdt_property_cell(f, "phandle", CLK_PHANDLE)) || (r = fdt_end_node(f)) ||
+	    (r = fdt_begin_node(f, unit_name(name, sizeof(name), "rtc", VMM_RTC_BASE))) ||
+	    (r = fdt_property(f, "compatible", compat, sizeof(compat))) ||
+	    (r = prop_u64x2(f, "reg", VMM_RTC_BASE, VMM_RTC_SIZE)) ||
+	    (r = fdt_property_cell(f, "clocks", CLK_PHANDLE)) ||
+	    (r = fdt_property_string(f, "clock-names", "apb_pclk")) || (r = fdt_end_node(f)))
+		return fdt_done(r, "rtc");
+	return 0;
+}
 
-	if (vm->o.tee_backend || vm->o.no_filter) {
-		check(fdt_begin_node(f, "firmware"), "firmware");
-		check(fdt_begin_node(f, "optee"), "optee");
-		check(fdt_property_string(f, "compatible", "linaro,optee-tz"), "optee compatible");
-		check(fdt_property_string(f, "method", "smc"), "optee method");
-		check(fdt_end_node(f), "optee");
-		check(fdt_end_node(f), "firmware");
-	}
+/* OP-TEE by SMC: what KVM's filter forwards to us. */
+static int fdt_optee(void *f)
+{
+	int r;
+	if ((r = fdt_begin_node(f, "firmware")) || (r = fdt_begin_node(f, "optee")) ||
+	    (r = fdt_property_string(f, "compatible", "linaro,optee-tz")) ||
+	    (r = fdt_property_string(f, "method", "smc")) || (r = fdt_end_node(f)) || (r = fdt_end_node(f)))
+		return fdt_done(r, "optee");
+	return 0;
+}
 
-	check(fdt_end_node(f), "/");
-	check(fdt_finish(f), "finish");
+int fdt_build(struct vmm *vm)
+{
+	void *f = vm->ram + (vm->dtb_gpa - VMM_RAM_BASE);
+	bool optee = vm->o.tee_backend || vm->o.no_filter;
+	int r;
+	if ((r = fdt_create(f, FDT_MAX)) || (r = fdt_finish_reservemap(f)) || (r = fdt_begin_node(f, "")))
+		return fdt_done(r, "create");
+	if ((r = fdt_root(f)) || (r = fdt_chosen(f, vm)) || (r = fdt_memory(f, vm)) || (r = fdt_cpus(f, vm)) ||
+	    (r = fdt_psci(f)) || (r = fdt_gic(f, vm)) || (r = fdt_timer(f)) || (r = fdt_uart(f)) ||
+	    (r = fdt_rtc(f)) || (optee && (r = fdt_optee(f))))
+		return r;
+	if ((r = fdt_end_node(f)) || (r = fdt_finish(f)))
+		return fdt_done(r, "finish");
+	return 0;
 }

@@ -46,6 +46,15 @@ void vmm_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+int vmm_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmm_vlog(fmt, ap);
+	va_end(ap);
+	return err;
+}
+
 void vmm_die(const char *fmt, ...)
 {
 	va_list ap;
@@ -115,17 +124,39 @@ static void set_tee(struct vmm_opts *o, const struct tee_kind *k)
 }
 
 /* --tee-dev for a back-end in this process: its dev= option (vteed's supervisor opens tee_dev itself). */
-static void set_tee_options(struct vmm_opts *o, const struct tee_kind *k)
+static int set_tee_options(struct vmm_opts *o, const struct tee_kind *k)
 {
 	static char opt[300];
 	if (!k->takes_dev || !o->tee_dev || o->tee_vteed)
-		return;
+		return 0;
 	if (snprintf(opt, sizeof(opt), "dev=%s", o->tee_dev) >= (int)sizeof(opt))
-		vmm_die("--tee-dev %s: path too long", o->tee_dev);
+		return vmm_err(-ENAMETOOLONG, "--tee-dev %s: path too long", o->tee_dev);
 	o->tee_options = opt;
+	return 0;
 }
 
-/* One option: 0 to go on, else main's exit status + 1 (--help: 1, a bad option: 2). Dies on a bad value. */
+static int parse_tee(const char *s, const struct tee_kind **tee)
+{
+	for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]); i++)
+		if (!strcmp(s, tee_kinds[i].arg)) {
+			*tee = &tee_kinds[i];
+			return 0;
+		}
+	return vmm_err(-EINVAL, "--tee %s: expected soft, teedev, vteed or none", s);
+}
+
+static int parse_forward(const char *s, unsigned *forward)
+{
+	if (!strcmp(s, "os"))
+		*forward = VTEE_KVM_TRUSTED_OS;
+	else if (!strcmp(s, "os,apps") || !strcmp(s, "apps,os"))
+		*forward = VTEE_KVM_TRUSTED_OS | VTEE_KVM_TRUSTED_APPS;
+	else
+		return vmm_err(-EINVAL, "--forward %s: expected os or os,apps", s);
+	return 0;
+}
+
+/* Option opt (its argument in optarg) into o and *tee. 0, or -EINVAL (said why). */
 static int parse_option(int opt, struct vmm_opts *o, const struct tee_kind **tee)
 {
 	char *end;
@@ -136,39 +167,24 @@ static int parse_option(int opt, struct vmm_opts *o, const struct tee_kind **tee
 	case 'c':
 		o->ncpus = (unsigned)strtoul(optarg, &end, 10);
 		if (*end || !o->ncpus || o->ncpus > VMM_MAX_CPUS)
-			vmm_die("--cpus %s: expected 1..%d", optarg, VMM_MAX_CPUS);
+			return vmm_err(-EINVAL, "--cpus %s: expected 1..%d", optarg, VMM_MAX_CPUS);
 		return 0;
 	case 'm':
 		o->ram_mib = strtoull(optarg, &end, 10);
 		if (*end || o->ram_mib < 64 || o->ram_mib > 65536)
-			vmm_die("--mem %s: expected 64..65536 (MiB)", optarg);
+			return vmm_err(-EINVAL, "--mem %s: expected 64..65536 (MiB)", optarg);
 		return 0;
-	case 't':
-		*tee = NULL;
-		for (size_t i = 0; i < sizeof(tee_kinds) / sizeof(tee_kinds[0]) && !*tee; i++)
-			if (!strcmp(optarg, tee_kinds[i].arg))
-				*tee = &tee_kinds[i];
-		if (!*tee)
-			vmm_die("--tee %s: expected soft, teedev, vteed or none", optarg);
-		return 0;
+	case 't': return parse_tee(optarg, tee);
 	case 'v': o->vteed = optarg; return 0;
 	case 'p': o->policy = optarg; return 0;
 	case 'd': o->tee_dev = optarg; return 0;
 	case 'n': o->no_filter = true; return 0;
-	case 'F':
-		if (!strcmp(optarg, "os"))
-			o->forward = VTEE_KVM_TRUSTED_OS;
-		else if (!strcmp(optarg, "os,apps") || !strcmp(optarg, "apps,os"))
-			o->forward = VTEE_KVM_TRUSTED_OS | VTEE_KVM_TRUSTED_APPS;
-		else
-			vmm_die("--forward %s: expected os or os,apps", optarg);
-		return 0;
-	case 'h': usage(stdout); return 1;
-	default: usage(stderr); return 2;
+	case 'F': return parse_forward(optarg, &o->forward);
+	default: usage(stderr); return -EINVAL;
 	}
 }
 
-/* The options into o: 0 to run, else main's exit status + 1. */
+/* The command line into o: 0 to run, 1 for --help (shown), or -EINVAL (said why). */
 static int parse_args(int argc, char **argv, struct vmm_opts *o)
 {
 	static const struct option lo[] = {
@@ -183,64 +199,102 @@ static int parse_args(int argc, char **argv, struct vmm_opts *o)
 	*o = (struct vmm_opts){ .ncpus = 1, .ram_mib = 256, .cmdline = "console=ttyS0",
 				.forward = VTEE_KVM_TRUSTED_OS };
 	const struct tee_kind *tee = &tee_kinds[0];
-	int opt, rc;
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-		if ((rc = parse_option(opt, o, &tee)))
-			return rc;
+	int opt, r = 0;
+	while (!r && (opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		r = parse_option(opt, o, &tee);
+	}
+	if (r)
+		return r;
 	if (!o->kernel || optind != argc) {
 		usage(stderr);
-		return 2;
+		return -EINVAL;
 	}
 	set_tee(o, tee);
-	set_tee_options(o, tee);
+	if ((r = set_tee_options(o, tee)))
+		return r;
 	if (o->no_filter && o->tee_vteed)
-		vmm_die("--no-filter with --tee vteed: nothing would reach vteed");
+		return vmm_err(-EINVAL, "--no-filter with --tee vteed: nothing would reach vteed");
 	return 0;
+}
+
+/* The VM, the guest's images and device tree, the vCPUs, the GIC and the TEE, before any vCPU runs. */
+static int set_up(struct vmm *vm)
+{
+	int r = kvm_create_vm(vm);
+	if (!r)
+		r = boot_load(vm);
+	if (!r)
+		r = fdt_build(vm);
+	if (!r)
+		r = kvm_create_vcpus(vm);
+	if (!r)
+		r = kvm_create_gic(vm);
+	if (r)
+		return r;
+	tee_setup(vm); /* the filter goes in before any vCPU runs */
+	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm->o.ncpus, vm->o.ncpus > 1 ? "s" : "",
+		(unsigned long long)vm->o.ram_mib, vm->o.tee_label, vm->o.no_filter ? ", no SMCCC filter" : "");
+	for (unsigned i = 0; i < vm->o.ncpus; i++)
+		vm->cpu[i].smc_us = calloc(VMM_SMC_SAMPLES, sizeof(uint32_t)); /* NULL: no median, no harm */
+	return 0;
+}
+
+/* The TEE SMCs the vCPUs served: how many, the time in them, the median of the first samples. */
+struct smc_summary {
+	uint64_t smcs, ns;
+	uint32_t median_us;
+};
+
+static void smc_summary(struct vmm *vm, struct smc_summary *s)
+{
+	size_t n = 0;
+	uint32_t *all = calloc(VMM_SMC_SAMPLES * vm->o.ncpus, sizeof(*all));
+	*s = (struct smc_summary){ 0 };
+	for (unsigned i = 0; i < vm->o.ncpus; i++) {
+		struct vmm_vcpu *c = &vm->cpu[i];
+		s->smcs += c->smc_count;
+		s->ns += c->smc_ns;
+		size_t k = c->smc_count < VMM_SMC_SAMPLES ? (size_t)c->smc_count : VMM_SMC_SAMPLES;
+		if (all && c->smc_us)
+			memcpy(all + n, c->smc_us, k * sizeof(*all));
+		n += all && c->smc_us ? k : 0;
+		free(c->smc_us);
+		c->smc_us = NULL;
+	}
+	if (n) {
+		qsort(all, n, sizeof(*all), cmp_u32);
+		s->median_us = all[n / 2];
+	}
+	free(all);
 }
 
 int main(int argc, char **argv)
 {
 	vtee_set_log(vtee_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* libvtee's lines on stderr */
 	static struct vmm vm = { .uart_lock = PTHREAD_MUTEX_INITIALIZER };
-	int rc = parse_args(argc, argv, &vm.o);
-	if (rc)
-		return rc - 1;
+	int r = parse_args(argc, argv, &vm.o);
+	if (r)
+		return r > 0 ? 0 : 1;
 
 	/* a console reader that goes away loses the console, not the guest (uart.c) */
 	signal(SIGPIPE, SIG_IGN);
 	double t0 = now_s();
-	kvm_create_vm(&vm);
-	boot_load(&vm);
-	fdt_build(&vm);
-	kvm_create_vcpus(&vm);
-	kvm_create_gic(&vm);
-	tee_setup(&vm); /* the filter goes in before any vCPU runs */
-	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm.o.ncpus, vm.o.ncpus > 1 ? "s" : "",
-		(unsigned long long)vm.o.ram_mib, vm.o.tee_label, vm.o.no_filter ? ", no SMCCC filter" : "");
-	for (unsigned i = 0; i < vm.o.ncpus; i++)
-		vm.cpu[i].smc_us = calloc(VMM_SMC_SAMPLES, sizeof(uint32_t)); /* NULL: no median, no harm */
-	vcpu_start_all(&vm);
-	vcpu_join_all(&vm);
-
-	uint64_t smcs = 0, ns = 0;
-	size_t n = 0;
-	uint32_t *all = calloc(VMM_SMC_SAMPLES * vm.o.ncpus, sizeof(*all));
-	for (unsigned i = 0; i < vm.o.ncpus; i++) {
-		struct vmm_vcpu *c = &vm.cpu[i];
-		smcs += c->smc_count;
-		ns += c->smc_ns;
-		size_t k = c->smc_count < VMM_SMC_SAMPLES ? (size_t)c->smc_count : VMM_SMC_SAMPLES;
-		if (all && c->smc_us)
-			memcpy(all + n, c->smc_us, k * sizeof(*all));
-		n += all && c->smc_us ? k : 0;
-		free(c->smc_us);
+	if (set_up(&vm))
+		return 1;
+	if (vcpu_start_all(&vm)) {
+		tee_teardown(&vm);
+		return 1;
 	}
-	if (n)
-		qsort(all, n, sizeof(*all), cmp_u32);
+	vcpu_join_all(&vm);
+	struct smc_summary sum;
+	smc_summary(&vm, &sum);
 	tee_teardown(&vm);
 	vmm_log("guest %s after %.1f s; %llu TEE SMCs forwarded by KVM, %.1f ms serving them (median %u us)",
 		vm.stop == VMM_STOP_SHUTDOWN ? "powered off" : vm.stop == VMM_STOP_RESET ? "rebooted" : "failed",
-		now_s() - t0, (unsigned long long)smcs, (double)ns / 1e6, n ? all[n / 2] : 0);
-	free(all);
+		now_s() - t0, (unsigned long long)sum.smcs, (double)sum.ns / 1e6, sum.median_us);
 	return vm.stop == VMM_STOP_SHUTDOWN ? 0 : vm.stop == VMM_STOP_RESET ? 3 : 1;
 }

@@ -75,15 +75,23 @@ static void *vcpu_main(void *arg)
 	return NULL;
 }
 
-void vcpu_start_all(struct vmm *vm)
+int vcpu_start_all(struct vmm *vm)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_kick; /* no SA_RESTART: KVM_RUN returns */
 	sigaction(SIG_KICK, &sa, NULL);
-	for (unsigned i = 0; i < vm->o.ncpus; i++)
-		if (pthread_create(&vm->cpu[i].thread, NULL, vcpu_main, &vm->cpu[i]))
-			vmm_die("cannot start vCPU thread %u", i);
+	for (unsigned i = 0; i < vm->o.ncpus; i++) {
+		int r = pthread_create(&vm->cpu[i].thread, NULL, vcpu_main, &vm->cpu[i]);
+		if (r) {
+			/* the ones already running stop before they are gone for good */
+			vcpu_stop_all(vm, VMM_STOP_ERROR);
+			for (unsigned k = 0; k < i; k++)
+				pthread_join(vm->cpu[k].thread, NULL);
+			return vmm_err(-r, "cannot start vCPU thread %u", i);
+		}
+	}
+	return 0;
 }
 
 void vcpu_stop_all(struct vmm *vm, int how)

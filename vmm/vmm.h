@@ -79,24 +79,31 @@ struct vmm {
 /* how the guest ended */
 enum { VMM_STOP_SHUTDOWN = 1, VMM_STOP_RESET, VMM_STOP_ERROR };
 
-/* Print "vtee-vmm: ..." on stderr; die() also exits 1. */
+/*
+ * The VMM's one logging helper: "vtee-vmm: ..." on stderr, a line in one
+ * write. vmm_err() also returns err (a -errno), for "say why, then fail";
+ * vmm_die() also exits 1.
+ */
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vmm_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void vmm_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The set-up steps below return 0, or a negative errno once they have said why. */
+
 /* kvm.c */
-void kvm_create_vm(struct vmm *vm);
-void kvm_create_vcpus(struct vmm *vm);
-void kvm_create_gic(struct vmm *vm);
-void kvm_set_reg(struct vmm_vcpu *c, uint64_t id, uint64_t val);
+int kvm_create_vm(struct vmm *vm);
+int kvm_create_vcpus(struct vmm *vm);
+int kvm_create_gic(struct vmm *vm);
+int kvm_set_reg(struct vmm_vcpu *c, uint64_t id, uint64_t val);
 
 /* boot.c */
-void boot_load(struct vmm *vm);
+int boot_load(struct vmm *vm);
 
 /* fdt.c: builds the DTB into guest RAM at vm->dtb_gpa */
-void fdt_build(struct vmm *vm);
+int fdt_build(struct vmm *vm);
 
 /* vcpu.c */
-void vcpu_start_all(struct vmm *vm);
+int vcpu_start_all(struct vmm *vm);
 void vcpu_stop_all(struct vmm *vm, int how);
 void vcpu_join_all(struct vmm *vm);
 

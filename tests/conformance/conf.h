@@ -75,8 +75,11 @@ static inline struct guest *conf_guest(struct vtee_tee *tee, const struct vtee_v
 	REQUIRE_EQ(r, 0);
 	if (!no_probe) {
 		r = guest_probe(g);
-		if (r)
-			fprintf(stderr, "probe: %s\n", guest_error(g));
+		if (r) {
+			char msg[512];
+			guest_error(g, msg, sizeof(msg));
+			fprintf(stderr, "probe: %s\n", msg);
+		}
 		REQUIRE_EQ(r, 0);
 	}
 	return g;

@@ -18,8 +18,11 @@ static uint32_t invoke(struct env *e, uint32_t cmd, struct guest_param *p, unsig
 {
 	uint32_t origin = 0;
 	uint32_t ret = guest_invoke(e->g, e->sess, cmd, p, n, 0, &origin);
-	if (ret != TEE_SUCCESS && ret != TEE_ERROR_SHORT_BUFFER && ret != TEE_ERROR_BAD_PARAMETERS)
-		fprintf(stderr, "  invoke cmd %u: ret %#x origin %u (%s)\n", cmd, ret, origin, guest_error(e->g));
+	if (ret != TEE_SUCCESS && ret != TEE_ERROR_SHORT_BUFFER && ret != TEE_ERROR_BAD_PARAMETERS) {
+		char msg[512];
+		guest_error(e->g, msg, sizeof(msg));
+		fprintf(stderr, "  invoke cmd %u: ret %#x origin %u (%s)\n", cmd, ret, origin, msg);
+	}
 	return ret;
 }
 
@@ -102,8 +105,8 @@ static void test_tmem_contig(struct env *e)
 	enum { N = 9000, OFF = 123 };
 	uint8_t *data = conf_malloc(N), *back = conf_malloc(N);
 	conf_pattern(data, N, 1);
-	struct guest_buf *b = guest_buf_alloc(g, N, OFF, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, N, OFF, GUEST_BUF_CONTIG, &b), 0);
 	guest_buf_write(g, b, 0, data, N);
 
 	/* in: hash all of it, and a piece in the middle */
@@ -119,8 +122,8 @@ static void test_tmem_contig(struct env *e)
 	CHECK(memcmp(back, data, N) == 0);
 
 	/* in -> out between two contiguous buffers */
-	struct guest_buf *o = guest_buf_alloc(g, N, 7, GUEST_BUF_CONTIG);
-	REQUIRE(o != NULL);
+	struct guest_buf *o;
+	REQUIRE_EQ(guest_buf_alloc(g, N, 7, GUEST_BUF_CONTIG, &o), 0);
 	struct guest_param q[2] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, b, 0, N, false),
 				    guest_param_tmem(VTEE_PARAM_MEMREF_OUT, o, 0, N, false) };
 	CHECK_EQ(invoke(e, VTEE_TEST_CMD_REVERSE, q, 2), TEE_SUCCESS);
@@ -166,8 +169,8 @@ static void test_tmem_noncontig(struct env *e, size_t pages, uint32_t off, enum 
 	size_t n = pages * GUEST_PAGE_SIZE - off - 17;
 	uint8_t *data = conf_malloc(n), *back = conf_malloc(n);
 	conf_pattern(data, n, (uint32_t)pages);
-	struct guest_buf *b = guest_buf_alloc(g, n, off, layout);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, n, off, layout, &b), 0);
 	REQUIRE_EQ(b->npages, pages);
 	/* The layout really is scattered. */
 	size_t adjacent = 0;
@@ -209,8 +212,8 @@ static void test_tmem_noncontig(struct env *e, size_t pages, uint32_t off, enum 
 static void test_null(struct env *e)
 {
 	struct guest *g = e->g;
-	struct guest_buf *b = guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG, &b), 0);
 	uint8_t d[100];
 	conf_pattern(d, 100, 5);
 	guest_buf_write(g, b, 0, d, 100);
@@ -253,8 +256,8 @@ static void test_rmem(struct env *e)
 	enum { N = 70000, OFF = 0x80 };
 	uint8_t *data = conf_malloc(N), *back = conf_malloc(N);
 	conf_pattern(data, N, 77);
-	struct guest_buf *b = guest_buf_alloc(g, N, OFF, GUEST_BUF_SCATTER);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, N, OFF, GUEST_BUF_SCATTER, &b), 0);
 	guest_buf_write(g, b, 0, data, N);
 
 	struct vtee_vm_stats st0, st1;
@@ -382,8 +385,8 @@ static void test_whoami(struct env *e)
 		{ TEE_LOGIN_PUBLIC, NULL }, { TEE_LOGIN_USER, cu }, { TEE_LOGIN_GROUP, cu },
 		{ TEE_LOGIN_REE_KERNEL, NULL },
 	};
-	struct guest_buf *b = guest_buf_alloc(g, 16, 4000, GUEST_BUF_SCATTER);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, 16, 4000, GUEST_BUF_SCATTER, &b), 0);
 	for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
 		uint32_t s = 0, origin = 0;
 		uint32_t ret = guest_open_session(g, conf_test_ta, logins[i].login, logins[i].uuid, NULL, 0, 0,
@@ -453,8 +456,8 @@ static void test_sessions(struct env *e)
 static uint32_t store(struct guest *g, uint32_t sess, const char *s)
 {
 	size_t n = strlen(s);
-	struct guest_buf *b = guest_buf_alloc(g, n, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, n, 0, GUEST_BUF_CONTIG, &b), 0);
 	guest_buf_write(g, b, 0, s, n);
 	struct guest_param p[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, b, 0, n, false) };
 	uint32_t ret = guest_invoke(g, sess, VTEE_TEST_CMD_STORE, p, 1, 0, NULL);
@@ -464,8 +467,8 @@ static uint32_t store(struct guest *g, uint32_t sess, const char *s)
 
 static uint32_t load(struct guest *g, uint32_t sess, char *out, size_t *n)
 {
-	struct guest_buf *b = guest_buf_alloc(g, VTEE_TEST_STORE_MAX, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, VTEE_TEST_STORE_MAX, 0, GUEST_BUF_CONTIG, &b), 0);
 	struct guest_param p[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, VTEE_TEST_STORE_MAX, false) };
 	uint32_t ret = guest_invoke(g, sess, VTEE_TEST_CMD_LOAD, p, 1, 0, NULL);
 	*n = (size_t)p[0].u.memref.size;
@@ -565,8 +568,8 @@ static void test_quotas(struct vtee_tee *tee, bool no_rpc_arg)
 	CHECK_EQ(st.shm_pages, 16 + own);
 
 	/* temporary memrefs count against the page quota while the call runs */
-	struct guest_buf *t = guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG);
-	REQUIRE(t != NULL);
+	struct guest_buf *t;
+	REQUIRE_EQ(guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG, &t), 0);
 	struct guest_param h[2] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, t, 0, 100, false),
 				    guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0) };
 	vtee_vm_get_stats(guest_vm(g), &st0);
@@ -608,8 +611,8 @@ static uint32_t open_whoami(struct guest *g, uint32_t login, uint32_t *seen, uin
 					  &s, NULL);
 	if (ret != TEE_SUCCESS)
 		return ret;
-	struct guest_buf *b = guest_buf_alloc(g, 16, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, 16, 0, GUEST_BUF_CONTIG, &b), 0);
 	struct guest_param p[2] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0),
 				    guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 16, false) };
 	ret = guest_invoke(g, s, VTEE_TEST_CMD_WHOAMI, p, 2, 0, NULL);

@@ -182,8 +182,11 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 	log.vm = guest_vm(g);
 
 	int r = guest_probe(g);
-	if (r)
-		fprintf(stderr, "probe failed: %s\n", guest_error(g));
+	char msg[512];
+	if (r) {
+		guest_error(g, msg, sizeof(msg));
+		fprintf(stderr, "probe failed: %s\n", msg);
+	}
 	REQUIRE_EQ(r, 0);
 	const struct guest_probe_info *pi = guest_probe_info(g);
 	CHECK_EQ(pi->api_major, 2);
@@ -238,8 +241,10 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 	struct vtee_uuid *devs = NULL;
 	size_t ndev = 0;
 	r = guest_enumerate_devices(g, GUEST_PTA_CMD_GET_DEVICES, &devs, &ndev);
-	if (r)
-		fprintf(stderr, "enumeration: %s\n", guest_error(g));
+	if (r) {
+		guest_error(g, msg, sizeof(msg));
+		fprintf(stderr, "enumeration: %s\n", msg);
+	}
 	CHECK_EQ(r, 0);
 	CHECK_EQ(ndev, 1);
 	if (ndev >= 1)
@@ -258,8 +263,8 @@ static void test_probe_mode(struct vtee_tee *tee, bool no_rpc_arg, bool up, bool
 		static const uint8_t pta[16] = GUEST_PTA_DEVICE_UUID;
 		uint32_t ps = 0;
 		REQUIRE_EQ(guest_open_session(g, pta, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &ps, NULL), TEE_SUCCESS);
-		struct guest_buf *b = guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG);
-		REQUIRE(b != NULL);
+		struct guest_buf *b;
+		REQUIRE_EQ(guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG, &b), 0);
 		struct guest_param q[4] = { guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 8, false) };
 		CHECK_EQ(guest_invoke(g, ps, GUEST_PTA_CMD_GET_DEVICES, q, 4, 0, NULL), TEE_ERROR_SHORT_BUFFER);
 		CHECK_EQ(q[0].u.memref.size, 16);

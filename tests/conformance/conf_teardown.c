@@ -24,8 +24,8 @@ static void state_vm(struct vtee_tee *tee, uint32_t vm_id, bool no_rpc_arg, bool
 	REQUIRE_EQ(guest_open_session(g, rng_ta, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &rng, NULL), TEE_SUCCESS);
 
 	/* Something in the TA instance of this VM */
-	struct guest_buf *b = guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, 8, 0, GUEST_BUF_CONTIG, &b), 0);
 	guest_buf_write(g, b, 0, "leftover", 8);
 	struct guest_param p[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, b, 0, 8, false) };
 	CHECK_EQ(guest_invoke(g, s[0], VTEE_TEST_CMD_STORE, p, 1, 0, NULL), TEE_SUCCESS);
@@ -99,8 +99,8 @@ static void fresh_vm_is_clean(struct vtee_tee *tee, uint32_t vm_id)
 	struct guest_param c[1] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0) };
 	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_SESSIONS, c, 1, 0, NULL), TEE_SUCCESS);
 	CHECK_EQ(c[0].u.value.a, 1);
-	struct guest_buf *b = guest_buf_alloc(g, 64, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(g, 64, 0, GUEST_BUF_CONTIG, &b), 0);
 	struct guest_param l[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, 64, false) };
 	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_LOAD, l, 1, 0, NULL), TEE_SUCCESS);
 	if (test_backend_has(TEST_CAP_PER_VM_IDENTITY, "teardown: LOAD finds nothing stored in a fresh VM %u", vm_id))

@@ -201,8 +201,8 @@ static void *mixer(void *arg)
 		}
 		size_t n = 1 + (size_t)(i * 97 + w->id * 13) % sizeof(data);
 		conf_pattern(data, n, (uint32_t)(i + 1000 * w->id));
-		struct guest_buf *b = guest_buf_alloc(g, n, (uint32_t)(i * 61 % 4096), GUEST_BUF_SCATTER);
-		if (!b) {
+		struct guest_buf *b;
+		if (guest_buf_alloc(g, n, (uint32_t)(i * 61 % 4096), GUEST_BUF_SCATTER, &b)) {
 			w->fails++;
 			continue;
 		}
@@ -461,8 +461,8 @@ static void *vm_store_load(void *arg)
 		w->bad++;
 		return NULL;
 	}
-	struct guest_buf *b = guest_buf_alloc(w->g, 64, 4090, GUEST_BUF_SCATTER);
-	if (!b) {
+	struct guest_buf *b;
+	if (guest_buf_alloc(w->g, 64, 4090, GUEST_BUF_SCATTER, &b)) {
 		w->bad++;
 		return NULL;
 	}

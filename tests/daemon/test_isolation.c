@@ -126,8 +126,10 @@ int main(int argc, char **argv)
 	CHECK_EQ(ps[0].u.value.a, 3);
 
 	/* a secret STOREd by A is not what B LOADs */
-	struct guest_buf *ka = guest_buf_alloc(a.g, 32, 0, GUEST_BUF_CONTIG);
-	struct guest_buf *kb = guest_buf_alloc(b.g, 32, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *ka = NULL;
+	(void)guest_buf_alloc(a.g, 32, 0, GUEST_BUF_CONTIG, &ka);
+	struct guest_buf *kb = NULL;
+	(void)guest_buf_alloc(b.g, 32, 0, GUEST_BUF_CONTIG, &kb);
 	CHECK(ka && kb);
 	if (ka && kb) {
 		guest_buf_write(a.g, ka, 0, "secret of vm-a, 32 bytes long!!", 32);

@@ -482,8 +482,11 @@ static struct guest *policy_guest(struct vtee_tee *tee, uint32_t id, const struc
 	struct guest *g = NULL;
 	REQUIRE_EQ(guest_create_vm(tee, &cfg, gc, &g), 0);
 	int r = guest_probe(g);
-	if (r)
-		fprintf(stderr, "probe: %s\n", guest_error(g));
+	if (r) {
+		char msg[512];
+		guest_error(g, msg, sizeof(msg));
+		fprintf(stderr, "probe: %s\n", msg);
+	}
 	REQUIRE_EQ(r, 0);
 	return g;
 }

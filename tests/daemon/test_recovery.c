@@ -84,8 +84,8 @@ static void op_open_inc_close(struct worker *w)
 static void op_tmem_hash(struct worker *w)
 {
 	size_t len = 1 + rnd(&w->seed) % 65536;
-	struct guest_buf *b = guest_buf_alloc(dg.g, len, rnd(&w->seed) % 4096, GUEST_BUF_SCATTER);
-	if (!b) {
+	struct guest_buf *b;
+	if (guest_buf_alloc(dg.g, len, rnd(&w->seed) % 4096, GUEST_BUF_SCATTER, &b)) {
 		bad("buf alloc", 0);
 		return;
 	}
@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 		CHECK_EQ(guest_open_session(dg.g, test_ta_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &persist[i], NULL),
 			 TEE_SUCCESS);
 	static const char stored[] = "kept across 100 vteed deaths";
-	struct guest_buf *sb = guest_buf_alloc(dg.g, sizeof(stored), 0, GUEST_BUF_CONTIG);
+	struct guest_buf *sb = NULL;
+	(void)guest_buf_alloc(dg.g, sizeof(stored), 0, GUEST_BUF_CONTIG, &sb);
 	guest_buf_write(dg.g, sb, 0, stored, sizeof(stored));
 	struct guest_param sp = guest_param_tmem(VTEE_PARAM_MEMREF_IN, sb, 0, sizeof(stored), false);
 	CHECK_EQ(guest_invoke(dg.g, persist[0], VTEE_TEST_CMD_STORE, &sp, 1, 0, NULL), TEE_SUCCESS);
@@ -280,7 +281,8 @@ int main(int argc, char **argv)
 		CHECK_EQ(guest_invoke(dg.g, persist[i], VTEE_TEST_CMD_INC, &p, 1, 0, NULL), TEE_SUCCESS);
 		CHECK_EQ(p.u.value.a, 1001u + (unsigned)i);
 	}
-	struct guest_buf *lb = guest_buf_alloc(dg.g, VTEE_TEST_STORE_MAX, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *lb = NULL;
+	(void)guest_buf_alloc(dg.g, VTEE_TEST_STORE_MAX, 0, GUEST_BUF_CONTIG, &lb);
 	struct guest_param lp = guest_param_tmem(VTEE_PARAM_MEMREF_OUT, lb, 0, VTEE_TEST_STORE_MAX, false);
 	CHECK_EQ(guest_invoke(dg.g, persist[5], VTEE_TEST_CMD_LOAD, &lp, 1, 0, NULL), TEE_SUCCESS);
 	char loaded[VTEE_TEST_STORE_MAX] = "";

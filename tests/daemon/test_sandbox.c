@@ -392,7 +392,8 @@ static void *worker(void *arg)
 		atomic_fetch_add(w->bad, 1000);
 		return NULL;
 	}
-	struct guest_buf *b = guest_buf_alloc(g, 2000, 64 * w->idx, GUEST_BUF_SCATTER);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(g, 2000, 64 * w->idx, GUEST_BUF_SCATTER, &b);
 	for (unsigned it = 0; b && it < ITERS; it++) {
 		uint64_t v = (uint64_t)w->idx * 100000u + it; /* value parameters are 32-bit */
 		struct guest_param p[1] = { guest_param_value(VTEE_PARAM_VALUE_INOUT, v, it, 0) };
@@ -578,8 +579,10 @@ static void *tee_worker(void *arg)
 		atomic_fetch_add(w->bad, 1000);
 		return NULL;
 	}
-	struct guest_buf *b = guest_buf_alloc(g, 3000, 64 * w->idx, GUEST_BUF_SCATTER);
-	struct guest_buf *out = guest_buf_alloc(g, 3000, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(g, 3000, 64 * w->idx, GUEST_BUF_SCATTER, &b);
+	struct guest_buf *out = NULL;
+	(void)guest_buf_alloc(g, 3000, 0, GUEST_BUF_CONTIG, &out);
 	uint8_t last[64] = { 0 };
 	for (unsigned it = 0; b && out && it < ITERS; it++) {
 		uint64_t v = (uint64_t)w->idx * 100000u + it;
@@ -746,8 +749,8 @@ static void test_supervised(uid_t uid, gid_t gid, bool check_groups)
 	struct guest_param p[1] = { guest_param_value(VTEE_PARAM_VALUE_INOUT, 99, 0, 0) };
 	CHECK_EQ(guest_invoke(vm.g, sess, VTEE_TEST_CMD_INC, p, 1, 0, NULL), TEE_SUCCESS);
 	CHECK_EQ(p[0].u.value.a, 100);
-	struct guest_buf *b = guest_buf_alloc(vm.g, 64, 0, GUEST_BUF_CONTIG);
-	REQUIRE(b != NULL);
+	struct guest_buf *b;
+	REQUIRE_EQ(guest_buf_alloc(vm.g, 64, 0, GUEST_BUF_CONTIG, &b), 0);
 	uint8_t last[64] = { 0 };
 	CHECK(rng_ok(vm.g, rng, b, last));
 	CHECK(rng_ok(vm.g, rng, b, last));

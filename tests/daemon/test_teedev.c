@@ -48,7 +48,8 @@ static uint32_t hash_of(uint32_t s, struct guest_shm *shm, size_t len, uint32_t 
 
 static uint32_t load(uint32_t s, char *buf, size_t len)
 {
-	struct guest_buf *b = guest_buf_alloc(dg.g, len, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(dg.g, len, 0, GUEST_BUF_CONTIG, &b);
 	struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, len, false);
 	uint32_t r = guest_invoke(dg.g, s, VTEE_TEST_CMD_LOAD, &p, 1, 0, NULL);
 	guest_buf_read(dg.g, b, 0, buf, len);
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
 	CHECK_EQ(guest_invoke(dg.g, s, VTEE_TEST_CMD_INC, &inc, 1, 0, NULL), TEE_SUCCESS);
 	CHECK_EQ(inc.u.value.a, 42);
 	static const char stored[] = "kept in the TA while vteed dies";
-	struct guest_buf *sb = guest_buf_alloc(dg.g, sizeof(stored), 0, GUEST_BUF_CONTIG);
+	struct guest_buf *sb = NULL;
+	(void)guest_buf_alloc(dg.g, sizeof(stored), 0, GUEST_BUF_CONTIG, &sb);
 	guest_buf_write(dg.g, sb, 0, stored, sizeof(stored));
 	struct guest_param sp = guest_param_tmem(VTEE_PARAM_MEMREF_IN, sb, 0, sizeof(stored), false);
 	CHECK_EQ(guest_invoke(dg.g, s, VTEE_TEST_CMD_STORE, &sp, 1, 0, NULL), TEE_SUCCESS);

@@ -49,7 +49,8 @@ static void *worker(void *arg)
 		atomic_fetch_add(w->bad, 1000);
 		return NULL;
 	}
-	struct guest_buf *b = guest_buf_alloc(g, 3000, 100 * w->idx, GUEST_BUF_SCATTER);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(g, 3000, 100 * w->idx, GUEST_BUF_SCATTER, &b);
 	struct guest_shm *shm = NULL;
 	uint32_t r0 = guest_shm_alloc(g, 2 * GUEST_PAGE_SIZE + 77, GUEST_BUF_CONTIG, &shm);
 	if (!b || r0 != TEE_SUCCESS) {
@@ -147,7 +148,8 @@ int main(int argc, char **argv)
 	CHECK_EQ(pv[0].u.value.a, 42);
 	CHECK_EQ(pv[0].u.value.b, 9);
 
-	struct guest_buf *b = guest_buf_alloc(dg.g, 64, 4000, GUEST_BUF_CONTIG); /* crosses a page */
+	struct guest_buf *b = NULL; /* crosses a page */
+	(void)guest_buf_alloc(dg.g, 64, 4000, GUEST_BUF_CONTIG, &b);
 	CHECK(b != NULL);
 	if (b) {
 		const char *s = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?";

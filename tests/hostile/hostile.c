@@ -92,8 +92,11 @@ struct guest *h_guest(struct vtee_tee *tee, const struct h_vm_opts *o)
 	struct guest *g;
 	if (guest_create_vm(tee, &vc, &gc, &g))
 		die("guest_create_vm");
-	if (o->probe && guest_probe(g))
-		die(guest_error(g));
+	if (o->probe && guest_probe(g)) {
+		char msg[512];
+		guest_error(g, msg, sizeof(msg));
+		die(msg);
+	}
 	return g;
 }
 
@@ -343,19 +346,24 @@ static void *bystander_main(void *arg)
 		BY_FAIL(b, "guest_create_vm failed");
 		return NULL;
 	}
+	char msg[512];
 	if (guest_probe(g)) {
-		BY_FAIL(b, "probe: %s", guest_error(g));
+		guest_error(g, msg, sizeof(msg));
+		BY_FAIL(b, "probe: %s", msg);
 		guest_destroy(g);
 		return NULL;
 	}
 	uint32_t sess = 0;
 	uint32_t r = guest_open_session(g, h_test_ta_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &sess, NULL);
-	struct guest_buf *in = guest_buf_alloc(g, 6000, 100, GUEST_BUF_SCATTER);
-	struct guest_buf *out = guest_buf_alloc(g, 6000, 7, GUEST_BUF_CONTIG);
+	struct guest_buf *in = NULL;
+	(void)guest_buf_alloc(g, 6000, 100, GUEST_BUF_SCATTER, &in);
+	struct guest_buf *out = NULL;
+	(void)guest_buf_alloc(g, 6000, 7, GUEST_BUF_CONTIG, &out);
 	struct guest_shm *shm = NULL;
 	uint32_t rs = guest_shm_alloc(g, 3000, GUEST_BUF_SCATTER, &shm);
 	if (r != TEE_SUCCESS || !in || !out || rs != TEE_SUCCESS) {
-		BY_FAIL(b, "setup: open 0x%x shm 0x%x: %s", r, rs, guest_error(g));
+		guest_error(g, msg, sizeof(msg));
+		BY_FAIL(b, "setup: open 0x%x shm 0x%x: %s", r, rs, msg);
 		goto out;
 	}
 	b->setup_ok = true;

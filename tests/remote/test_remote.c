@@ -111,7 +111,8 @@ static uint32_t open_test(struct remote_vm *v, uint32_t *s)
 
 static uint32_t store(struct remote_vm *v, uint32_t s, const char *text)
 {
-	struct guest_buf *b = guest_buf_alloc(v->g, strlen(text), 0, GUEST_BUF_CONTIG);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(v->g, strlen(text), 0, GUEST_BUF_CONTIG, &b);
 	guest_buf_write(v->g, b, 0, text, strlen(text));
 	struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_IN, b, 0, strlen(text), false);
 	uint32_t r = guest_invoke(v->g, s, VTEE_TEST_CMD_STORE, &p, 1, 0, NULL);
@@ -122,7 +123,8 @@ static uint32_t store(struct remote_vm *v, uint32_t s, const char *text)
 /* LOAD into out (NUL-terminated); the TA's result. */
 static uint32_t load(struct remote_vm *v, uint32_t s, char *out, size_t cap)
 {
-	struct guest_buf *b = guest_buf_alloc(v->g, cap - 1, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(v->g, cap - 1, 0, GUEST_BUF_CONTIG, &b);
 	struct guest_param p = guest_param_tmem(VTEE_PARAM_MEMREF_OUT, b, 0, cap - 1, false);
 	uint32_t r = guest_invoke(v->g, s, VTEE_TEST_CMD_LOAD, &p, 1, 0, NULL);
 	size_t n = r == TEE_SUCCESS && p.u.memref.size < cap ? (size_t)p.u.memref.size : 0;

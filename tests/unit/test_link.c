@@ -270,8 +270,10 @@ static uint32_t open_test(struct guest *g)
 static void check_memref_size(struct guest *g, uint32_t s, size_t n, bool noncontig, uint32_t seed)
 {
 	enum guest_buf_layout lay = noncontig ? GUEST_BUF_SCATTER : GUEST_BUF_CONTIG;
-	struct guest_buf *in = guest_buf_alloc(g, n, (uint32_t)(seed * 97 % 4096), lay);
-	struct guest_buf *out = guest_buf_alloc(g, n + 16, (uint32_t)(seed * 31 % 4096), lay);
+	struct guest_buf *in = NULL;
+	(void)guest_buf_alloc(g, n, (uint32_t)(seed * 97 % 4096), lay, &in);
+	struct guest_buf *out = NULL;
+	(void)guest_buf_alloc(g, n + 16, (uint32_t)(seed * 31 % 4096), lay, &out);
 	REQUIRE(in && out);
 	uint8_t *src = malloc(n), *got = malloc(n + 16), *want = malloc(n);
 	REQUIRE(src && got && want);
@@ -358,7 +360,8 @@ static void *worker_main(void *arg)
 		atomic_fetch_add(w->bad, 1);
 		return NULL;
 	}
-	struct guest_buf *b = guest_buf_alloc(w->g, 5000 + w->id, w->id * 100, GUEST_BUF_SCATTER);
+	struct guest_buf *b = NULL;
+	(void)guest_buf_alloc(w->g, 5000 + w->id, w->id * 100, GUEST_BUF_SCATTER, &b);
 	uint8_t data[6000];
 	for (unsigned it = 0; it < 40 && b; it++) {
 		struct guest_param p[1] = { guest_param_value(VTEE_PARAM_VALUE_INOUT, w->id * 1000 + it, w->id, 0) };
@@ -416,7 +419,8 @@ static void test_end_to_end(struct teeproc *tp)
 		cuuid[i] = (uint8_t)(0xA0 + i);
 	uint32_t su = 0;
 	CHECK_EQ(guest_open_session(g, test_ta, TEE_LOGIN_USER, cuuid, NULL, 0, 0, &su, NULL), TEE_SUCCESS);
-	struct guest_buf *ub = guest_buf_alloc(g, 16, 8, GUEST_BUF_CONTIG);
+	struct guest_buf *ub = NULL;
+	(void)guest_buf_alloc(g, 16, 8, GUEST_BUF_CONTIG, &ub);
 	struct guest_param who[2] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0),
 				      guest_param_tmem(VTEE_PARAM_MEMREF_OUT, ub, 0, 16, false) };
 	CHECK_EQ(guest_invoke(g, su, VTEE_TEST_CMD_WHOAMI, who, 2, 0, NULL), TEE_SUCCESS);
@@ -434,8 +438,10 @@ static void test_end_to_end(struct teeproc *tp)
 		check_memref_size(g, s, sizes[i], i & 1, i + 1);
 
 	/* SHORT_BUFFER: the size needed comes back, the too-small buffer is untouched */
-	struct guest_buf *in = guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG);
-	struct guest_buf *out = guest_buf_alloc(g, 10, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *in = NULL;
+	(void)guest_buf_alloc(g, 100, 0, GUEST_BUF_CONTIG, &in);
+	struct guest_buf *out = NULL;
+	(void)guest_buf_alloc(g, 10, 0, GUEST_BUF_CONTIG, &out);
 	guest_buf_fill(g, in, 0, 0x11, 100);
 	guest_buf_fill(g, out, 0, 0xEE, 10);
 	struct guest_param sb[2] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, in, 0, 100, false),
@@ -472,7 +478,8 @@ static void test_end_to_end(struct teeproc *tp)
 	CHECK_EQ(guest_shm_unregister(g, shm), TEE_SUCCESS);
 
 	/* NULL memref: only the size travels, and the size needed comes back */
-	struct guest_buf *st = guest_buf_alloc(g, 11, 0, GUEST_BUF_CONTIG);
+	struct guest_buf *st = NULL;
+	(void)guest_buf_alloc(g, 11, 0, GUEST_BUF_CONTIG, &st);
 	guest_buf_write(g, st, 0, "hello world", 11);
 	struct guest_param sp[1] = { guest_param_tmem(VTEE_PARAM_MEMREF_IN, st, 0, 11, false) };
 	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_STORE, sp, 1, 0, NULL), TEE_SUCCESS);

@@ -32,6 +32,50 @@ static void print_one(const struct vteed_status *s, bool header)
 	       (unsigned long long)s->bad_requests, (unsigned long long)(s->uptime_ms / 1000));
 }
 
+static const char status_help[] =
+	"usage: vtee status [--pid PID]\n"
+	"For each running vteed (one per VM) this user may ask: its sessions (vteed's\n"
+	"table / quota, and what the TEE holds), shared memory (buffers / quota, pages),\n"
+	"calls in flight / quota, SMCs served, requests refused by a quota (QUOTA) or by\n"
+	"the policy (DENIED), malformed requests (BAD), and how many times the VM's\n"
+	"vteed was restarted after a crash (RESTARTS).\n";
+
+/* Whether pid was met before; remembered (the first 4096 of them). */
+static bool seen_before(long pid)
+{
+	static long seen[4096];
+	static size_t nseen;
+	for (size_t i = 0; i < nseen; i++)
+		if (seen[i] == pid)
+			return true;
+	if (nseen < sizeof(seen) / sizeof(seen[0]))
+		seen[nseen++] = pid;
+	return false;
+}
+
+/* A line for every vteed whose status socket /proc/net/unix lists (only: that pid); *found, *refused. */
+static void show_all(FILE *f, long only, int *found, int *refused)
+{
+	char line[512];
+	const char *key = "@" VTEED_STATUS_PREFIX;
+	while (fgets(line, sizeof(line), f)) {
+		char *at = strstr(line, key);
+		if (!at)
+			continue;
+		long pid = strtol(at + strlen(key), NULL, 10);
+		/* a listening socket appears once per connection too: take the first of each pid */
+		if (pid <= 0 || (only && pid != only) || seen_before(pid))
+			continue;
+		struct vteed_status st;
+		if (vteed_status_query((pid_t)pid, &st)) {
+			(*refused)++;
+			continue; /* another user's vteed, or it just exited */
+		}
+		print_one(&st, *found == 0);
+		(*found)++;
+	}
+}
+
 int status_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -48,12 +92,7 @@ int status_main(int argc, char **argv)
 			only = strtol(optarg, NULL, 10);
 			break;
 		case 'h':
-			printf("usage: vtee status [--pid PID]\n"
-			       "For each running vteed (one per VM) this user may ask: its sessions (vteed's\n"
-			       "table / quota, and what the TEE holds), shared memory (buffers / quota, pages),\n"
-			       "calls in flight / quota, SMCs served, requests refused by a quota (QUOTA) or by\n"
-			       "the policy (DENIED), malformed requests (BAD), and how many times the VM's\n"
-			       "vteed was restarted after a crash (RESTARTS).\n");
+			fputs(status_help, stdout);
 			return 0;
 		default:
 			return 2;
@@ -61,37 +100,11 @@ int status_main(int argc, char **argv)
 	}
 	FILE *f = fopen("/proc/net/unix", "r");
 	if (!f) {
-		fprintf(stderr, "vtee status: /proc/net/unix: %s\n", strerror(errno));
+		cmd_log("vtee status", "/proc/net/unix: %s", strerror(errno));
 		return 1;
 	}
-	char line[512];
 	int found = 0, refused = 0;
-	const char *key = "@" VTEED_STATUS_PREFIX;
-	while (fgets(line, sizeof(line), f)) {
-		char *at = strstr(line, key);
-		if (!at)
-			continue;
-		long pid = strtol(at + strlen(key), NULL, 10);
-		if (pid <= 0 || (only && pid != only))
-			continue;
-		/* a listening socket appears once per connection too: take the first of each pid */
-		static long seen[4096];
-		bool dup = false;
-		for (int i = 0; i < found + refused && i < 4096; i++)
-			dup |= seen[i] == pid;
-		if (dup)
-			continue;
-		if (found + refused < 4096)
-			seen[found + refused] = pid;
-		struct vteed_status st;
-		int e = vteed_status_query((pid_t)pid, &st);
-		if (e) {
-			refused++;
-			continue; /* another user's vteed, or it just exited */
-		}
-		print_one(&st, found == 0);
-		found++;
-	}
+	show_all(f, only, &found, &refused);
 	fclose(f);
 	if (!found)
 		printf("no vteed running%s\n", refused ? " that this user may ask" : "");
