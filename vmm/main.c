@@ -55,15 +55,6 @@ int vmm_err(int err, const char *fmt, ...)
 	return err;
 }
 
-void vmm_die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vmm_vlog(fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -233,9 +224,10 @@ static int set_up(struct vmm *vm)
 		r = kvm_create_vcpus(vm);
 	if (!r)
 		r = kvm_create_gic(vm);
+	if (!r)
+		r = tee_setup(vm); /* the filter goes in before any vCPU runs */
 	if (r)
 		return r;
-	tee_setup(vm); /* the filter goes in before any vCPU runs */
 	vmm_log("%u vCPU%s, %llu MiB, TEE %s%s", vm->o.ncpus, vm->o.ncpus > 1 ? "s" : "",
 		(unsigned long long)vm->o.ram_mib, vm->o.tee_label, vm->o.no_filter ? ", no SMCCC filter" : "");
 	for (unsigned i = 0; i < vm->o.ncpus; i++)
@@ -283,8 +275,10 @@ int main(int argc, char **argv)
 	/* a console reader that goes away loses the console, not the guest (uart.c) */
 	signal(SIGPIPE, SIG_IGN);
 	double t0 = now_s();
-	if (set_up(&vm))
+	if (set_up(&vm)) {
+		tee_teardown(&vm); /* a TEE set up before a later step failed */
 		return 1;
+	}
 	if (vcpu_start_all(&vm)) {
 		tee_teardown(&vm);
 		return 1;

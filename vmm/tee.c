@@ -6,6 +6,7 @@
  * its memfd), on the back-end --tee chose (main.c). KVM knows nothing of
  * OP-TEE.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static void serve_vteed(void *ctx, uint64_t regs[8])
 }
 
 /* libvtee in this process, on the back-end the options name. */
-static void open_in_process(struct vmm *vm, struct tee *t)
+static int open_in_process(struct vmm *vm, struct tee *t)
 {
 	const char *b = vm->o.tee_backend;
 	int r = vtee_tee_open(b, vm->o.tee_options, &t->soft);
@@ -45,12 +46,11 @@ static void open_in_process(struct vmm *vm, struct tee *t)
 		r = vtee_vm_create(t->soft, &(struct vtee_vm_config){ .vm_id = 1, .name = "vtee-vmm" }, &t->vm);
 	if (!r)
 		r = vtee_vm_add_ram(t->vm, VMM_RAM_BASE, vm->ram_size, vm->ram, vm->ram_fd, 0);
-	if (r)
-		vmm_die("libvtee (%s): %s", b, strerror(-r));
+	return r ? vmm_err(r, "libvtee (%s): %s", b, strerror(-r)) : 0;
 }
 
 /* A supervised vteed on that back-end (vteed_start() holds the TEE), mapping the guest's RAM by its memfd. */
-static void start_vteed(struct vmm *vm, struct tee *t)
+static int start_vteed(struct vmm *vm, struct tee *t)
 {
 	const char *args[8];
 	unsigned n = 0;
@@ -71,38 +71,39 @@ static void start_vteed(struct vmm *vm, struct tee *t)
 	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
 	int r = vteed_start(&vc, &ram, 1, &t->vteed, msg, sizeof(msg));
 	if (r)
-		vmm_die("vteed: %s (%s)", msg, strerror(-r));
+		return vmm_err(r, "vteed: %s (%s)", msg, strerror(-r));
 	struct vteed_info info;
 	vteed_get_info(t->vteed, &info);
 	vmm_log("TEE: vteed pid %d on back-end %s, guest RAM shared by memfd", (int)info.pid, vm->o.tee_backend);
+	return 0;
 }
 
-void tee_setup(struct vmm *vm)
+int tee_setup(struct vmm *vm)
 {
 	char err[160];
 	if (!vm->o.no_filter && vm->o.tee_backend) {
 		int r = vtee_kvm_forward_smccc(vm->vm_fd, vm->o.forward, err, sizeof(err));
 		if (r)
-			vmm_die("KVM SMCCC filter: %s", err);
+			return vmm_err(r, "KVM SMCCC filter: %s", err);
 	}
 	struct tee *t = calloc(1, sizeof(*t));
 	if (!t)
-		vmm_die("out of memory");
+		return vmm_err(-ENOMEM, "out of memory");
 	vm->tee = t;
 	if (vm->o.tee_backend && vm->o.tee_vteed)
-		start_vteed(vm, t);
-	else if (vm->o.tee_backend)
-		open_in_process(vm, t);
+		return start_vteed(vm, t);
+	if (vm->o.tee_backend)
+		return open_in_process(vm, t);
+	return 0;
 }
 
-void tee_smc(struct vmm_vcpu *c)
+int tee_smc(struct vmm_vcpu *c)
 {
 	struct tee *t = c->vm->tee;
 	c->smc_count++;
 	if (!t->vteed && !t->vm) { /* no TEE here (a filter someone else installed): "not supported" */
 		uint64_t none = UINT64_MAX;
-		kvm_set_reg(c, KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE, none);
-		return;
+		return kvm_set_reg(c, KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE, none);
 	}
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -113,7 +114,8 @@ void tee_smc(struct vmm_vcpu *c)
 		c->smc_us[c->smc_count - 1] = (uint32_t)(ns / 1000 > UINT32_MAX ? UINT32_MAX : ns / 1000);
 	c->smc_ns += ns;
 	if (r)
-		vmm_die("vCPU %u: reading or writing the SMC's registers: %s", c->id, strerror(-r));
+		return vmm_err(r, "vCPU %u: reading or writing the SMC's registers: %s", c->id, strerror(-r));
+	return 0;
 }
 
 void tee_teardown(struct vmm *vm)

@@ -53,7 +53,8 @@ static void *vcpu_main(void *arg)
 			mmio(c);
 			break;
 		case KVM_EXIT_HYPERCALL:
-			tee_smc(c);
+			if (tee_smc(c))
+				vcpu_stop_all(vm, VMM_STOP_ERROR);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT: {
 			uint32_t t = c->run->system_event.type;

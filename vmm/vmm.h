@@ -81,12 +81,10 @@ enum { VMM_STOP_SHUTDOWN = 1, VMM_STOP_RESET, VMM_STOP_ERROR };
 
 /*
  * The VMM's one logging helper: "vtee-vmm: ..." on stderr, a line in one
- * write. vmm_err() also returns err (a -errno), for "say why, then fail";
- * vmm_die() also exits 1.
+ * write. vmm_err() also returns err (a -errno), for "say why, then fail".
  */
 void vmm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vmm_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-_Noreturn void vmm_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The set-up steps below return 0, or a negative errno once they have said why. */
 
@@ -114,8 +112,8 @@ void uart_mmio(struct vmm *vm, uint64_t off, uint8_t *data, uint32_t len, bool i
 void rtc_mmio(struct vmm *vm, uint64_t off, uint8_t *data, uint32_t len, bool is_write);
 
 /* tee.c */
-void tee_setup(struct vmm *vm);      /* before the vCPUs run: filter + the TEE */
-void tee_smc(struct vmm_vcpu *c);     /* a KVM_EXIT_HYPERCALL */
+int tee_setup(struct vmm *vm);       /* before the vCPUs run: filter + the TEE; 0 or -errno (said) */
+int tee_smc(struct vmm_vcpu *c);      /* a KVM_EXIT_HYPERCALL; 0 or -errno (said) */
 void tee_teardown(struct vmm *vm);
 
 #endif
