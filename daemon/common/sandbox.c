@@ -591,3 +591,24 @@ long vteed_sandbox_probe(const char *name)
 	errno = EINVAL;
 	return -1;
 }
+
+int vteed_sandbox_option(struct vteed_sandbox_opts *o, int opt, const char *arg, const char *prog)
+{
+	switch (opt) {
+	case 'u':
+		o->user = arg;
+		return 0;
+	case 'N':
+		o->no_sandbox = true;
+		return 0;
+	case 'P':
+		if (!vteed_sandbox_probe_known(arg)) {
+			fprintf(stderr, "%s: unknown --sandbox-probe %s\n", prog, arg);
+			return -EINVAL;
+		}
+		o->probe = arg;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}

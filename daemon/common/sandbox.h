@@ -76,4 +76,15 @@ bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall
 bool vteed_sandbox_probe_known(const char *name);
 long vteed_sandbox_probe(const char *name);
 
+/* The sandbox options of vtee-tee and vtee-served: --user NAME, --no-sandbox, --sandbox-probe NAME (hidden). */
+struct vteed_sandbox_opts {
+	const char *user, *probe;
+	bool no_sandbox;
+};
+/*
+ * Take getopt's 'u', 'N' or 'P' with its argument: 0; -ENOENT for any other
+ * option; -EINVAL for an unknown probe (said on stderr, prefixed with prog).
+ */
+int vteed_sandbox_option(struct vteed_sandbox_opts *o, int opt, const char *arg, const char *prog);
+
 #endif

@@ -30,9 +30,9 @@ struct served srv = {
 };
 
 struct options {
-	const char *listen, *ca, *cert, *key, *tenants, *user, *probe;
+	const char *listen, *ca, *cert, *key, *tenants;
 	unsigned max_conns; /* 0: the tenants file's [server] connections, or the default */
-	bool no_sandbox;
+	struct vteed_sandbox_opts sb;
 };
 
 static void usage(FILE *f)
@@ -90,15 +90,10 @@ static int parse_option(int opt, struct options *o)
 	case 'o': srv.tee_options = optarg; return 0;
 	case 'T': return parse_number("--timeout-ms", optarg, 500, 600000, &srv.timeout_ms) ? 2 : 0;
 	case 'm': return parse_number("--max-connections", optarg, 1, MAX_CONNS_LIMIT, &o->max_conns) ? 2 : 0;
-	case 'u': o->user = optarg; return 0;
-	case 'N': o->no_sandbox = true; return 0;
+	case 'u':
+	case 'N':
 	case 'P':
-		if (vteed_sandbox_probe_known(optarg)) {
-			o->probe = optarg;
-			return 0;
-		}
-		fprintf(stderr, "vtee-served: unknown --sandbox-probe %s\n", optarg);
-		return 2;
+		return vteed_sandbox_option(&o->sb, opt, optarg, "vtee-served") ? 2 : 0;
 	case 'h': usage(stdout); return -1;
 	default: usage(stderr); return 2;
 	}
@@ -202,17 +197,17 @@ static int start_up(const struct options *o)
 static int enter_sandbox(const struct options *o)
 {
 	char sberr[256];
-	int r = vteed_drop_privileges(o->user ? o->user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
-	if (!r && !o->no_sandbox)
+	int r = vteed_drop_privileges(o->sb.user ? o->sb.user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
+	if (!r && !o->sb.no_sandbox)
 		r = vteed_sandbox_enter_as(SANDBOX_VTEE_SERVED, sberr, sizeof(sberr));
 	if (r) {
 		served_log("%s", sberr);
 		return 2;
 	}
-	if (o->no_sandbox)
+	if (o->sb.no_sandbox)
 		served_log("--no-sandbox: no seccomp filter (unsafe, for debugging only)");
-	if (o->probe) {
-		vteed_sandbox_probe(o->probe); /* the filter kills vtee-served here unless it allows the call */
+	if (o->sb.probe) {
+		vteed_sandbox_probe(o->sb.probe); /* the filter kills vtee-served here unless it allows the call */
 		return -1;
 	}
 	return 0;

@@ -24,8 +24,8 @@ struct tee_process srv = {
 
 struct options {
 	int fds[MAX_FDS], nfds, ctl;
-	const char *backend, *options, *user, *probe;
-	bool no_sandbox;
+	const char *backend, *options;
+	struct vteed_sandbox_opts sb;
 };
 
 static void usage(FILE *f)
@@ -106,15 +106,10 @@ static int parse_option(int opt, struct options *o)
 		srv.have_policy = true;
 		return 0;
 	case 'e': srv.ephemeral = true; return 0;
-	case 'u': o->user = optarg; return 0;
-	case 'N': o->no_sandbox = true; return 0;
+	case 'u':
+	case 'N':
 	case 'P':
-		if (vteed_sandbox_probe_known(optarg)) {
-			o->probe = optarg;
-			return 0;
-		}
-		fprintf(stderr, "vtee-tee: unknown --sandbox-probe %s\n", optarg);
-		return 2;
+		return vteed_sandbox_option(&o->sb, opt, optarg, "vtee-tee") ? 2 : 0;
 	case 'h': usage(stdout); return -1;
 	default: usage(stderr); return 2;
 	}
@@ -151,17 +146,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 static int enter_sandbox(const struct options *o)
 {
 	char sberr[256];
-	int sbr = vteed_drop_privileges(o->user ? o->user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
-	if (!sbr && !o->no_sandbox)
+	int sbr = vteed_drop_privileges(o->sb.user ? o->sb.user : geteuid() == 0 ? "nobody" : NULL, sberr, sizeof(sberr));
+	if (!sbr && !o->sb.no_sandbox)
 		sbr = vteed_sandbox_enter_as(SANDBOX_VTEE_TEE, sberr, sizeof(sberr));
 	if (sbr) {
 		tee_log(NULL, "%s", sberr);
 		return 2;
 	}
-	if (o->no_sandbox)
+	if (o->sb.no_sandbox)
 		tee_log(NULL, "--no-sandbox: no seccomp filter (unsafe, for debugging only)");
-	if (o->probe) {
-		vteed_sandbox_probe(o->probe); /* the filter kills vtee-tee here unless it allows the call */
+	if (o->sb.probe) {
+		vteed_sandbox_probe(o->sb.probe); /* the filter kills vtee-tee here unless it allows the call */
 		return -1;
 	}
 	return 0;
