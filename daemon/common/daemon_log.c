@@ -78,26 +78,28 @@ static void emit(const char *label, enum vteed_log_prio prio, const char *msg)
 	(void)w;
 }
 
-void vteed_log(enum vteed_log_prio prio, const char *fmt, ...)
+/* label NULL or empty: the VM's name, if one was set */
+static void vlog(const char *label, enum vteed_log_prio prio, const char *fmt, va_list ap)
 {
 	if (prio > log_max)
 		return;
 	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	emit(label && label[0] ? label : have_label ? log_label : NULL, prio, msg);
+}
+
+void vteed_log(enum vteed_log_prio prio, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vlog(NULL, prio, fmt, ap);
 	va_end(ap);
-	emit(have_label ? log_label : NULL, prio, msg);
 }
 
 void vteed_log_as(const char *label, enum vteed_log_prio prio, const char *fmt, ...)
 {
-	if (prio > log_max)
-		return;
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vlog(label, prio, fmt, ap);
 	va_end(ap);
-	emit(label && label[0] ? label : have_label ? log_label : NULL, prio, msg);
 }
