@@ -390,6 +390,39 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A 20 s call on a new session cancelled with cancel_id (in flight once, back
+ * in well under 10 s with CANCEL), then 8 callers at once, all exact. Returns
+ * the session, still open.
+ */
+static uint32_t cancel_then_many_callers(struct guest *g, void *be_vm, uint32_t cancel_id)
+{
+	uint32_t sc = open_test(g);
+	struct sleeper sl = { .g = g, .session = sc, .ms = 20000, .cancel_id = cancel_id };
+	pthread_t th;
+	REQUIRE(pthread_create(&th, NULL, sleeper_main, &sl) == 0);
+	sleep_ms(300);
+	CHECK_EQ(stats_of(be_vm).inflight, 1);
+	CHECK_EQ(guest_cancel(g, sc, cancel_id), TEE_SUCCESS);
+	pthread_join(th, NULL);
+	CHECK_EQ(sl.ret, TEE_ERROR_CANCEL);
+	CHECK_CMP(sl.took_ms, <, 10000);
+
+	enum { NW = 8 };
+	_Atomic unsigned ok = 0, bad = 0;
+	struct worker w[NW];
+	pthread_t wt[NW];
+	for (unsigned i = 0; i < NW; i++) {
+		w[i] = (struct worker){ g, i + 1, &ok, &bad };
+		REQUIRE(pthread_create(&wt[i], NULL, worker_main, &w[i]) == 0);
+	}
+	for (unsigned i = 0; i < NW; i++)
+		pthread_join(wt[i], NULL);
+	CHECK_EQ(ok, NW * 40);
+	CHECK_EQ(bad, 0);
+	return sc;
+}
+
 /* ---- 1. end to end through the OP-TEE front-end ---- */
 
 static void test_end_to_end(struct teeproc *tp)
@@ -502,35 +535,11 @@ static void test_end_to_end(struct teeproc *tp)
 	CHECK_CMP(tp_[0].u.value.a, <=, (uint64_t)now + 5);
 	CHECK_CMP(tp_[0].u.value.b, <, 1000000000u);
 
-	/* cancel a sleeping call */
-	uint32_t sc = open_test(g);
-	struct sleeper sl = { .g = g, .session = sc, .ms = 20000, .cancel_id = 77 };
-	pthread_t th;
-	REQUIRE(pthread_create(&th, NULL, sleeper_main, &sl) == 0);
-	sleep_ms(300);
-	struct vtee_link_stats lst = stats_of(be_vm);
-	CHECK_EQ(lst.inflight, 1);
-	CHECK_EQ(guest_cancel(g, sc, 77), TEE_SUCCESS);
-	pthread_join(th, NULL);
-	CHECK_EQ(sl.ret, TEE_ERROR_CANCEL);
-	CHECK_CMP(sl.took_ms, <, 10000);
-
-	/* many callers at once */
-	enum { NW = 8 };
-	_Atomic unsigned ok = 0, bad = 0;
-	struct worker w[NW];
-	pthread_t wt[NW];
-	for (unsigned i = 0; i < NW; i++) {
-		w[i] = (struct worker){ g, i + 1, &ok, &bad };
-		REQUIRE(pthread_create(&wt[i], NULL, worker_main, &w[i]) == 0);
-	}
-	for (unsigned i = 0; i < NW; i++)
-		pthread_join(wt[i], NULL);
-	CHECK_EQ(ok, NW * 40);
-	CHECK_EQ(bad, 0);
+	/* cancel a sleeping call, then many callers at once */
+	uint32_t sc = cancel_then_many_callers(g, be_vm, 77);
 
 	/* the TEE's view: the sessions we hold, nothing in flight */
-	lst = stats_of(be_vm);
+	struct vtee_link_stats lst = stats_of(be_vm);
 	CHECK_EQ(lst.sessions, 2);
 	CHECK_EQ(lst.inflight, 0);
 	struct guest_param ns[1] = { guest_param_value(VTEE_PARAM_VALUE_OUT, 0, 0, 0) };
@@ -1579,29 +1588,7 @@ static void chan_guest_calls(struct guest *g, void *be_vm)
 	CHECK_EQ(guest_invoke(g, s, VTEE_TEST_CMD_REE_TIME, t, 1, 0, NULL), TEE_SUCCESS);
 	CHECK_CMP(t[0].u.value.a, >, 1600000000u);
 
-	uint32_t sc = open_test(g);
-	struct sleeper sl = { .g = g, .session = sc, .ms = 20000, .cancel_id = 78 };
-	pthread_t th;
-	REQUIRE(pthread_create(&th, NULL, sleeper_main, &sl) == 0);
-	sleep_ms(300);
-	CHECK_EQ(stats_of(be_vm).inflight, 1);
-	CHECK_EQ(guest_cancel(g, sc, 78), TEE_SUCCESS);
-	pthread_join(th, NULL);
-	CHECK_EQ(sl.ret, TEE_ERROR_CANCEL);
-	CHECK_CMP(sl.took_ms, <, 10000);
-
-	enum { NW = 8 };
-	_Atomic unsigned ok = 0, bad = 0;
-	struct worker w[NW];
-	pthread_t wt[NW];
-	for (unsigned i = 0; i < NW; i++) {
-		w[i] = (struct worker){ g, i + 1, &ok, &bad };
-		REQUIRE(pthread_create(&wt[i], NULL, worker_main, &w[i]) == 0);
-	}
-	for (unsigned i = 0; i < NW; i++)
-		pthread_join(wt[i], NULL);
-	CHECK_EQ(ok, NW * 40);
-	CHECK_EQ(bad, 0);
+	uint32_t sc = cancel_then_many_callers(g, be_vm, 78);
 	CHECK_EQ(guest_close_session(g, sc), TEE_SUCCESS);
 	CHECK_EQ(stats_of(be_vm).sessions, 1);
 }
