@@ -17,6 +17,7 @@
  * Usage: daemon-bench [PATH-TO-VTEED]   (default $VTEED, else ../daemon/vteed next to this program)
  */
 #include <libgen.h>
+#include <sched.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -226,6 +227,42 @@ static double null_invoke_us(struct guest *g, uint32_t sess, int n, const char *
 	return (now_us() - t0) / n;
 }
 
+/*
+ * The floor of a path with more busy threads than free cores: two processes
+ * on one core hand a word back and forth with sched_yield(), so each round
+ * trip is two context switches between processes.
+ */
+static double switch_round_trip_us(void)
+{
+	enum { N = 20000 };
+	_Atomic uint32_t *word = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (word == MAP_FAILED)
+		die("mmap");
+	cpu_set_t one;
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	cpu_set_t saved;
+	sched_getaffinity(0, sizeof(saved), &saved);
+	sched_setaffinity(0, sizeof(one), &one); /* inherited by the child */
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	uint32_t mine = pid ? 0 : 1;
+	double t0 = now_us();
+	for (uint32_t i = 0; i < 2 * N; i += 2) {
+		while (*word != i + mine)
+			sched_yield();
+		*word = i + mine + 1;
+	}
+	if (!pid)
+		_exit(0);
+	double us = (now_us() - t0) / N;
+	waitpid(pid, NULL, 0);
+	sched_setaffinity(0, sizeof(saved), &saved);
+	munmap((void *)word, 4096);
+	return us;
+}
+
 static double median(double *v)
 {
 	qsort(v, ROUNDS, sizeof(double), cmp_double);
@@ -235,8 +272,9 @@ static double median(double *v)
 /* All round trips, round by round in this run; their medians. */
 static void bench_round_trips(struct oop *b)
 {
-	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS], sni[ROUNDS], ipi[ROUNDS];
+	double pp[ROUNDS], fc[ROUNDS], ni[ROUNDS], sni[ROUNDS], ipi[ROUNDS], sw[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
+		sw[r] = switch_round_trip_us();
 		pp[r] = echo_us(b->echo);
 		fc[r] = fast_call_us(b->vm);
 		ni[r] = null_invoke_us(b->g, b->sess, ITERS / 4, "");
@@ -250,6 +288,20 @@ static void bench_round_trips(struct oop *b)
 	printf("RATIO oop_null_invoke_vs_pingpong %.3f\n", mni / mpp);
 	printf("BENCH oop_supervised_null_invoke %.3f us\n", msni);
 	printf("RATIO oop_supervised_null_invoke_vs_pingpong %.3f\n", msni / mpp);
+	/*
+	 * The supervised path has three busy threads (this vCPU, vteed, vtee-tee).
+	 * With at least three free cores each polls on its own and the target is
+	 * <= 2x the unsupervised call; with fewer, two of them share a core and
+	 * every call pays at least one switch round trip between processes.
+	 */
+	double msw = median(sw);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	printf("BENCH switch_round_trip %.3f us (two processes on one core, sched_yield; %ld cores online)\n", msw,
+	       cores);
+	printf("RATIO oop_supervised_vs_unsupervised_null_invoke %.3f (target <= 2 with >= 3 free cores)\n",
+	       msni / mni);
+	printf("RATIO oop_supervised_vs_unsupervised_plus_switch %.3f (the floor with < 3 cores: 1)\n",
+	       msni / (mni + msw));
 	/*
 	 * What a null invoke is made of, same run: the guest driver's and vtee's own
 	 * work (in one process, hot caches) plus one mailbox round trip. The rest of

@@ -323,13 +323,14 @@ static bool spin_for(struct vtee_chan *c, struct vtee_spin *s, const uint32_t *w
 	if (!budget || !peer_awake(c))
 		return false;
 	uint64_t t0 = vtee_now_ns();
+	unsigned n = 0;
 	do {
 		for (int i = 0; i < 64; i++) {
 			if (LOAD_ACQ(watch) != seen || LOAD(&c->hdr->closed)) {
 				vtee_spin_result(s, true);
 				return true;
 			}
-			vtee_cpu_relax();
+			vtee_poll_pause(++n, t0);
 		}
 	} while (peer_awake(c) && vtee_now_ns() - t0 < budget);
 	if (vtee_now_ns() - t0 >= budget)

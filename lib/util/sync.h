@@ -4,6 +4,7 @@
 #define VTEE_SYNC_H
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -35,6 +36,24 @@ static inline void vtee_cpu_relax(void)
 #elif defined(__aarch64__)
 	__asm__ volatile("yield");
 #endif
+}
+
+/*
+ * One step (i, from 1) of a poll that began at t0: a pause; once the poll has
+ * run VTEE_POLL_YIELD_NS, every 8th step yields the core instead. With more
+ * busy threads than cores (the recoverable path has three: vCPU, vteed,
+ * vtee-tee) the thread we wait for may be queued behind us on this core, and a
+ * pure spin keeps it there until the poll runs out. On an idle host the answer
+ * comes before the first yield, which costs a system call.
+ */
+#define VTEE_POLL_YIELD_NS 1000u
+
+static inline void vtee_poll_pause(unsigned i, uint64_t t0)
+{
+	if (i % 8 == 0 && vtee_now_ns() - t0 > VTEE_POLL_YIELD_NS)
+		sched_yield();
+	else
+		vtee_cpu_relax();
 }
 
 #endif
