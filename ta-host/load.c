@@ -85,9 +85,44 @@ static int open_in_dirs(const struct host_cfg *cfg, const char *name)
 	return -ENOENT;
 }
 
-/* The .ta_head section of an ELF shared object for this machine: 0, or -ENOEXEC. */
-static int read_head(int fd, struct ta_head *head)
+/* The 64-bit constant a dynamic symbol names in a data section (ta_heap_size): 0, or -ENOENT. */
+static int sym_u64(Elf *e, const GElf_Sym *sym, uint64_t *out)
 {
+	Elf_Scn *scn = sym->st_shndx != SHN_UNDEF && sym->st_shndx < SHN_LORESERVE ? elf_getscn(e, sym->st_shndx) : NULL;
+	GElf_Shdr sh;
+	Elf_Data *d = scn && gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS ? elf_getdata(scn, NULL) : NULL;
+	if (!d || !d->d_buf || sym->st_value < sh.sh_addr || sym->st_size != sizeof(*out) ||
+	    sym->st_value - sh.sh_addr > d->d_size || d->d_size - (sym->st_value - sh.sh_addr) < sizeof(*out))
+		return -ENOENT;
+	memcpy(out, (const uint8_t *)d->d_buf + (sym->st_value - sh.sh_addr), sizeof(*out));
+	return 0;
+}
+
+/* The heap sizes the TA declares (ta_heap_size, __ta_no_share_heap_size): for its limits, before it runs. */
+static void read_heap_sizes(Elf *e, struct ta_file *f)
+{
+	for (Elf_Scn *scn = elf_nextscn(e, NULL); scn; scn = elf_nextscn(e, scn)) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		size_t n = d ? d->d_size / sh.sh_entsize : 0;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			const char *name = gelf_getsym(d, (int)i, &sym) ? elf_strptr(e, sh.sh_link, sym.st_name) : NULL;
+			if (name && !strcmp(name, "ta_heap_size"))
+				sym_u64(e, &sym, &f->heap_size);
+			else if (name && !strcmp(name, "__ta_no_share_heap_size"))
+				sym_u64(e, &sym, &f->no_share_heap_size);
+		}
+	}
+}
+
+/* The .ta_head section of an ELF shared object for this machine, and its heap sizes: 0, or -ENOEXEC. */
+static int read_head(struct ta_file *f)
+{
+	int fd = f->fd;
+	struct ta_head *head = &f->head;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOEXEC;
 	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
@@ -110,29 +145,34 @@ static int read_head(int fd, struct ta_head *head)
 		}
 		break;
 	}
+	if (!r)
+		read_heap_sizes(e, f);
 out:
 	if (e)
 		elf_end(e);
 	return r;
 }
 
-uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, int *fd, struct ta_head *head)
+uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, struct ta_file *f)
 {
 	uint8_t b[16];
 	char name[64];
 	uuid_to_bytes(uuid, b);
 	snprintf(name, sizeof(name), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x.ta", b[0],
 		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-	*fd = open_in_dirs(cfg, name);
-	if (*fd < 0)
+	memset(f, 0, sizeof(*f));
+	f->fd = open_in_dirs(cfg, name);
+	if (f->fd < 0)
 		return TEE_ERROR_ITEM_NOT_FOUND;
-	if (read_head(*fd, head) || !same_uuid(&head->uuid, uuid)) {
-		ti_logf("%s: %s", name,
-			read_head(*fd, head) ? "no .ta_head: not a TA for this machine" : "its .ta_head names another UUID");
-		close(*fd);
-		*fd = -1;
+	bool elf_ok = !read_head(f);
+	if (!elf_ok || !same_uuid(&f->head.uuid, uuid)) {
+		ti_logf("%s: %s", name, elf_ok ? "its .ta_head names another UUID" : "no .ta_head: not a TA for this machine");
+		close(f->fd);
+		f->fd = -1;
 		return TEE_ERROR_ITEM_NOT_FOUND;
 	}
+	struct stat sb;
+	f->file_size = fstat(f->fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
 	return TEE_SUCCESS;
 }
 
@@ -147,10 +187,11 @@ static void *ta_symbol(void *handle, const struct link_map *self, const char *na
 	return p;
 }
 
-uint32_t ta_file_load(int fd, const struct ta_head *head)
+uint32_t ta_file_load(const struct ta_file *f)
 {
+	const struct ta_head *head = &f->head;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	struct link_map *self = NULL;
 	if (!h || dlinfo(h, RTLD_DI_LINKMAP, &self) || !self) {
@@ -166,8 +207,11 @@ uint32_t ta_file_load(int fd, const struct ta_head *head)
 	const size_t *heap = ta_symbol(h, self, "ta_heap_size");
 	const size_t *nprops = ta_symbol(h, self, "ta_num_props");
 	const struct user_ta_property *props = ta_symbol(h, self, "ta_props");
+	const size_t *no_share = ta_symbol(h, self, "__ta_no_share_heap_size");
+	/* what the loader mapped must be what libelf read (and what the limits were made for) */
 	if (!mapped || memcmp(mapped, head, sizeof(*head)) || !ti.ep.create || !ti.ep.destroy || !ti.ep.open ||
-	    !ti.ep.close || !ti.ep.invoke || !heap || (nprops && *nprops && !props)) {
+	    !ti.ep.close || !ti.ep.invoke || !heap || *heap != f->heap_size ||
+	    (no_share ? *no_share : 0) != f->no_share_heap_size || (nprops && *nprops && !props)) {
 		ti_logf("the TA lacks an entry point or its header data");
 		return TEE_ERROR_BAD_FORMAT;
 	}
@@ -175,6 +219,7 @@ uint32_t ta_file_load(int fd, const struct ta_head *head)
 	ti.ta.props = props;
 	ti.ta.num_props = nprops ? *nprops : 0;
 	ti.ta.heap_size = *heap;
+	ti.ta.no_share_heap_size = no_share ? *no_share : 0;
 	ti.ta.trace_level = ta_symbol(h, self, "trace_level");
 	return TEE_SUCCESS;
 }

@@ -62,10 +62,19 @@ extern struct ta_instance ti;
 #define TI_EXIT_CHANNEL  4   /* the back-end hung up or broke the channel */
 #define TI_EXIT_SETUP    5   /* could not set itself up */
 
-/* load.c: find <uuid>.ta in the directories, check its .ta_head: an fd, or the TEE result why not. */
-uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, int *fd, struct ta_head *head);
+/* A TA file found and checked, not loaded yet. */
+struct ta_file {
+	int fd;
+	struct ta_head head;          /* its .ta_head section */
+	uint64_t heap_size;           /* its ta_heap_size (TA_DATA_SIZE), 0 if libelf found none */
+	uint64_t no_share_heap_size;  /* its __ta_no_share_heap_size, 0 if none */
+	uint64_t file_size;
+};
+
+/* load.c: find <uuid>.ta in the directories, check its .ta_head: TEE_SUCCESS, or the result why not. */
+uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, struct ta_file *f);
 /* dlopen the checked file and find what the runtime needs: TEE_SUCCESS or BAD_FORMAT. */
-uint32_t ta_file_load(int fd, const struct ta_head *head);
+uint32_t ta_file_load(const struct ta_file *f);
 
 /* serve.c: the calls, until DESTROY or the back-end hangs up; never returns. */
 _Noreturn void serve_calls(void);
