@@ -15,7 +15,7 @@ gen-srcs :=
 
 # $1: source as given, $2: its path from the TA's top directory
 define vtee-object-name
-$(out-dir)/$(subst ../,__/,$(patsubst ./%,%,$(basename $(if $(oname-$1-y),$(dir $2)$(oname-$1-y),$2)))).o
+$(subst //,/,$(out-dir)/$(subst ../,__/,$(patsubst ./%,%,$(basename $(if $(oname-$1-y),$(dir $2)$(oname-$1-y),$2)))).o)
 endef
 
 # the per-object flags of source $1 (as written in sub.mk), object $2

@@ -76,9 +76,11 @@ cppflags$(sm) += -I. -I$(ta-dev-kit-dir$(sm))/include
 
 # glibc stands in for OP-TEE's libutils and libdl; the GP API is resolved
 # at load time. A TA's own libraries come from sub.mk (libnames/libdirs).
-libdirs ?=
-libnames ?=
-libdeps ?=
+# (simple variables, so that a sub.mk's $(sub-dir-out) is taken as it was)
+libdirs := $(libdirs)
+libnames := $(libnames)
+libdeps := $(libdeps)
+cleanfiles := $(cleanfiles)
 
 cppflags$(sm) += $(strip \
 	$(foreach var,$(filter CFG_% _CFG_%,$(.VARIABLES)), \
