@@ -71,7 +71,7 @@ static size_t stack_bytes(const struct ta_head *head)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t n = (size_t)head->stack_size + STACK_ALLOWANCE;
 	n = (n + page - 1) & ~(page - 1);
-	return n < PTHREAD_STACK_MIN ? PTHREAD_STACK_MIN : n;
+	return n < (size_t)PTHREAD_STACK_MIN ? (size_t)PTHREAD_STACK_MIN : n;
 }
 
 static int set_limits(const struct ta_head *head, uint64_t heap, uint64_t file_size)
@@ -190,7 +190,7 @@ _Noreturn void instance_main(const struct host_cfg *cfg, const struct tap_ctl *s
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	char comm[16];
-	snprintf(comm, sizeof(comm), "vtee-ta %02x%02x%02x%02x", start->uuid[0], start->uuid[1], start->uuid[2],
+	snprintf(comm, sizeof(comm), "vta-%02x%02x%02x%02x", start->uuid[0], start->uuid[1], start->uuid[2],
 		 start->uuid[3]);
 	prctl(PR_SET_NAME, comm, 0, 0, 0);
 	dup2(STDERR_FILENO, STDOUT_FILENO); /* a TA's printf lands in the TEE's stderr, not in a pipe */

@@ -19,6 +19,7 @@
 
 #include "ta_proto.h"
 #include "tarun_host.h"
+#include <tee_api_defines.h>
 
 #define HOST_MAX_DIRS 16
 
