@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <linux/tee.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -435,6 +436,8 @@ static const struct sb_rule ta_load[] = {
 	ERRNO(clone3, ENOSYS, "glibc then falls back to clone, whose flags the filter can see"),
 	ALLOW(set_robust_list, "the new thread's start-up"),
 	ALLOW(rseq, "the new thread's start-up"),
+	ALLOW_IF(prctl, EQ(0, PR_SET_NO_NEW_PRIVS), "loading the final filter (already set: no change)"),
+	ALLOW_IF(seccomp, EQ(0, SECCOMP_SET_MODE_FILTER), "loading the final filter: filters only ever narrow"),
 };
 
 /* Each profile: the common rules (unless it is a TA's), then its own and its extra ones. */
