@@ -541,7 +541,7 @@ static int build(enum vteed_sandbox_profile profile, uint32_t arch, scmp_filter_
 
 int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx = NULL;
 	int rc = build(profile, scmp_arch, &ctx, err, errlen);
 	if (rc)
 		return rc;
@@ -614,7 +614,7 @@ int vteed_sandbox_filter(enum vteed_sandbox_profile profile, char *err, size_t e
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail(err, errlen, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx = NULL;
 	int rc = build(profile, SCMP_ARCH_NATIVE, &ctx, err, errlen);
 	if (rc)
 		return rc;
