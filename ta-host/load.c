@@ -60,8 +60,12 @@ static bool same_uuid(const TEE_UUID *a, const TEE_UUID *b)
 	       !memcmp(a->clockSeqAndNode, b->clockSeqAndNode, 8);
 }
 
-/* <dir>/<name> in the first directory that has the name: an fd of a regular file, or -ENOENT. */
-static int open_in_dirs(const struct host_cfg *cfg, const char *name)
+/*
+ * <dir>/<name> in the first directory that has the name: an fd of a regular
+ * file, or -ENOENT. Why not goes to the TEE's log, or with to_stderr (the fork
+ * server, which has no channel) to stderr.
+ */
+static int open_in_dirs(const struct host_cfg *cfg, const char *name, bool to_stderr)
 {
 	for (unsigned i = 0; i < cfg->ndirs; i++) {
 		int dfd = open(cfg->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -76,8 +80,11 @@ static int open_in_dirs(const struct host_cfg *cfg, const char *name)
 		struct stat sb;
 		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
 			return fd;
-		ti_logf("%s/%s: %s", cfg->dirs[i], name,
-			fd < 0 ? (e == ELOOP ? "a symlink, not loaded" : strerror(e)) : "not a regular file");
+		const char *why = fd < 0 ? (e == ELOOP ? "a symlink, not loaded" : strerror(e)) : "not a regular file";
+		if (to_stderr)
+			fprintf(stderr, "vtee-ta-host: %s/%s: %s\n", cfg->dirs[i], name, why);
+		else
+			ti_logf("%s/%s: %s", cfg->dirs[i], name, why);
 		if (fd >= 0)
 			close(fd);
 		return -ENOENT; /* the first directory with the name decides */
@@ -153,15 +160,31 @@ out:
 	return r;
 }
 
+/* The file name of a TA: the canonical lowercase text of its UUID, ".ta". */
+static void ta_name(const uint8_t b[16], char name[64])
+{
+	snprintf(name, 64, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x.ta", b[0], b[1], b[2],
+		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+bool ta_file_exists(const struct host_cfg *cfg, const uint8_t uuid[16])
+{
+	char name[64];
+	ta_name(uuid, name);
+	int fd = open_in_dirs(cfg, name, true);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
+}
+
 uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, struct ta_file *f)
 {
 	uint8_t b[16];
 	char name[64];
 	uuid_to_bytes(uuid, b);
-	snprintf(name, sizeof(name), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x.ta", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	ta_name(b, name);
 	memset(f, 0, sizeof(*f));
-	f->fd = open_in_dirs(cfg, name);
+	f->fd = open_in_dirs(cfg, name, false);
 	if (f->fd < 0)
 		return TEE_ERROR_ITEM_NOT_FOUND;
 	bool elf_ok = !read_head(f);

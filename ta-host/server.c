@@ -107,6 +107,9 @@ static void start(int ctl, int sigfd, const struct host_cfg *cfg, const struct t
 	int ends[TAP_NFDS] = { -1, -1, -1 }, hup_child = -1;
 	int r = m->id && !kid_by_id(m->id) && nkids < MAX_CHILDREN && m->bulk_size >= 4096 &&
 			m->bulk_size <= (64u << 20) ? 0 : -EINVAL;
+	/* a UUID no directory has a file for costs no process (the child checks the file in full) */
+	if (!r && !ta_file_exists(cfg, m->uuid))
+		r = -ENOENT;
 	if (!r)
 		r = vtee_chan_create(m->ring_size, &ends[TAP_FD_CHAN]);
 	if (!r)

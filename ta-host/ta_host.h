@@ -72,6 +72,8 @@ struct ta_file {
 	uint64_t file_size;
 };
 
+/* load.c: is there a file to try for uuid (RFC 4122 bytes)? The fork server's check before it forks. */
+bool ta_file_exists(const struct host_cfg *cfg, const uint8_t uuid[16]);
 /* load.c: find <uuid>.ta in the directories, check its .ta_head: TEE_SUCCESS, or the result why not. */
 uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, struct ta_file *f);
 /* dlopen the checked file and find what the runtime needs: TEE_SUCCESS or BAD_FORMAT. */

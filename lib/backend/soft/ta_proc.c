@@ -178,8 +178,9 @@ static struct ta_inst *inst_spawn(struct pcall *pc, struct ta_rec *rec, uint32_t
 		atomic_store(&in->spawned, true);
 		*ret = ta_call_ready(pc, in, &in->flags); /* read even if it died: its READY says why */
 	} else {
-		*ret = r == -ENOMEM || r == -ENOSPC || r == -EAGAIN ? TEE_ERROR_OUT_OF_MEMORY : TEE_ERROR_GENERIC;
-		if (r != -ENOSPC)
+		*ret = r == -ENOENT ? TEE_ERROR_ITEM_NOT_FOUND :
+		       r == -ENOMEM || r == -ENOSPC || r == -EAGAIN ? TEE_ERROR_OUT_OF_MEMORY : TEE_ERROR_GENERIC;
+		if (r != -ENOSPC && r != -ENOENT)
 			vtee_log(VTEE_LOG_WARNING, "ta[%s]: cannot start a TA instance: %s", pv->name, strerror(-r));
 	}
 	if (*ret == TEE_SUCCESS && atomic_load(&in->dead))
