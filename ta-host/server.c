@@ -205,6 +205,7 @@ static bool take_ctl(int ctl, int sigfd, const struct host_cfg *cfg)
 
 int server_run(int ctl, const struct host_cfg *cfg)
 {
+	signal(SIGCHLD, SIG_DFL); /* an ignored SIGCHLD inherited would reap children before we hear of them */
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);

@@ -184,9 +184,12 @@ static int spawn_detached(int ctl, const char *path, char *const argv[])
 		_exit(p < 0 ? 1 : 0);
 	}
 	int status;
-	while (waitpid(mid, &status, 0) < 0)
+	while (waitpid(mid, &status, 0) < 0) {
+		if (errno == ECHILD)
+			return 0; /* SIGCHLD ignored here: reaped already; the server's greeting tells */
 		if (errno != EINTR)
 			return -errno;
+	}
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
@@ -259,9 +262,9 @@ static void inst_died(struct ta_inst *in, int status)
 	if (WIFSIGNALED(status))
 		vtee_log(expected ? VTEE_LOG_DEBUG : VTEE_LOG_WARNING, "ta[%s]: instance %d killed by signal %d (%s)",
 			 in->pv ? in->pv->name : "-", in->pid, WTERMSIG(status), strsignal(WTERMSIG(status)));
-	else if (!expected && WEXITSTATUS(status))
-		vtee_log(VTEE_LOG_WARNING, "ta[%s]: instance %d exited with status %d", in->pv ? in->pv->name : "-",
-			 in->pid, WEXITSTATUS(status));
+	else if (WEXITSTATUS(status))
+		vtee_log(expected ? VTEE_LOG_DEBUG : VTEE_LOG_WARNING, "ta[%s]: instance %d exited with status %d",
+			 in->pv ? in->pv->name : "-", in->pid, WEXITSTATUS(status));
 }
 
 static void take_message(struct ta_store *st, const struct tap_ctl *m, int *fds, unsigned nfds)
