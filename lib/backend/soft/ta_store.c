@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -282,6 +283,7 @@ static void take_message(struct ta_store *st, const struct tap_ctl *m, int *fds,
 		pthread_cond_broadcast(&st->cond);
 	} else if (m->type == TAP_CTL_DIED && in) {
 		inst_died(in, m->status);
+		pthread_cond_broadcast(&st->cond); /* ta_store_forget() may be waiting for it */
 	}
 	pthread_mutex_unlock(&st->lock);
 	close_fds(fds, nfds);
@@ -469,9 +471,21 @@ void ta_store_kill(struct ta_store *st, struct ta_inst *in)
 	ctl_send(st, &m); /* if the server is gone, so is the instance */
 }
 
+/* How long forgetting an instance waits for the fork server to have reaped it. */
+#define REAP_WAIT_MS 2000
+
 void ta_store_forget(struct ta_store *st, struct ta_inst *in)
 {
+	if (in->started && !in->start_err)
+		ta_store_kill(st, in); /* a no-op for one that has ended, or is ending, on its own */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += REAP_WAIT_MS / 1000;
 	pthread_mutex_lock(&st->lock);
+	/* gone for good before we forget it: no process outlives its VM, and its end is logged */
+	while (in->in_live && in->started && !in->start_err && atomic_load(&in->exit_status) == -1 && !st->server_gone)
+		if (pthread_cond_timedwait(&st->cond, &st->lock, &until) == ETIMEDOUT)
+			break;
 	if (in->in_live) {
 		if (in->st_prev)
 			in->st_prev->st_next = in->st_next;
