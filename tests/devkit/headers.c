@@ -39,6 +39,9 @@
 #include <pta_system.h>
 #include <stdlib_ext.h>
 #include <sys/queue.h>
+#include <tee_tcpsocket.h>
+#include <tee_udpsocket.h>
+#include <__tee_tcpsocket_defines_extensions.h>
 #ifndef LIBC_FIRST
 #include <assert.h>
 #include <ctype.h>
