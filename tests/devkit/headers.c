@@ -42,6 +42,10 @@
 #include <tee_tcpsocket.h>
 #include <tee_udpsocket.h>
 #include <__tee_tcpsocket_defines_extensions.h>
+#include <atomic.h>
+#include <memtag.h>
+#include <pta_attestation.h>
+#include <pta_invoke_tests.h>
 #ifndef LIBC_FIRST
 #include <assert.h>
 #include <ctype.h>
@@ -97,5 +101,6 @@ int headers_check(void)
 	return (int)ADD_OVERFLOW(1u, 2u, &r) + (int)BIT(3) + (int)MIN(1, 2) +
 	       (int)TEE_ALG_GET_CLASS(TEE_ALG_SHA256) + ROUNDUP(3, 4) +
 	       (int)TEE_PARAM_TYPE_GET(TEE_PARAM_TYPES(1, 2, 3, 5), 2) +
-	       (int)sizeof(p) + (int)TA_FLAGS_MASK + (int)confine_array_index(1, 2);
+	       (int)sizeof(p) + (int)TA_FLAGS_MASK + (int)confine_array_index(1, 2) +
+	       (int)memtag_get_tag(&r) + (int)atomic_inc32(&r);
 }
