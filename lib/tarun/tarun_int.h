@@ -1,4 +1,4 @@
-/* Private to libvtee_ta (lib/tarun/*.c): what the runtime's files share.
+/* Private to libvtee_ta (the .c files of lib/tarun): what the runtime's files share.
  *
  * The library is compiled with hidden visibility. The GP headers and the host seam are included
  * here under a default-visibility pragma, so every function they declare and this library
