@@ -12,7 +12,7 @@
  * thread that is inside an entry. Process-wide state (heap accounting, instance data) is shared.
  *
  * System calls the runtime makes itself (the host's seccomp allowlist must keep them):
- * clock_gettime (CLOCK_MONOTONIC, CLOCK_REALTIME), clock_nanosleep, mincore (memory access
+ * clock_gettime (CLOCK_MONOTONIC), clock_nanosleep, mincore (memory access
  * rights), mmap/munmap (tee_map_zi), and whatever glibc's malloc/free need (brk, mmap, munmap,
  * mremap, madvise).
  * Everything that reaches the TEE or the log goes through the ops below.

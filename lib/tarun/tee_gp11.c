@@ -146,8 +146,6 @@ TEE_Result __GP11_TEE_OpenTASession(const TEE_UUID *destination,
 	params_from_gp11(paramTypes, params, p);
 	tarun_check_out(session, sizeof(*session));
 	tarun_check_in(destination, sizeof(*destination));
-	if (!session || !destination)
-		tarun_panic(0);
 	res = tarun_ta_open(destination, cancellationRequestTimeout, paramTypes, p, session,
 			    returnOrigin);
 	params_to_gp11(paramTypes, p, params);

@@ -61,7 +61,7 @@ static size_t slot_of(uintptr_t addr, size_t cap)
 
 static struct block *table_find(uintptr_t addr)
 {
-	if (!heap.cap)
+	if (!heap.cap || !addr) /* 0 marks a free slot */
 		return NULL;
 	for (size_t i = slot_of(addr, heap.cap);; i = (i + 1) & (heap.cap - 1)) {
 		if (heap.slots[i].addr == addr)

@@ -130,8 +130,6 @@ static bool is_mapped(uintptr_t a, uintptr_t end)
 
 		if (mincore((void *)p, len, vec))
 			return false;
-		if (p + len < p)
-			return false;
 		p += (len + ps - 1) & ~(ps - 1);
 	}
 	return true;

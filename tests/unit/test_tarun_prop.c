@@ -140,6 +140,11 @@ static void test_binary(void)
 		CHECK_EQ(len, 0);
 	}
 	len = sizeof(buf);
+	CHECK_EQ(TEE_GetPropertyAsBinaryBlock(TA, "myprop.binaryblock.4", buf, &len), TEE_SUCCESS);
+	CHECK_EQ(len, 1);
+	CHECK_EQ(buf[0], 'A');
+	check_string(TA, "myprop.binaryblock.4", "QQ==");
+	len = sizeof(buf);
 	CHECK_EQ(TEE_GetPropertyAsBinaryBlock(TA, "myprop.42", buf, &len), TEE_ERROR_BAD_FORMAT);
 	CHECK_EQ(__GP11_TEE_GetPropertyAsBinaryBlock(TA, "myprop.binaryblock", buf, &len32),
 		 TEE_SUCCESS);
