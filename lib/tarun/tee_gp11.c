@@ -170,3 +170,73 @@ TEE_Result __GP11_TEE_InvokeTACommand(TEE_TASessionHandle session,
 	params_to_gp11(paramTypes, p, params);
 	return res;
 }
+
+/* OP-TEE's libutee helpers that run a GP 1.1 TA's entry points on 1.3.1 parameters (vtee's
+ * user_ta_header.c converts by itself; these serve TA sources that call them directly). */
+static void entry_params_to_gp11(uint32_t types, const TEE_Param *in, __GP11_TEE_Param *out)
+{
+	memset(out, 0, sizeof(__GP11_TEE_Param) * TEE_NUM_PARAMS);
+	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
+		switch (TEE_PARAM_TYPE_GET(types, n)) {
+		case TEE_PARAM_TYPE_MEMREF_INPUT:
+		case TEE_PARAM_TYPE_MEMREF_OUTPUT:
+		case TEE_PARAM_TYPE_MEMREF_INOUT:
+			out[n].memref.buffer = in[n].memref.buffer;
+			out[n].memref.size = to_u32(in[n].memref.size);
+			break;
+		case TEE_PARAM_TYPE_VALUE_INPUT:
+		case TEE_PARAM_TYPE_VALUE_OUTPUT:
+		case TEE_PARAM_TYPE_VALUE_INOUT:
+			out[n].value.a = in[n].value.a;
+			out[n].value.b = in[n].value.b;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void entry_params_from_gp11(uint32_t types, const __GP11_TEE_Param *in, TEE_Param *out)
+{
+	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
+		switch (TEE_PARAM_TYPE_GET(types, n)) {
+		case TEE_PARAM_TYPE_MEMREF_OUTPUT:
+		case TEE_PARAM_TYPE_MEMREF_INOUT:
+			out[n].memref.size = in[n].memref.size;
+			break;
+		case TEE_PARAM_TYPE_VALUE_OUTPUT:
+		case TEE_PARAM_TYPE_VALUE_INOUT:
+			out[n].value.a = in[n].value.a;
+			out[n].value.b = in[n].value.b;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+TEE_Result __ta_open_sess(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS], void **sess_ctx,
+			  TEE_Result (*fp)(uint32_t, __GP11_TEE_Param[TEE_NUM_PARAMS], void **))
+{
+	__GP11_TEE_Param p[TEE_NUM_PARAMS];
+	TEE_Result res;
+
+	entry_params_to_gp11(pt, params, p);
+	res = fp(pt, p, sess_ctx);
+	entry_params_from_gp11(pt, p, params);
+	return res;
+}
+
+TEE_Result __ta_invoke_cmd(void *sess_ctx, uint32_t cmd_id, uint32_t pt,
+			   TEE_Param params[TEE_NUM_PARAMS],
+			   TEE_Result (*fp)(void *, uint32_t, uint32_t,
+					    __GP11_TEE_Param[TEE_NUM_PARAMS]))
+{
+	__GP11_TEE_Param p[TEE_NUM_PARAMS];
+	TEE_Result res;
+
+	entry_params_to_gp11(pt, params, p);
+	res = fp(sess_ctx, cmd_id, pt, p);
+	entry_params_from_gp11(pt, p, params);
+	return res;
+}

@@ -295,6 +295,12 @@ static void test_extensions(void)
 	CHECK(all_zero(z, 10000));
 	CHECK_EQ(tee_unmap(z, 10000), TEE_SUCCESS);
 	CHECK(tee_map_zi(16, TEE_MEMORY_ACCESS_WRITE) == NULL);
+	z = tee_map_zi(4096, 0);
+	REQUIRE(z);
+	CHECK(tee_map_zi_va((vaddr_t)z, 4096, 0) == NULL); /* taken: never replaced */
+	CHECK_EQ(tee_unmap(z, 4096), TEE_SUCCESS);
+	CHECK(tee_map_zi_va((vaddr_t)z, 4096, 0) == z);
+	CHECK_EQ(tee_unmap(z, 4096), TEE_SUCCESS);
 	CHECK(tee_map_zi(0, 0) == NULL);
 	free(buf);
 }
