@@ -135,7 +135,7 @@ static bool is_mapped(uintptr_t a, uintptr_t end)
 	return true;
 }
 
-static bool param_is_memref(uint32_t types, size_t n, uint32_t *rights)
+bool tarun_memref_rights(uint32_t types, size_t n, uint32_t *rights)
 {
 	switch (TEE_PARAM_TYPE_GET(types, n)) {
 	case TEE_PARAM_TYPE_MEMREF_INPUT:
@@ -163,7 +163,7 @@ static bool each_param(bool (*fn)(uintptr_t, uintptr_t, uint32_t, void *), void 
 		uintptr_t b = (uintptr_t)c->params[n].memref.buffer;
 		size_t s = c->params[n].memref.size;
 
-		if (!param_is_memref(c->param_types, n, &rights) || !b || !s || b + s < b)
+		if (!tarun_memref_rights(c->param_types, n, &rights) || !b || !s || b + s < b)
 			continue;
 		if (!fn(b, b + s, rights, arg))
 			return false;
