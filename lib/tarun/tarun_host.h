@@ -84,7 +84,7 @@ struct tarun_host_ops {
 	 * (buffer, size) to the callee; on return it copies OUTPUT/INOUT data back into `buffer`,
 	 * at most the size it was given, sets memref.size to the size the callee returned (larger
 	 * than the buffer is the SHORT_BUFFER convention, whatever the result) and the OUTPUT/INOUT
-	 * values. A memref with buffer NULL is a NULL memref. `cancel_timeout` is the GP
+	 * values. A memref with buffer NULL (size 0) is a NULL memref. `cancel_timeout` is the GP
 	 * cancellationRequestTimeout in ms (TEE_TIMEOUT_INFINITE = none).
 	 * Return 0 with *ret (TEE result) and *origin set, or -errno when the request could not be
 	 * made at all (the runtime answers TEE_ERROR_OUT_OF_MEMORY for -ENOMEM, else

@@ -63,6 +63,8 @@ static TEE_Result stage(uint32_t types, const TEE_Param in[TEE_NUM_PARAMS], stru
 		}
 		st->params[n].memref.buffer = b;
 		st->params[n].memref.size = s;
+		if (!b && s)
+			return TEE_ERROR_BAD_PARAMETERS; /* OP-TEE's core: NULL only with size 0 */
 		if (!b || !s)
 			continue; /* a NULL memref, or an empty one: nothing to see */
 		if (TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_READ, b, s) == TEE_SUCCESS) {

@@ -32,7 +32,7 @@ static void test_private_copies(void)
 	char in[8] = "hello";
 	struct { char buf[16]; char guard[8]; } out;
 	TEE_Param p[4] = { 0 };
-	TEE_TASessionHandle s = TEE_HANDLE_NULL;
+	TEE_TASessionHandle s = TEE_HANDLE_NULL, s2;
 	uint32_t origin = 0;
 
 	reset_callee();
@@ -70,12 +70,16 @@ static void test_private_copies(void)
 	CHECK_EQ(q[0].memref.size, 100);
 	CHECK(!memcmp(out.guard, "gggggggg", 8));
 
-	/* NULL memrefs pass as NULL */
+	/* NULL memrefs pass as NULL, of size 0 only (OP-TEE's core refuses others) */
 	reset_callee();
 	p[0].memref.buffer = NULL;
-	p[0].memref.size = 8;
+	p[0].memref.size = 0;
 	CHECK_EQ(TEE_InvokeTACommand(s, 0, 1, TEE_PARAM_TYPES(IN, 0, 0, 0), p, NULL), TEE_SUCCESS);
 	CHECK(fake.last.params[0].memref.buffer == NULL);
+	p[0].memref.size = 8;
+	CHECK_EQ(TEE_OpenTASession(&dest, 0, TEE_PARAM_TYPES(IN, 0, 0, 0), p, &s2, &origin),
+		 TEE_ERROR_BAD_PARAMETERS);
+	CHECK_EQ(origin, TEE_ORIGIN_TEE);
 	TEE_CloseTASession(s);
 	TEE_CloseTASession(TEE_HANDLE_NULL);
 }
