@@ -9,7 +9,9 @@
  *    of a mapped range is the TA's heap, stacks, data or mappings, all read/write;
  *  - "private" is everything but the memref parameters of the current call: those are the
  *    host's copies of the client's memory, i.e. what OP-TEE maps as shared memory;
- *  - SECURE/NONSECURE: parameters of a REE client are non-secure, everything else is secure. */
+ *  - SECURE/NONSECURE: parameters of a REE client are non-secure, everything else is secure.
+ * Not seen: PROT_NONE pages (stack guards) count as mapped, and the heap rule of libutee (a range
+ * that starts in an allocation must end in it) is not applied. */
 #include "tarun_int.h"
 
 #include <link.h>
