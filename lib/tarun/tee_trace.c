@@ -127,3 +127,8 @@ TARUN_EXPORT void dhex_dump(const char *function, int line, int level, const voi
 			trace_printf(function, line, level, true, "%s", text);
 	}
 }
+
+TARUN_EXPORT int trace_ext_get_core_id(void)
+{
+	return -1;
+}
