@@ -9,18 +9,22 @@
  * Before anything of it runs, libelf reads its .ta_head section: the UUID
  * there must be the one asked for, or the TA does not exist as far as the
  * guest can tell (TEE_ERROR_ITEM_NOT_FOUND, as OP-TEE answers an unknown
- * UUID). It is then loaded through /proc/self/fd (the file we checked),
- * RTLD_NOW so that nothing is resolved after the sandbox closes, and the
- * ta_head the loader maps must say what the section said.
+ * UUID). It is then loaded by that path (so that $ORIGIN is its directory,
+ * where TA shared libraries live), RTLD_NOW so that nothing is resolved
+ * after the sandbox closes; what the loader mapped must be the inode we
+ * checked, and the ta_head it maps must say what the section said.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ta_host.h"
@@ -65,7 +69,7 @@ static bool same_uuid(const TEE_UUID *a, const TEE_UUID *b)
  * file, or -ENOENT. Why not goes to the TEE's log, or with to_stderr (the fork
  * server, which has no channel) to stderr.
  */
-static int open_in_dirs(const struct host_cfg *cfg, const char *name, bool to_stderr)
+static int open_in_dirs(const struct host_cfg *cfg, const char *name, bool to_stderr, char *path, size_t pathlen)
 {
 	for (unsigned i = 0; i < cfg->ndirs; i++) {
 		int dfd = open(cfg->dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -78,8 +82,11 @@ static int open_in_dirs(const struct host_cfg *cfg, const char *name, bool to_st
 		if (fd < 0 && e == ENOENT)
 			continue;
 		struct stat sb;
-		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+		if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+			if (path)
+				snprintf(path, pathlen, "%s/%s", cfg->dirs[i], name);
 			return fd;
+		}
 		const char *why = fd < 0 ? (e == ELOOP ? "a symlink, not loaded" : strerror(e)) : "not a regular file";
 		if (to_stderr)
 			fprintf(stderr, "vtee-ta-host: %s/%s: %s\n", cfg->dirs[i], name, why);
@@ -171,7 +178,7 @@ bool ta_file_exists(const struct host_cfg *cfg, const uint8_t uuid[16])
 {
 	char name[64];
 	ta_name(uuid, name);
-	int fd = open_in_dirs(cfg, name, true);
+	int fd = open_in_dirs(cfg, name, true, NULL, 0);
 	if (fd >= 0)
 		close(fd);
 	return fd >= 0;
@@ -184,7 +191,7 @@ uint32_t ta_file_open(const struct host_cfg *cfg, const TEE_UUID *uuid, struct t
 	uuid_to_bytes(uuid, b);
 	ta_name(b, name);
 	memset(f, 0, sizeof(*f));
-	f->fd = open_in_dirs(cfg, name, false);
+	f->fd = open_in_dirs(cfg, name, false, f->path, sizeof(f->path));
 	if (f->fd < 0)
 		return TEE_ERROR_ITEM_NOT_FOUND;
 	bool elf_ok = !read_head(f);
@@ -210,16 +217,51 @@ static void *ta_symbol(void *handle, const struct link_map *self, const char *na
 	return p;
 }
 
+/*
+ * Did the loader map the very file we checked (fd)? Every mapping of the
+ * object's path in /proc/self/maps must be fd's inode: a file swapped in
+ * under the name since the check (or a symlink put there) is refused.
+ */
+static bool mapped_is(const char *name, int fd)
+{
+	struct stat sb;
+	FILE *maps = fstat(fd, &sb) == 0 ? fopen("/proc/self/maps", "re") : NULL;
+	char line[PATH_MAX + 128];
+	unsigned found = 0, wrong = 0;
+	while (maps && fgets(line, sizeof(line), maps)) {
+		unsigned maj, mnr;
+		unsigned long long ino;
+		int off = 0;
+		if (sscanf(line, "%*x-%*x %*s %*x %x:%x %llu %n", &maj, &mnr, &ino, &off) != 3 || !off)
+			continue;
+		char *p = line + off;
+		p[strcspn(p, "\n")] = 0;
+		if (strcmp(p, name))
+			continue;
+		found++;
+		wrong += maj != major(sb.st_dev) || mnr != minor(sb.st_dev) || ino != (unsigned long long)sb.st_ino;
+	}
+	if (maps)
+		fclose(maps);
+	return found && !wrong;
+}
+
 uint32_t ta_file_load(const struct ta_file *f)
 {
 	const struct ta_head *head = &f->head;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", f->fd);
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/*
+	 * By its path in the TA directory, not /proc/self/fd: $ORIGIN (the dev
+	 * kit's RUNPATH) must be that directory, where TA shared libraries live.
+	 */
+	void *h = dlopen(f->path, RTLD_NOW | RTLD_LOCAL);
 	struct link_map *self = NULL;
 	if (!h || dlinfo(h, RTLD_DI_LINKMAP, &self) || !self) {
 		ti_logf("loading the TA: %s", h ? "no link map" : dlerror());
 		return TEE_ERROR_BAD_FORMAT;
+	}
+	if (!mapped_is(self->l_name, f->fd)) {
+		ti_logf("%s changed after it was checked: not loaded", f->path);
+		return TEE_ERROR_ITEM_NOT_FOUND;
 	}
 	const struct ta_head *mapped = ta_symbol(h, self, "ta_head");
 	*(void **)&ti.ep.create = ta_symbol(h, self, "TA_CreateEntryPoint");

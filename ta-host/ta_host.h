@@ -66,6 +66,7 @@ extern struct ta_instance ti;
 /* A TA file found and checked, not loaded yet. */
 struct ta_file {
 	int fd;
+	char path[4096];              /* <dir>/<uuid>.ta, where fd was opened */
 	struct ta_head head;          /* its .ta_head section */
 	uint64_t heap_size;           /* its ta_heap_size (TA_DATA_SIZE), 0 if libelf found none */
 	uint64_t no_share_heap_size;  /* its __ta_no_share_heap_size, 0 if none */
