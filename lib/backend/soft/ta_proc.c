@@ -17,7 +17,8 @@
  * TA_DestroyEntryPoint (DESTROY) when its last session closes, unless it is
  * kept alive. One call runs in an instance at a time (its lane): TA entry
  * points are not reentrant without TA_FLAG_CONCURRENT, and the channel
- * carries one call.
+ * carries one call; a TA_FLAG_CONCURRENT instance is served the same way
+ * (allowed by GP: the flag permits concurrency, it does not demand it).
  *
  * Death (panic, crash, seccomp, rlimit, kill after an ignored cancel, a
  * broken message) marks the instance dead: its calls and later calls get
