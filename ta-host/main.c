@@ -7,52 +7,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sandbox.h"
 #include "ta_host.h"
 
+/* The soft back-end starts us with its control socket as fd 3 (ta_store.c). */
+#define CTL_FD 3
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vtee-ta-host --ctl-fd N --ta-dir DIR [--ta-dir DIR]... [--user NAME] [--no-sandbox]\n"
+		"Usage: vtee-ta-host --ta-dir DIR [--ta-dir DIR]... [--user NAME] [--no-sandbox]\n"
 		"\n"
 		"The TA host of vtee's built-in TEE, started by its soft back-end (option ta_dir=):\n"
 		"a fork server that starts each Trusted Application instance in a process of its\n"
 		"own, loaded only from DIR/<uuid>.ta, unprivileged, under rlimits from the TA's\n"
 		"header and a seccomp allowlist. Not meant to be run by hand.\n"
 		"\n"
-		"  --ctl-fd N     the back-end's control socket (SOCK_SEQPACKET); EOF ends every instance\n"
+		"  fd 3           the back-end's control socket (SOCK_SEQPACKET); EOF ends every instance\n"
 		"  --ta-dir DIR   an absolute directory TAs are loaded from, searched in order\n"
 		"  --user NAME    run as NAME (started as root: default \"nobody\"; root is refused)\n"
 		"  --no-sandbox   UNSAFE, for debugging only: instances get no seccomp filter and no rlimits\n");
 }
 
-static int parse_fd(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < 0 || v > 1000000)
-		return -EINVAL;
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct host_cfg *cfg, int *ctl, const char **user)
+static int parse_args(int argc, char **argv, struct host_cfg *cfg, const char **user)
 {
 	static const struct option longopts[] = {
-		{ "ctl-fd", required_argument, NULL, 'c' }, { "ta-dir", required_argument, NULL, 'd' },
-		{ "user", required_argument, NULL, 'u' },   { "no-sandbox", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "ta-dir", required_argument, NULL, 'd' }, { "user", required_argument, NULL, 'u' },
+		{ "no-sandbox", no_argument, NULL, 'N' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'c':
-			if (parse_fd(optarg, ctl))
-				return 2;
-			break;
 		case 'd':
 			if (cfg->ndirs == HOST_MAX_DIRS || optarg[0] != '/')
 				return 2;
@@ -64,15 +53,14 @@ static int parse_args(int argc, char **argv, struct host_cfg *cfg, int *ctl, con
 		default: return 2;
 		}
 	}
-	return optind == argc && *ctl >= 0 && cfg->ndirs ? 0 : 2;
+	return optind == argc && cfg->ndirs ? 0 : 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct host_cfg cfg = { .ndirs = 0 };
-	int ctl = -1;
 	const char *user = NULL;
-	int rc = parse_args(argc, argv, &cfg, &ctl, &user);
+	int rc = parse_args(argc, argv, &cfg, &user);
 	if (rc) {
 		if (rc > 0)
 			usage(stderr);
@@ -90,5 +78,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vtee-ta-host: %s\n", err);
 		return 2;
 	}
-	return server_run(ctl, &cfg);
+	struct stat sb;
+	if (fstat(CTL_FD, &sb) < 0 || !S_ISSOCK(sb.st_mode)) {
+		fprintf(stderr, "vtee-ta-host: fd %d is not the back-end's socket\n", CTL_FD);
+		return 2;
+	}
+	return server_run(CTL_FD, &cfg);
 }

@@ -499,31 +499,21 @@ void ta_proc_vm_free(struct ta_proc_vm *pv)
 	free(pv);
 }
 
-static void set_req(struct vtee_req *req, uint32_t ret, uint32_t origin)
-{
-	req->ret = ret;
-	req->ret_origin = origin;
-}
-
 void ta_proc_open(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req, struct ta_proc_session **out)
 {
 	struct pcall pc = { .c = c, .pv = pv };
 	struct pargs a;
 	uint32_t ret, origin;
 	*out = NULL;
-	if (pargs_from_req(req, &a)) {
-		set_req(req, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+	if (!ta_req_args(req, &a))
 		return;
-	}
 	ta_proc_open_as(&pc, &req->ta, &c->client, &a, out, &ret, &origin);
 	if (ret == TEE_SUCCESS && a.lost) {
 		/* the guest took its buffer away: the outputs are lost, so is the session */
 		ta_proc_close_as(&pc, *out);
 		*out = NULL;
-		set_out(&ret, &origin, TEE_ERROR_COMMUNICATION, TEE_ORIGIN_TEE);
 	}
-	pargs_to_req(req, &a);
-	set_req(req, ret, origin);
+	ta_req_finish(req, &a, ret, origin);
 }
 
 void ta_proc_invoke(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s, struct vtee_req *req)
@@ -535,15 +525,10 @@ void ta_proc_invoke(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_ses
 	struct pcall pc = { .c = c, .pv = pv };
 	struct pargs a;
 	uint32_t ret, origin;
-	if (pargs_from_req(req, &a)) {
-		set_req(req, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+	if (!ta_req_args(req, &a))
 		return;
-	}
 	ta_proc_invoke_as(&pc, s, req->func, &a, &ret, &origin);
-	if (a.lost)
-		set_out(&ret, &origin, TEE_ERROR_COMMUNICATION, TEE_ORIGIN_TEE);
-	pargs_to_req(req, &a);
-	set_req(req, ret, origin);
+	ta_req_finish(req, &a, ret, origin);
 }
 
 void ta_proc_close(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s)

@@ -239,6 +239,10 @@ void ta_uuid_str(const struct vtee_uuid *u, char out[37]);
 /* Guest parameters of req into a, validated: 0 or -EINVAL. Outputs of a back into req. */
 int pargs_from_req(const struct vtee_req *req, struct pargs *a);
 void pargs_to_req(struct vtee_req *req, const struct pargs *a);
+/* A guest call's parameters into a; false when they are wrong (req answered BAD_PARAMETERS). */
+bool ta_req_args(struct vtee_req *req, struct pargs *a);
+/* A guest call's end: outputs and result into req (COMMUNICATION if its buffer could not take them). */
+void ta_req_finish(struct vtee_req *req, const struct pargs *a, uint32_t ret, uint32_t origin);
 /* Send an answer on the channel (used by ta_proc_ta2ta.c). 0 or -errno. */
 int ta_call_send(struct ta_inst *in, uint32_t type, const void *fixed, size_t flen, const struct iovec *more,
 		 int nmore);

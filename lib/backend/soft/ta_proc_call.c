@@ -245,6 +245,26 @@ void pargs_to_req(struct vtee_req *req, const struct pargs *a)
 	}
 }
 
+bool ta_req_args(struct vtee_req *req, struct pargs *a)
+{
+	if (!pargs_from_req(req, a))
+		return true;
+	req->ret = TEE_ERROR_BAD_PARAMETERS;
+	req->ret_origin = TEE_ORIGIN_TEE;
+	return false;
+}
+
+void ta_req_finish(struct vtee_req *req, const struct pargs *a, uint32_t ret, uint32_t origin)
+{
+	if (a->lost) { /* the guest took its buffer away: the outputs are lost */
+		ret = TEE_ERROR_COMMUNICATION;
+		origin = TEE_ORIGIN_TEE;
+	}
+	pargs_to_req(req, a);
+	req->ret = ret;
+	req->ret_origin = origin;
+}
+
 static bool has_buffer(const struct pparam *p)
 {
 	return p->shm || p->buf;

@@ -33,17 +33,6 @@ struct ta_resume {
 	struct tap_hdr hdr;
 };
 
-static void finish_req(struct vtee_req *req, struct pargs *a, uint32_t ret, uint32_t origin)
-{
-	if (a->lost) {
-		ret = TEE_ERROR_COMMUNICATION;
-		origin = TEE_ORIGIN_TEE;
-	}
-	pargs_to_req(req, a);
-	req->ret = ret;
-	req->ret_origin = origin;
-}
-
 /* The instance answered within the poll: a message header in *h, 1; 0 when it is late. */
 static int poll_answer(struct pcall *pc, struct ta_inst *in, struct tap_hdr *h)
 {
@@ -78,17 +67,15 @@ void ta_proc_invoke_inline(struct ta_proc_vm *pv, struct ta_call *c, struct ta_p
 	struct ta_resume r = { .pc = { .c = c, .pv = pv }, .s = s, .cmd = req->func };
 	struct ta_inst *in = s->inst;
 	uint32_t ret, origin = TEE_ORIGIN_TEE;
-	if (pargs_from_req(req, &r.a)) {
-		finish_req(req, &r.a, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+	if (!ta_req_args(req, &r.a))
 		return;
-	}
 	int lane = ta_lane_try(&r.pc, in);
 	if (lane == -EBUSY && hand_over(c, &r))
 		return;
 	if (lane) {
 		/* dead, or busy with no memory to hand over: the call as a TEE thread runs it */
 		ta_proc_invoke_as(&r.pc, s, r.cmd, &r.a, &ret, &origin);
-		finish_req(req, &r.a, ret, origin);
+		ta_req_finish(req, &r.a, ret, origin);
 		return;
 	}
 	ret = ta_call_begin(in, TAP_MSG_INVOKE, s->sid, r.cmd, &s->client, &r.a, &r.call);
@@ -102,7 +89,7 @@ void ta_proc_invoke_inline(struct ta_proc_vm *pv, struct ta_call *c, struct ta_p
 		ta_call_finish(&r.pc, in, &r.a, &r.call, first, &ret, &origin);
 	}
 	ta_lane_give(&r.pc, in);
-	finish_req(req, &r.a, ret, origin);
+	ta_req_finish(req, &r.a, ret, origin);
 }
 
 void ta_proc_invoke_resume(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req)
@@ -117,6 +104,6 @@ void ta_proc_invoke_resume(struct ta_proc_vm *pv, struct ta_call *c, struct vtee
 		ta_call_finish(&k->pc, k->s->inst, &k->a, &k->call, k->has_hdr ? &k->hdr : NULL, &ret, &origin);
 		ta_lane_give(&k->pc, k->s->inst);
 	}
-	finish_req(req, &k->a, ret, origin);
+	ta_req_finish(req, &k->a, ret, origin);
 	free(k);
 }

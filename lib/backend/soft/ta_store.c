@@ -200,9 +200,7 @@ static char **server_argv(const struct ta_store_cfg *cfg, const char *path)
 	char **argv = calloc(8 + 2 * (size_t)cfg->ndirs, sizeof(*argv));
 	if (!argv)
 		return NULL;
-	argv[n++] = (char *)path;
-	argv[n++] = (char *)"--ctl-fd";
-	argv[n++] = (char *)"3";
+	argv[n++] = (char *)path; /* its control socket is fd 3 */
 	if (cfg->user) {
 		argv[n++] = (char *)"--user";
 		argv[n++] = cfg->user;
