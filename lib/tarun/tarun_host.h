@@ -13,7 +13,8 @@
  *
  * System calls the runtime makes itself (the host's seccomp allowlist must keep them):
  * clock_gettime (CLOCK_MONOTONIC, CLOCK_REALTIME), clock_nanosleep, mincore (memory access
- * rights), and whatever glibc's malloc/free need (brk, mmap, munmap, mremap, madvise).
+ * rights), mmap/munmap (tee_map_zi), and whatever glibc's malloc/free need (brk, mmap, munmap,
+ * mremap, madvise).
  * Everything that reaches the TEE or the log goes through the ops below.
  *
  * Error convention: ops that can fail return 0 or -errno; TEE results travel in out-fields.
@@ -37,7 +38,10 @@ struct tarun_ta {
 	const struct user_ta_property *props; /* ta_props; may be NULL when num_props is 0 */
 	size_t num_props;                     /* ta_num_props */
 	size_t heap_size;                     /* ta_heap_size (TA_DATA_SIZE): TEE_Malloc's budget */
-	const int *trace_level;               /* the TA's trace_level; NULL: TRACE_ERROR */
+	size_t no_share_heap_size;            /* __ta_no_share_heap_size (TA_NO_SHARE_DATA_SIZE) if the
+					 TA has one, else 0: TEE_MALLOC_NO_SHARE then gets NULL */
+	int *trace_level;                     /* the TA's trace_level (trace_set_level writes it);
+					 NULL: TRACE_ERROR */
 	TEE_UUID tee_device_id;               /* gpd.tee.deviceID of this TEE (per VM if the TEE wants) */
 };
 
@@ -64,16 +68,17 @@ struct tarun_host_ops {
 	/* REE time (gpd: TEE_GetREETime), from the TEE. 0 or -errno (the runtime then panics). */
 	int (*ree_time)(TEE_Time *t);
 
-	/* The TA persistent time, kept by the TEE per VM and per TA UUID (this process may die), as
-	 * OP-TEE keeps it: an offset `ta_time - system_time`, system time being CLOCK_MONOTONIC in
-	 * seconds + millis. load: 0 with *offset, -ENOENT when never set (TEE_ERROR_TIME_NOT_SET),
-	 * other -errno on failure (the runtime panics). store: 0 or -errno (-ENOMEM/-ENOSPC ->
-	 * TEE_ERROR_OUT_OF_MEMORY / TEE_ERROR_STORAGE_NO_SPACE, others panic). */
-	int (*ptime_load)(TEE_Time *offset);
-	int (*ptime_store)(const TEE_Time *offset);
+	/* The TA persistent time, kept by the TEE per VM and per TA UUID (this process may die),
+	 * as OP-TEE keeps it: an offset, here in milliseconds, `ta_time - system_time`, system time
+	 * being CLOCK_MONOTONIC. The TEE stores the number and gives it back; the runtime does the
+	 * arithmetic (TIME_NOT_SET, OVERFLOW). load: 0 with *offset_ms, -ENOENT when never set,
+	 * other -errno on failure (the runtime panics). store: 0 or -errno (-ENOMEM and -ENOSPC
+	 * become TEE_ERROR_OUT_OF_MEMORY / TEE_ERROR_STORAGE_NO_SPACE, others panic). */
+	int (*ptime_load)(int64_t *offset_ms);
+	int (*ptime_store)(int64_t offset_ms);
 
 	/* TA-to-TA sessions within the VM (the TEE opens them as TEE_LOGIN_TRUSTED_APP + this TA's
-	 * UUID). `params` (always 4 entries) hold only the runtime's own temporary buffers or the
+	 * UUID). Session ids are never 0 (0 is TEE_HANDLE_NULL). `params` (always 4 entries) hold only the runtime's own temporary buffers or the
 	 * current call's client buffers, already checked. The host copies INPUT/INOUT memrefs
 	 * (buffer, size) to the callee; on return it copies OUTPUT/INOUT data back into `buffer`,
 	 * at most the size it was given, sets memref.size to the size the callee returned (larger
@@ -87,7 +92,9 @@ struct tarun_host_ops {
 		       TEE_Param params[4], uint32_t *session, TEE_Result *ret, uint32_t *origin);
 	int (*ta_invoke)(uint32_t session, uint32_t cancel_timeout, uint32_t cmd,
 			 uint32_t param_types, TEE_Param params[4], TEE_Result *ret, uint32_t *origin);
-	void (*ta_close)(uint32_t session);
+	/* 0, -ENOENT for a session this instance does not hold (the runtime panics, as libutee does
+	 * when the close syscall fails), other -errno likewise. */
+	int (*ta_close)(uint32_t session);
 };
 
 /* Longest log line handed to log_line (OP-TEE's MAX_PRINT_SIZE is 256; longer lines are cut). */

@@ -1,8 +1,9 @@
-/* Private to libvtee_ta (lib/tarun/*.c): what the runtime's files share.
+/* Private to libvtee_ta (the .c files of lib/tarun): what the runtime's files share.
  *
- * The library is compiled with hidden visibility; the GP headers and the host seam are included
- * here under a default-visibility pragma, so every function they declare and this library defines
- * is exported, and nothing else is. Every file of the library includes this header first. */
+ * The library is compiled with hidden visibility. The GP headers and the host seam are included
+ * here under a default-visibility pragma, so every function they declare and this library
+ * defines is exported; TARUN_EXPORT marks the few OP-TEE extras a kit header might not declare.
+ * Every file of the library includes this header first. */
 #ifndef TARUN_INT_H
 #define TARUN_INT_H
 
@@ -10,12 +11,15 @@
 #include <tee_internal_api.h>
 #include <tee_internal_api_extensions.h>
 #include <trace.h>
+#include <user_ta_header.h>
 #include "tarun_host.h"
 #pragma GCC visibility pop
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define TARUN_EXPORT __attribute__((visibility("default")))
 
 /* The host's services and the TA's header data (tarun_start); NULL before it. */
 extern const struct tarun_host_ops *tarun_ops;
@@ -45,12 +49,61 @@ uint64_t tarun_monotonic_ns(void);
 /* The TA's flags (ta_head.flags), 0 before tarun_start. */
 uint32_t tarun_ta_flags(void);
 
-/* Memory the runtime lent out (TEE_Malloc): is [p, p+len) inside one block, and was that block
- * allocated with TEE_MALLOC_NO_SHARE? (tee_mem.c) */
-bool tarun_heap_owns(const void *p, size_t len, bool *no_share);
+/* Is cancellation of the current call effective now: unmasked, and the TEE's flag raised or the
+ * call's deadline passed (tee_cancel.c)? */
+bool tarun_cancel_pending(const struct tarun_call *c, uint64_t now_ns);
 
-/* Does [p, p+len) overlap a memref parameter of the current call? Sets *rights to the access
- * the client granted for it (TEE_MEMORY_ACCESS_READ / _WRITE) when it lies inside one. */
-bool tarun_param_overlap(const void *p, size_t len, uint32_t *rights, bool *inside);
+/* The checks libutee makes on the pointers an API function receives (its parameter
+ * annotations, CFG_TA_STRICT_ANNOTATION_CHECKS=y): a non-empty range that is NULL or lacks the
+ * access panics the TA with TEE_Panic(0). "private": TA memory, not a memref parameter of the
+ * current call. (tee_panic.c) */
+void tarun_check_in(const void *buf, size_t len);         /* READ, private */
+void tarun_check_out(void *buf, size_t len);              /* WRITE, private */
+void tarun_check_inout(void *buf, size_t len);            /* READ|WRITE, private */
+void tarun_check_instring(const char *s);                 /* READ, private, NUL included */
+void tarun_check_outbuf(void *buf, size_t *len);          /* *len RW private; buf WRITE, any owner */
+void tarun_check_outbuf32(void *buf, uint32_t *len);      /* the same with a uint32_t length */
+
+/* Memory of TEE_MALLOC_NO_SHARE blocks (tee_mem.c): does [p, p+len) overlap one? */
+bool tarun_heap_overlaps_no_share(const void *p, size_t len);
+
+/* TEE_CheckMemoryAccessRights' parameter rule (tee_memcheck.c): does every memref parameter of
+ * the current call that [buf, buf+len) intersects grant `flags` (READ/WRITE/ANY_OWNER)? */
+bool tarun_params_allow(uint32_t flags, const void *buf, size_t len);
+/* Is [buf, buf+len) entirely inside one memref parameter of the current call? */
+bool tarun_inside_param(const void *buf, size_t len);
+
+/* The three property sets (tee_propset.c): is h one of the TEE_PROPSET_* pseudo handles; the
+ * idx-th property of a set (false past its end, or for a handle that is not a set); the
+ * property of a set by name (false: none). */
+bool tarun_propset_is_pseudo(TEE_PropSetHandle h);
+bool tarun_propset_at(TEE_PropSetHandle h, size_t idx, struct user_ta_property *out);
+bool tarun_propset_find(TEE_PropSetHandle h, const char *name, struct user_ta_property *out);
+
+/* The property getters without their annotation checks, size_t lengths (tee_prop.c); the GP 1.1
+ * twins (tee_gp11.c) check their uint32_t lengths and call these. */
+TEE_Result tarun_prop_as_string(TEE_PropSetHandle h, const char *name, char *value,
+				size_t *value_len);
+TEE_Result tarun_prop_as_binary(TEE_PropSetHandle h, const char *name, void *value,
+				size_t *value_len);
+TEE_Result tarun_prop_name(TEE_PropSetHandle h, void *name, size_t *name_len);
+
+/* TA-to-TA calls on TEE_Param arrays after the annotation checks (tee_ta2ta.c). */
+TEE_Result tarun_ta_open(const TEE_UUID *dest, uint32_t timeout, uint32_t types,
+			 TEE_Param params[TEE_NUM_PARAMS], TEE_TASessionHandle *session,
+			 uint32_t *origin);
+TEE_Result tarun_ta_invoke(TEE_TASessionHandle session, uint32_t timeout, uint32_t cmd,
+			   uint32_t types, TEE_Param params[TEE_NUM_PARAMS], uint32_t *origin);
+
+/* OP-TEE's canonical UUID text, "%08x-%04x-%04x-%02x%02x-%02x%02x%02x%02x%02x%02x"; returns
+ * what snprintf returns (36). */
+int tarun_uuid_format(char *out, size_t size, const TEE_UUID *uuid);
+
+/* base64 as OP-TEE's libutee reads and writes property values (tee_base64.c). decode: skips
+ * characters outside the alphabet, stops at '=' or NUL; returns the decoded length, writing at
+ * most `size` bytes to `out` (NULL: count only). encode_len includes the NUL. */
+size_t tarun_base64_decode(const char *in, void *out, size_t size);
+size_t tarun_base64_encode_len(size_t n);
+void tarun_base64_encode(const void *in, size_t n, char *out);
 
 #endif
