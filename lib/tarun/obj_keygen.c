@@ -7,6 +7,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 
 static TEE_Result gen_secret(TEE_ObjectHandle o, uint32_t bits)
 {
