@@ -2,7 +2,8 @@
  * or without: TEE_ALG_RSASSA_PKCS1_V1_5) and PSS (MGF1 with the same hash, salt from
  * TEE_ATTR_RSA_PSS_SALT_LENGTH, default the digest size); RSAES PKCS#1 v1.5 and OAEP (label,
  * MGF1 hash from TEE_ATTR_RSA_OAEP_MGF_HASH); RSA without padding, whose output loses its
- * leading zero bytes as OP-TEE's does. */
+ * leading zero bytes as OP-TEE's does. TEE_ATTR_RSA_OAEP_MGF_HASH is a reference attribute
+ * (its id has no value flag) of 4 bytes: the TEE_ALG_SHA* id in the CPU's byte order. */
 #include "crypto_int.h"
 
 #include <openssl/core_names.h>
@@ -101,9 +102,18 @@ static TEE_Result setup_oaep(TEE_OperationHandle op, EVP_PKEY_CTX *ctx,
 	const TEE_Attribute *mgf = attr_find(params, count, TEE_ATTR_RSA_OAEP_MGF_HASH);
 	const TEE_Attribute *label = attr_find(params, count, TEE_ATTR_RSA_OAEP_LABEL);
 	const EVP_MD *md = evp_md_for(op->ai->hash);
-	const EVP_MD *mgf_md = mgf ? evp_md_for(mgf->content.value.a) : md;
+	const EVP_MD *mgf_md = md;
 	void *lab = NULL;
 
+	/* a reference attribute holding the TEE_ALG_SHA* id, as OP-TEE reads it */
+	if (mgf) {
+		uint32_t alg = 0;
+
+		if (mgf->content.ref.length != sizeof(alg) || !mgf->content.ref.buffer)
+			return TEE_ERROR_BAD_PARAMETERS;
+		memcpy(&alg, mgf->content.ref.buffer, sizeof(alg));
+		mgf_md = evp_md_for(alg);
+	}
 	if (!md || !mgf_md)
 		return TEE_ERROR_BAD_PARAMETERS;
 	if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
