@@ -100,16 +100,15 @@ static void get_buffer_attr(void *arg)
 }
 
 
-static void test_attributes(void)
+/* A public RSA key whose modulus came with a leading zero byte: 264 bits by its length. */
+static void test_bignum_attributes(void)
 {
 	uint8_t n[33] = { 0x00, 0xc5 }, e[3] = { 1, 0, 1 }, buf[64];
-	TEE_Attribute a[3];
+	TEE_Attribute a[2];
 	size_t len = 31;
-	uint32_t va = 0, vb = 7;
-	TEE_ObjectHandle pub = TEE_HANDLE_NULL, aes = key_from_hex(TEE_TYPE_AES, "000102030405060708090a0b0c0d0e0f");
+	TEE_ObjectHandle pub = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 
-	/* a public RSA key whose modulus came with a leading zero byte: 264 bits by its length */
 	n[32] = 0x0f;
 	REQUIRE_EQ(TEE_AllocateTransientObject(TEE_TYPE_RSA_PUBLIC_KEY, 512, &pub), TEE_SUCCESS);
 	TEE_InitRefAttribute(&a[0], TEE_ATTR_RSA_MODULUS, n, sizeof(n));
@@ -133,8 +132,18 @@ static void test_attributes(void)
 	CHECK_EQ(TEE_GetObjectInfo1(pub, &info), TEE_SUCCESS);
 	CHECK_EQ(info.objectUsage, TEE_USAGE_VERIFY);
 	TEE_FreeTransientObject(pub);
-	/* a secret: NULL buffer is SHORT_BUFFER; not extractable any more: the TA panics */
-	len = 0;
+}
+
+static void test_secret_and_value_attributes(void)
+{
+	TEE_ObjectHandle aes = key_from_hex(TEE_TYPE_AES, "000102030405060708090a0b0c0d0e0f");
+	uint8_t buf[64];
+	size_t len = 0;
+	uint32_t va = 0, vb = 7;
+	TEE_Attribute a;
+	TEE_ObjectInfo info;
+
+	/* a NULL buffer is SHORT_BUFFER; not extractable any more: the TA panics */
 	CHECK_EQ(TEE_GetObjectBufferAttribute(aes, TEE_ATTR_SECRET_VALUE, NULL, &len),
 		 TEE_ERROR_SHORT_BUFFER);
 	CHECK_EQ(len, 16);
@@ -154,8 +163,8 @@ static void test_attributes(void)
 	/* an ECC curve: one word (b reads 0) */
 	REQUIRE_EQ(TEE_AllocateTransientObject(TEE_TYPE_ECDH_KEYPAIR, 256, &shared_obj),
 		   TEE_SUCCESS);
-	TEE_InitValueAttribute(&a[0], TEE_ATTR_ECC_CURVE, TEE_ECC_CURVE_NIST_P256, 5);
-	REQUIRE_EQ(TEE_GenerateKey(shared_obj, 256, a, 1), TEE_SUCCESS);
+	TEE_InitValueAttribute(&a, TEE_ATTR_ECC_CURVE, TEE_ECC_CURVE_NIST_P256, 5);
+	REQUIRE_EQ(TEE_GenerateKey(shared_obj, 256, &a, 1), TEE_SUCCESS);
 	CHECK_EQ(TEE_GetObjectValueAttribute(shared_obj, TEE_ATTR_ECC_CURVE, &va, &vb),
 		 TEE_SUCCESS);
 	CHECK(va == TEE_ECC_CURVE_NIST_P256 && vb == 0);
@@ -459,7 +468,8 @@ int main(void)
 	fake_start();
 	test_allocate_rules();
 	test_populate_rules();
-	test_attributes();
+	test_bignum_attributes();
+	test_secret_and_value_attributes();
 	test_copy();
 	test_generate();
 	test_handles();
