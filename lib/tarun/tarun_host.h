@@ -1,5 +1,5 @@
-/* The seam between libvtee_ta (the GP TEE Internal Core API runtime a TA links against) and the
- * TA instance process that loads the TA (vtee-ta-host, ta-host/).
+/* The seam between libvtee_ta (the GP TEE Internal Core API runtime: the TA's GP calls resolve to
+ * it) and the TA instance process that loads it and the TA (vtee-ta-host, ta-host/).
  *
  * The runtime never talks to the TEE itself. The host hands it a table of services
  * (struct tarun_host_ops) and the loaded TA's header data once, with tarun_start(), and brackets
@@ -12,7 +12,7 @@
  * thread that is inside an entry. Process-wide state (heap accounting, instance data) is shared.
  *
  * System calls the runtime makes itself (the host's seccomp allowlist must keep them):
- * clock_gettime (CLOCK_MONOTONIC, CLOCK_REALTIME), clock_nanosleep, mincore (memory access
+ * clock_gettime (CLOCK_MONOTONIC), clock_nanosleep, mincore (memory access
  * rights), mmap/munmap (tee_map_zi), and whatever glibc's malloc/free need (brk, mmap, munmap,
  * mremap, madvise).
  * Everything that reaches the TEE or the log goes through the ops below.
@@ -52,8 +52,9 @@ struct tarun_host_ops {
 	 * runtime calls abort() if it does. */
 	void (*panic)(uint32_t code);
 
-	/* One formatted log line of the TA (trace_printf, printf), without a trailing newline,
-	 * at most TARUN_LOG_LINE_MAX bytes. The host writes it whole (one write). */
+	/* One formatted log line of the TA (trace.h's EMSG/IMSG/DMSG..., trace_ext_puts), `len`
+	 * bytes, not NUL-terminated, no newline, at most TARUN_LOG_LINE_MAX. The host writes it
+	 * whole (one write). A TA's printf() goes to the process's stdout, not here. */
 	void (*log_line)(const char *line, size_t len);
 
 	/* Cancellation of the call `session` (struct tarun_entry.session) is requested: the TEE raised
@@ -83,7 +84,7 @@ struct tarun_host_ops {
 	 * (buffer, size) to the callee; on return it copies OUTPUT/INOUT data back into `buffer`,
 	 * at most the size it was given, sets memref.size to the size the callee returned (larger
 	 * than the buffer is the SHORT_BUFFER convention, whatever the result) and the OUTPUT/INOUT
-	 * values. A memref with buffer NULL is a NULL memref. `cancel_timeout` is the GP
+	 * values. A memref with buffer NULL (size 0) is a NULL memref. `cancel_timeout` is the GP
 	 * cancellationRequestTimeout in ms (TEE_TIMEOUT_INFINITE = none).
 	 * Return 0 with *ret (TEE result) and *origin set, or -errno when the request could not be
 	 * made at all (the runtime answers TEE_ERROR_OUT_OF_MEMORY for -ENOMEM, else
@@ -100,7 +101,8 @@ struct tarun_host_ops {
 /* Longest log line handed to log_line (OP-TEE's MAX_PRINT_SIZE is 256; longer lines are cut). */
 #define TARUN_LOG_LINE_MAX 256
 
-/* The call the host is about to make into the TA. */
+/* The call the host is about to make into the TA. The runtime copies the client identity;
+ * params must stay valid until tarun_entry_end. */
 struct tarun_entry {
 	uint32_t session;          /* the host's id of the session, passed back to cancel ops;
 				      0 for TA_CreateEntryPoint / TA_DestroyEntryPoint */

@@ -64,6 +64,10 @@ void tarun_check_instring(const char *s);                 /* READ, private, NUL 
 void tarun_check_outbuf(void *buf, size_t *len);          /* *len RW private; buf WRITE, any owner */
 void tarun_check_outbuf32(void *buf, uint32_t *len);      /* the same with a uint32_t length */
 
+/* Is parameter n of `types` a memref, and which access does it grant (READ, +WRITE for
+ * OUTPUT/INOUT, always ANY_OWNER)? (tee_memcheck.c) */
+bool tarun_memref_rights(uint32_t types, size_t n, uint32_t *rights);
+
 /* Memory of TEE_MALLOC_NO_SHARE blocks (tee_mem.c): does [p, p+len) overlap one? */
 bool tarun_heap_overlaps_no_share(const void *p, size_t len);
 
@@ -80,13 +84,11 @@ bool tarun_propset_is_pseudo(TEE_PropSetHandle h);
 bool tarun_propset_at(TEE_PropSetHandle h, size_t idx, struct user_ta_property *out);
 bool tarun_propset_find(TEE_PropSetHandle h, const char *name, struct user_ta_property *out);
 
-/* The property getters without their annotation checks, size_t lengths (tee_prop.c); the GP 1.1
- * twins (tee_gp11.c) check their uint32_t lengths and call these. */
-TEE_Result tarun_prop_as_string(TEE_PropSetHandle h, const char *name, char *value,
-				size_t *value_len);
-TEE_Result tarun_prop_as_binary(TEE_PropSetHandle h, const char *name, void *value,
-				size_t *value_len);
-TEE_Result tarun_prop_name(TEE_PropSetHandle h, void *name, size_t *name_len);
+/* The getters that fill a buffer of a given length (tee_prop.c), after the length's annotation
+ * check, which each dialect makes on its own length type (tee_gp11.c: uint32_t). */
+enum tarun_prop_op { TARUN_PROP_STRING, TARUN_PROP_BINARY, TARUN_PROP_NAME };
+TEE_Result tarun_prop_sized(enum tarun_prop_op op, TEE_PropSetHandle h, const char *name,
+			    void *buf, size_t *len);
 
 /* TA-to-TA calls on TEE_Param arrays after the annotation checks (tee_ta2ta.c). */
 TEE_Result tarun_ta_open(const TEE_UUID *dest, uint32_t timeout, uint32_t types,

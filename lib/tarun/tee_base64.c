@@ -4,22 +4,16 @@
  * and "-%@&" all decode to zero bytes. The encoder pads with '=' and ends with a NUL. */
 #include "tarun_int.h"
 
+#include <string.h>
+
 static const char alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int sextet(char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	const char *p = c ? strchr(alphabet, c) : NULL;
+
+	return p ? (int)(p - alphabet) : -1;
 }
 
 size_t tarun_base64_decode(const char *in, void *out, size_t size)

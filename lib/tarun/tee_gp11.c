@@ -42,95 +42,97 @@ TEE_Result __GP11_TEE_CheckMemoryAccessRights(uint32_t accessFlags, void *buffer
 	return TEE_CheckMemoryAccessRights(accessFlags, buffer, size);
 }
 
+static TEE_Result prop_sized32(enum tarun_prop_op op, TEE_PropSetHandle h, const char *name,
+				void *buf, uint32_t *len)
+{
+	TEE_Result res;
+	size_t l;
+
+	tarun_check_outbuf32(buf, len);
+	l = *len;
+	res = tarun_prop_sized(op, h, name, buf, &l);
+	*len = to_u32(l);
+	return res;
+}
+
 TEE_Result __GP11_TEE_GetPropertyAsString(TEE_PropSetHandle propsetOrEnumerator,
 					  const char *name, char *valueBuffer,
 					  uint32_t *valueBufferLen)
 {
-	TEE_Result res;
-	size_t len;
-
-	if (tarun_propset_is_pseudo(propsetOrEnumerator))
-		tarun_check_instring(name);
-	tarun_check_outbuf32(valueBuffer, valueBufferLen);
-	len = *valueBufferLen;
-	res = tarun_prop_as_string(propsetOrEnumerator, name, valueBuffer, &len);
-	*valueBufferLen = to_u32(len);
-	return res;
+	return prop_sized32(TARUN_PROP_STRING, propsetOrEnumerator, name, valueBuffer,
+			    valueBufferLen);
 }
 
 TEE_Result __GP11_TEE_GetPropertyAsBinaryBlock(TEE_PropSetHandle propsetOrEnumerator,
 					       const char *name, void *valueBuffer,
 					       uint32_t *valueBufferLen)
 {
-	TEE_Result res;
-	size_t len;
-
-	if (tarun_propset_is_pseudo(propsetOrEnumerator))
-		tarun_check_instring(name);
-	tarun_check_outbuf32(valueBuffer, valueBufferLen);
-	len = *valueBufferLen;
-	res = tarun_prop_as_binary(propsetOrEnumerator, name, valueBuffer, &len);
-	*valueBufferLen = to_u32(len);
-	return res;
+	return prop_sized32(TARUN_PROP_BINARY, propsetOrEnumerator, name, valueBuffer,
+			    valueBufferLen);
 }
 
 TEE_Result __GP11_TEE_GetPropertyName(TEE_PropSetHandle enumerator, void *nameBuffer,
 				      uint32_t *nameBufferLen)
 {
-	TEE_Result res;
-	size_t len;
-
-	if (!enumerator)
-		tarun_panic(0);
-	tarun_check_outbuf32(nameBuffer, nameBufferLen);
-	len = *nameBufferLen;
-	res = tarun_prop_name(enumerator, nameBuffer, &len);
-	*nameBufferLen = to_u32(len);
-	return res;
+	return prop_sized32(TARUN_PROP_NAME, enumerator, NULL, nameBuffer, nameBufferLen);
 }
 
-/* __GP11_TEE_Param <-> TEE_Param around a TA-to-TA call. */
-static void params_from_gp11(uint32_t types, const __GP11_TEE_Param *in, TEE_Param *out)
+/* Which parameters a conversion carries: all of them on the way in, the OUTPUT and INOUT ones
+ * on the way back (a memref's buffer does not change: carrying it again is harmless). */
+static bool carried(uint32_t types, size_t n, bool back, bool *memref)
+{
+	uint32_t t = TEE_PARAM_TYPE_GET(types, n);
+	uint32_t rights;
+
+	*memref = tarun_memref_rights(types, n, &rights);
+	if (back)
+		return t == TEE_PARAM_TYPE_VALUE_OUTPUT || t == TEE_PARAM_TYPE_VALUE_INOUT ||
+		       (*memref && t != TEE_PARAM_TYPE_MEMREF_INPUT);
+	return t != TEE_PARAM_TYPE_NONE;
+}
+
+static void to_gp11(uint32_t types, const TEE_Param *in, __GP11_TEE_Param *out, bool back)
+{
+	bool memref;
+
+	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
+		if (!carried(types, n, back, &memref))
+			continue;
+		if (memref) {
+			out[n].memref.buffer = in[n].memref.buffer;
+			out[n].memref.size = to_u32(in[n].memref.size);
+		} else {
+			out[n].value.a = in[n].value.a;
+			out[n].value.b = in[n].value.b;
+		}
+	}
+}
+
+static void from_gp11(uint32_t types, const __GP11_TEE_Param *in, TEE_Param *out, bool back)
+{
+	bool memref;
+
+	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
+		if (!carried(types, n, back, &memref))
+			continue;
+		if (memref) {
+			out[n].memref.buffer = in[n].memref.buffer;
+			out[n].memref.size = in[n].memref.size;
+		} else {
+			out[n].value.a = in[n].value.a;
+			out[n].value.b = in[n].value.b;
+		}
+	}
+}
+
+/* A TA-to-TA call's parameters, checked as libutee's twin checks them. */
+static void call_params_from_gp11(uint32_t types, const __GP11_TEE_Param *in, TEE_Param *out)
 {
 	memset(out, 0, sizeof(TEE_Param) * TEE_NUM_PARAMS);
 	if (!types || !in)
 		return;
 	tarun_check_inout((void *)in, sizeof(__GP11_TEE_Param) * TEE_NUM_PARAMS);
-	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
-		switch (TEE_PARAM_TYPE_GET(types, n)) {
-		case TEE_PARAM_TYPE_MEMREF_INPUT:
-		case TEE_PARAM_TYPE_MEMREF_OUTPUT:
-		case TEE_PARAM_TYPE_MEMREF_INOUT:
-			out[n].memref.buffer = in[n].memref.buffer;
-			out[n].memref.size = in[n].memref.size;
-			break;
-		default:
-			out[n].value.a = in[n].value.a;
-			out[n].value.b = in[n].value.b;
-			break;
-		}
-	}
-}
-
-static void params_to_gp11(uint32_t types, const TEE_Param *in, __GP11_TEE_Param *out)
-{
-	if (!types || !out)
-		return;
-	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
-		switch (TEE_PARAM_TYPE_GET(types, n)) {
-		case TEE_PARAM_TYPE_MEMREF_OUTPUT:
-		case TEE_PARAM_TYPE_MEMREF_INOUT:
-			out[n].memref.size = to_u32(in[n].memref.size);
-			break;
-		case TEE_PARAM_TYPE_VALUE_OUTPUT:
-		case TEE_PARAM_TYPE_VALUE_INOUT:
-			out[n].value.a = in[n].value.a;
-			out[n].value.b = in[n].value.b;
-			break;
-		default:
-			break;
-		}
-	}
+	from_gp11(types, in, out, false);
 }
 
 TEE_Result __GP11_TEE_OpenTASession(const TEE_UUID *destination,
@@ -143,14 +145,13 @@ TEE_Result __GP11_TEE_OpenTASession(const TEE_UUID *destination,
 
 	if (paramTypes && !params)
 		tarun_panic(0);
-	params_from_gp11(paramTypes, params, p);
+	call_params_from_gp11(paramTypes, params, p);
 	tarun_check_out(session, sizeof(*session));
 	tarun_check_in(destination, sizeof(*destination));
-	if (!session || !destination)
-		tarun_panic(0);
 	res = tarun_ta_open(destination, cancellationRequestTimeout, paramTypes, p, session,
 			    returnOrigin);
-	params_to_gp11(paramTypes, p, params);
+	if (paramTypes && params)
+		to_gp11(paramTypes, p, params, true);
 	return res;
 }
 
@@ -164,11 +165,42 @@ TEE_Result __GP11_TEE_InvokeTACommand(TEE_TASessionHandle session,
 
 	if (paramTypes && !params)
 		tarun_panic(0);
-	params_from_gp11(paramTypes, params, p);
+	call_params_from_gp11(paramTypes, params, p);
 	if (returnOrigin)
 		tarun_check_out(returnOrigin, sizeof(*returnOrigin));
 	res = tarun_ta_invoke(session, cancellationRequestTimeout, commandID, paramTypes, p,
 			      returnOrigin);
-	params_to_gp11(paramTypes, p, params);
+	if (paramTypes && params)
+		to_gp11(paramTypes, p, params, true);
+	return res;
+}
+
+/* OP-TEE's libutee helpers that run a GP 1.1 TA's entry points on 1.3.1 parameters (vtee's
+ * user_ta_header.c converts by itself; these serve TA sources that call them directly). */
+TEE_Result __ta_open_sess(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS], void **sess_ctx,
+			  TEE_Result (*fp)(uint32_t, __GP11_TEE_Param[TEE_NUM_PARAMS], void **))
+{
+	__GP11_TEE_Param p[TEE_NUM_PARAMS];
+	TEE_Result res;
+
+	memset(p, 0, sizeof(p));
+	to_gp11(pt, params, p, false);
+	res = fp(pt, p, sess_ctx);
+	from_gp11(pt, p, params, true);
+	return res;
+}
+
+TEE_Result __ta_invoke_cmd(void *sess_ctx, uint32_t cmd_id, uint32_t pt,
+			   TEE_Param params[TEE_NUM_PARAMS],
+			   TEE_Result (*fp)(void *, uint32_t, uint32_t,
+					    __GP11_TEE_Param[TEE_NUM_PARAMS]))
+{
+	__GP11_TEE_Param p[TEE_NUM_PARAMS];
+	TEE_Result res;
+
+	memset(p, 0, sizeof(p));
+	to_gp11(pt, params, p, false);
+	res = fp(sess_ctx, cmd_id, pt, p);
+	from_gp11(pt, p, params, true);
 	return res;
 }

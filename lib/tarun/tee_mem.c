@@ -61,7 +61,7 @@ static size_t slot_of(uintptr_t addr, size_t cap)
 
 static struct block *table_find(uintptr_t addr)
 {
-	if (!heap.cap)
+	if (!heap.cap || !addr) /* 0 marks a free slot */
 		return NULL;
 	for (size_t i = slot_of(addr, heap.cap);; i = (i + 1) & (heap.cap - 1)) {
 		if (heap.slots[i].addr == addr)
@@ -307,11 +307,18 @@ const void *TEE_GetInstanceData(void)
 /* Zero-initialised pages outside the heap (OP-TEE uses them to stage TA-to-TA parameters). */
 TARUN_EXPORT void *tee_map_zi(size_t len, uint32_t flags)
 {
+	return tee_map_zi_va(0, len, flags);
+}
+
+/* The same at a chosen address (never over an existing mapping); va 0: anywhere. */
+TARUN_EXPORT void *tee_map_zi_va(vaddr_t va, size_t len, uint32_t flags)
+{
 	void *p;
 
 	if (!len || (flags & ~(uint32_t)TEE_MEMORY_ACCESS_ANY_OWNER))
 		return NULL;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = mmap((void *)va, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | (va ? MAP_FIXED_NOREPLACE : 0), -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 

@@ -9,7 +9,9 @@
  *    of a mapped range is the TA's heap, stacks, data or mappings, all read/write;
  *  - "private" is everything but the memref parameters of the current call: those are the
  *    host's copies of the client's memory, i.e. what OP-TEE maps as shared memory;
- *  - SECURE/NONSECURE: parameters of a REE client are non-secure, everything else is secure. */
+ *  - SECURE/NONSECURE: parameters of a REE client are non-secure, everything else is secure.
+ * Not seen: PROT_NONE pages (stack guards) count as mapped, and the heap rule of libutee (a range
+ * that starts in an allocation must end in it) is not applied. */
 #include "tarun_int.h"
 
 #include <link.h>
@@ -130,14 +132,12 @@ static bool is_mapped(uintptr_t a, uintptr_t end)
 
 		if (mincore((void *)p, len, vec))
 			return false;
-		if (p + len < p)
-			return false;
 		p += (len + ps - 1) & ~(ps - 1);
 	}
 	return true;
 }
 
-static bool param_is_memref(uint32_t types, size_t n, uint32_t *rights)
+bool tarun_memref_rights(uint32_t types, size_t n, uint32_t *rights)
 {
 	switch (TEE_PARAM_TYPE_GET(types, n)) {
 	case TEE_PARAM_TYPE_MEMREF_INPUT:
@@ -165,7 +165,7 @@ static bool each_param(bool (*fn)(uintptr_t, uintptr_t, uint32_t, void *), void 
 		uintptr_t b = (uintptr_t)c->params[n].memref.buffer;
 		size_t s = c->params[n].memref.size;
 
-		if (!param_is_memref(c->param_types, n, &rights) || !b || !s || b + s < b)
+		if (!tarun_memref_rights(c->param_types, n, &rights) || !b || !s || b + s < b)
 			continue;
 		if (!fn(b, b + s, rights, arg))
 			return false;

@@ -167,8 +167,8 @@ static TEE_Result format_value(const struct user_ta_property *p, char *out, size
 	return TEE_SUCCESS;
 }
 
-TEE_Result tarun_prop_as_string(TEE_PropSetHandle h, const char *name, char *value,
-				size_t *value_len)
+static TEE_Result prop_as_string(TEE_PropSetHandle h, const char *name, char *value,
+				 size_t *value_len)
 {
 	struct user_ta_property p;
 	TEE_Result res = lookup(h, name, &p);
@@ -178,15 +178,6 @@ TEE_Result tarun_prop_as_string(TEE_PropSetHandle h, const char *name, char *val
 	if (res != TEE_SUCCESS && res != TEE_ERROR_ITEM_NOT_FOUND && res != TEE_ERROR_SHORT_BUFFER)
 		tarun_panic(0);
 	return res;
-}
-
-TEE_Result TEE_GetPropertyAsString(TEE_PropSetHandle propsetOrEnumerator, const char *name,
-				   char *valueBuffer, size_t *valueBufferLen)
-{
-	if (tarun_propset_is_pseudo(propsetOrEnumerator))
-		tarun_check_instring(name);
-	tarun_check_outbuf(valueBuffer, valueBufferLen);
-	return tarun_prop_as_string(propsetOrEnumerator, name, valueBuffer, valueBufferLen);
 }
 
 /* The getters of one binary type: a property of another type is BAD_FORMAT. */
@@ -240,8 +231,8 @@ TEE_Result TEE_GetPropertyAsIdentity(TEE_PropSetHandle propsetOrEnumerator, cons
 			 sizeof(*value));
 }
 
-TEE_Result tarun_prop_as_binary(TEE_PropSetHandle h, const char *name, void *value,
-				size_t *value_len)
+static TEE_Result prop_as_binary(TEE_PropSetHandle h, const char *name, void *value,
+				 size_t *value_len)
 {
 	struct user_ta_property p;
 	TEE_Result res = lookup(h, name, &p);
@@ -254,15 +245,6 @@ TEE_Result tarun_prop_as_binary(TEE_PropSetHandle h, const char *name, void *val
 	    res != TEE_ERROR_BAD_FORMAT && res != TEE_ERROR_SHORT_BUFFER)
 		tarun_panic(0);
 	return res;
-}
-
-TEE_Result TEE_GetPropertyAsBinaryBlock(TEE_PropSetHandle propsetOrEnumerator, const char *name,
-					void *valueBuffer, size_t *valueBufferLen)
-{
-	if (tarun_propset_is_pseudo(propsetOrEnumerator))
-		tarun_check_instring(name);
-	tarun_check_outbuf(valueBuffer, valueBufferLen);
-	return tarun_prop_as_binary(propsetOrEnumerator, name, valueBuffer, valueBufferLen);
 }
 
 TEE_Result TEE_AllocatePropertyEnumerator(TEE_PropSetHandle *enumerator)
@@ -320,7 +302,7 @@ void TEE_ResetPropertyEnumerator(TEE_PropSetHandle enumerator)
 	enum_get(enumerator)->idx = NOT_STARTED;
 }
 
-TEE_Result tarun_prop_name(TEE_PropSetHandle h, void *name, size_t *name_len)
+static TEE_Result prop_name(TEE_PropSetHandle h, void *name, size_t *name_len)
 {
 	struct prop_enum *e = enum_get(h);
 	struct user_ta_property p;
@@ -338,13 +320,42 @@ TEE_Result tarun_prop_name(TEE_PropSetHandle h, void *name, size_t *name_len)
 	return TEE_SUCCESS;
 }
 
+TEE_Result tarun_prop_sized(enum tarun_prop_op op, TEE_PropSetHandle h, const char *name,
+			    void *buf, size_t *len)
+{
+	if (op == TARUN_PROP_NAME) {
+		if (!h)
+			tarun_panic(0); /* OP-TEE: BAD_PARAMETERS, which it may not return */
+		return prop_name(h, buf, len);
+	}
+	if (tarun_propset_is_pseudo(h))
+		tarun_check_instring(name);
+	if (op == TARUN_PROP_STRING)
+		return prop_as_string(h, name, buf, len);
+	return prop_as_binary(h, name, buf, len);
+}
+
+TEE_Result TEE_GetPropertyAsString(TEE_PropSetHandle propsetOrEnumerator, const char *name,
+				   char *valueBuffer, size_t *valueBufferLen)
+{
+	tarun_check_outbuf(valueBuffer, valueBufferLen);
+	return tarun_prop_sized(TARUN_PROP_STRING, propsetOrEnumerator, name, valueBuffer,
+				valueBufferLen);
+}
+
+TEE_Result TEE_GetPropertyAsBinaryBlock(TEE_PropSetHandle propsetOrEnumerator, const char *name,
+					void *valueBuffer, size_t *valueBufferLen)
+{
+	tarun_check_outbuf(valueBuffer, valueBufferLen);
+	return tarun_prop_sized(TARUN_PROP_BINARY, propsetOrEnumerator, name, valueBuffer,
+				valueBufferLen);
+}
+
 TEE_Result TEE_GetPropertyName(TEE_PropSetHandle enumerator, void *nameBuffer,
 			       size_t *nameBufferLen)
 {
-	if (!enumerator)
-		tarun_panic(0); /* OP-TEE: BAD_PARAMETERS, which this function may not return */
 	tarun_check_outbuf(nameBuffer, nameBufferLen);
-	return tarun_prop_name(enumerator, nameBuffer, nameBufferLen);
+	return tarun_prop_sized(TARUN_PROP_NAME, enumerator, NULL, nameBuffer, nameBufferLen);
 }
 
 TEE_Result TEE_GetNextProperty(TEE_PropSetHandle enumerator)

@@ -14,22 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_memref(uint32_t types, size_t n, uint32_t *rights)
-{
-	switch (TEE_PARAM_TYPE_GET(types, n)) {
-	case TEE_PARAM_TYPE_MEMREF_INPUT:
-		*rights = TEE_MEMORY_ACCESS_ANY_OWNER | TEE_MEMORY_ACCESS_READ;
-		return true;
-	case TEE_PARAM_TYPE_MEMREF_OUTPUT:
-	case TEE_PARAM_TYPE_MEMREF_INOUT:
-		*rights = TEE_MEMORY_ACCESS_ANY_OWNER | TEE_MEMORY_ACCESS_READ |
-			  TEE_MEMORY_ACCESS_WRITE;
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void check_forwarding(uint32_t types, const TEE_Param params[TEE_NUM_PARAMS])
 {
 	for (size_t n = 0; n < TEE_NUM_PARAMS; n++) {
@@ -37,7 +21,7 @@ static void check_forwarding(uint32_t types, const TEE_Param params[TEE_NUM_PARA
 		const void *b = params[n].memref.buffer;
 		size_t s = params[n].memref.size;
 
-		if (!is_memref(types, n, &rights))
+		if (!tarun_memref_rights(types, n, &rights))
 			continue;
 		if (!tarun_params_allow(rights, b, s) || tarun_heap_overlaps_no_share(b, s))
 			tarun_panic(0);
@@ -74,11 +58,13 @@ static TEE_Result stage(uint32_t types, const TEE_Param in[TEE_NUM_PARAMS], stru
 		case TEE_PARAM_TYPE_VALUE_OUTPUT:
 			continue;
 		default:
-			if (!is_memref(types, n, &rights))
+			if (!tarun_memref_rights(types, n, &rights))
 				return TEE_ERROR_BAD_PARAMETERS; /* no such type: the core refuses it */
 		}
 		st->params[n].memref.buffer = b;
 		st->params[n].memref.size = s;
+		if (!b && s)
+			return TEE_ERROR_BAD_PARAMETERS; /* OP-TEE's core: NULL only with size 0 */
 		if (!b || !s)
 			continue; /* a NULL memref, or an empty one: nothing to see */
 		if (TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_READ, b, s) == TEE_SUCCESS) {
@@ -204,12 +190,8 @@ TEE_Result TEE_OpenTASession(const TEE_UUID *destination, uint32_t cancellationR
 	if (paramTypes && !params)
 		tarun_panic(0);
 	params = params_or_none(paramTypes, params, none);
-	tarun_check_out(session, sizeof(*session));
-	if (!session)
-		tarun_panic(0);
+	tarun_check_out(session, sizeof(*session)); /* NULL panics too */
 	tarun_check_in(destination, sizeof(*destination));
-	if (!destination)
-		tarun_panic(0);
 	return tarun_ta_open(destination, cancellationRequestTimeout, paramTypes, params,
 			     session, returnOrigin);
 }

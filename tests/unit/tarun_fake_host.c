@@ -46,6 +46,7 @@ static const struct user_ta_property props[] = {
 	{ "myprop.binaryblock.1", USER_TA_PROP_TYPE_BINARY_BLOCK, "" },
 	{ "myprop.binaryblock.2", USER_TA_PROP_TYPE_BINARY_BLOCK, "-%@&" },
 	{ "myprop.binaryblock.3", USER_TA_PROP_TYPE_BINARY_BLOCK, "====" },
+	{ "myprop.binaryblock.4", USER_TA_PROP_TYPE_BINARY_BLOCK, "QQ==QUJD" }, /* stops at '=' */
 	{ "myprop.invalid", USER_TA_PROP_TYPE_INVALID, "x" },
 };
 

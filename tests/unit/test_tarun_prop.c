@@ -25,23 +25,21 @@ static TEE_Result as_string(TEE_PropSetHandle h, const char *name, char *out, si
 static void check_string(TEE_PropSetHandle h, const char *name, const char *want)
 {
 	char out[256] = "";
-	char small[4];
-	size_t len;
+	const size_t need = strlen(want) + 1;
+	/* too small by one, far too small, nothing: SHORT_BUFFER with the whole size */
+	const size_t rooms[] = { need - 1, 1, 0 };
 
 	CHECK_EQ(as_string(h, name, out, sizeof(out)), TEE_SUCCESS);
 	if (strcmp(out, want))
 		fprintf(stderr, "%s: \"%s\", want \"%s\"\n", name, out, want);
 	CHECK(!strcmp(out, want));
-	/* too small by one, and far too small: SHORT_BUFFER with the whole size */
-	len = strlen(want);
-	CHECK_EQ(TEE_GetPropertyAsString(h, name, out, &len), TEE_ERROR_SHORT_BUFFER);
-	CHECK_EQ(len, strlen(want) + 1);
-	len = 1;
-	CHECK_EQ(TEE_GetPropertyAsString(h, name, small, &len), TEE_ERROR_SHORT_BUFFER);
-	CHECK_EQ(len, strlen(want) + 1);
-	len = 0;
-	CHECK_EQ(TEE_GetPropertyAsString(h, name, NULL, &len), TEE_ERROR_SHORT_BUFFER);
-	CHECK_EQ(len, strlen(want) + 1);
+	for (size_t i = 0; i < sizeof(rooms) / sizeof(rooms[0]); i++) {
+		size_t len = rooms[i];
+
+		CHECK_EQ(TEE_GetPropertyAsString(h, name, len ? out : NULL, &len),
+			 TEE_ERROR_SHORT_BUFFER);
+		CHECK_EQ(len, need);
+	}
 }
 
 static void test_strings(void)
@@ -139,6 +137,11 @@ static void test_binary(void)
 		CHECK_EQ(TEE_GetPropertyAsBinaryBlock(TA, name, buf, &len), TEE_SUCCESS);
 		CHECK_EQ(len, 0);
 	}
+	len = sizeof(buf);
+	CHECK_EQ(TEE_GetPropertyAsBinaryBlock(TA, "myprop.binaryblock.4", buf, &len), TEE_SUCCESS);
+	CHECK_EQ(len, 1);
+	CHECK_EQ(buf[0], 'A');
+	check_string(TA, "myprop.binaryblock.4", "QQ==");
 	len = sizeof(buf);
 	CHECK_EQ(TEE_GetPropertyAsBinaryBlock(TA, "myprop.42", buf, &len), TEE_ERROR_BAD_FORMAT);
 	CHECK_EQ(__GP11_TEE_GetPropertyAsBinaryBlock(TA, "myprop.binaryblock", buf, &len32),

@@ -32,7 +32,7 @@ static void test_private_copies(void)
 	char in[8] = "hello";
 	struct { char buf[16]; char guard[8]; } out;
 	TEE_Param p[4] = { 0 };
-	TEE_TASessionHandle s = TEE_HANDLE_NULL;
+	TEE_TASessionHandle s = TEE_HANDLE_NULL, s2;
 	uint32_t origin = 0;
 
 	reset_callee();
@@ -70,12 +70,16 @@ static void test_private_copies(void)
 	CHECK_EQ(q[0].memref.size, 100);
 	CHECK(!memcmp(out.guard, "gggggggg", 8));
 
-	/* NULL memrefs pass as NULL */
+	/* NULL memrefs pass as NULL, of size 0 only (OP-TEE's core refuses others) */
 	reset_callee();
 	p[0].memref.buffer = NULL;
-	p[0].memref.size = 8;
+	p[0].memref.size = 0;
 	CHECK_EQ(TEE_InvokeTACommand(s, 0, 1, TEE_PARAM_TYPES(IN, 0, 0, 0), p, NULL), TEE_SUCCESS);
 	CHECK(fake.last.params[0].memref.buffer == NULL);
+	p[0].memref.size = 8;
+	CHECK_EQ(TEE_OpenTASession(&dest, 0, TEE_PARAM_TYPES(IN, 0, 0, 0), p, &s2, &origin),
+		 TEE_ERROR_BAD_PARAMETERS);
+	CHECK_EQ(origin, TEE_ORIGIN_TEE);
 	TEE_CloseTASession(s);
 	TEE_CloseTASession(TEE_HANDLE_NULL);
 }
@@ -220,11 +224,49 @@ static void test_gp11(void)
 	TEE_CloseTASession(s);
 }
 
+/* A GP 1.1 TA's entry points behind libutee's __ta_open_sess / __ta_invoke_cmd. */
+static TEE_Result gp11_open(uint32_t pt, __GP11_TEE_Param p[4], void **ctx)
+{
+	*ctx = (void *)0x5e55;
+	if (pt != TEE_PARAM_TYPES(OUT, VIO, 0, 0) || p[0].memref.size != 16 || p[1].value.a != 7)
+		return TEE_ERROR_BAD_PARAMETERS;
+	p[0].memref.size = 3;
+	p[1].value.a = 8;
+	return TEE_SUCCESS;
+}
+
+static TEE_Result gp11_invoke(void *ctx, uint32_t cmd, uint32_t pt, __GP11_TEE_Param p[4])
+{
+	if (ctx != (void *)0x5e55 || cmd != 6 || pt != TEE_PARAM_TYPES(IN, 0, 0, 0))
+		return TEE_ERROR_BAD_PARAMETERS;
+	p[0].memref.size = 1; /* an INPUT size does not travel back */
+	return TEE_ERROR_SHORT_BUFFER;
+}
+
+static void test_gp11_entries(void)
+{
+	char buf[16];
+	TEE_Param p[4] = { 0 };
+	void *ctx = NULL;
+
+	p[0].memref.buffer = buf;
+	p[0].memref.size = sizeof(buf);
+	p[1].value.a = 7;
+	CHECK_EQ(__ta_open_sess(TEE_PARAM_TYPES(OUT, VIO, 0, 0), p, &ctx, gp11_open), TEE_SUCCESS);
+	CHECK(ctx == (void *)0x5e55);
+	CHECK_EQ(p[0].memref.size, 3);
+	CHECK_EQ(p[1].value.a, 8);
+	CHECK_EQ(__ta_invoke_cmd(ctx, 6, TEE_PARAM_TYPES(IN, 0, 0, 0), p, gp11_invoke),
+		 TEE_ERROR_SHORT_BUFFER);
+	CHECK_EQ(p[0].memref.size, 3);
+}
+
 int main(void)
 {
 	fake_start();
 	test_private_copies();
 	test_forwarding();
 	test_gp11();
+	test_gp11_entries();
 	return check_report();
 }
