@@ -52,7 +52,7 @@ static void populate_with(void *arg)
 
 static void test_populate_rules(void)
 {
-	uint8_t key[64] = { 0 };
+	uint8_t key[128] = { 0 };
 	TEE_Attribute missing[2] = { { 0 } }, unknown[3] = { { 0 } }, half_crt[5] = { { 0 } };
 	TEE_Attribute too_long[2] = { { 0 } }, ed[2] = { { 0 } };
 
