@@ -129,6 +129,8 @@ TEE_Result obj_generate(TEE_ObjectHandle o, uint32_t bits, const TEE_Attribute *
 /* The object's key as an EVP_PKEY, built once and kept with the object (NULL: the attributes
  * make no key OpenSSL accepts). Borrowed: the object owns it. */
 EVP_PKEY *obj_pkey(TEE_ObjectHandle o);
+/* An EC public key on a GP curve from X and Y; NULL if they make no point of it. */
+EVP_PKEY *ecc_public_pkey(uint32_t curve, const void *x, size_t xl, const void *y, size_t yl);
 /* Stores a generated key's attributes into the object. */
 TEE_Result obj_from_pkey(TEE_ObjectHandle o, EVP_PKEY *pkey);
 /* OpenSSL group name, field size in bytes and size in bits of a GP curve; false if unknown. */
@@ -162,6 +164,9 @@ const struct alg_info *alg_find(uint32_t alg);
 const EVP_MD *evp_md_for(uint32_t hash_alg);
 size_t hash_size_of(uint32_t hash_alg);
 EVP_CIPHER *evp_cipher_fetch(const char *name); /* caller frees */
+/* OpenSSL's name of AES in "ECB", "CBC", "CTR" or "GCM" for a key of that many bytes; NULL
+ * when the key is no AES key (16, 24 or 32 bytes). */
+const char *aes_cipher_name(const char *mode, size_t key_len);
 
 /* ---- operations (op_*.c) ---- */
 
