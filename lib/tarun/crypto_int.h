@@ -14,28 +14,8 @@
 
 #include <openssl/evp.h>
 
-/* Names the GP headers may not spell; values from OP-TEE (gp-ta-devkit.md §4). */
-#ifndef __OPTEE_ALG_ECDSA_P192
-#define __OPTEE_ALG_ECDSA_P192 0x70001041
-#define __OPTEE_ALG_ECDSA_P224 0x70002041
-#define __OPTEE_ALG_ECDSA_P256 0x70003041
-#define __OPTEE_ALG_ECDSA_P384 0x70004041
-#define __OPTEE_ALG_ECDSA_P521 0x70005041
-#define __OPTEE_ALG_ECDH_P192 0x80001042
-#define __OPTEE_ALG_ECDH_P224 0x80002042
-#define __OPTEE_ALG_ECDH_P256 0x80003042
-#define __OPTEE_ALG_ECDH_P384 0x80004042
-#define __OPTEE_ALG_ECDH_P521 0x80005042
-#endif
-#ifndef TEE_ALG_RSASSA_PKCS1_V1_5
-#define TEE_ALG_RSASSA_PKCS1_V1_5 0xF0000830
-#endif
-#ifndef TEE_ATTR_RSA_OAEP_MGF_HASH
-#define TEE_ATTR_RSA_OAEP_MGF_HASH 0xD0000931
-#endif
-#ifndef TEE_USAGE_DEFAULT
-#define TEE_USAGE_DEFAULT 0xFFFFFFFF
-#endif
+/* The usage of a fresh or reset object: everything. */
+#define USAGE_ALL 0xFFFFFFFF
 
 #define TARUN_MAX_HASH 64   /* SHA-512 */
 #define TARUN_AES_BLOCK 16
