@@ -40,18 +40,9 @@ static size_t shared_secret(TEE_OperationHandle op, const TEE_Attribute *params,
 
 	PANIC_UNLESS(params || !count, TEE_ERROR_BAD_PARAMETERS);
 	PANIC_UNLESS(count, TEE_ERROR_BAD_PARAMETERS);
-	if (op->ai->main == MAIN_X25519) {
-		peer = x25519_peer(params, count);
-	} else {
-		const struct obj_attr *curve = obj_attr_get(op->key1, TEE_ATTR_ECC_CURVE);
-		uint32_t bits = 0;
-
-		/* the legacy ids name their curve */
-		PANIC_UNLESS(curve && ecc_curve_info(curve->a, NULL, NULL, &bits) &&
-			     (!op->ai->fixed_bits || bits == op->ai->fixed_bits),
-			     TEE_ERROR_BAD_PARAMETERS);
-		peer = ecdh_peer(op->key1, params, count);
-	}
+	/* the legacy ECDH ids act as TEE_ALG_ECDH_DERIVE_SHARED_SECRET: any NIST curve */
+	peer = op->ai->main == MAIN_X25519 ? x25519_peer(params, count) :
+					     ecdh_peer(op->key1, params, count);
 	ctx = mine && peer ? EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL) : NULL;
 	ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
 	     EVP_PKEY_derive(ctx, secret, &len) == 1;
