@@ -7,6 +7,8 @@
 #include "tarun_bigint_vectors.h"
 #include "../check.h"
 
+#include <util.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,12 @@ static void set_hex(TEE_BigInt *b, const char *hex)
 	size_t n = parse_hex(hex, buf, sizeof(buf), &sign);
 
 	REQUIRE_EQ(TEE_BigIntConvertFromOctetString(b, buf, n, sign), TEE_SUCCESS);
+}
+
+static void set_two(TEE_BigInt *a, const char *hex_a, TEE_BigInt *b, const char *hex_b)
+{
+	set_hex(a, hex_a);
+	set_hex(b, hex_b);
 }
 
 /* Does b hold the value of `hex`: its magnitude's bytes, and the header's sign (zero: +1)? */
@@ -204,7 +212,7 @@ static void test_s32(void)
 	BIGINT(b, 512);
 	int32_t v;
 
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
 		TEE_BigIntConvertFromS32(b, values[i]);
 		CHECK_EQ(TEE_BigIntCmpS32(b, values[i]), 0);
 		v = 42;
@@ -244,13 +252,12 @@ static void test_compare(void)
 	BIGINT(a, 2048);
 	BIGINT(b, 2048);
 
-	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-		set_hex(a, pairs[i].a);
-		set_hex(b, pairs[i].b);
+	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
+		set_two(a, pairs[i].a, b, pairs[i].b);
 		CHECK_EQ(TEE_BigIntCmp(a, b), pairs[i].cmp);
 		CHECK_EQ(TEE_BigIntCmp(b, a), -pairs[i].cmp);
 	}
-	for (size_t i = 0; i < sizeof(s32) / sizeof(s32[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(s32); i++) {
 		set_hex(a, s32[i].a);
 		CHECK_EQ(TEE_BigIntCmpS32(a, s32[i].s), s32[i].cmp);
 	}
@@ -302,7 +309,7 @@ static void test_bits(void)
 	CHECK_EQ(TEE_BigIntSetBit(w, 31, true), TEE_SUCCESS);
 	CHECK(holds(w, "80000005"));
 
-	for (size_t i = 0; i < sizeof(shifts) / sizeof(shifts[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(shifts); i++) {
 		set_hex(b, shifts[i].op);
 		TEE_BigIntShiftRight(r, b, shifts[i].bits);
 		CHECK(holds(r, shifts[i].res));
@@ -351,16 +358,14 @@ static void test_add_sub_neg_mul(void)
 	BIGINT(b, 2048);
 	BIGINT(r, 2048);
 
-	for (size_t i = 0; i < sizeof(sums) / sizeof(sums[0]); i++) {
-		set_hex(a, sums[i].s);
-		set_hex(b, sums[i].t);
+	for (size_t i = 0; i < ARRAY_SIZE(sums); i++) {
+		set_two(a, sums[i].s, b, sums[i].t);
 		TEE_BigIntAdd(r, a, b);
 		CHECK(holds(r, sums[i].r));
 		TEE_BigIntSub(a, r, a); /* r - s = t, into an operand */
 		CHECK(holds(a, sums[i].t));
 	}
-	set_hex(a, mul_a);
-	set_hex(b, mul_b);
+	set_two(a, mul_a, b, mul_b);
 	TEE_BigIntSub(r, a, b);
 	CHECK(holds(r, sub_ab));
 	TEE_BigIntAdd(a, a, a);
@@ -405,9 +410,8 @@ static void test_div(void)
 	BIGINT(q, 2048);
 	BIGINT(r, 2048);
 
-	for (size_t i = 0; i < sizeof(divs) / sizeof(divs[0]); i++) {
-		set_hex(a, divs[i].n);
-		set_hex(d, divs[i].d);
+	for (size_t i = 0; i < ARRAY_SIZE(divs); i++) {
+		set_two(a, divs[i].n, d, divs[i].d);
 		TEE_BigIntDiv(q, r, a, d);
 		CHECK(holds(q, divs[i].q) && holds(r, divs[i].r));
 		TEE_BigIntDiv(NULL, r, a, d);
@@ -441,8 +445,7 @@ static void test_modular(void)
 	CHECK(holds(r, sqrmod));
 	TEE_BigIntMulMod(b, a, b, n); /* into an operand */
 	CHECK(holds(b, mulmod));
-	set_hex(a, "-1");
-	set_hex(b, "123");
+	set_two(a, "-1", b, "123");
 	TEE_BigIntMod(r, a, b);
 	CHECK(holds(r, "122"));
 	TEE_BigIntSubMod(r, a, a, b);
@@ -457,8 +460,7 @@ static void test_modular(void)
 	TEE_BigIntNeg(a, a);
 	TEE_BigIntInvMod(a, a, n);
 	CHECK(holds(a, inv_neg_a_n));
-	set_hex(a, "7B");
-	set_hex(b, "FA1");
+	set_two(a, "7B", b, "FA1");
 	TEE_BigIntInvMod(r, a, b);
 	CHECK(holds(r, "8E5"));
 }
@@ -472,8 +474,7 @@ static void test_expmod(void)
 	BIGINT(r, 2048);
 
 	set_hex(n, mod_n);
-	set_hex(x, exp_base);
-	set_hex(e, exp_e);
+	set_two(x, exp_base, e, exp_e);
 	CHECK_EQ(TEE_BigIntExpMod(r, x, e, n, NULL), TEE_SUCCESS);
 	CHECK(holds(r, exp_res));
 	TEE_BigIntInitFMMContext(&fmm_ctx, TEE_BigIntFMMContextSizeInU32(2048), n);
@@ -530,9 +531,8 @@ static void test_gcd(void)
 	BIGINT(u, 2048);
 	BIGINT(v, 2048);
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		set_hex(x, cases[i].x);
-		set_hex(y, cases[i].y);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		set_two(x, cases[i].x, y, cases[i].y);
 		TEE_BigIntComputeExtendedGcd(g, u, v, x, y);
 		CHECK(holds(g, cases[i].g) && holds(u, cases[i].u) && holds(v, cases[i].v));
 		CHECK(bezout_holds(g, u, v, x, y));
@@ -545,12 +545,10 @@ static void test_gcd(void)
 		CHECK(holds(x, cases[i].g) && holds(u, cases[i].u) && holds(y, cases[i].v));
 	}
 
-	set_hex(x, inv_a);
-	set_hex(y, mod_n);
+	set_two(x, inv_a, y, mod_n);
 	CHECK(TEE_BigIntRelativePrime(x, y));
 	CHECK(TEE_BigIntRelativePrime(y, x));
-	set_hex(x, prime_1024);
-	set_hex(y, rsa_2048);
+	set_two(x, prime_1024, y, rsa_2048);
 	CHECK(!TEE_BigIntRelativePrime(x, y));
 	set_hex(x, "0");
 	CHECK(!TEE_BigIntRelativePrime(x, x));
@@ -574,12 +572,12 @@ static void test_prime(void)
 	static const uint32_t levels[] = { 0, 80, 1000 };
 	BIGINT(p, 2048);
 
-	for (size_t l = 0; l < 3; l++) {
-		for (size_t i = 0; i < sizeof(primes) / sizeof(primes[0]); i++) {
+	for (size_t l = 0; l < ARRAY_SIZE(levels); l++) {
+		for (size_t i = 0; i < ARRAY_SIZE(primes); i++) {
 			set_hex(p, primes[i]);
 			CHECK_EQ(TEE_BigIntIsProbablePrime(p, levels[l]), 1);
 		}
-		for (size_t i = 0; i < sizeof(composites) / sizeof(composites[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(composites); i++) {
 			set_hex(p, composites[i]);
 			CHECK_EQ(TEE_BigIntIsProbablePrime(p, levels[l]), 0);
 		}
@@ -695,7 +693,7 @@ static void test_panics(void)
 	};
 	uint32_t code;
 
-	for (size_t i = 0; i < sizeof(panics) / sizeof(panics[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(panics); i++) {
 		bool panicked = fake_panics(panics[i].fn, NULL, &code);
 
 		CHECK(panicked && code == BIGINT_PANIC_CODE);
@@ -703,7 +701,7 @@ static void test_panics(void)
 			fprintf(stderr, "  %s: panicked %d, code %#x\n", panics[i].name, panicked,
 				(unsigned int)code);
 	}
-	for (size_t i = 0; i < sizeof(controls) / sizeof(controls[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(controls); i++) {
 		CHECK(!fake_panics(controls[i].fn, NULL, &code));
 		CHECK_EQ(code, 0xdeadbeef);
 	}
