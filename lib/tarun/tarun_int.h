@@ -21,6 +21,9 @@
 
 #define TARUN_EXPORT __attribute__((visibility("default")))
 
+/* gpd.tee.arith.maxBigIntSize, OP-TEE's CFG_TA_BIGNUM_MAX_BITS (tee_propset.c, bigint.c). */
+#define TARUN_BIGNUM_MAX_BITS 2048
+
 /* The host's services and the TA's header data (tarun_start); NULL before it. */
 extern const struct tarun_host_ops *tarun_ops;
 extern const struct tarun_ta *tarun_ta_info;

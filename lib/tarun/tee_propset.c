@@ -5,7 +5,7 @@
  *  - TEE_PROPSET_TEE_IMPLEMENTATION: vtee's values below.
  *
  * vtee's implementation properties (OP-TEE's value in brackets where it differs):
- *  gpd.tee.arith.maxBigIntSize 2048 (as OP-TEE; the BigInt API itself is not implemented),
+ *  gpd.tee.arith.maxBigIntSize 2048 (as OP-TEE; TEE_BigIntInit's bound, bigint.c),
  *  gpd.tee.internalCore.version 0x01030100 (GP 1.3.1),
  *  gpd.tee.apiversion "1.3.1" ["GPD-1.1-dev"], gpd.tee.description "vtee" ["OPTEE"],
  *  gpd.tee.deviceID from the TEE (struct tarun_ta.tee_device_id) [a hash of the die id],
@@ -31,7 +31,7 @@
 #define TARUN_VERSION_BIN 0
 #endif
 
-static const uint32_t max_bigint_bits = 2048;
+static const uint32_t max_bigint_bits = TARUN_BIGNUM_MAX_BITS;
 static const uint32_t internal_core_version = 0x01030100;
 static const uint32_t level_1000 = 1000;
 static const uint32_t level_100 = 100;
