@@ -128,7 +128,8 @@ TEE_Result TA_InvokeCommandEntryPoint(void *ctx, uint32_t cmd, uint32_t types, T
 	case TPT_CMD_WHOAMI:
 		return whoami(types, p);
 	case TPT_CMD_WAIT:
-		TEE_UnmaskCancellation();
+		if (!p[0].value.b)
+			TEE_UnmaskCancellation();
 		return TEE_Wait(p[0].value.a);
 	case TPT_CMD_TA2TA:
 		return ta2ta(types, p);

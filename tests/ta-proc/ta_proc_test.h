@@ -12,7 +12,7 @@
 #define TPT_CMD_COUNTER   2 /* -> VALUE_OUT a = ++ a counter of the instance, b = getpid() */
 #define TPT_CMD_REVERSE   3 /* MEMREF_IN -> MEMREF_OUT reversed; SHORT_BUFFER with the size needed */
 #define TPT_CMD_WHOAMI    4 /* -> VALUE_OUT a = client login, MEMREF_OUT 16 bytes client UUID (GP layout) */
-#define TPT_CMD_WAIT      5 /* VALUE_IN a = ms: unmask cancellation, TEE_Wait(a) -> its result */
+#define TPT_CMD_WAIT      5 /* VALUE_IN a = ms, b = 0: unmask cancellation; TEE_Wait(a) -> its result */
 #define TPT_CMD_TA2TA     6 /* MEMREF_IN 16-byte TEE_UUID: open it, WHOAMI there, close;
                                -> VALUE_OUT a = callee's answer login, MEMREF_OUT its client UUID */
 #define TPT_CMD_REE_TIME  7 /* -> VALUE_OUT a = seconds */

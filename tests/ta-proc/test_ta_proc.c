@@ -534,12 +534,13 @@ static void *async_run(void *arg)
 	return NULL;
 }
 
-static void start_cmd(struct async_call *ac, void *vm, void *s, uint32_t func, uint32_t a)
+static void start_cmd(struct async_call *ac, void *vm, void *s, uint32_t func, uint32_t a, uint32_t b)
 {
 	ac->vm = vm;
 	ac->r = (struct vtee_req){ .op = VTEE_REQ_INVOKE, .session = s, .func = func, .num_params = 1 };
 	ac->r.params[0].type = VTEE_PARAM_VALUE_INOUT;
 	ac->r.params[0].u.value.a = a;
+	ac->r.params[0].u.value.b = b;
 	REQUIRE(pthread_create(&ac->t, NULL, async_run, ac) == 0);
 }
 
@@ -549,7 +550,7 @@ static void cancellation(void *vm1)
 	void *s = open_ok(vm1, TA_MULTI);
 	struct async_call ac;
 	uint64_t t0 = now_ms();
-	start_cmd(&ac, vm1, s, TPT_CMD_WAIT, 20000);
+	start_cmd(&ac, vm1, s, TPT_CMD_WAIT, 20000, 0);
 	usleep(200000);
 	be->cancel(vm1, &ac.r);
 	pthread_join(ac.t, NULL);
@@ -560,7 +561,7 @@ static void cancellation(void *vm1)
 	/* a TA that ignores the cancel is killed after the grace time (300 ms here) */
 	s = open_ok(vm1, TA_BAD);
 	t0 = now_ms();
-	start_cmd(&ac, vm1, s, TPT_CMD_LOOP, 0);
+	start_cmd(&ac, vm1, s, TPT_CMD_LOOP, 0, 0);
 	usleep(200000);
 	be->cancel(vm1, &ac.r);
 	pthread_join(ac.t, NULL);
@@ -648,7 +649,7 @@ static void teardown(void *tee)
 		counter(vm, s[i], &pids[i]);
 	pids[3] = -1;
 	struct async_call ac;
-	start_cmd(&ac, vm, s[3], TPT_CMD_LOOP, 0); /* spinning, never cancelled */
+	start_cmd(&ac, vm, s[3], TPT_CMD_LOOP, 0, 0); /* spinning, never cancelled */
 	usleep(200000);
 	pid_t server = parent_of(pids[0]);
 	CHECK(server > 1);
@@ -694,7 +695,7 @@ static pid_t daemon_start(const char *tee_path, void **tee)
 	int sv[2];
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	char opts[512], link_opt[32], policy[128], missing[128];
-	snprintf(opts, sizeof(opts), "ta_host=%s,ta_cancel_grace_ms=300", host_path);
+	snprintf(opts, sizeof(opts), "ta_host=%s", host_path); /* the default grace time (2 s) */
 	snprintf(policy, sizeof(policy), "%s/policy.ini", other_dir);
 	snprintf(missing, sizeof(missing), "%s/none", other_dir);
 	FILE *f = fopen(policy, "w");
@@ -728,6 +729,16 @@ static void daemon_path(const char *tee_path)
 	CHECK_EQ(cmd(vm, bad, TPT_CMD_SOCKET, NULL, NULL, NULL), TEE_ERROR_TARGET_DEAD);
 	CHECK_EQ(add(vm, good, 20, 22), 42);
 	CHECK_EQ(close_s(vm, bad), TEE_SUCCESS);
+	/* masked, a cancel does not end TEE_Wait early, and within the grace time it is no reason to kill */
+	struct async_call ac;
+	uint64_t t0 = now_ms();
+	start_cmd(&ac, vm, good, TPT_CMD_WAIT, 1000, 1); /* b = 1: stay masked */
+	usleep(200000);
+	be->cancel(vm, &ac.r);
+	pthread_join(ac.t, NULL);
+	CHECK_EQ(ac.r.ret, TEE_SUCCESS);
+	CHECK_CMP(now_ms() - t0, >=, 1000);
+	CHECK_EQ(add(vm, good, 1, 2), 3);
 	be->vm_destroyed(vm);
 	be->close(tee); /* its last connection: vtee-tee destroys the VM and exits */
 	int st = -1;

@@ -349,6 +349,8 @@ int ta_store_open(struct ta_store_cfg *cfg, struct ta_store **out)
 	if (!r) {
 		st->cfg = *cfg;
 		memset(cfg, 0, sizeof(*cfg));
+		if (!st->cfg.grace_ms)
+			st->cfg.grace_ms = TA_DEFAULT_GRACE_MS;
 		st->ctl = sv[0];
 		st->next_id = 1;
 		pthread_mutex_init(&st->lock, NULL);
