@@ -787,7 +787,8 @@ static long soft_vm_session_count(void *vmp)
 
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
-	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test)",
+	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test), and with "
+		       "ta_dir=DIR GP TAs DIR/<uuid>.ta, each in a sandboxed process of its own",
 	.open = soft_open,
 	.close = soft_close,
 	.vm_created = soft_vm_created,
