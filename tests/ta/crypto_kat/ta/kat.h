@@ -13,14 +13,12 @@
 #include <stdint.h>
 #include <tee_internal_api.h>
 
+#include <ta_report.h>
+
 #define KAT_MAX_BUFS 192
 
 struct kat {
-	char *text;		/* the report, TA_CRYPTO_KAT_REPORT_MAX bytes */
-	size_t len;		/* bytes of it used */
-	bool truncated;		/* a line did not fit (reported as a failure) */
-	uint32_t run;
-	uint32_t failed;
+	struct ta_report r;
 	void *bufs[KAT_MAX_BUFS];	/* decoded vectors, freed by kat_end() */
 	size_t nbufs;
 };
@@ -33,7 +31,7 @@ bool kat_check(struct kat *k, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Fails with what and why (already formatted by the caller). */
 void kat_fail(struct kat *k, const char *what, const char *why);
-/* got == want, else a failure naming both codes. */
+/* got == want, else a failure naming both codes. Returns got == want. */
 bool kat_res(struct kat *k, TEE_Result got, TEE_Result want, const char *what);
 /* got[0..got_len) == want[0..want_len), else where they differ. */
 bool kat_same(struct kat *k, const void *got, size_t got_len,

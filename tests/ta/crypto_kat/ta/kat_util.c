@@ -8,14 +8,12 @@
 #include <string.h>
 #include <tee_internal_api.h>
 
-#include <crypto_kat_ta.h>
 #include "kat.h"
 
 TEE_Result kat_begin(struct kat *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->text = TEE_Malloc(TA_CRYPTO_KAT_REPORT_MAX, TEE_MALLOC_FILL_ZERO);
-	return k->text ? TEE_SUCCESS : TEE_ERROR_OUT_OF_MEMORY;
+	return report_begin(&k->r);
 }
 
 void kat_end(struct kat *k)
@@ -23,48 +21,7 @@ void kat_end(struct kat *k)
 	for (size_t i = 0; i < k->nbufs; i++)
 		TEE_Free(k->bufs[i]);
 	k->nbufs = 0;
-	TEE_Free(k->text);
-	k->text = NULL;
-}
-
-/* Appends one line; a line that does not fit marks the report truncated. */
-static void add_line(struct kat *k, const char *head, const char *fmt, va_list ap)
-{
-	char line[256];
-	int n = snprintf(line, sizeof(line), "%s", head);
-
-	if (n < 0)
-		n = 0;
-	if ((size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	size_t len = strnlen(line, sizeof(line) - 1);
-
-	if (k->len + len + 1 >= TA_CRYPTO_KAT_REPORT_MAX) {
-		k->truncated = true;
-		return;
-	}
-	memcpy(k->text + k->len, line, len);
-	k->len += len;
-	k->text[k->len++] = '\n';
-}
-
-static void vadd(struct kat *k, bool ok, const char *fmt, va_list ap)
-{
-	k->run++;
-	if (!ok)
-		k->failed++;
-	add_line(k, ok ? "PASS " : "FAIL ", fmt, ap);
-}
-
-static void add(struct kat *k, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void add(struct kat *k, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vadd(k, ok, fmt, ap);
-	va_end(ap);
+	report_end(&k->r);
 }
 
 bool kat_check(struct kat *k, bool ok, const char *fmt, ...)
@@ -72,46 +29,24 @@ bool kat_check(struct kat *k, bool ok, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vadd(k, ok, fmt, ap);
+	report_vcheck(&k->r, ok, fmt, ap);
 	va_end(ap);
 	return ok;
 }
 
 void kat_fail(struct kat *k, const char *what, const char *why)
 {
-	add(k, false, "%s: %s", what, why);
+	kat_check(k, false, "%s: %s", what, why);
 }
 
 const char *kat_res_name(TEE_Result r)
 {
-	switch (r) {
-	case TEE_SUCCESS: return "SUCCESS";
-	case TEE_ERROR_GENERIC: return "GENERIC";
-	case TEE_ERROR_ACCESS_DENIED: return "ACCESS_DENIED";
-	case TEE_ERROR_BAD_FORMAT: return "BAD_FORMAT";
-	case TEE_ERROR_BAD_PARAMETERS: return "BAD_PARAMETERS";
-	case TEE_ERROR_BAD_STATE: return "BAD_STATE";
-	case TEE_ERROR_ITEM_NOT_FOUND: return "ITEM_NOT_FOUND";
-	case TEE_ERROR_NOT_IMPLEMENTED: return "NOT_IMPLEMENTED";
-	case TEE_ERROR_NOT_SUPPORTED: return "NOT_SUPPORTED";
-	case TEE_ERROR_OUT_OF_MEMORY: return "OUT_OF_MEMORY";
-	case TEE_ERROR_SHORT_BUFFER: return "SHORT_BUFFER";
-	case TEE_ERROR_MAC_INVALID: return "MAC_INVALID";
-	case TEE_ERROR_SIGNATURE_INVALID: return "SIGNATURE_INVALID";
-	case TEE_ERROR_CIPHERTEXT_INVALID: return "CIPHERTEXT_INVALID";
-	default: return "?";
-	}
+	return report_res_name(r);
 }
 
 bool kat_res(struct kat *k, TEE_Result got, TEE_Result want, const char *what)
 {
-	if (got == want) {
-		add(k, true, "%s", what);
-		return true;
-	}
-	add(k, false, "%s: got 0x%08" PRIx32 " %s, want 0x%08" PRIx32 " %s", what,
-	    got, kat_res_name(got), want, kat_res_name(want));
-	return false;
+	return report_res(&k->r, got, want, what);
 }
 
 bool kat_same(struct kat *k, const void *got, size_t got_len,
@@ -122,16 +57,16 @@ bool kat_same(struct kat *k, const void *got, size_t got_len,
 	size_t i = 0;
 
 	if (got_len != want_len) {
-		add(k, false, "%s: %zu bytes, want %zu", what, got_len, want_len);
+		kat_check(k, false, "%s: %zu bytes, want %zu", what, got_len, want_len);
 		return false;
 	}
 	while (i < got_len && g[i] == w[i])
 		i++;
 	if (i == got_len) {
-		add(k, true, "%s", what);
+		kat_check(k, true, "%s", what);
 		return true;
 	}
-	add(k, false, "%s: byte %zu is 0x%02x, want 0x%02x", what, i, g[i], w[i]);
+	kat_check(k, false, "%s: byte %zu is 0x%02x, want 0x%02x", what, i, g[i], w[i]);
 	return false;
 }
 

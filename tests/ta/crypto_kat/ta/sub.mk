@@ -1,4 +1,5 @@
 global-incdirs-y += include
+global-incdirs-y += ../../include
 srcs-y += crypto_kat_ta.c
 srcs-y += kat_util.c
 srcs-y += kat_digest.c

@@ -3,14 +3,8 @@
  * crypto_kat: known-answer tests of the GP cryptographic API, run inside the
  * TEE. Shared by the TA and its client (host/main.c).
  *
- * Every command takes the same parameters:
- *   [0] VALUE_OUTPUT  a = checks run, b = checks failed
- *   [1] MEMREF_OUTPUT the report, one line per check ("PASS <what>" or
- *                     "FAIL <what>: <why>"), or NONE
- * and answers TEE_SUCCESS once the checks ran (whatever they found);
- * TEE_ERROR_SHORT_BUFFER with [1].size = the report's length if [1] is too
- * small (the values are set all the same); TEE_ERROR_BAD_PARAMETERS for other
- * parameter types.
+ * Every command is a report command (../../../include/report_proto.h): it runs
+ * one family's checks and hands back one line per check.
  */
 #ifndef CRYPTO_KAT_TA_H
 #define CRYPTO_KAT_TA_H
@@ -39,8 +33,5 @@
 #define TA_CRYPTO_KAT_CMD_RANDOM	16	/* TEE_GenerateRandom */
 #define TA_CRYPTO_KAT_CMD_ERRORS	17	/* SHORT_BUFFER, MAC_INVALID, ... */
 #define TA_CRYPTO_KAT_CMD_COUNT		18
-
-/* The report never grows beyond this; a client buffer this big always fits. */
-#define TA_CRYPTO_KAT_REPORT_MAX	(32 * 1024)
 
 #endif
