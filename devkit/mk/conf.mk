@@ -50,8 +50,9 @@ vtee-clang-target := $(if $(CROSS_COMPILE_$(sm)),--target=$(patsubst %-,%,$(CROS
 CC$(sm) ?= clang $(vtee-clang-target)
 CXX$(sm) ?= clang++ $(vtee-clang-target)
 CPP$(sm) ?= clang $(vtee-clang-target) -E
-AR$(sm) ?= llvm-ar
-OBJCOPY$(sm) ?= llvm-objcopy
+# LLVM's tools if installed, else binutils'
+AR$(sm) ?= $(if $(shell command -v llvm-ar),llvm-ar,$(CROSS_COMPILE_$(sm))ar)
+OBJCOPY$(sm) ?= $(if $(shell command -v llvm-objcopy),llvm-objcopy,$(CROSS_COMPILE_$(sm))objcopy)
 else
 CC$(sm) ?= $(CROSS_COMPILE_$(sm))gcc
 CXX$(sm) ?= $(CROSS_COMPILE_$(sm))g++

@@ -54,7 +54,7 @@ q :=
 cmd-echo := echo
 cmd-echo-silent := true
 endif
-ifneq ($(filter s%,$(firstword x$(MAKEFLAGS))),)
+ifneq ($(findstring s,$(firstword x$(MAKEFLAGS))),)
 cmd-echo-silent := true
 endif
 
