@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/seccomp.h>
 #include <linux/tee.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -378,14 +379,78 @@ static const struct sb_rule served_only[] = {
 	ALLOW_IF(pipe2, EQ(1, O_CLOEXEC | O_NONBLOCK), "each connection's mux: its wake-up pipe"),
 };
 
-/* Each profile: the common rules, then its own. */
+/*
+ * A TA instance (vtee-ta-host's children, ta-host/): not the common rules
+ * but a table of its own, narrower still: no socket I/O, no new thread (GP
+ * TAs have none), no fd but stdout/stderr written, no path, no process, no
+ * executable memory. What the GP runtime (lib/tarun/tarun_host.h lists its
+ * calls), glibc's malloc and abort(), OpenSSL and the channel to the TEE
+ * (futexes on shared memory, poll of the set-up socket) need, and no more.
+ */
+static const struct sb_rule ta_run[] = {
+	ALLOW_IF(write, EQ(0, STDERR_FILENO), "glibc's fatal messages; a TA's stray output"),
+	ALLOW_IF(write, EQ(0, STDOUT_FILENO), "a TA's printf (stdout is the TEE's stderr)"),
+	ALLOW_IF(writev, EQ(0, STDERR_FILENO), "glibc's fatal messages (malloc corruption, assert)"),
+	ALLOW_WHERE_EXISTS(poll, "the channel: has the TEE hung up (x86-64)"),
+	ALLOW(ppoll, "the channel: has the TEE hung up (aarch64: glibc's poll)"),
+	ALLOW_IF(mmap, MASKED(2, PROT_EXEC, 0), "malloc, OpenSSL: never executable after load"),
+	ALLOW_IF(mprotect, MASKED(2, PROT_EXEC, 0), "malloc"),
+	ALLOW(munmap, "free"),
+	ALLOW(mremap, "realloc of large blocks"),
+	ALLOW(madvise, "free"),
+	ALLOW(brk, "malloc's main arena (the only one: M_ARENA_MAX 1)"),
+	ALLOW(mincore, "the runtime: TEE_CheckMemoryAccessRights"),
+	ALLOW(futex, "the channel's doorbells and the cancel word (shared), TEE_Wait, locks"),
+	ALLOW(exit, "the TA thread ends"),
+	ALLOW(exit_group, "the instance ends"),
+	ALLOW(rt_sigprocmask, "abort()"),
+	ALLOW(rt_sigaction, "abort()"),
+	ALLOW(rt_sigreturn, "return from a signal handler"),
+	ALLOW(restart_syscall, "a wait resumed after SIGSTOP/SIGCONT"),
+	ALLOW_IF(tgkill, EQ(0, SELF_PID), "abort(), raise(): only this process"),
+	ALLOW(getpid, "raise()"),
+	ALLOW(gettid, "raise()"),
+	ALLOW(clock_gettime, "TEE_GetSystemTime, cancellation deadlines (normally the vDSO)"),
+	ALLOW(clock_nanosleep, "TEE_Wait without a cancel word to wait on"),
+	ALLOW(nanosleep, "sleeps"),
+	ALLOW(sched_yield, "the channel's polls"),
+	ALLOW(getrandom, "TEE_GenerateRandom, OpenSSL's DRBG"),
+};
+
+/*
+ * While the TA is loaded (dlopen runs its constructors already under this),
+ * stacked under ta_run[] a moment later: reading the checked file through
+ * /proc/self/fd and any library it needs, mapping its code, starting the
+ * one thread entry points run on.
+ */
+static const struct sb_rule ta_load[] = {
+	ALLOW_IF(openat, EQ(2, O_RDONLY | O_CLOEXEC), "dlopen: /proc/self/fd/N, ld.so.cache, a library the TA needs"),
+	ALLOW(read, "the dynamic loader reads ELF headers"),
+	ALLOW(pread64, "the dynamic loader reads ELF headers"),
+	ALLOW(fstat, "the dynamic loader"),
+	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "the dynamic loader: glibc's fstat()"),
+	ALLOW(close, "the dynamic loader"),
+	ALLOW(mmap, "the TA's code (executable)"),
+	ALLOW(mprotect, "relocations, RELRO, the thread's stack guard"),
+	ALLOW_IF(clone, MASKED(0, CLONE_CHECKED_MASK, CLONE_THREAD), "the thread entry points run on"),
+	ERRNO(clone3, ENOSYS, "glibc then falls back to clone, whose flags the filter can see"),
+	ALLOW(set_robust_list, "the new thread's start-up"),
+	ALLOW(rseq, "the new thread's start-up"),
+	ALLOW_IF(prctl, EQ(0, PR_SET_NO_NEW_PRIVS), "loading the final filter (already set: no change)"),
+	ALLOW_IF(seccomp, EQ(0, SECCOMP_SET_MODE_FILTER), "loading the final filter: filters only ever narrow"),
+};
+
+/* Each profile: the common rules (unless it is a TA's), then its own and its extra ones. */
 static const struct sb_profile {
 	const char *name;
-	struct sb_table own;
+	bool without_common;
+	struct sb_table own, extra;
 } profiles[] = {
-	[SANDBOX_VTEED] = { "vteed", TABLE(vteed_only) },
-	[SANDBOX_VTEE_TEE] = { "vtee-tee", TABLE(tee_only) },
-	[SANDBOX_VTEE_SERVED] = { "vtee-served", TABLE(served_only) },
+	[SANDBOX_VTEED] = { "vteed", false, TABLE(vteed_only), { NULL, 0 } },
+	[SANDBOX_VTEE_TEE] = { "vtee-tee", false, TABLE(tee_only), { NULL, 0 } },
+	[SANDBOX_VTEE_SERVED] = { "vtee-served", false, TABLE(served_only), { NULL, 0 } },
+	[SANDBOX_TA_LOAD] = { "ta-load", true, TABLE(ta_run), TABLE(ta_load) },
+	[SANDBOX_TA] = { "ta", true, TABLE(ta_run), { NULL, 0 } },
 };
 static const struct sb_table sanitizer_table = SANITIZER_TABLE;
 
@@ -458,10 +523,12 @@ static int build(enum vteed_sandbox_profile profile, uint32_t arch, scmp_filter_
 	}
 	pid_t self = getpid();
 	const struct sb_table common_table = TABLE(common);
-	if (!rc)
+	if (!rc && !prof->without_common)
 		rc = add_table(ctx, arch, &common_table, NULL, self, err, errlen);
 	if (!rc)
 		rc = add_table(ctx, arch, &prof->own, NULL, self, err, errlen);
+	if (!rc && prof->extra.n)
+		rc = add_table(ctx, arch, &prof->extra, NULL, self, err, errlen);
 	if (!rc)
 		rc = add_table(ctx, arch, &sanitizer_table, &prof->own, self, err, errlen);
 	if (rc) {
@@ -474,7 +541,7 @@ static int build(enum vteed_sandbox_profile profile, uint32_t arch, scmp_filter_
 
 int vteed_sandbox_check_arch(enum vteed_sandbox_profile profile, uint32_t scmp_arch, char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx = NULL;
 	int rc = build(profile, scmp_arch, &ctx, err, errlen);
 	if (rc)
 		return rc;
@@ -493,8 +560,9 @@ bool vteed_sandbox_lists(enum vteed_sandbox_profile profile, const char *syscall
 {
 	const struct sb_profile *prof = profile_of(profile);
 	return prof && syscall_name &&
-	       (table_lists(common, sizeof(common) / sizeof(common[0]), syscall_name) ||
+	       ((!prof->without_common && table_lists(common, sizeof(common) / sizeof(common[0]), syscall_name)) ||
 		table_lists(prof->own.rules, prof->own.n, syscall_name) ||
+		(prof->extra.n && table_lists(prof->extra.rules, prof->extra.n, syscall_name)) ||
 		table_lists(sanitizer_table.rules, sanitizer_table.n, syscall_name));
 }
 
@@ -539,13 +607,18 @@ int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t
 	 */
 	__lsan_do_leak_check();
 #endif
+	return vteed_sandbox_filter(profile, err, errlen);
+}
+
+int vteed_sandbox_filter(enum vteed_sandbox_profile profile, char *err, size_t errlen)
+{
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return fail(err, errlen, -errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	scmp_filter_ctx ctx;
+	scmp_filter_ctx ctx = NULL;
 	int rc = build(profile, SCMP_ARCH_NATIVE, &ctx, err, errlen);
 	if (rc)
 		return rc;
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); /* every thread, even ones started earlier */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);

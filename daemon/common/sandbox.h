@@ -27,6 +27,8 @@ enum vteed_sandbox_profile {
 	SANDBOX_VTEED,       /* the per-VM mediator (daemon/mediator/) */
 	SANDBOX_VTEE_TEE,    /* the built-in TEE process (daemon/tee/) */
 	SANDBOX_VTEE_SERVED, /* the remote TEE server (daemon/server/) */
+	SANDBOX_TA_LOAD,     /* a TA instance while its TA is loaded (ta-host/): SANDBOX_TA + the loader's */
+	SANDBOX_TA,          /* a TA instance serving (ta-host/): no common rules, a table of its own */
 };
 
 /*
@@ -51,6 +53,14 @@ int vteed_drop_privileges(const char *user, char *err, size_t errlen);
  */
 int vteed_sandbox_enter_as(enum vteed_sandbox_profile profile, char *err, size_t errlen);
 int vteed_sandbox_enter(char *err, size_t errlen);
+
+/*
+ * Only the filter step: no_new_privs, then the profile's allowlist on every
+ * thread (TSYNC), stacked on any filter already there (the stricter wins).
+ * For a process that prepares the rest itself (a TA instance: its second
+ * filter comes on top of its first).
+ */
+int vteed_sandbox_filter(enum vteed_sandbox_profile profile, char *err, size_t errlen);
 
 /*
  * Build a profile's allowlist for an architecture as libseccomp sees it (e.g.

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "soft.h"
+#include "ta_proc.h"
 
 /* The TAs this back-end serves. Adding a TA is one line here. */
 const struct soft_ta *const soft_tas[] = {
@@ -32,10 +33,15 @@ _Static_assert(sizeof(soft_tas) / sizeof(soft_tas[0]) <= SOFT_MAX_TAS, "raise SO
  */
 #define HANDLE_TA_BITS 4
 _Static_assert(SOFT_MAX_TAS <= (1u << HANDLE_TA_BITS), "handles cannot name every TA");
+/* The TA bits of a session with a TA in a process (ta_proc.h): no registry position. */
+#define HANDLE_PROC ((1u << HANDLE_TA_BITS) - 1)
+_Static_assert(sizeof(soft_tas) / sizeof(soft_tas[0]) < HANDLE_PROC, "HANDLE_PROC names a built-in TA");
 
 struct soft_tee {
 	unsigned max_threads;
 	bool inline_calls; /* "inline=0|1": run quick calls on the submitter's thread */
+	struct ta_store_cfg ta_cfg;  /* ta_dir=, ta_host=, ...: TAs in processes */
+	struct ta_store *ta_store;   /* their fork server; NULL: no ta_dir, built-in TAs only */
 };
 
 struct soft_inst {
@@ -44,7 +50,8 @@ struct soft_inst {
 };
 
 struct soft_session {
-	const struct soft_ta *ta;
+	const struct soft_ta *ta;        /* NULL: a TA in a process, proc */
+	struct ta_proc_session *proc;
 	struct soft_inst *inst;
 	void *ctx;                 /* the TA's session pointer */
 	struct vtee_client client; /* who opened it; close_session runs as them */
@@ -72,6 +79,7 @@ struct soft_vm {
 	uint64_t next_serial;  /* of session handles: counts up, never reused */
 	uint64_t bounce_bytes; /* private copies of memrefs alive now, bounded by SOFT_VM_BOUNCE_MAX */
 	bool inline_calls;     /* struct soft_tee's, for this VM */
+	struct ta_proc_vm *procs; /* this VM's TAs in processes; NULL without ta_dir */
 };
 
 /* ---- options ---- */
@@ -81,6 +89,8 @@ struct soft_vm {
  *   threads=N   TEE threads per VM, 1..SOFT_MAX_THREADS (default 64)
  *   inline=0|1  run quick calls on the submitter's thread (default 1; see soft.h).
  *               0: every call goes to a TEE thread, as a TEE on other cores would.
+ *   ta_dir=DIR, ta_host=PATH, ta_user=NAME, ta_cancel_grace_ms=N, ta_memref_max=N
+ *               TAs in processes of their own (ta_store.c; ta_dir may repeat)
  */
 static int parse_options(const char *options, struct soft_tee *tee)
 {
@@ -101,7 +111,9 @@ static int parse_options(const char *options, struct soft_tee *tee)
 		} else if (len == 8 && !strncmp(s, "inline=", 7) && (s[7] == '0' || s[7] == '1')) {
 			tee->inline_calls = s[7] == '1';
 		} else if (len) {
-			return -EINVAL;
+			int r = ta_store_option(&tee->ta_cfg, s, len);
+			if (r)
+				return r == -ENOENT ? -EINVAL : r;
 		}
 		s += len;
 		if (*s == ',')
@@ -116,7 +128,11 @@ static int soft_open(const char *options, void **out)
 	if (!tee)
 		return -ENOMEM;
 	int rc = parse_options(options, tee);
+	/* the TA host is started now: vtee-tee enters its sandbox after open */
+	if (!rc && tee->ta_cfg.ndirs)
+		rc = ta_store_open(&tee->ta_cfg, &tee->ta_store);
 	if (rc) {
+		ta_store_cfg_free(&tee->ta_cfg);
 		free(tee);
 		return rc;
 	}
@@ -124,8 +140,11 @@ static int soft_open(const char *options, void **out)
 	return 0;
 }
 
-static void soft_close(void *tee)
+static void soft_close(void *tee_)
 {
+	struct soft_tee *tee = tee_;
+	ta_store_close(tee->ta_store);
+	ta_store_cfg_free(&tee->ta_cfg);
 	free(tee);
 }
 
@@ -222,6 +241,13 @@ static int soft_vm_created(void *tee_, uint32_t vm_id, const char *name, void **
 		return -ENOMEM;
 	vm->vm_id = vm_id;
 	vm->inline_calls = tee->inline_calls;
+	if (tee->ta_store) {
+		int r = ta_proc_vm_new(tee->ta_store, vm_id, name, &vm->procs);
+		if (r) {
+			free(vm);
+			return r;
+		}
+	}
 	pthread_mutex_init(&vm->lock, NULL);
 	soft_pool_init(&vm->pool, vm, tee->max_threads);
 	*out = vm;
@@ -261,11 +287,13 @@ void ta_unlock(struct ta_call *c)
 }
 
 /* The session is out of the set and unreferenced: let the TA forget it. */
-static void session_close_now(struct ta_call *c, struct soft_session *s)
+static void session_close_now(struct soft_vm *vm, struct ta_call *c, struct soft_session *s)
 {
 	c->client = s->client;
 	c->inst = s->inst;
-	if (s->ta->close_session)
+	if (s->proc)
+		ta_proc_close(vm->procs, c, s->proc);
+	else if (s->ta->close_session)
 		s->ta->close_session(c, s->ctx);
 	free(s);
 }
@@ -276,19 +304,23 @@ static void session_put(struct soft_vm *vm, struct ta_call *c, struct soft_sessi
 	bool last = --s->refs == 0;
 	pthread_mutex_unlock(&vm->lock);
 	if (last)
-		session_close_now(c, s);
+		session_close_now(vm, c, s);
 }
 
 static void soft_vm_destroyed(void *vm_)
 {
 	struct soft_vm *vm = vm_;
+	if (vm->procs)
+		ta_proc_vm_kill(vm->procs); /* calls waiting on a TA process end now, not after a grace time */
 	soft_pool_stop(&vm->pool); /* no TA code of this VM runs after this */
 
 	struct ta_call c = { .client = { .vm_id = vm->vm_id } };
 	for (uint32_t i = 0; i < vm->sess.cap; i++)
 		if (vm->sess.slot[i])
-			session_close_now(&c, vm->sess.slot[i]);
+			session_close_now(vm, &c, vm->sess.slot[i]);
 	free(vm->sess.slot);
+	if (vm->procs)
+		ta_proc_vm_free(vm->procs);
 	for (size_t i = 0; i < SOFT_MAX_TAS; i++) {
 		if (vm->inst[i]) {
 			pthread_mutex_destroy(&vm->inst[i]->lock);
@@ -440,12 +472,50 @@ static void set_result(struct vtee_req *req, uint32_t ret, uint32_t origin)
 	req->ret_origin = origin;
 }
 
+/* The open's outcome into the session set, whose room it reserved: published when ok, else freed. */
+static void session_publish(struct soft_vm *vm, struct vtee_req *req, struct soft_session *s, size_t idx, bool ok)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (ok) {
+		s->handle = (++vm->next_serial << HANDLE_TA_BITS) | idx;
+		set_insert(&vm->sess, s);
+	} else {
+		vm->sess.reserved--;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (ok)
+		req->session = (void *)(uintptr_t)s->handle;
+	else
+		free(s);
+}
+
+/* A TA that is none of the built-in ones: one in a process (ta_proc.h), when there are TA directories. */
+static void do_open_proc(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
+{
+	struct soft_session *s = calloc(1, sizeof(*s));
+	pthread_mutex_lock(&vm->lock);
+	int room = s ? set_reserve(&vm->sess) : -ENOMEM;
+	pthread_mutex_unlock(&vm->lock);
+	if (room) {
+		free(s);
+		set_result(req, TEE_ERROR_OUT_OF_MEMORY, TEE_ORIGIN_TEE);
+		return;
+	}
+	*s = (struct soft_session){ .client = c->client, .refs = 1 };
+	ta_proc_open(vm->procs, c, req, &s->proc);
+	session_publish(vm, req, s, HANDLE_PROC, s->proc != NULL);
+}
+
 static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 {
 	req->session = NULL;
 	size_t idx = 0;
 	while (idx < soft_num_tas && memcmp(&soft_tas[idx]->uuid, &req->ta, sizeof(req->ta)))
 		idx++;
+	if (idx == soft_num_tas && vm->procs) {
+		do_open_proc(vm, c, req);
+		return;
+	}
 	if (idx == soft_num_tas) {
 		set_result(req, TEE_ERROR_ITEM_NOT_FOUND, TEE_ORIGIN_TEE);
 		return;
@@ -486,19 +556,7 @@ static void do_open(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req)
 		}
 	}
 	params_free(&m);
-
-	pthread_mutex_lock(&vm->lock);
-	if (ret == TEE_SUCCESS) {
-		s->handle = (++vm->next_serial << HANDLE_TA_BITS) | idx;
-		set_insert(&vm->sess, s);
-	} else {
-		vm->sess.reserved--;
-	}
-	pthread_mutex_unlock(&vm->lock);
-	if (ret == TEE_SUCCESS)
-		req->session = (void *)(uintptr_t)s->handle;
-	else
-		free(s);
+	session_publish(vm, req, s, idx, ret == TEE_SUCCESS);
 	set_result(req, ret, origin);
 }
 
@@ -517,6 +575,11 @@ static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *re
 	/* the caller is who opened the session (the request carries no login) */
 	c->client = s->client;
 	c->client.vm_id = vm->vm_id;
+	if (s->proc) {
+		ta_proc_invoke(vm->procs, c, s->proc, req);
+		session_put(vm, c, s);
+		return;
+	}
 
 	struct marshal m;
 	uint32_t ret, origin;
@@ -552,7 +615,7 @@ static void do_close(struct soft_vm *vm, struct ta_call *c, struct vtee_req *req
 		return;
 	}
 	if (last)
-		session_close_now(c, s);
+		session_close_now(vm, c, s);
 	set_result(req, TEE_SUCCESS, TEE_ORIGIN_TEE);
 }
 
