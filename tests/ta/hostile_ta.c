@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "guest.h"
@@ -73,6 +74,8 @@ static void make_ta_dir(const char *built, char *dir, size_t len)
 
 	snprintf(dir, len, "/tmp/vtee-ta-hostile.XXXXXX");
 	REQUIRE(mkdtemp(dir) != NULL);
+	/* the TA processes may run as another user (ta_user=): they must be able to look in */
+	REQUIRE_EQ(chmod(dir, 0755), 0);
 	uuid_name(core_uuid, name);
 	snprintf(src, sizeof(src), "%s/%s.ta", built, name);
 	put_ta(dir, core_uuid, src, NULL, 0);

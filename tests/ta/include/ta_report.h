@@ -38,6 +38,8 @@ static inline void report_end(struct ta_report *r)
 }
 
 static inline bool report_vcheck(struct ta_report *r, bool ok, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static inline bool report_vcheck(struct ta_report *r, bool ok, const char *fmt, va_list ap)
 {
 	char line[256];
 	size_t len;

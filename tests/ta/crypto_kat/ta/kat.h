@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <tee_internal_api.h>
+#include <utee_defines.h>
 
 #include <ta_report.h>
 

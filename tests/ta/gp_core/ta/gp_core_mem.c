@@ -96,10 +96,10 @@ static void check_rights(struct ta_report *r, TEE_Param *client)
 		   "access rights: the TA's heap is read/write");
 	report_res(r, TEE_CheckMemoryAccessRights(rw, stack, sizeof(stack)), TEE_SUCCESS,
 		   "access rights: the TA's stack is read/write");
-	report_res(r, TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_READ, rodata,
+	report_res(r, TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_READ, (void *)rodata,
 						  sizeof(rodata)),
 		   TEE_SUCCESS, "access rights: read-only data is readable");
-	report_res(r, TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_WRITE, rodata,
+	report_res(r, TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_WRITE, (void *)rodata,
 						  sizeof(rodata)),
 		   TEE_ERROR_ACCESS_DENIED, "access rights: read-only data is not writable");
 	report_res(r, TEE_CheckMemoryAccessRights(TEE_MEMORY_ACCESS_READ, (void *)16, 16),

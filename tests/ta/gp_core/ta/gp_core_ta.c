@@ -27,7 +27,8 @@ TEE_Result TA_CreateEntryPoint(void)
 
 void TA_DestroyEntryPoint(void)
 {
-	TEE_Free(TEE_GetInstanceData());
+	/* GP 1.3.1 hands instance data back const; it is ours to free */
+	TEE_Free((void *)TEE_GetInstanceData());
 }
 
 TEE_Result TA_OpenSessionEntryPoint(uint32_t param_types,
@@ -80,7 +81,7 @@ static TEE_Result wait_cmd(uint32_t param_types, TEE_Param params[4])
 
 static TEE_Result set_instance(uint32_t param_types, TEE_Param params[4])
 {
-	struct instance_data *d = TEE_GetInstanceData();
+	struct instance_data *d = (struct instance_data *)TEE_GetInstanceData();
 
 	if (param_types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_INPUT, TEE_PARAM_TYPE_NONE,
 					   TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))
@@ -97,7 +98,7 @@ static TEE_Result set_instance(uint32_t param_types, TEE_Param params[4])
 
 static TEE_Result get_instance(uint32_t param_types, TEE_Param params[4])
 {
-	const struct instance_data *d = TEE_GetInstanceData();
+	const struct instance_data *d = (struct instance_data *)TEE_GetInstanceData();
 
 	if (param_types != TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_OUTPUT, TEE_PARAM_TYPE_NONE,
 					   TEE_PARAM_TYPE_NONE, TEE_PARAM_TYPE_NONE))

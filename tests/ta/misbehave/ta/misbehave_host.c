@@ -23,7 +23,7 @@
 /* Writes every page, through the pointer as given (NULL included: a careless TA). */
 static void touch(char *p, size_t len)
 {
-	char *volatile q = p;
+	volatile char *volatile q = p;
 
 	for (size_t i = 0; i < len; i += 4096)
 		q[i] = 1;
@@ -58,7 +58,8 @@ TEE_Result misbehave_hog_mmap(TEE_Param params[4])
 
 static int try_execve(void)
 {
-	char *const argv[] = { "vtee-misbehave", NULL };
+	static char name[] = "vtee-misbehave";
+	char *const argv[] = { name, NULL };
 	char *const envp[] = { NULL };
 
 	/* a path that does not exist: without a sandbox it fails with ENOENT */

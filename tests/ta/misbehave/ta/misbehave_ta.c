@@ -44,7 +44,7 @@ void TA_CloseSessionEntryPoint(void __maybe_unused *sess_ctx)
 static void crash(void)
 {
 	/* volatile: the compiler may not know the pointer is NULL */
-	int *volatile p = NULL;
+	volatile int *volatile p = NULL;
 
 	*p = 42;
 }
