@@ -18,7 +18,10 @@
  *   - TA-to-TA identity, REE time, cancellation of TEE_Wait
  *   - a destroyed VM leaves no process, a closed back-end no fork server
  *
- * argv: vtee-ta-host, then the test TAs' files.
+ *   - --daemon: the same TAs behind vtee-tee in its sandbox (the supervised
+ *     path), through the link back-end
+ *
+ * argv: [--daemon VTEE-TEE] vtee-ta-host, then the test TAs' files.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,11 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../check.h"
+#include "link.h"
 #include "ta_proc_test.h"
 #include "vtee/backend.h"
 #include "vtee/vtee.h"
@@ -49,7 +56,8 @@
 #define WAIT_US (20ull * 1000 * 1000)
 #define LOGIN_TRUSTED_APP 0xF0000000u
 
-static const struct vtee_backend_ops *const be = &vtee_soft_backend;
+/* the soft back-end here; "link" to a vtee-tee serving it in --daemon mode */
+static const struct vtee_backend_ops *be = &vtee_soft_backend;
 static const char *host_path;
 static char ta_dir[64], other_dir[64];
 
@@ -675,8 +683,60 @@ static void run_cases(void)
 	teardown(tee);
 }
 
+/*
+ * vtee-tee, sandboxed as it runs behind vteed, with the TA directory in its
+ * back-end's options; this process is its mediator (the link back-end).
+ */
+static pid_t daemon_start(const char *tee_path, void **tee)
+{
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	char opts[512], link_opt[32];
+	snprintf(opts, sizeof(opts), "ta_dir=%s,ta_host=%s,ta_cancel_grace_ms=300", ta_dir, host_path);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 100);
+	char *argv[] = { (char *)tee_path, "--fd", "100", "--options", opts, NULL };
+	extern char **environ;
+	pid_t pid;
+	REQUIRE(posix_spawn(&pid, tee_path, &fa, NULL, argv, environ) == 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	be = &vtee_link_backend;
+	snprintf(link_opt, sizeof(link_opt), "fd=%d", sv[0]);
+	REQUIRE(be->open(link_opt, tee) == 0);
+	return pid;
+}
+
+static void daemon_path(const char *tee_path)
+{
+	void *tee;
+	pid_t tee_pid = daemon_start(tee_path, &tee);
+	void *vm = vm_new(tee, 7, "linked");
+	basics(vm);
+	void *good = open_ok(vm, TA_KEEP), *bad = open_ok(vm, TA_BAD);
+	pid_t inst;
+	counter(vm, good, &inst);
+	CHECK_EQ(proc_status(tee_pid, "Seccomp:"), 2); /* vtee-tee serves TAs from inside its sandbox */
+	CHECK_EQ(proc_status(inst, "Seccomp:"), 2);
+	CHECK_EQ(cmd(vm, bad, TPT_CMD_SOCKET, NULL, NULL, NULL), TEE_ERROR_TARGET_DEAD);
+	CHECK_EQ(add(vm, good, 20, 22), 42);
+	CHECK_EQ(close_s(vm, bad), TEE_SUCCESS);
+	be->vm_destroyed(vm);
+	be->close(tee); /* its last connection: vtee-tee destroys the VM and exits */
+	int st = -1;
+	CHECK(waitpid(tee_pid, &st, 0) == tee_pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(pid_gone(inst, 3000));
+}
+
 int main(int argc, char **argv)
 {
+	const char *daemon = NULL;
+	if (argc >= 3 && !strcmp(argv[1], "--daemon")) {
+		daemon = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	REQUIRE(argc >= 2);
 	host_path = argv[1];
 	snprintf(ta_dir, sizeof(ta_dir), "/tmp/vtee-ta-proc-XXXXXX");
@@ -691,7 +751,10 @@ int main(int argc, char **argv)
 		copy_file(argv[i], to);
 	}
 	vtee_set_log(collect, NULL);
-	run_cases();
+	if (daemon)
+		daemon_path(daemon);
+	else
+		run_cases();
 	char cmdline[256];
 	snprintf(cmdline, sizeof(cmdline), "rm -rf %s %s", ta_dir, other_dir);
 	if (system(cmdline) != 0)

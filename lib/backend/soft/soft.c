@@ -298,13 +298,20 @@ static void session_close_now(struct soft_vm *vm, struct ta_call *c, struct soft
 	free(s);
 }
 
+/* c->resume for a session whose close waits for a TEE thread (a TA's close may take its time). */
+static const char resume_close;
+
 static void session_put(struct soft_vm *vm, struct ta_call *c, struct soft_session *s)
 {
 	pthread_mutex_lock(&vm->lock);
 	bool last = --s->refs == 0;
 	pthread_mutex_unlock(&vm->lock);
-	if (last)
+	if (last && s->proc && c->on_submitter) {
+		c->resume = (void *)&resume_close;
+		c->resume_session = s;
+	} else if (last) {
 		session_close_now(vm, c, s);
+	}
 }
 
 static void soft_vm_destroyed(void *vm_)
@@ -577,7 +584,10 @@ static void do_invoke(struct soft_vm *vm, struct ta_call *c, struct vtee_req *re
 	c->client.vm_id = vm->vm_id;
 	if (s->proc) {
 		ta_proc_invoke(vm->procs, c, s->proc, req);
-		session_put(vm, c, s);
+		if (c->resume)
+			c->resume_session = s; /* a TEE thread finishes it, and drops our reference */
+		else
+			session_put(vm, c, s);
 		return;
 	}
 
@@ -641,6 +651,20 @@ void soft_execute(void *owner, struct ta_call *c, struct vtee_req *req)
 		set_result(req, TEE_ERROR_NOT_SUPPORTED, TEE_ORIGIN_TEE);
 		break;
 	}
+}
+
+void soft_resume(void *owner, struct ta_call *c, struct vtee_req *req)
+{
+	struct soft_vm *vm = owner;
+	struct soft_session *s = c->resume_session;
+	bool close_only = c->resume == &resume_close; /* the invoke is done; its session's close is left */
+	if (!close_only)
+		ta_proc_invoke_resume(vm->procs, c, req);
+	c->resume = c->resume_session = NULL;
+	if (close_only)
+		session_close_now(vm, c, s);
+	else
+		session_put(vm, c, s);
 }
 
 uint32_t ta_ree_time(struct ta_call *c, uint32_t *seconds, uint32_t *nanoseconds)
@@ -725,6 +749,9 @@ static bool req_quick(const struct vtee_req *req)
 		ta = ta_of_uuid(&req->ta);
 		return ta && open_quick(ta);
 	case VTEE_REQ_INVOKE:
+		/* a TA in a process: it starts here, and a late answer is waited for on a TEE thread */
+		if (((uintptr_t)req->session & ((1u << HANDLE_TA_BITS) - 1)) == HANDLE_PROC)
+			return true;
 		ta = ta_of_handle(req->session);
 		return ta && ta->quick && close_quick(ta) && ta->quick(req->func, types, p);
 	case VTEE_REQ_CLOSE:

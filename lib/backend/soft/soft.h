@@ -51,6 +51,14 @@ struct ta_call {
 	_Atomic uint32_t cancel;   /* 1 once cancelled; also the futex ta_sleep_ms waits on */
 	struct vtee_req *req;      /* the request being served, for RPCs to the guest */
 	bool on_submitter;         /* a quick call running inline on the submitter's thread */
+	/*
+	 * Set by soft_execute() on the submitter's thread for a call it began
+	 * but did not finish (a TA in a process answering late, ta_proc.h): a
+	 * TEE thread goes on with it, soft_resume(). resume_session: the
+	 * session reference it holds.
+	 */
+	void *resume;
+	void *resume_session;
 };
 
 /* Listed by the device-enumeration PTA for PTA_CMD_GET_DEVICES. */
@@ -156,5 +164,7 @@ void soft_pool_stop(struct soft_pool *p);
  * the one code path for both. Sets outputs, does not complete it.
  */
 void soft_execute(void *owner, struct ta_call *c, struct vtee_req *req);
+/* Finish, on a TEE thread, a call soft_execute() left in c->resume. Sets outputs, does not complete it. */
+void soft_resume(void *owner, struct ta_call *c, struct vtee_req *req);
 
 #endif

@@ -162,7 +162,7 @@ static struct ta_inst *inst_spawn(struct pcall *pc, struct ta_rec *rec, uint32_t
 	in->rec = rec;
 	in->uuid = rec->uuid;
 	in->refs = 1;
-	in->hup_fd = -1;
+	in->hup_fd = in->chan_fd = -1;
 	for (unsigned i = 0; i < TAP_NFDS; i++)
 		in->start_fds[i] = -1;
 	pthread_cond_init(&in->lane_free, NULL);
@@ -176,7 +176,7 @@ static struct ta_inst *inst_spawn(struct pcall *pc, struct ta_rec *rec, uint32_t
 	int r = room ? ta_store_spawn(pv->st, in, pv->vm_id, pv->name, &rec->uuid) : -ENOSPC;
 	if (!r) {
 		atomic_store(&in->spawned, true);
-		*ret = atomic_load(&in->dead) ? TEE_ERROR_TARGET_DEAD : ta_call_ready(pc, in, &in->flags);
+		*ret = ta_call_ready(pc, in, &in->flags); /* read even if it died: its READY says why */
 	} else {
 		*ret = r == -ENOMEM || r == -ENOSPC || r == -EAGAIN ? TEE_ERROR_OUT_OF_MEMORY : TEE_ERROR_GENERIC;
 		if (r != -ENOSPC)
@@ -230,7 +230,26 @@ static int lane_take(struct pcall *pc, struct ta_inst *in)
 	return r;
 }
 
-static void lane_give(struct pcall *pc, struct ta_inst *in)
+int ta_lane_try(struct pcall *pc, struct ta_inst *in)
+{
+	pthread_mutex_lock(&pc->pv->lock);
+	int r = atomic_load(&in->dead) ? -EPIPE : in->lane_busy ? -EBUSY : 0;
+	if (!r) {
+		in->lane_busy = true;
+		in->lane_owner = chain_of(pc);
+	}
+	pthread_mutex_unlock(&pc->pv->lock);
+	return r;
+}
+
+void ta_lane_reown(struct ta_inst *in, const struct pcall *to)
+{
+	pthread_mutex_lock(&to->pv->lock);
+	in->lane_owner = chain_of(to);
+	pthread_mutex_unlock(&to->pv->lock);
+}
+
+void ta_lane_give(struct pcall *pc, struct ta_inst *in)
 {
 	pthread_mutex_lock(&pc->pv->lock);
 	in->lane_busy = false;
@@ -257,7 +276,7 @@ static void run_call(struct pcall *pc, struct ta_inst *in, uint32_t type, uint32
 		return;
 	}
 	ta_call_run(pc, in, type, sid, cmd, client, a, ret, origin);
-	lane_give(pc, in);
+	ta_lane_give(pc, in);
 }
 
 /* A session of in has ended (or an open failed): the instance ends with its last one, unless kept. */
@@ -280,7 +299,7 @@ static void session_end(struct pcall *pc, struct ta_inst *in)
 	if (destroy && !lane_take(pc, in)) {
 		uint32_t ret, origin;
 		ta_call_run(pc, in, TAP_MSG_DESTROY, 0, 0, NULL, NULL, &ret, &origin);
-		lane_give(pc, in);
+		ta_lane_give(pc, in);
 	}
 	if (drop_single)
 		ta_inst_put(in);
@@ -507,6 +526,10 @@ void ta_proc_open(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req
 
 void ta_proc_invoke(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s, struct vtee_req *req)
 {
+	if (c->on_submitter) {
+		ta_proc_invoke_inline(pv, c, s, req);
+		return;
+	}
 	struct pcall pc = { .c = c, .pv = pv };
 	struct pargs a;
 	uint32_t ret, origin;

@@ -122,6 +122,7 @@ struct ta_inst {
 	int start_fds[TAP_NFDS];
 	/* what the server gave us */
 	struct vtee_chan *chan;
+	int chan_fd;                 /* its memfd: a death notice hangs the channel up (st->lock) */
 	int hup_fd;
 	struct tap_shared *shared;   /* page 0 of the shared memfd, then the bulk area */
 	uint8_t *bulk;
@@ -206,6 +207,11 @@ void ta_proc_open_as(struct pcall *pc, const struct vtee_uuid *uuid, const struc
 void ta_proc_invoke_as(struct pcall *pc, struct ta_proc_session *s, uint32_t cmd, struct pargs *a,
 		       uint32_t *ret, uint32_t *origin);
 void ta_proc_close_as(struct pcall *pc, struct ta_proc_session *s);
+/* The lane (one call at a time) without waiting: 0 taken, -EBUSY, -EPIPE (dead). */
+int ta_lane_try(struct pcall *pc, struct ta_inst *in);
+void ta_lane_give(struct pcall *pc, struct ta_inst *in);
+/* The call holding the lane goes on under another pcall (handed to a TEE thread). */
+void ta_lane_reown(struct ta_inst *in, const struct pcall *to);
 /* The persistent-time offset (ms) kept for the instance's TA in its VM; false when never set. */
 bool ta_proc_ptime_get(struct ta_inst *in, int64_t *offset_ms);
 void ta_proc_ptime_set(struct ta_inst *in, int64_t offset_ms);
@@ -220,6 +226,12 @@ void ta_proc_ptime_set(struct ta_inst *in, int64_t offset_ms);
  */
 void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
 		 const struct vtee_client *client, struct pargs *a, uint32_t *ret, uint32_t *origin);
+/* The two halves of ta_call_run(): send the call (TEE_SUCCESS, or why not: nothing was sent) ... */
+uint32_t ta_call_begin(struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
+			const struct vtee_client *client, struct pargs *a, struct tap_call *call);
+/* ... and wait for its DONE; first: a message header already read (NULL: none). */
+void ta_call_finish(struct pcall *pc, struct ta_inst *in, struct pargs *a, const struct tap_call *call,
+		    const struct tap_hdr *first, uint32_t *ret, uint32_t *origin);
 /* Wait for READY: TEE_SUCCESS with *flags, or the TEE result that says why the TA is not there. */
 uint32_t ta_call_ready(struct pcall *pc, struct ta_inst *in, uint32_t *flags);
 /* The canonical text form of a UUID (lowercase, 36 characters and a NUL). */
@@ -260,7 +272,14 @@ void ta_proc_vm_kill(struct ta_proc_vm *pv);
 void ta_proc_vm_free(struct ta_proc_vm *pv);
 /* A guest's OPEN of a TA that is none of the built-in ones; *out on TEE_SUCCESS. */
 void ta_proc_open(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req, struct ta_proc_session **out);
+/*
+ * On the submitter's thread (c->on_submitter) it starts the call and waits
+ * only briefly: a late answer leaves c->resume set, for a TEE thread to call
+ * ta_proc_invoke_resume() (ta_proc_inline.c).
+ */
 void ta_proc_invoke(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s, struct vtee_req *req);
+void ta_proc_invoke_inline(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s, struct vtee_req *req);
+void ta_proc_invoke_resume(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req);
 /* The session's last reference is gone: the TA closes it (unless dead), s is freed. */
 void ta_proc_close(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s);
 

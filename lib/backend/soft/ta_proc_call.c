@@ -152,19 +152,31 @@ static int take_panic(struct pwait *w, uint32_t len)
 	if (len != sizeof(code) || ta_call_recv(w, &code, sizeof(code)))
 		return -EPROTO;
 	atomic_store(&w->in->panic_code, code);
-	atomic_store(&w->in->panicked, true);
-	char why[48];
-	snprintf(why, sizeof(why), "panicked (code %#x)", code);
-	ta_inst_fail(w->in, why);
+	if (!atomic_exchange(&w->in->panicked, true)) {
+		/* said here, not by ta_inst_fail(): the death notice may have marked it dead already */
+		char u[37];
+		ta_uuid_str(&w->in->uuid, u);
+		vtee_log(VTEE_LOG_WARNING, "ta[%s %s]: instance %d panicked (code %#x): TARGET_DEAD from now on",
+			 w->in->pv->name, u, w->in->pid, code);
+	}
+	ta_inst_fail(w->in, NULL);
 	return -EPIPE;
 }
 
-/* Messages until DONE (0 with *done) or the end of the instance (-EPIPE, -EPROTO). */
-static int wait_done(struct pwait *w, struct tap_done *done)
+/*
+ * Messages until DONE (0 with *done) or the end of the instance (-EPIPE,
+ * -EPROTO); first: a message header already read (NULL: none).
+ */
+static int wait_done(struct pwait *w, const struct tap_hdr *first, struct tap_done *done)
 {
 	for (;;) {
 		struct tap_hdr h;
-		int r = ta_call_recv(w, &h, sizeof(h));
+		int r = 0;
+		if (first)
+			h = *first;
+		else
+			r = ta_call_recv(w, &h, sizeof(h));
+		first = NULL;
 		if (r)
 			return r;
 		switch (h.type) {
@@ -307,35 +319,39 @@ static uint32_t valid_origin(uint32_t origin)
 	return origin >= TEE_ORIGIN_API && origin <= TEE_ORIGIN_TRUSTED_APP ? origin : TEE_ORIGIN_TRUSTED_APP;
 }
 
-void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
-		 const struct vtee_client *client, struct pargs *a, uint32_t *ret, uint32_t *origin)
+uint32_t ta_call_begin(struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
+			const struct vtee_client *client, struct pargs *a, struct tap_call *call)
 {
-	struct tap_call call = { .session = sid, .cmd = cmd, .cancel_deadline_ns = UINT64_MAX };
-	*origin = TEE_ORIGIN_TEE;
-	if (atomic_load(&in->dead)) {
-		*ret = TEE_ERROR_TARGET_DEAD;
-		return;
-	}
+	*call = (struct tap_call){ .session = sid, .cmd = cmd, .cancel_deadline_ns = UINT64_MAX };
+	if (atomic_load(&in->dead))
+		return TEE_ERROR_TARGET_DEAD;
 	if (client) {
-		call.login = client->login;
-		memcpy(call.client_uuid, client->uuid.b, sizeof(call.client_uuid));
+		call->login = client->login;
+		memcpy(call->client_uuid, client->uuid.b, sizeof(call->client_uuid));
 	}
 	if (a && a->deadline_ns)
-		call.cancel_deadline_ns = a->deadline_ns;
-	int r = a ? place_params(in, a, &call) : 0;
-	if (r) {
-		*ret = r == -ENOMEM ? TEE_ERROR_OUT_OF_MEMORY : TEE_ERROR_BAD_PARAMETERS;
-		return;
-	}
+		call->cancel_deadline_ns = a->deadline_ns;
+	int r = a ? place_params(in, a, call) : 0;
+	if (r)
+		return r == -ENOMEM ? TEE_ERROR_OUT_OF_MEMORY : TEE_ERROR_BAD_PARAMETERS;
 	__atomic_store_n(&in->shared->cancel, 0u, __ATOMIC_SEQ_CST);
 	bool with_call = msg_type != TAP_MSG_DESTROY;
-	r = ta_call_send(in, msg_type, with_call ? &call : NULL, with_call ? sizeof(call) : 0, NULL, 0);
+	if (ta_call_send(in, msg_type, with_call ? call : NULL, with_call ? sizeof(*call) : 0, NULL, 0)) {
+		ta_inst_fail(in, NULL);
+		return TEE_ERROR_TARGET_DEAD;
+	}
+	return TEE_SUCCESS;
+}
+
+void ta_call_finish(struct pcall *pc, struct ta_inst *in, struct pargs *a, const struct tap_call *call,
+		    const struct tap_hdr *first, uint32_t *ret, uint32_t *origin)
+{
 	struct pwait w = { .pc = pc, .in = in };
 	struct tap_done done;
-	if (!r)
-		r = wait_done(&w, &done);
+	int r = wait_done(&w, first, &done);
 	if (w.dropped_logs)
 		vtee_log(VTEE_LOG_WARNING, "ta[%s]: %u log lines of one call dropped", in->pv->name, w.dropped_logs);
+	*origin = TEE_ORIGIN_TEE;
 	if (r) {
 		ta_inst_fail(in, r == -EPROTO ? "broke the protocol" : NULL);
 		*ret = TEE_ERROR_TARGET_DEAD;
@@ -343,8 +359,18 @@ void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32
 	}
 	*ret = done.ret;
 	*origin = valid_origin(done.origin);
-	if (a && !take_outputs(in, a, &call, &done))
+	if (a && !take_outputs(in, a, call, &done))
 		a->lost = true;
+}
+
+void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
+		 const struct vtee_client *client, struct pargs *a, uint32_t *ret, uint32_t *origin)
+{
+	struct tap_call call;
+	*ret = ta_call_begin(in, msg_type, sid, cmd, client, a, &call);
+	*origin = TEE_ORIGIN_TEE;
+	if (*ret == TEE_SUCCESS)
+		ta_call_finish(pc, in, a, &call, NULL, ret, origin);
 }
 
 uint32_t ta_call_ready(struct pcall *pc, struct ta_inst *in, uint32_t *flags)

@@ -272,13 +272,16 @@ static void close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
-/* The instance has ended (st->lock held): every wait on it ends now. */
+/*
+ * The instance has ended (st->lock held): every wait on it ends now, once it
+ * has read what the instance sent before it went (a PANIC, a READY).
+ */
 static void inst_died(struct ta_inst *in, int status)
 {
 	atomic_store(&in->exit_status, status);
 	atomic_store(&in->dead, true);
-	if (in->chan)
-		vtee_chan_shutdown(in->chan);
+	if (in->chan_fd >= 0)
+		vtee_chan_hangup(in->chan_fd);
 	bool expected = atomic_load(&in->kill_sent) || atomic_load(&in->destroy_sent) || atomic_load(&in->panicked);
 	if (WIFSIGNALED(status))
 		vtee_log(expected ? VTEE_LOG_DEBUG : VTEE_LOG_WARNING, "ta[%s]: instance %d killed by signal %d (%s)",
@@ -423,13 +426,17 @@ static int map_shared(struct ta_inst *in, int fd, uint32_t bulk)
 	return 0;
 }
 
-static int take_fds(struct ta_inst *in, uint32_t bulk)
+static int take_fds(struct ta_store *st, struct ta_inst *in, uint32_t bulk)
 {
 	struct vtee_chan_opts o = { .sleep_ms = 20 };
 	int r = map_shared(in, in->start_fds[TAP_FD_SHARED], bulk);
 	if (!r)
 		r = vtee_chan_open(in->start_fds[TAP_FD_CHAN], VTEE_CHAN_A, in->start_fds[TAP_FD_HUP], &o, &in->chan);
-	close(in->start_fds[TAP_FD_CHAN]);
+	pthread_mutex_lock(&st->lock);
+	in->chan_fd = in->start_fds[TAP_FD_CHAN]; /* kept: a death notice closes the channel with it */
+	if (atomic_load(&in->exit_status) != -1)
+		vtee_chan_hangup(in->chan_fd); /* it died before we had the channel */
+	pthread_mutex_unlock(&st->lock);
 	close(in->start_fds[TAP_FD_SHARED]);
 	in->hup_fd = in->start_fds[TAP_FD_HUP];
 	for (unsigned i = 0; i < TAP_NFDS; i++)
@@ -448,7 +455,7 @@ int ta_store_spawn(struct ta_store *st, struct ta_inst *in, uint32_t vm_id, cons
 	memcpy(m.device_id, ns, sizeof(ns));
 	memcpy(m.device_id + 12, &vm_id, 4);
 	snprintf(m.vm_name, sizeof(m.vm_name), "%s", vm_name);
-	in->hup_fd = -1;
+	in->hup_fd = in->chan_fd = -1;
 	for (unsigned i = 0; i < TAP_NFDS; i++)
 		in->start_fds[i] = -1;
 	atomic_store(&in->exit_status, -1);
@@ -473,7 +480,7 @@ int ta_store_spawn(struct ta_store *st, struct ta_inst *in, uint32_t vm_id, cons
 	if (!r)
 		r = in->started ? in->start_err : -EPIPE;
 	pthread_mutex_unlock(&st->lock);
-	if (!r && (r = take_fds(in, bulk)))
+	if (!r && (r = take_fds(st, in, bulk)))
 		ta_store_kill(st, in); /* started, but not usable: it must not live on */
 	return r;
 }
@@ -507,6 +514,9 @@ void ta_store_forget(struct ta_store *st, struct ta_inst *in)
 		munmap(in->shared, in->shared_len);
 	if (in->hup_fd >= 0)
 		close(in->hup_fd);
+	if (in->chan_fd >= 0)
+		close(in->chan_fd);
+	in->chan_fd = -1;
 	in->chan = NULL;
 	in->shared = NULL;
 	in->hup_fd = -1;

@@ -9,7 +9,10 @@
  *
  * Quick calls (soft.h) skip the handoff: submit runs them right here, on the
  * submitter's thread, through the same soft_execute() a TEE thread uses, and
- * completes them before returning.
+ * completes them before returning. A call to a TA in a process may start
+ * here and, when its answer is late, leave the rest to a TEE thread
+ * (ta_call.resume): it is handed over as a job that goes on with
+ * soft_resume(), its cancellation state carried along.
  *
  * Cancellation: req->be_priv points at the ta_call that runs the request (a
  * job's, or an inline call's on the submitter's stack) from submit until it
@@ -71,7 +74,10 @@ static void job_run(void *ctx, struct vtee_pool_item *item)
 {
 	struct soft_pool *p = ctx;
 	struct soft_job *j = vtee_container_of(item, struct soft_job, item);
-	soft_execute(p->owner, &j->call, j->req);
+	if (j->call.resume)
+		soft_resume(p->owner, &j->call, j->req);
+	else
+		soft_execute(p->owner, &j->call, j->req);
 	pthread_mutex_lock(&p->lock);
 	j->req->be_priv = NULL; /* from here cancel() no longer reaches req */
 	job_unlink(p, j);
@@ -112,10 +118,41 @@ static void fail_now(struct vtee_req *req, uint32_t ret)
 }
 
 /*
+ * Pool lock held: req to a TEE thread (or the FIFO), its call starting as a
+ * copy of *from (a call begun on the submitter's thread) or fresh. 0, or
+ * -errno when no thread can take it (req->be_priv is then NULL).
+ */
+static int hand_to_thread(struct soft_pool *p, struct vtee_req *req, const struct ta_call *from)
+{
+	struct soft_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		req->be_priv = NULL;
+		return -ENOMEM;
+	}
+	j->req = req;
+	if (from) {
+		j->call = *from; /* under the pool lock: cancel() cannot change it meanwhile */
+		j->call.on_submitter = false;
+	}
+	req->be_priv = &j->call;
+	j->next = p->jobs;
+	if (p->jobs)
+		p->jobs->prev = j;
+	p->jobs = j;
+	int r = vtee_pool_submit(&p->threads, &j->item);
+	if (r) {
+		req->be_priv = NULL;
+		job_unlink(p, j);
+		free(j);
+	}
+	return r;
+}
+
+/*
  * A quick call, on the submitter's thread; entered with the pool lock held,
- * returns with it dropped and req done. Nothing of the pool is touched after
- * the final unlock, so soft_pool_stop() may free it as soon as it sees
- * inline_running drop to 0.
+ * returns with it dropped and req done or handed to a TEE thread. Nothing of
+ * the pool is touched after the final unlock, so soft_pool_stop() may free
+ * it as soon as it sees inline_running drop to 0.
  */
 static void run_inline(struct soft_pool *p, struct vtee_req *req)
 {
@@ -127,36 +164,30 @@ static void run_inline(struct soft_pool *p, struct vtee_req *req)
 	soft_execute(p->owner, &call, req);
 
 	pthread_mutex_lock(&p->lock);
-	req->be_priv = NULL; /* from here cancel() no longer reaches req (nor our stack) */
+	/* a late answer: a TEE thread waits for it; if none can, this thread must */
+	bool handed = call.resume && !hand_to_thread(p, req, &call);
+	if (!handed)
+		req->be_priv = NULL; /* from here cancel() no longer reaches req (nor our stack) */
+	if (!handed && call.resume) {
+		pthread_mutex_unlock(&p->lock);
+		call.on_submitter = false;
+		soft_resume(p->owner, &call, req);
+		pthread_mutex_lock(&p->lock);
+	}
 	if (--p->inline_running == 0 && p->stopping)
 		pthread_cond_broadcast(&p->inline_idle);
 	pthread_mutex_unlock(&p->lock);
-	vtee_req_done(req);
+	if (!handed)
+		vtee_req_done(req);
 }
 
 /* Pool lock held, dropped on return: req to a TEE thread (or the FIFO). */
 static void run_on_thread(struct soft_pool *p, struct vtee_req *req)
 {
-	struct soft_job *j = calloc(1, sizeof(*j));
-	int r = j ? 0 : -ENOMEM;
-	if (j) {
-		j->req = req;
-		req->be_priv = &j->call;
-		j->next = p->jobs;
-		if (p->jobs)
-			p->jobs->prev = j;
-		p->jobs = j;
-		r = vtee_pool_submit(&p->threads, &j->item);
-		if (r) {
-			req->be_priv = NULL;
-			job_unlink(p, j);
-		}
-	}
+	int r = hand_to_thread(p, req, NULL);
 	pthread_mutex_unlock(&p->lock);
-	if (r) {
-		free(j);
+	if (r)
 		fail_now(req, TEE_ERROR_OUT_OF_MEMORY); /* no thread exists and none could be made */
-	}
 }
 
 void soft_pool_submit(struct soft_pool *p, struct vtee_req *req, bool quick)

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An invoke of a TA in a process, begun on the submitter's thread (ta_proc.h):
+ * a null invoke costs a round trip between two processes, and a hand-off to
+ * a TEE thread on top of it would double that. So the submitter sends the
+ * call itself when the instance's lane is free and polls the channel for up
+ * to INLINE_POLL_NS. A DONE in that time finishes the call right here;
+ * anything else (a late answer, a log line, a request the TEE must serve,
+ * which may need the guest: REE time) leaves the rest to a TEE thread: the
+ * call's state moves to the heap (struct ta_resume) and soft_resume() goes
+ * on with it, exactly where this thread stopped. A busy lane hands the whole
+ * call over before anything is sent: a vCPU never waits for another call.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "sync.h"
+#include "ta_proc.h"
+
+/* How long the submitter polls for the answer before a TEE thread takes over. */
+#define INLINE_POLL_NS 20000u
+
+struct ta_resume {
+	struct pcall pc;             /* the lane's owner once handed over */
+	struct ta_proc_session *s;
+	uint32_t cmd;
+	struct pargs a;
+	struct tap_call call;
+	bool sent;                   /* false: the lane was busy, nothing was sent */
+	bool has_hdr;                /* hdr: a message read here but not handled */
+	struct tap_hdr hdr;
+};
+
+static void finish_req(struct vtee_req *req, struct pargs *a, uint32_t ret, uint32_t origin)
+{
+	if (a->lost) {
+		ret = TEE_ERROR_COMMUNICATION;
+		origin = TEE_ORIGIN_TEE;
+	}
+	pargs_to_req(req, a);
+	req->ret = ret;
+	req->ret_origin = origin;
+}
+
+/* The instance answered within the poll: a message header in *h, 1; 0 when it is late. */
+static int poll_answer(struct pcall *pc, struct ta_inst *in, struct tap_hdr *h)
+{
+	uint64_t t0 = vtee_now_ns();
+	for (unsigned i = 1; !vtee_chan_ready(in->chan); i++) {
+		if (vtee_now_ns() - t0 > INLINE_POLL_NS)
+			return 0;
+		vtee_poll_pause(i, t0);
+	}
+	struct pwait w = { .pc = pc, .in = in };
+	if (ta_call_recv(&w, h, sizeof(*h)))
+		h->type = 0; /* gone: finishing the call finds that out at once */
+	return 1;
+}
+
+/* Hand the call to a TEE thread (c->resume); false when its state cannot be kept (then wait here). */
+static bool hand_over(struct ta_call *c, const struct ta_resume *r)
+{
+	struct ta_resume *k = malloc(sizeof(*k));
+	if (!k)
+		return false;
+	*k = *r;
+	k->pc.c = NULL;
+	if (k->sent)
+		ta_lane_reown(k->s->inst, &k->pc);
+	c->resume = k;
+	return true;
+}
+
+void ta_proc_invoke_inline(struct ta_proc_vm *pv, struct ta_call *c, struct ta_proc_session *s, struct vtee_req *req)
+{
+	struct ta_resume r = { .pc = { .c = c, .pv = pv }, .s = s, .cmd = req->func };
+	struct ta_inst *in = s->inst;
+	uint32_t ret, origin = TEE_ORIGIN_TEE;
+	if (pargs_from_req(req, &r.a)) {
+		finish_req(req, &r.a, TEE_ERROR_BAD_PARAMETERS, TEE_ORIGIN_TEE);
+		return;
+	}
+	int lane = ta_lane_try(&r.pc, in);
+	if (lane == -EBUSY && hand_over(c, &r))
+		return;
+	if (lane) {
+		/* dead, or busy with no memory to hand over: the call as a TEE thread runs it */
+		ta_proc_invoke_as(&r.pc, s, r.cmd, &r.a, &ret, &origin);
+		finish_req(req, &r.a, ret, origin);
+		return;
+	}
+	ret = ta_call_begin(in, TAP_MSG_INVOKE, s->sid, r.cmd, &s->client, &r.a, &r.call);
+	r.sent = ret == TEE_SUCCESS;
+	struct tap_hdr *first = NULL;
+	if (r.sent) {
+		r.has_hdr = poll_answer(&r.pc, in, &r.hdr);
+		if (!(r.has_hdr && r.hdr.type == TAP_MSG_DONE) && hand_over(c, &r))
+			return;
+		first = r.has_hdr ? &r.hdr : NULL;
+		ta_call_finish(&r.pc, in, &r.a, &r.call, first, &ret, &origin);
+	}
+	ta_lane_give(&r.pc, in);
+	finish_req(req, &r.a, ret, origin);
+}
+
+void ta_proc_invoke_resume(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req)
+{
+	struct ta_resume *k = c->resume;
+	uint32_t ret, origin = TEE_ORIGIN_TEE;
+	(void)pv;
+	k->pc.c = c; /* this thread's call: its cancellation, its RPCs to the guest */
+	if (!k->sent) {
+		ta_proc_invoke_as(&k->pc, k->s, k->cmd, &k->a, &ret, &origin);
+	} else {
+		ta_call_finish(&k->pc, k->s->inst, &k->a, &k->call, k->has_hdr ? &k->hdr : NULL, &ret, &origin);
+		ta_lane_give(&k->pc, k->s->inst);
+	}
+	finish_req(req, &k->a, ret, origin);
+	free(k);
+}
