@@ -48,7 +48,9 @@ endif
 FORCE:
 FORCE-GENSRC$(sm):
 
-vtee-cflags-env = $(if $(filter 32,$(arch-bits-$(sm))),$(CFLAGS32),$(CFLAGS64))
+# CFLAGS64/CFLAGS32 are CFLAGS as it was when the kit was read; CFLAGS set
+# only later (optee_test's ta_common.mk adds to it) is taken as it is then
+vtee-cflags-env = $(or $(if $(filter 32,$(arch-bits-$(sm))),$(CFLAGS32),$(CFLAGS64)),$(CFLAGS))
 
 # $1: source, $2: object
 define process_srcs

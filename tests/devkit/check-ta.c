@@ -8,6 +8,7 @@
  *
  *   devkit-check-ta compat <uuid>.ta        tests/devkit/ta_compat (GP 1.1)
  *   devkit-check-ta full <uuid>.ta <sm>     tests/devkit/ta_full (GP 1.3.1)
+ *   devkit-check-ta os <uuid>.ta            tests/devkit/ta_os_style (optee_test's layout)
  *   devkit-check-ta libs <uuid>.ta <lib>... tests/devkit/ta_libs, after its TA shared
  *                                           libraries (loaded first, as the host must)
  */
@@ -130,8 +131,15 @@ struct prop {
 	const char *name;
 	enum user_ta_prop_type type;
 	uint64_t num;		/* BOOL, U32, U64 */
-	const char *str;	/* STRING, BINARY_BLOCK */
+	const char *str;	/* STRING, BINARY_BLOCK, INVALID */
+	const void *bin;	/* UUID, IDENTITY */
+	size_t bin_len;
 };
+
+#define P_NUM(n, t, v)	{ .name = (n), .type = USER_TA_PROP_TYPE_##t, .num = (v) }
+#define P_STR(n, t, v)	{ .name = (n), .type = USER_TA_PROP_TYPE_##t, .str = (v) }
+#define P_BIN(n, t, v)	{ .name = (n), .type = USER_TA_PROP_TYPE_##t, .bin = (v), \
+			  .bin_len = sizeof(*(v)) }
 
 static void check_props(const struct ta *ta, const struct prop *want, size_t n)
 {
@@ -153,6 +161,10 @@ static void check_props(const struct ta *ta, const struct prop *want, size_t n)
 		case USER_TA_PROP_TYPE_U64:
 			CHECK_EQ(*(const uint64_t *)p->value, want[i].num);
 			break;
+		case USER_TA_PROP_TYPE_UUID:
+		case USER_TA_PROP_TYPE_IDENTITY:
+			CHECK(memcmp(p->value, want[i].bin, want[i].bin_len) == 0);
+			break;
 		default:
 			CHECK(strcmp(p->value, want[i].str) == 0);
 			break;
@@ -161,17 +173,16 @@ static void check_props(const struct ta *ta, const struct prop *want, size_t n)
 }
 
 #define STD_PROPS(single, multi, alive, data, stack, version, desc, noclose) \
-	{ "gpd.ta.singleInstance", USER_TA_PROP_TYPE_BOOL, single, NULL }, \
-	{ "gpd.ta.multiSession", USER_TA_PROP_TYPE_BOOL, multi, NULL }, \
-	{ "gpd.ta.instanceKeepAlive", USER_TA_PROP_TYPE_BOOL, alive, NULL }, \
-	{ "optee.ta.instanceKeepCrashed", USER_TA_PROP_TYPE_BOOL, 0, NULL }, \
-	{ "gpd.ta.dataSize", USER_TA_PROP_TYPE_U32, data, NULL }, \
-	{ "gpd.ta.stackSize", USER_TA_PROP_TYPE_U32, stack, NULL }, \
-	{ "gpd.ta.version", USER_TA_PROP_TYPE_STRING, 0, version }, \
-	{ "gpd.ta.description", USER_TA_PROP_TYPE_STRING, 0, desc }, \
-	{ "gpd.ta.endian", USER_TA_PROP_TYPE_U32, 0, NULL }, \
-	{ "gpd.ta.doesNotCloseHandleOnCorruptObject", USER_TA_PROP_TYPE_BOOL, \
-	  noclose, NULL }
+	P_NUM("gpd.ta.singleInstance", BOOL, single), \
+	P_NUM("gpd.ta.multiSession", BOOL, multi), \
+	P_NUM("gpd.ta.instanceKeepAlive", BOOL, alive), \
+	P_NUM("optee.ta.instanceKeepCrashed", BOOL, 0), \
+	P_NUM("gpd.ta.dataSize", U32, data), \
+	P_NUM("gpd.ta.stackSize", U32, stack), \
+	P_STR("gpd.ta.version", STRING, version), \
+	P_STR("gpd.ta.description", STRING, desc), \
+	P_NUM("gpd.ta.endian", U32, 0), \
+	P_NUM("gpd.ta.doesNotCloseHandleOnCorruptObject", BOOL, noclose)
 
 static void *open_session(const struct ta *ta)
 {
@@ -218,8 +229,8 @@ static void check_compat(const char *path)
 	static const struct prop props[] = {
 		STD_PROPS(1, 1, 1, 32 * 1024, 2 * 1024, "Undefined version",
 			  "Undefined description", 0),
-		{ "gp.ta.description", USER_TA_PROP_TYPE_STRING, 0, "Compat TA" },
-		{ "gp.ta.version", USER_TA_PROP_TYPE_U32, 0x10, NULL },
+		P_STR("gp.ta.description", STRING, "Compat TA"),
+		P_NUM("gp.ta.version", U32, 0x10),
 	};
 	TEE_Param p[TEE_NUM_PARAMS] = { 0 };
 	struct ta ta;
@@ -257,10 +268,9 @@ static void check_full(const char *path, const char *sm)
 	static const struct prop props[] = {
 		STD_PROPS(0, 0, 0, 64 * 1024, 4 * 1024, "1.2.3",
 			  "vtee dev kit full tree", 1),
-		{ "org.vtee.full.u64", USER_TA_PROP_TYPE_U64,
-		  0x1122334455667788ULL, NULL },
-		{ "org.vtee.full.bool", USER_TA_PROP_TYPE_BOOL, 1, NULL },
-		{ "org.vtee.full.block", USER_TA_PROP_TYPE_BINARY_BLOCK, 0, "AQID" },
+		P_NUM("org.vtee.full.u64", U64, 0x1122334455667788ULL),
+		P_NUM("org.vtee.full.bool", BOOL, 1),
+		P_STR("org.vtee.full.block", BINARY_BLOCK, "AQID"),
 	};
 	uint32_t types = TEE_PARAM_TYPES(TEE_PARAM_TYPE_VALUE_OUTPUT,
 					 TEE_PARAM_TYPE_MEMREF_OUTPUT,
@@ -293,6 +303,42 @@ static void check_full(const char *path, const char *sm)
 	CHECK_EQ(p[0].value.a, FULL_CXX_OK);
 	close_session(&ta, sess);
 	dlclose(ta.dl);
+}
+
+/* optee_test's os_test layout and properties of every type */
+static void check_os_style(const char *path)
+{
+	static const TEE_UUID uuid = { 0x2c4e6a80, 0x1b3d, 0x4f5e,
+		{ 0x8a, 0x7b, 0x9c, 0x0d, 0x1e, 0x2f, 0x3a, 0x4b } };
+	static const TEE_UUID prop_uuid = { 1, 2, 3, { 4, 5, 6, 7, 8, 9, 10, 11 } };
+	static const TEE_Identity prop_id = {
+		1, { 2, 3, 4, { 5, 6, 7, 8, 9, 10, 11, 12 } } };
+	static const struct prop props[] = {
+		STD_PROPS(1, 1, 0, 900 * 1024, 32 * 1024, "Undefined version",
+			  "Undefined description", 0),
+		P_NUM("myprop.true", BOOL, 1),
+		P_NUM("myprop.42", U32, 42),
+		P_BIN("myprop.123", UUID, &prop_uuid),
+		P_BIN("myprop.1234", IDENTITY, &prop_id),
+		P_STR("myprop.hello", STRING, "hello property"),
+		P_STR("myprop.binaryblock", BINARY_BLOCK, "SGVsbG8gd29ybGQh"),
+		P_STR("myprop.invalid", INVALID, "-%@&"),
+	};
+	TEE_Param p[TEE_NUM_PARAMS] = { 0 };
+	struct ta ta;
+	void *sess;
+
+	load_ta(path, &ta);
+	check_head(&ta, &uuid, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION,
+		   32 * 1024);
+	check_data(&ta, 900 * 1024, 1);
+	check_props(&ta, props, sizeof(props) / sizeof(props[0]));
+	sess = open_session(&ta);
+	CHECK_EQ(ta.invoke(sess, 0, 0, p), TEE_ERROR_NOT_SUPPORTED);
+	CHECK_EQ(p[0].value.a, strlen("os-style"));	/* from its C++ part */
+	CHECK_EQ(p[0].value.b, 1);
+	CHECK_EQ(ta.invoke(sess, 1, 0, p), TEE_SUCCESS);	/* longjmp */
+	close_session(&ta, sess);
 }
 
 /*
@@ -328,10 +374,12 @@ int main(int argc, char **argv)
 		check_compat(argv[2]);
 	} else if (argc == 4 && strcmp(argv[1], "full") == 0) {
 		check_full(argv[2], argv[3]);
+	} else if (argc == 3 && strcmp(argv[1], "os") == 0) {
+		check_os_style(argv[2]);
 	} else if (argc >= 3 && strcmp(argv[1], "libs") == 0) {
 		check_libs(argv[2], argv + 3, argc - 3);
 	} else {
-		fprintf(stderr, "usage: %s compat TA | full TA SM | libs TA LIB...\n",
+		fprintf(stderr, "usage: %s compat TA | full TA SM | os TA | libs TA LIB...\n",
 			argv[0]);
 		return 2;
 	}

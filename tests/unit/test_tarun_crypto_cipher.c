@@ -380,6 +380,42 @@ static void test_ae_sizes(void)
 	TEE_FreeOperation(op);
 }
 
+/* Copies made halfway through a CBC and a GCM operation finish like the originals. */
+static void test_copy_midway(void)
+{
+	const struct cipher_vec *v = &vecs[2];
+	const struct ae_vec *g = &ae_vecs[1];
+	uint8_t iv[16], pt[64], out[128], tag[16];
+	size_t len = sizeof(out), tlen = sizeof(tag);
+	TEE_OperationHandle op = cipher_op(v, TEE_MODE_ENCRYPT), copy = TEE_HANDLE_NULL;
+
+	unhex(v->iv, iv);
+	unhex(v->pt, pt);
+	REQUIRE_EQ(TEE_AllocateOperation(&copy, v->alg, TEE_MODE_ENCRYPT, 128), TEE_SUCCESS);
+	TEE_CipherInit(op, iv, 16);
+	REQUIRE_EQ(TEE_CipherUpdate(op, pt, 20, out, &len), TEE_SUCCESS);
+	TEE_CopyOperation(copy, op);
+	TEE_FreeOperation(op);
+	CHECK_EQ(len, 16);
+	len = sizeof(out) - 16;
+	CHECK_EQ(TEE_CipherDoFinal(copy, pt + 20, 44, out + 16, &len), TEE_SUCCESS);
+	CHECK(same_hex(out, 16 + len, v->ct));
+	TEE_FreeOperation(copy);
+
+	unhex(g->pt, pt);
+	op = ae_start(g, TEE_MODE_ENCRYPT, 16, 20, 60);
+	REQUIRE_EQ(TEE_AllocateOperation(&copy, g->alg, TEE_MODE_ENCRYPT, 128), TEE_SUCCESS);
+	len = sizeof(out);
+	REQUIRE_EQ(TEE_AEUpdate(op, pt, 33, out, &len), TEE_SUCCESS);
+	TEE_CopyOperation(copy, op);
+	TEE_FreeOperation(op);
+	len = sizeof(out) - 33;
+	CHECK_EQ(TEE_AEEncryptFinal(copy, pt + 33, 27, out + 33, &len, tag, &tlen), TEE_SUCCESS);
+	CHECK(same_hex(out, 33 + len, g->ct));
+	CHECK(same_hex(tag, tlen, g->tag));
+	TEE_FreeOperation(copy);
+}
+
 static void aad_after_payload(void *arg)
 {
 	uint8_t nonce[12] = { 0 }, buf[16];
@@ -429,6 +465,7 @@ int main(void)
 	test_cipher_panics();
 	test_ae_kat();
 	test_ae_sizes();
+	test_copy_midway();
 	test_ae_panics();
 	return check_report();
 }

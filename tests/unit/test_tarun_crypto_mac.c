@@ -238,6 +238,25 @@ static void test_mac_short_buffer(void)
 	TEE_FreeOperation(op);
 }
 
+/* A copy made halfway, key and state included, ends with the same MAC. */
+static void test_mac_copy(void)
+{
+	const struct mac_vec *v = &mac_vecs[6]; /* CMAC, 16 bytes */
+	TEE_OperationHandle op = op_with_key(v->alg, TEE_MODE_MAC, v->type, v->key);
+	TEE_OperationHandle copy = TEE_HANDLE_NULL;
+	uint8_t msg[64], mac[16];
+	size_t n = mac_message(v->msg_hex, msg), len = sizeof(mac);
+
+	REQUIRE_EQ(TEE_AllocateOperation(&copy, v->alg, TEE_MODE_MAC, 256), TEE_SUCCESS);
+	TEE_MACInit(op, NULL, 0);
+	TEE_MACUpdate(op, msg, 7);
+	TEE_CopyOperation(copy, op);
+	TEE_FreeOperation(op);
+	CHECK_EQ(TEE_MACComputeFinal(copy, msg + 7, n - 7, mac, &len), TEE_SUCCESS);
+	CHECK(same_hex(mac, len, v->mac));
+	TEE_FreeOperation(copy);
+}
+
 static void mac_update_uninit(void *arg)
 {
 	(void)arg;
@@ -312,6 +331,7 @@ int main(void)
 	test_digest_panics();
 	test_mac_kat();
 	test_mac_short_buffer();
+	test_mac_copy();
 	test_mac_panics();
 	return check_report();
 }
