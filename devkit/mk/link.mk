@@ -10,8 +10,10 @@
 vtee-link-driver = $(if $(vtee-has-cxx),$(CXX$(sm)),$(CC$(sm)))
 vtee-link-libs = $(addprefix -L,$(libdirs)) \
 	-Wl,--start-group $(addprefix -l,$(libnames)) -Wl,--end-group
+# $ORIGIN: a TA's shared libraries (DT_NEEDED <uuid>.ta) are found beside it
 vtee-link-flags = -shared -Wl,-Bsymbolic -Wl,-z,relro -Wl,-z,now \
-	-Wl,-z,noexecstack -Wl,--build-id $(LDFLAGS) $(LDFLAGS_$(sm))
+	-Wl,-z,noexecstack -Wl,--build-id -Wl,-rpath,'$$ORIGIN' \
+	$(LDFLAGS) $(LDFLAGS_$(sm))
 
 # $1: output, $2: extra flags; rebuilt when the objects, the libraries or the
 # command line change
@@ -61,10 +63,11 @@ $(vtee-lib): $(objs)
 endif
 
 ifneq ($(shlibname),)
-# a TA shared library: <SHLIBNAME>.so (soname <SHLIBUUID>), and a copy named
-# <SHLIBUUID>.ta, as OP-TEE installs it
+# a TA shared library: <SHLIBNAME>.so to link TAs against, and <SHLIBUUID>.ta
+# to install beside them. Its soname is <SHLIBUUID>.ta (OP-TEE's is the bare
+# UUID): so the dynamic loader finds it in the TA's directory by that name.
 vtee-shlib := $(link-out-dir)/$(shlibname).so
 all: $(link-out-dir)/$(shlibuuid).ta
-$(eval $(call vtee-link-rule,$(vtee-shlib),-Wl$(comma)-soname=$(shlibuuid)))
+$(eval $(call vtee-link-rule,$(vtee-shlib),-Wl$(comma)-soname=$(shlibuuid).ta))
 $(eval $(call vtee-strip-rule,$(vtee-shlib),$(link-out-dir)/$(shlibuuid).ta))
 endif

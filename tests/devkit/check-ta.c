@@ -9,8 +9,8 @@
  *   devkit-check-ta compat <uuid>.ta        tests/devkit/ta_compat (GP 1.1)
  *   devkit-check-ta full <uuid>.ta <sm>     tests/devkit/ta_full (GP 1.3.1)
  *   devkit-check-ta os <uuid>.ta            tests/devkit/ta_os_style (optee_test's layout)
- *   devkit-check-ta libs <uuid>.ta <lib>... tests/devkit/ta_libs, after its TA shared
- *                                           libraries (loaded first, as the host must)
+ *   devkit-check-ta libs <uuid>.ta [<lib>...] tests/devkit/ta_libs, its TA shared libraries
+ *                                           found beside it or loaded first
  */
 #include <dlfcn.h>
 #include <stdarg.h>
@@ -342,8 +342,8 @@ static void check_os_style(const char *path)
 }
 
 /*
- * A TA linked against TA shared libraries needs them by soname (their UUID):
- * loaded first, globally, they satisfy its DT_NEEDED entries.
+ * A TA linked against TA shared libraries needs them as <uuid>.ta: beside it
+ * ($ORIGIN) or already loaded.
  */
 static void check_libs(const char *path, char **libs, int nlibs)
 {

@@ -42,6 +42,10 @@
 #include <tee_tcpsocket.h>
 #include <tee_udpsocket.h>
 #include <__tee_tcpsocket_defines_extensions.h>
+#include <atomic.h>
+#include <memtag.h>
+#include <pta_attestation.h>
+#include <pta_invoke_tests.h>
 #ifndef LIBC_FIRST
 #include <assert.h>
 #include <ctype.h>
@@ -66,6 +70,22 @@
 #endif
 int headers_check(void);
 
+/* the dialect follows __OPTEE_CORE_API_COMPAT_1_1 / TEE_CORE_API_REQUIRED_* */
+#ifdef __cplusplus
+#define HEADERS_ASSERT static_assert
+#else
+#define HEADERS_ASSERT _Static_assert
+#endif
+#if __OPTEE_CORE_API_COMPAT_1_1
+HEADERS_ASSERT(sizeof(((TEE_Param *)0)->memref.size) == sizeof(uint32_t), "GP 1.1 TEE_Param");
+HEADERS_ASSERT(sizeof(((TEE_ObjectInfo *)0)->dataSize) == sizeof(uint32_t), "GP 1.1 ObjectInfo");
+#else
+HEADERS_ASSERT(sizeof(((TEE_Param *)0)->memref.size) == sizeof(size_t), "GP 1.3.1 TEE_Param");
+HEADERS_ASSERT(sizeof(((TEE_Attribute *)0)->content.ref.length) == sizeof(size_t), "1.3.1 attr");
+#endif
+HEADERS_ASSERT(sizeof(struct ta_head) == 32, "struct ta_head");
+HEADERS_ASSERT(TA_FLAGS_MASK == 0x3fff && TEE_CORE_API_VERSION == 0x01030100, "constants");
+
 /* GP's spelling of an entry point definition */
 TEE_Result TA_EXPORT TA_CreateEntryPoint(void)
 {
@@ -81,5 +101,6 @@ int headers_check(void)
 	return (int)ADD_OVERFLOW(1u, 2u, &r) + (int)BIT(3) + (int)MIN(1, 2) +
 	       (int)TEE_ALG_GET_CLASS(TEE_ALG_SHA256) + ROUNDUP(3, 4) +
 	       (int)TEE_PARAM_TYPE_GET(TEE_PARAM_TYPES(1, 2, 3, 5), 2) +
-	       (int)sizeof(p) + (int)TA_FLAGS_MASK + (int)confine_array_index(1, 2);
+	       (int)sizeof(p) + (int)TA_FLAGS_MASK + (int)confine_array_index(1, 2) +
+	       (int)memtag_get_tag(&r) + (int)atomic_inc32(&r);
 }
