@@ -66,6 +66,14 @@ TEE_OperationHandle kat_operation(struct kat *k, const char *what,
 TEE_ObjectHandle kat_secret(struct kat *k, const char *what, uint32_t type,
 			    const uint8_t *key, size_t len);
 
+/*
+ * An operation (alg, mode) keyed with a secret of type made of key; on a
+ * refusal reports a failure for what and returns TEE_HANDLE_NULL.
+ */
+TEE_OperationHandle kat_secret_operation(struct kat *k, const char *what, uint32_t type,
+					 const uint8_t *key, size_t len, uint32_t alg,
+					 uint32_t mode);
+
 /* Digest of msg with alg into out (TEE_MAX_HASH_SIZE bytes); length in *len. */
 TEE_Result kat_hash(uint32_t alg, const void *msg, size_t msg_len, void *out,
 		    size_t *len);

@@ -32,13 +32,10 @@ static TEE_OperationHandle ae_op(struct kat *k, const struct ae_vec *v,
 				 const struct ae_data *d, uint32_t mode,
 				 const char *what)
 {
-	TEE_ObjectHandle obj = kat_secret(k, what, TEE_TYPE_AES, d->key, d->key_len);
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
+	TEE_OperationHandle op = kat_secret_operation(k, what, TEE_TYPE_AES, d->key,
+						      d->key_len, v->alg, mode);
 	TEE_Result res;
 
-	if (obj != TEE_HANDLE_NULL)
-		op = kat_operation(k, what, v->alg, mode, d->key_len * 8, obj);
-	TEE_FreeTransientObject(obj);
 	if (op == TEE_HANDLE_NULL)
 		return TEE_HANDLE_NULL;
 	res = TEE_AEInit(op, d->nonce, d->nonce_len, d->tag_len * 8, d->aad_len,

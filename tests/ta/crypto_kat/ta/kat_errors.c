@@ -49,17 +49,13 @@ out:
 static void mac_errors(struct kat *k)
 {
 	static const uint8_t key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-	TEE_ObjectHandle obj = kat_secret(k, "HMAC-SHA256 errors", TEE_TYPE_HMAC_SHA256,
-					  key, sizeof(key));
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
+	TEE_OperationHandle op = kat_secret_operation(k, "HMAC-SHA256 errors",
+						      TEE_TYPE_HMAC_SHA256, key, sizeof(key),
+						      TEE_ALG_HMAC_SHA256, TEE_MODE_MAC);
 	uint8_t mac[TEE_MAX_HASH_SIZE];
 	size_t len = 8;
 	TEE_Result res;
 
-	if (obj != TEE_HANDLE_NULL)
-		op = kat_operation(k, "HMAC-SHA256 errors", TEE_ALG_HMAC_SHA256,
-				   TEE_MODE_MAC, 256, obj);
-	TEE_FreeTransientObject(obj);
 	if (op == TEE_HANDLE_NULL)
 		return;
 	TEE_MACInit(op, NULL, 0);
@@ -88,16 +84,13 @@ static void cipher_errors(struct kat *k)
 {
 	static const uint8_t key[16] = { 0x2b, 0x7e, 0x15, 0x16 };
 	static const uint8_t iv[16];
-	TEE_ObjectHandle obj = kat_secret(k, "AES-CBC errors", TEE_TYPE_AES, key, 16);
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
+	TEE_OperationHandle op = kat_secret_operation(k, "AES-CBC errors", TEE_TYPE_AES, key,
+						      16, TEE_ALG_AES_CBC_NOPAD,
+						      TEE_MODE_ENCRYPT);
 	uint8_t src[48] = { 0 }, dst[48];
 	size_t len = 16;
 	TEE_Result res;
 
-	if (obj != TEE_HANDLE_NULL)
-		op = kat_operation(k, "AES-CBC errors", TEE_ALG_AES_CBC_NOPAD,
-				   TEE_MODE_ENCRYPT, 128, obj);
-	TEE_FreeTransientObject(obj);
 	if (op == TEE_HANDLE_NULL)
 		return;
 	TEE_CipherInit(op, iv, sizeof(iv));
@@ -117,16 +110,12 @@ static void cipher_errors(struct kat *k)
 static void ae_errors(struct kat *k)
 {
 	static const uint8_t key[16], nonce[12];
-	TEE_ObjectHandle obj = kat_secret(k, "AES-GCM errors", TEE_TYPE_AES, key, 16);
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
+	TEE_OperationHandle op = kat_secret_operation(k, "AES-GCM errors", TEE_TYPE_AES, key,
+						      16, TEE_ALG_AES_GCM, TEE_MODE_ENCRYPT);
 	uint8_t pt[16] = { 0 }, ct[32], tag[16];
 	size_t ct_len = sizeof(ct), tag_len = 8;
 	TEE_Result res;
 
-	if (obj != TEE_HANDLE_NULL)
-		op = kat_operation(k, "AES-GCM errors", TEE_ALG_AES_GCM, TEE_MODE_ENCRYPT,
-				   128, obj);
-	TEE_FreeTransientObject(obj);
 	if (op == TEE_HANDLE_NULL)
 		return;
 	kat_res(k, TEE_AEInit(op, nonce, sizeof(nonce), 64, 0, 0), TEE_ERROR_NOT_SUPPORTED,

@@ -52,15 +52,11 @@ void kat_mac_vector(struct kat *k, const char *name, uint32_t alg,
 	const uint8_t *key = kat_hex(k, key_hex, &key_len);
 	const uint8_t *msg = kat_hex(k, msg_hex, &msg_len);
 	const uint8_t *want = kat_hex(k, mac_hex, &want_len);
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
-	TEE_ObjectHandle obj;
+	TEE_OperationHandle op;
 
 	if (!key || !msg || !want)
 		return;
-	obj = kat_secret(k, name, key_type, key, key_len);
-	if (obj != TEE_HANDLE_NULL)
-		op = kat_operation(k, name, alg, TEE_MODE_MAC, key_len * 8, obj);
-	TEE_FreeTransientObject(obj);
+	op = kat_secret_operation(k, name, key_type, key, key_len, alg, TEE_MODE_MAC);
 	if (op == TEE_HANDLE_NULL)
 		return;
 	check_mac(k, op, name, msg, msg_len, want, want_len);

@@ -75,22 +75,35 @@ out:
 	TEE_FreeOperation(op);
 }
 
-/* Signs digest; the signature goes to sig (RSA_BYTES), its length to *slen. */
-static bool sign(struct kat *k, const struct rsa_key *key, uint32_t alg,
-		 const uint8_t *digest, size_t dlen, uint8_t *sig, size_t *slen,
-		 const char *name)
+/*
+ * The key pair's operation, SIGN or DECRYPT (both take src and give dst of at
+ * most RSA_BYTES, the length in *dst_len); false, with a failure, if refused.
+ */
+static bool private_op(struct kat *k, const struct rsa_key *key, uint32_t alg,
+		       uint32_t mode, const uint8_t *src, size_t src_len, uint8_t *dst,
+		       size_t *dst_len, const char *name)
 {
-	TEE_OperationHandle op = rsa_op(k, key, alg, TEE_MODE_SIGN, name);
+	TEE_OperationHandle op = rsa_op(k, key, alg, mode, name);
 	TEE_Result res;
 
-	*slen = RSA_BYTES;
+	*dst_len = RSA_BYTES;
 	if (op == TEE_HANDLE_NULL)
 		return false;
-	res = TEE_AsymmetricSignDigest(op, NULL, 0, digest, dlen, sig, slen);
+	if (mode == TEE_MODE_SIGN)
+		res = TEE_AsymmetricSignDigest(op, NULL, 0, src, src_len, dst, dst_len);
+	else
+		res = TEE_AsymmetricDecrypt(op, NULL, 0, src, src_len, dst, dst_len);
 	TEE_FreeOperation(op);
 	if (res != TEE_SUCCESS)
 		return kat_res(k, res, TEE_SUCCESS, name);
 	return true;
+}
+
+static bool sign(struct kat *k, const struct rsa_key *key, uint32_t alg,
+		 const uint8_t *digest, size_t dlen, uint8_t *sig, size_t *slen,
+		 const char *name)
+{
+	return private_op(k, key, alg, TEE_MODE_SIGN, digest, dlen, sig, slen, name);
 }
 
 static bool digest_of(struct kat *k, const struct rsa_vec *v, uint8_t *md, size_t *md_len)
@@ -199,22 +212,11 @@ void kat_run_rsa_sign(struct kat *k)
 			"RSASSA-PSS SHA-512 round trip");
 }
 
-/* Decrypts in with key/alg into out (RSA_BYTES); length in *out_len. */
 static bool decrypt(struct kat *k, const struct rsa_key *key, uint32_t alg,
 		    const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len,
 		    const char *name)
 {
-	TEE_OperationHandle op = rsa_op(k, key, alg, TEE_MODE_DECRYPT, name);
-	TEE_Result res;
-
-	*out_len = RSA_BYTES;
-	if (op == TEE_HANDLE_NULL)
-		return false;
-	res = TEE_AsymmetricDecrypt(op, NULL, 0, in, in_len, out, out_len);
-	TEE_FreeOperation(op);
-	if (res != TEE_SUCCESS)
-		return kat_res(k, res, TEE_SUCCESS, name);
-	return true;
+	return private_op(k, key, alg, TEE_MODE_DECRYPT, in, in_len, out, out_len, name);
 }
 
 static void decrypt_vector(struct kat *k, const struct rsa_vec *v)

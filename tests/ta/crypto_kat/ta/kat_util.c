@@ -199,6 +199,19 @@ TEE_OperationHandle kat_operation(struct kat *k, const char *what,
 	return op;
 }
 
+TEE_OperationHandle kat_secret_operation(struct kat *k, const char *what, uint32_t type,
+					 const uint8_t *key, size_t len, uint32_t alg,
+					 uint32_t mode)
+{
+	TEE_ObjectHandle obj = kat_secret(k, what, type, key, len);
+	TEE_OperationHandle op = TEE_HANDLE_NULL;
+
+	if (obj != TEE_HANDLE_NULL)
+		op = kat_operation(k, what, alg, mode, len * 8, obj);
+	TEE_FreeTransientObject(obj);
+	return op;
+}
+
 TEE_Result kat_hash(uint32_t alg, const void *msg, size_t msg_len, void *out,
 		    size_t *len)
 {
