@@ -73,6 +73,8 @@ extern const struct user_ta_property ta_props[];
 extern const size_t ta_num_props;
 /* TA_DATA_SIZE: the bytes TEE_Malloc()/malloc() may hand out */
 extern const size_t ta_heap_size;
+/* TA_NO_SHARE_DATA_SIZE: the heap of TEE_MALLOC_NO_SHARE (0 when not set) */
+extern const size_t __ta_no_share_heap_size;
 
 int tahead_get_trace_level(void);
 

@@ -62,6 +62,12 @@ TA_HEADER_EXPORT const struct ta_head ta_head __section(".ta_head") = {
 
 TA_HEADER_EXPORT const size_t ta_heap_size = TA_DATA_SIZE;
 
+/* the second heap, for TEE_Malloc(TEE_MALLOC_NO_SHARE); 0: none */
+#ifndef TA_NO_SHARE_DATA_SIZE
+#define TA_NO_SHARE_DATA_SIZE 0
+#endif
+TA_HEADER_EXPORT const size_t __ta_no_share_heap_size = TA_NO_SHARE_DATA_SIZE;
+
 TA_HEADER_EXPORT const struct user_ta_property ta_props[] = {
 	{ TA_PROP_STR_SINGLE_INSTANCE, USER_TA_PROP_TYPE_BOOL,
 	  &(const bool){ (TA_FLAGS & TA_FLAG_SINGLE_INSTANCE) != 0 } },

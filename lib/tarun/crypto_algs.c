@@ -7,6 +7,7 @@
 #include "crypto_int.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #define SIG TEE_OPERATION_ASYMMETRIC_SIGNATURE
 #define ACIPHER TEE_OPERATION_ASYMMETRIC_CIPHER
@@ -136,6 +137,23 @@ size_t hash_size_of(uint32_t hash_alg)
 EVP_CIPHER *evp_cipher_fetch(const char *name)
 {
 	return EVP_CIPHER_fetch(NULL, name, NULL);
+}
+
+const char *aes_cipher_name(const char *mode, size_t key_len)
+{
+	static const char *const modes[] = { "ECB", "CBC", "CTR", "GCM" };
+	static const char *const names[4][3] = {
+		{ "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" },
+		{ "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" },
+		{ "AES-128-CTR", "AES-192-CTR", "AES-256-CTR" },
+		{ "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" },
+	};
+	int k = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+
+	for (size_t m = 0; k >= 0 && m < 4; m++)
+		if (!strcmp(mode, modes[m]))
+			return names[m][k];
+	return NULL;
 }
 
 /* ECDSA and ECDH ids (new and legacy) that work on a NIST curve of `bits`. */

@@ -88,17 +88,28 @@ void __GP11_TEE_DigestUpdate(TEE_OperationHandle operation, const void *chunk,
 	TEE_DigestUpdate(operation, chunk, chunkSize);
 }
 
-TEE_Result __GP11_TEE_DigestDoFinal(TEE_OperationHandle operation, const void *chunk,
-				    uint32_t chunkLen, void *hash, uint32_t *hashLen)
+/* GP 1.1 twins of the functions (operation, in, in_len, out, *out_len): the 32-bit length
+ * through a size_t one. */
+typedef TEE_Result (*sized_fn)(TEE_OperationHandle op, const void *in, size_t in_len,
+			       void *out, size_t *out_len);
+
+static TEE_Result via_size_t(sized_fn fn, TEE_OperationHandle op, const void *in,
+			     uint32_t in_len, void *out, uint32_t *out_len)
 {
 	size_t l;
 	TEE_Result res;
 
-	PANIC_UNLESS(hashLen, TEE_ERROR_BAD_PARAMETERS);
-	l = *hashLen;
-	res = TEE_DigestDoFinal(operation, chunk, chunkLen, hash, &l);
-	*hashLen = (uint32_t)l;
+	PANIC_UNLESS(out_len, TEE_ERROR_BAD_PARAMETERS);
+	l = *out_len;
+	res = fn(op, in, in_len, out, &l);
+	*out_len = (uint32_t)l;
 	return res;
+}
+
+TEE_Result __GP11_TEE_DigestDoFinal(TEE_OperationHandle operation, const void *chunk,
+				    uint32_t chunkLen, void *hash, uint32_t *hashLen)
+{
+	return via_size_t(TEE_DigestDoFinal, operation, chunk, chunkLen, hash, hashLen);
 }
 
 void __GP11_TEE_CipherInit(TEE_OperationHandle operation, const void *IV, uint32_t IVLen)
@@ -109,14 +120,7 @@ void __GP11_TEE_CipherInit(TEE_OperationHandle operation, const void *IV, uint32
 TEE_Result __GP11_TEE_CipherUpdate(TEE_OperationHandle operation, const void *srcData,
 				   uint32_t srcLen, void *destData, uint32_t *destLen)
 {
-	size_t l;
-	TEE_Result res;
-
-	PANIC_UNLESS(destLen, TEE_ERROR_BAD_PARAMETERS);
-	l = *destLen;
-	res = TEE_CipherUpdate(operation, srcData, srcLen, destData, &l);
-	*destLen = (uint32_t)l;
-	return res;
+	return via_size_t(TEE_CipherUpdate, operation, srcData, srcLen, destData, destLen);
 }
 
 TEE_Result __GP11_TEE_CipherDoFinal(TEE_OperationHandle operation, const void *srcData,
@@ -143,14 +147,7 @@ void __GP11_TEE_MACUpdate(TEE_OperationHandle operation, const void *chunk, uint
 TEE_Result __GP11_TEE_MACComputeFinal(TEE_OperationHandle operation, const void *message,
 				      uint32_t messageLen, void *mac, uint32_t *macLen)
 {
-	size_t l;
-	TEE_Result res;
-
-	PANIC_UNLESS(macLen, TEE_ERROR_BAD_PARAMETERS);
-	l = *macLen;
-	res = TEE_MACComputeFinal(operation, message, messageLen, mac, &l);
-	*macLen = (uint32_t)l;
-	return res;
+	return via_size_t(TEE_MACComputeFinal, operation, message, messageLen, mac, macLen);
 }
 
 TEE_Result __GP11_TEE_MACCompareFinal(TEE_OperationHandle operation, const void *message,

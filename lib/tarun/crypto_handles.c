@@ -20,6 +20,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct slot *slots;
 static size_t nslots;   /* a power of two */
 static size_t nused;    /* live + tombstones */
+static size_t nlive;
 
 static size_t hash_ptr(uintptr_t p)
 {
@@ -50,11 +51,12 @@ static struct slot *probe(uintptr_t key)
 	return free_slot;
 }
 
+/* Rebuilds the table without tombstones: twice as large when it is busy, else as large. */
 static int grow(void)
 {
 	size_t old_n = nslots;
 	struct slot *old = slots;
-	size_t n = old_n ? old_n * 2 : 64;
+	size_t n = !old_n ? 64 : nlive * 4 > old_n ? old_n * 2 : old_n;
 	struct slot *fresh = calloc(n, sizeof(*fresh));
 
 	if (!fresh)
@@ -83,8 +85,10 @@ int handle_register(const void *h, enum handle_kind kind)
 	if (!rc) {
 		struct slot *s = probe(key);
 
-		if (s->key != key)
+		if (s->key == 0)
 			nused++;
+		if (s->key != key)
+			nlive++;
 		s->key = key;
 		s->kind = (uint8_t)kind;
 	}
@@ -100,8 +104,10 @@ void handle_unregister(const void *h)
 	if (nslots && key > TOMB) {
 		struct slot *s = probe(key);
 
-		if (s && s->key == key)
+		if (s && s->key == key) {
 			s->key = TOMB;
+			nlive--;
+		}
 	}
 	pthread_mutex_unlock(&lock);
 }

@@ -14,28 +14,8 @@
 
 #include <openssl/evp.h>
 
-/* Names the GP headers may not spell; values from OP-TEE (gp-ta-devkit.md §4). */
-#ifndef __OPTEE_ALG_ECDSA_P192
-#define __OPTEE_ALG_ECDSA_P192 0x70001041
-#define __OPTEE_ALG_ECDSA_P224 0x70002041
-#define __OPTEE_ALG_ECDSA_P256 0x70003041
-#define __OPTEE_ALG_ECDSA_P384 0x70004041
-#define __OPTEE_ALG_ECDSA_P521 0x70005041
-#define __OPTEE_ALG_ECDH_P192 0x80001042
-#define __OPTEE_ALG_ECDH_P224 0x80002042
-#define __OPTEE_ALG_ECDH_P256 0x80003042
-#define __OPTEE_ALG_ECDH_P384 0x80004042
-#define __OPTEE_ALG_ECDH_P521 0x80005042
-#endif
-#ifndef TEE_ALG_RSASSA_PKCS1_V1_5
-#define TEE_ALG_RSASSA_PKCS1_V1_5 0xF0000830
-#endif
-#ifndef TEE_ATTR_RSA_OAEP_MGF_HASH
-#define TEE_ATTR_RSA_OAEP_MGF_HASH 0xD0000931
-#endif
-#ifndef TEE_USAGE_DEFAULT
-#define TEE_USAGE_DEFAULT 0xFFFFFFFF
-#endif
+/* The usage of a fresh or reset object: everything. */
+#define USAGE_ALL 0xFFFFFFFF
 
 #define TARUN_MAX_HASH 64   /* SHA-512 */
 #define TARUN_AES_BLOCK 16
@@ -129,6 +109,8 @@ TEE_Result obj_generate(TEE_ObjectHandle o, uint32_t bits, const TEE_Attribute *
 /* The object's key as an EVP_PKEY, built once and kept with the object (NULL: the attributes
  * make no key OpenSSL accepts). Borrowed: the object owns it. */
 EVP_PKEY *obj_pkey(TEE_ObjectHandle o);
+/* An EC public key on a GP curve from X and Y; NULL if they make no point of it. */
+EVP_PKEY *ecc_public_pkey(uint32_t curve, const void *x, size_t xl, const void *y, size_t yl);
 /* Stores a generated key's attributes into the object. */
 TEE_Result obj_from_pkey(TEE_ObjectHandle o, EVP_PKEY *pkey);
 /* OpenSSL group name, field size in bytes and size in bits of a GP curve; false if unknown. */
@@ -162,6 +144,9 @@ const struct alg_info *alg_find(uint32_t alg);
 const EVP_MD *evp_md_for(uint32_t hash_alg);
 size_t hash_size_of(uint32_t hash_alg);
 EVP_CIPHER *evp_cipher_fetch(const char *name); /* caller frees */
+/* OpenSSL's name of AES in "ECB", "CBC", "CTR" or "GCM" for a key of that many bytes; NULL
+ * when the key is no AES key (16, 24 or 32 bytes). */
+const char *aes_cipher_name(const char *mode, size_t key_len);
 
 /* ---- operations (op_*.c) ---- */
 

@@ -1,8 +1,22 @@
 /* Small pieces the crypto files share: result filtering, constant-time compare, attribute
- * lookup, and TEE_GenerateRandom. */
+ * lookup, TEE_GenerateRandom, and OpenSSL's start-up. */
 #include "crypto_int.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+
+/* When libvtee_ta is loaded, before the TA runs and the host's sandbox forbids opening files:
+ * OpenSSL without the host's openssl.cnf (a TA's crypto must not depend on, or be changed
+ * by, the host's configuration), its digests fetched and its random generator seeded. From
+ * then on libcrypto needs no file, only the getrandom system call when it reseeds. */
+__attribute__((constructor)) static void crypto_preload(void)
+{
+	uint8_t b;
+
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+	(void)evp_md_for(TEE_ALG_SHA256);
+	(void)RAND_bytes(&b, 1);
+}
 
 void require_result(TEE_Result res, const TEE_Result *allowed, size_t n)
 {

@@ -95,47 +95,60 @@ static EVP_PKEY *rsa_pkey(TEE_ObjectHandle o)
 	return pkey;
 }
 
-/* X and Y as the uncompressed point OpenSSL takes, each left-padded to the field size. */
-static bool ecc_point(TEE_ObjectHandle o, size_t field, uint8_t *pt)
+/* An EC key on `group` from X and Y (the uncompressed point OpenSSL takes, each coordinate
+ * left-padded to the field size) and, for a key pair, the private value. */
+static EVP_PKEY *ecc_build(const char *group, size_t field, const uint8_t *x, size_t xl,
+			   const uint8_t *y, size_t yl, const BIGNUM *priv)
 {
-	const struct obj_attr *x = obj_attr_get(o, TEE_ATTR_ECC_PUBLIC_VALUE_X);
-	const struct obj_attr *y = obj_attr_get(o, TEE_ATTR_ECC_PUBLIC_VALUE_Y);
+	uint8_t pt[1 + 2 * 66];
+	OSSL_PARAM_BLD *bld;
+	EVP_PKEY *pkey = NULL;
 
-	if (!x || !y || x->len > field || y->len > field)
-		return false;
-	memset(pt, 0, 1 + 2 * field);
+	if (xl > field || yl > field || (xl && !x) || (yl && !y))
+		return NULL;
+	memset(pt, 0, sizeof(pt));
 	pt[0] = 0x04;
-	if (x->len)
-		memcpy(pt + 1 + field - x->len, x->buf, x->len);
-	if (y->len)
-		memcpy(pt + 1 + 2 * field - y->len, y->buf, y->len);
-	return true;
+	if (xl)
+		memcpy(pt + 1 + field - xl, x, xl);
+	if (yl)
+		memcpy(pt + 1 + 2 * field - yl, y, yl);
+	bld = OSSL_PARAM_BLD_new();
+	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * field) &&
+	    (!priv || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv)))
+		pkey = from_params("EC", priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, bld);
+	OSSL_PARAM_BLD_free(bld);
+	return pkey;
+}
+
+EVP_PKEY *ecc_public_pkey(uint32_t curve, const void *x, size_t xl, const void *y, size_t yl)
+{
+	const char *group = NULL;
+	size_t field = 0;
+
+	if (!ecc_curve_info(curve, &group, &field, NULL))
+		return NULL;
+	return ecc_build(group, field, x, xl, y, yl, NULL);
 }
 
 static EVP_PKEY *ecc_pkey(TEE_ObjectHandle o)
 {
 	const struct obj_attr *curve = obj_attr_get(o, TEE_ATTR_ECC_CURVE);
+	const struct obj_attr *x = obj_attr_get(o, TEE_ATTR_ECC_PUBLIC_VALUE_X);
+	const struct obj_attr *y = obj_attr_get(o, TEE_ATTR_ECC_PUBLIC_VALUE_Y);
 	bool priv = o->info.objectType == TEE_TYPE_ECDSA_KEYPAIR ||
 		    o->info.objectType == TEE_TYPE_ECDH_KEYPAIR;
-	uint8_t pt[1 + 2 * 66];
 	const char *group = NULL;
 	size_t field = 0;
-	OSSL_PARAM_BLD *bld;
 	BIGNUM *d = NULL;
 	EVP_PKEY *pkey = NULL;
-	bool ok;
 
-	if (!curve || !ecc_curve_info(curve->a, &group, &field, NULL) || !ecc_point(o, field, pt))
+	if (!curve || !x || !y || !ecc_curve_info(curve->a, &group, &field, NULL))
 		return NULL;
-	bld = OSSL_PARAM_BLD_new();
-	ok = bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
-	     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * field);
-	if (ok && priv)
-		ok = push_bn(bld, OSSL_PKEY_PARAM_PRIV_KEY, o, TEE_ATTR_ECC_PRIVATE_VALUE, &d);
-	if (ok)
-		pkey = from_params("EC", priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, bld);
+	if (priv && !(d = attr_bn(o, TEE_ATTR_ECC_PRIVATE_VALUE)))
+		return NULL;
+	pkey = ecc_build(group, field, x->buf, x->len, y->buf, y->len, d);
 	BN_clear_free(d);
-	OSSL_PARAM_BLD_free(bld);
 	return pkey;
 }
 

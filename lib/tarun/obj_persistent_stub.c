@@ -144,26 +144,31 @@ TEE_Result TEE_StartPersistentObjectEnumerator(TEE_ObjectEnumHandle objectEnumer
 	return TEE_ERROR_ITEM_NOT_FOUND; /* no storage, so no objects */
 }
 
+/* No objects to enumerate; the info the TA gave is zeroed, its id length left as it was. */
+static TEE_Result next_object(TEE_ObjectEnumHandle e, void *info, size_t info_size,
+			      const void *id, const void *id_len)
+{
+	PANIC_UNLESS(id_len && id, TEE_ERROR_BAD_PARAMETERS);
+	enum_checked(e);
+	if (info)
+		memset(info, 0, info_size);
+	return TEE_ERROR_ITEM_NOT_FOUND;
+}
+
 TEE_Result TEE_GetNextPersistentObject(TEE_ObjectEnumHandle objectEnumerator,
 				       TEE_ObjectInfo *objectInfo, void *objectID,
 				       size_t *objectIDLen)
 {
-	PANIC_UNLESS(objectIDLen && objectID, TEE_ERROR_BAD_PARAMETERS);
-	enum_checked(objectEnumerator);
-	if (objectInfo)
-		memset(objectInfo, 0, sizeof(*objectInfo));
-	return TEE_ERROR_ITEM_NOT_FOUND;
+	return next_object(objectEnumerator, objectInfo, sizeof(*objectInfo), objectID,
+			   objectIDLen);
 }
 
 TEE_Result __GP11_TEE_GetNextPersistentObject(TEE_ObjectEnumHandle objectEnumerator,
 					      __GP11_TEE_ObjectInfo *objectInfo,
 					      void *objectID, uint32_t *objectIDLen)
 {
-	PANIC_UNLESS(objectIDLen && objectID, TEE_ERROR_BAD_PARAMETERS);
-	enum_checked(objectEnumerator);
-	if (objectInfo)
-		memset(objectInfo, 0, sizeof(*objectInfo));
-	return TEE_ERROR_ITEM_NOT_FOUND;
+	return next_object(objectEnumerator, objectInfo, sizeof(*objectInfo), objectID,
+			   objectIDLen);
 }
 
 TEE_Result TEE_ReadObjectData(TEE_ObjectHandle object, void *buffer, size_t size,

@@ -21,7 +21,7 @@ void obj_clear(TEE_ObjectHandle o)
 	EVP_PKEY_free(o->pkey);
 	o->pkey = NULL;
 	o->info.objectSize = 0;
-	o->info.objectUsage = TEE_USAGE_DEFAULT;
+	o->info.objectUsage = USAGE_ALL;
 	o->info.handleFlags &= ~TEE_HANDLE_FLAG_INITIALIZED;
 }
 
@@ -44,7 +44,7 @@ TEE_Result obj_new(uint32_t type, uint32_t max_bits, TEE_ObjectHandle *out)
 	o->t = t;
 	o->info.objectType = type;
 	o->info.maxObjectSize = max_bits;
-	o->info.objectUsage = TEE_USAGE_DEFAULT;
+	o->info.objectUsage = USAGE_ALL;
 	*out = o;
 	return TEE_SUCCESS;
 }

@@ -59,14 +59,13 @@ TEE_Result ae_copy(TEE_OperationHandle dst, TEE_OperationHandle src)
 static TEE_Result gcm_start(struct ae_eng *e, const struct obj_attr *key, const void *nonce,
 			    size_t nonce_len)
 {
-	static const char *const names[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
-	int k = key->len == 16 ? 0 : key->len == 24 ? 1 : key->len == 32 ? 2 : -1;
+	const char *name = aes_cipher_name("GCM", key->len);
 	EVP_CIPHER *c;
 	bool ok;
 
-	if (k < 0 || !nonce_len || nonce_len > INT32_MAX)
+	if (!name || !nonce_len || nonce_len > INT32_MAX)
 		return TEE_ERROR_BAD_STATE;
-	c = evp_cipher_fetch(names[k]);
+	c = evp_cipher_fetch(name);
 	e->gcm = EVP_CIPHER_CTX_new();
 	ok = c && e->gcm && EVP_CipherInit_ex2(e->gcm, c, NULL, NULL, e->enc, NULL) == 1 &&
 	     EVP_CIPHER_CTX_ctrl(e->gcm, EVP_CTRL_GCM_SET_IVLEN, (int)nonce_len, NULL) == 1 &&

@@ -67,28 +67,32 @@ static TEE_Result asym_verify(TEE_OperationHandle operation, const TEE_Attribute
 	return res;
 }
 
-TEE_Result TEE_AsymmetricEncrypt(TEE_OperationHandle operation, const TEE_Attribute *params,
-				 uint32_t paramCount, const void *srcData, size_t srcLen,
-				 void *destData, size_t *destLen)
+/* The GP 1.3 dialect lets two more results through than GP 1.1 does. */
+static TEE_Result crypt13(TEE_OperationHandle operation, uint32_t mode,
+			  const TEE_Attribute *params, uint32_t count, const void *src,
+			  size_t len, void *dst, size_t *dst_len)
 {
-	TEE_Result res = asym_crypt(operation, TEE_MODE_ENCRYPT, params, paramCount, srcData,
-				    srcLen, destData, destLen);
+	TEE_Result res = asym_crypt(operation, mode, params, count, src, len, dst, dst_len);
 
 	ALLOW_ONLY(res, TEE_ERROR_SHORT_BUFFER, TEE_ERROR_BAD_PARAMETERS,
 		   TEE_ERROR_CIPHERTEXT_INVALID, TEE_ERROR_NOT_SUPPORTED);
 	return res;
 }
 
+TEE_Result TEE_AsymmetricEncrypt(TEE_OperationHandle operation, const TEE_Attribute *params,
+				 uint32_t paramCount, const void *srcData, size_t srcLen,
+				 void *destData, size_t *destLen)
+{
+	return crypt13(operation, TEE_MODE_ENCRYPT, params, paramCount, srcData, srcLen, destData,
+		       destLen);
+}
+
 TEE_Result TEE_AsymmetricDecrypt(TEE_OperationHandle operation, const TEE_Attribute *params,
 				 uint32_t paramCount, const void *srcData, size_t srcLen,
 				 void *destData, size_t *destLen)
 {
-	TEE_Result res = asym_crypt(operation, TEE_MODE_DECRYPT, params, paramCount, srcData,
-				    srcLen, destData, destLen);
-
-	ALLOW_ONLY(res, TEE_ERROR_SHORT_BUFFER, TEE_ERROR_BAD_PARAMETERS,
-		   TEE_ERROR_CIPHERTEXT_INVALID, TEE_ERROR_NOT_SUPPORTED);
-	return res;
+	return crypt13(operation, TEE_MODE_DECRYPT, params, paramCount, srcData, srcLen, destData,
+		       destLen);
 }
 
 TEE_Result TEE_AsymmetricSignDigest(TEE_OperationHandle operation, const TEE_Attribute *params,

@@ -111,20 +111,19 @@ TEE_Result ccm_start(struct ccm_state **out, const uint8_t *key, size_t key_len,
 		     const uint8_t *nonce, size_t nonce_len, size_t tag_len, size_t aad_len,
 		     size_t payload_len, bool enc)
 {
-	static const char *const names[] = { "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" };
-	int k = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
+	const char *name = aes_cipher_name("ECB", key_len);
 	struct ccm_state *s;
 	EVP_CIPHER *c;
 	TEE_Result res;
 
-	if (k < 0 || nonce_len > 13)
+	if (!name || nonce_len > 13)
 		return TEE_ERROR_BAD_PARAMETERS;
 	if (tag_len < 4 || tag_len > 16 || tag_len % 2)
 		return TEE_ERROR_NOT_SUPPORTED;
 	if (nonce_len < 7 || (15 - nonce_len < 8 && payload_len >> (8 * (15 - nonce_len))))
 		return TEE_ERROR_BAD_STATE; /* no room for the payload length */
 	s = calloc(1, sizeof(*s));
-	c = evp_cipher_fetch(names[k]);
+	c = evp_cipher_fetch(name);
 	if (!s || !c || !(s->ecb = EVP_CIPHER_CTX_new()) ||
 	    EVP_EncryptInit_ex2(s->ecb, c, key, NULL, NULL) != 1) {
 		EVP_CIPHER_free(c);

@@ -11,24 +11,11 @@
 
 #define BS TARUN_AES_BLOCK
 
-static const char *aes_name(const char *mode, size_t key_len)
-{
-	static const char *const names[3][3] = {
-		{ "AES-128-ECB", "AES-192-ECB", "AES-256-ECB" },
-		{ "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" },
-		{ "AES-128-CTR", "AES-192-CTR", "AES-256-CTR" },
-	};
-	int m = !strcmp(mode, "ECB") ? 0 : !strcmp(mode, "CBC") ? 1 : 2;
-	int k = key_len == 16 ? 0 : key_len == 24 ? 1 : key_len == 32 ? 2 : -1;
-
-	return k < 0 ? NULL : names[m][k];
-}
-
 /* A context for AES in `mode` (ECB, CBC, CTR), no padding; NULL when the key is no AES key. */
 EVP_CIPHER_CTX *aes_ctx_new(const char *mode, const uint8_t *key, size_t key_len,
 			    const uint8_t *iv, bool enc)
 {
-	const char *name = aes_name(mode, key_len);
+	const char *name = aes_cipher_name(mode, key_len);
 	EVP_CIPHER *c = name ? evp_cipher_fetch(name) : NULL;
 	EVP_CIPHER_CTX *ctx = c ? EVP_CIPHER_CTX_new() : NULL;
 

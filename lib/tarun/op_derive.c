@@ -3,49 +3,19 @@
  * uninitialised TEE_TYPE_GENERIC_SECRET object. Every failure panics the TA, as there. */
 #include "crypto_int.h"
 
-#include <openssl/core_names.h>
-#include <openssl/param_build.h>
-#include <string.h>
+#include <openssl/crypto.h>
 
-/* The peer's public point on the curve of our key, as an EVP_PKEY. */
+/* The peer's public point (X then Y, exactly) on the curve of our key. */
 static EVP_PKEY *ecdh_peer(TEE_ObjectHandle key, const TEE_Attribute *params, uint32_t count)
 {
 	const struct obj_attr *curve = obj_attr_get(key, TEE_ATTR_ECC_CURVE);
 	const TEE_Attribute *x = &params[0], *y = &params[1];
-	uint8_t pt[1 + 2 * 66];
-	const char *group = NULL;
-	size_t field = 0;
-	OSSL_PARAM_BLD *bld;
-	OSSL_PARAM *p = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *peer = NULL;
 
 	PANIC_UNLESS(count == 2 && x->attributeID == TEE_ATTR_ECC_PUBLIC_VALUE_X &&
-		     y->attributeID == TEE_ATTR_ECC_PUBLIC_VALUE_Y, TEE_ERROR_BAD_PARAMETERS);
-	PANIC_UNLESS(curve && ecc_curve_info(curve->a, &group, &field, NULL),
+		     y->attributeID == TEE_ATTR_ECC_PUBLIC_VALUE_Y && curve,
 		     TEE_ERROR_BAD_PARAMETERS);
-	PANIC_UNLESS(x->content.ref.length <= field && y->content.ref.length <= field &&
-		     (x->content.ref.buffer || !x->content.ref.length) &&
-		     (y->content.ref.buffer || !y->content.ref.length), TEE_ERROR_BAD_PARAMETERS);
-	memset(pt, 0, sizeof(pt));
-	pt[0] = 0x04;
-	if (x->content.ref.length)
-		memcpy(pt + 1 + field - x->content.ref.length, x->content.ref.buffer,
-		       x->content.ref.length);
-	if (y->content.ref.length)
-		memcpy(pt + 1 + 2 * field - y->content.ref.length, y->content.ref.buffer,
-		       y->content.ref.length);
-	bld = OSSL_PARAM_BLD_new();
-	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * field))
-		p = OSSL_PARAM_BLD_to_param(bld);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	if (p && ctx && EVP_PKEY_fromdata_init(ctx) == 1)
-		(void)EVP_PKEY_fromdata(ctx, &peer, EVP_PKEY_PUBLIC_KEY, p);
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(p);
-	OSSL_PARAM_BLD_free(bld);
-	return peer;
+	return ecc_public_pkey(curve->a, x->content.ref.buffer, x->content.ref.length,
+			       y->content.ref.buffer, y->content.ref.length);
 }
 
 static EVP_PKEY *x25519_peer(const TEE_Attribute *params, uint32_t count)
@@ -70,18 +40,9 @@ static size_t shared_secret(TEE_OperationHandle op, const TEE_Attribute *params,
 
 	PANIC_UNLESS(params || !count, TEE_ERROR_BAD_PARAMETERS);
 	PANIC_UNLESS(count, TEE_ERROR_BAD_PARAMETERS);
-	if (op->ai->main == MAIN_X25519) {
-		peer = x25519_peer(params, count);
-	} else {
-		const struct obj_attr *curve = obj_attr_get(op->key1, TEE_ATTR_ECC_CURVE);
-		uint32_t bits = 0;
-
-		/* the legacy ids name their curve */
-		PANIC_UNLESS(curve && ecc_curve_info(curve->a, NULL, NULL, &bits) &&
-			     (!op->ai->fixed_bits || bits == op->ai->fixed_bits),
-			     TEE_ERROR_BAD_PARAMETERS);
-		peer = ecdh_peer(op->key1, params, count);
-	}
+	/* the legacy ECDH ids act as TEE_ALG_ECDH_DERIVE_SHARED_SECRET: any NIST curve */
+	peer = op->ai->main == MAIN_X25519 ? x25519_peer(params, count) :
+					     ecdh_peer(op->key1, params, count);
 	ctx = mine && peer ? EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL) : NULL;
 	ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
 	     EVP_PKEY_derive(ctx, secret, &len) == 1;

@@ -73,7 +73,6 @@ TEE_Result mac_copy(TEE_OperationHandle dst, TEE_OperationHandle src)
 static TEE_Result evp_mac_start(struct mac_eng *e, TEE_OperationHandle op,
 				const struct obj_attr *key)
 {
-	static const char *const cbc_names[] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
 	OSSL_PARAM params[2] = { OSSL_PARAM_END, OSSL_PARAM_END };
 
 	pthread_once(&fetch_once, fetch_macs);
@@ -86,12 +85,11 @@ static TEE_Result evp_mac_start(struct mac_eng *e, TEE_OperationHandle op,
 							     (char *)EVP_MD_get0_name(md), 0);
 		e->mac = EVP_MAC_CTX_new(hmac_alg);
 	} else {
-		int k = key->len == 16 ? 0 : key->len == 24 ? 1 : key->len == 32 ? 2 : -1;
+		const char *cbc = aes_cipher_name("CBC", key->len);
 
-		if (k < 0 || !cmac_alg)
+		if (!cbc || !cmac_alg)
 			return TEE_ERROR_BAD_PARAMETERS;
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-							     (char *)cbc_names[k], 0);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)cbc, 0);
 		e->mac = EVP_MAC_CTX_new(cmac_alg);
 	}
 	return e->mac && EVP_MAC_init(e->mac, key->buf, key->len, params) == 1 ?

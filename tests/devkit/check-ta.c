@@ -114,14 +114,17 @@ static void check_head(const struct ta *ta, const TEE_UUID *uuid,
 	CHECK_EQ(ta->head->depr_entry, UINT64_MAX);
 }
 
-static void check_data(const struct ta *ta, size_t heap, int level)
+static void check_data(const struct ta *ta, size_t heap, size_t no_share,
+		       int level)
 {
 	const size_t *heap_size = dlsym(ta->dl, "ta_heap_size");
+	const size_t *no_share_size = dlsym(ta->dl, "__ta_no_share_heap_size");
 	const int *trace_level = dlsym(ta->dl, "trace_level");
 	const char *prefix = dlsym(ta->dl, "trace_ext_prefix");
 
-	REQUIRE(heap_size && trace_level && prefix);
+	REQUIRE(heap_size && no_share_size && trace_level && prefix);
 	CHECK_EQ(*heap_size, heap);
+	CHECK_EQ(*no_share_size, no_share);
 	CHECK_EQ(*trace_level, level);
 	CHECK(strcmp(prefix, "TA") == 0);
 }
@@ -239,7 +242,7 @@ static void check_compat(const char *path)
 	load_ta(path, &ta);
 	check_head(&ta, &uuid, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION |
 		   TA_FLAG_INSTANCE_KEEP_ALIVE, 2 * 1024);
-	check_data(&ta, 32 * 1024, 4);
+	check_data(&ta, 32 * 1024, 0, 4);
 	check_props(&ta, props, sizeof(props) / sizeof(props[0]));
 	CHECK(dlsym(ta.dl, "__GP11_TA_InvokeCommandEntryPoint") != NULL);
 	CHECK(dlsym(ta.dl, "__GP11_TA_OpenSessionEntryPoint") != NULL);
@@ -283,7 +286,7 @@ static void check_full(const char *path, const char *sm)
 	load_ta(path, &ta);
 	check_head(&ta, &uuid, TA_FLAG_DONT_CLOSE_HANDLE_ON_CORRUPT_OBJECT,
 		   4 * 1024);
-	check_data(&ta, 64 * 1024, 3);
+	check_data(&ta, 64 * 1024, 8 * 1024, 3);
 	check_props(&ta, props, sizeof(props) / sizeof(props[0]));
 	CHECK(dlsym(ta.dl, "__GP11_TA_InvokeCommandEntryPoint") == NULL);
 
@@ -331,7 +334,7 @@ static void check_os_style(const char *path)
 	load_ta(path, &ta);
 	check_head(&ta, &uuid, TA_FLAG_SINGLE_INSTANCE | TA_FLAG_MULTI_SESSION,
 		   32 * 1024);
-	check_data(&ta, 900 * 1024, 1);
+	check_data(&ta, 900 * 1024, 0, 1);
 	check_props(&ta, props, sizeof(props) / sizeof(props[0]));
 	sess = open_session(&ta);
 	CHECK_EQ(ta.invoke(sess, 0, 0, p), TEE_ERROR_NOT_SUPPORTED);

@@ -2,7 +2,8 @@
  * (PKCS#1 v1.5 signatures, which are deterministic, and OAEP / v1.5 ciphertexts made by
  * another implementation, Python's cryptography; PSS and OAEP round trips; RSA without
  * padding), ECDSA (RFC 6979 A.2.5's P-256 signature), Ed25519 (RFC 8032 tests 1 and 2),
- * X25519 (RFC 7748 6.1), ECDH (RFC 5903 8.1 and 8.2); generated keys on every curve; and
+ * X25519 (RFC 7748 6.1), ECDH (RFC 5903 8.1 and 8.2, P-521 between generated keys);
+ * generated ECDSA keys on every curve; and
  * OP-TEE's sizes and error paths: SHORT_BUFFER with the size, SIGNATURE_INVALID, panics. */
 #include "tarun_crypto_test.h"
 
@@ -519,6 +520,37 @@ static void test_ecdh(void)
 	}
 }
 
+/* P-521: two generated keys agree on a 66-byte secret, in both directions. */
+static void test_ecdh_p521_generated(void)
+{
+	TEE_ObjectHandle k[2] = { TEE_HANDLE_NULL, TEE_HANDLE_NULL };
+	uint8_t x[2][66], y[2][66], s[2][66];
+	size_t lx[2], ly[2], ls[2];
+	TEE_Attribute curve, peer[2];
+
+	TEE_InitValueAttribute(&curve, TEE_ATTR_ECC_CURVE, TEE_ECC_CURVE_NIST_P521, 0);
+	for (int i = 0; i < 2; i++) {
+		REQUIRE_EQ(TEE_AllocateTransientObject(TEE_TYPE_ECDH_KEYPAIR, 521, &k[i]),
+			   TEE_SUCCESS);
+		REQUIRE_EQ(TEE_GenerateKey(k[i], 521, &curve, 1), TEE_SUCCESS);
+		lx[i] = ly[i] = 66;
+		REQUIRE_EQ(TEE_GetObjectBufferAttribute(k[i], TEE_ATTR_ECC_PUBLIC_VALUE_X, x[i],
+							&lx[i]), TEE_SUCCESS);
+		REQUIRE_EQ(TEE_GetObjectBufferAttribute(k[i], TEE_ATTR_ECC_PUBLIC_VALUE_Y, y[i],
+							&ly[i]), TEE_SUCCESS);
+	}
+	for (int i = 0; i < 2; i++) {
+		TEE_OperationHandle op = asym_op(__OPTEE_ALG_ECDH_P521, TEE_MODE_DERIVE, 521, k[i]);
+
+		TEE_InitRefAttribute(&peer[0], TEE_ATTR_ECC_PUBLIC_VALUE_X, x[1 - i], lx[1 - i]);
+		TEE_InitRefAttribute(&peer[1], TEE_ATTR_ECC_PUBLIC_VALUE_Y, y[1 - i], ly[1 - i]);
+		ls[i] = derive(op, peer, 2, s[i]);
+		TEE_FreeOperation(op);
+		TEE_FreeTransientObject(k[i]);
+	}
+	CHECK(ls[0] == 66 && ls[1] == 66 && !memcmp(s[0], s[1], 66));
+}
+
 int main(void)
 {
 	fake_start();
@@ -531,5 +563,6 @@ int main(void)
 	test_ed25519();
 	test_x25519();
 	test_ecdh();
+	test_ecdh_p521_generated();
 	return check_report();
 }

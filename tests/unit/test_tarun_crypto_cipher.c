@@ -102,42 +102,52 @@ static void test_cipher_kat(void)
 	}
 }
 
-/* What each update hands out: whole blocks (ECB/CBC), all but the last two blocks at least
- * one byte of which stays back (CTS/XTS), everything (CTR). */
-static void test_update_sizes(void)
+/* One call (update or final) with `in` bytes and `room` bytes of room: its result and the
+ * length it writes back. */
+struct step {
+	bool final;
+	size_t in, room;
+	TEE_Result res;
+	size_t len;
+};
+
+static void run_steps(TEE_OperationHandle op, const struct step *st, size_t n)
 {
 	uint8_t buf[64] = { 0 }, out[64];
+
+	TEE_CipherInit(op, buf, 16);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = st[i].room;
+		TEE_Result res = st[i].final ? TEE_CipherDoFinal(op, buf, st[i].in, out, &len) :
+					       TEE_CipherUpdate(op, buf, st[i].in, out, &len);
+
+		CHECK_EQ(res, st[i].res);
+		CHECK_EQ(len, st[i].len);
+	}
+}
+
+/* What each update hands out: whole blocks (CBC), all but the last two blocks, at least one
+ * byte of which stays back (CTS); the room is checked before anything is consumed. */
+static void test_update_sizes(void)
+{
+	static const struct step cbc_steps[] = {
+		{ false, 5, 64, TEE_SUCCESS, 0 },
+		{ false, 30, 64, TEE_SUCCESS, 32 },
+		/* 3 bytes wait: 13 more make a block, the room must hold it */
+		{ false, 13, 15, TEE_ERROR_SHORT_BUFFER, 16 },
+		{ true, 13, 0, TEE_ERROR_SHORT_BUFFER, 16 },
+		{ true, 13, 16, TEE_SUCCESS, 16 },
+	};
+	static const struct step cts_steps[] = {
+		{ false, 32, 64, TEE_SUCCESS, 0 },
+		{ false, 1, 64, TEE_SUCCESS, 16 },
+		{ true, 0, 64, TEE_SUCCESS, 17 },
+	};
 	TEE_OperationHandle cbc = cipher_op(&vecs[2], TEE_MODE_ENCRYPT);
 	TEE_OperationHandle cts = cipher_op(&vecs[4], TEE_MODE_ENCRYPT);
-	size_t len;
 
-	TEE_CipherInit(cbc, buf, 16);
-	len = 64;
-	CHECK_EQ(TEE_CipherUpdate(cbc, buf, 5, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 0);
-	len = 64;
-	CHECK_EQ(TEE_CipherUpdate(cbc, buf, 30, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 32);
-	/* 3 bytes wait: 13 more make a block, the room must hold it */
-	len = 15;
-	CHECK_EQ(TEE_CipherUpdate(cbc, buf, 13, out, &len), TEE_ERROR_SHORT_BUFFER);
-	CHECK_EQ(len, 16);
-	len = 0;
-	CHECK_EQ(TEE_CipherDoFinal(cbc, buf, 13, out, &len), TEE_ERROR_SHORT_BUFFER);
-	CHECK_EQ(len, 16);
-	CHECK_EQ(TEE_CipherDoFinal(cbc, buf, 13, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 16);
-
-	TEE_CipherInit(cts, buf, 16);
-	len = 64;
-	CHECK_EQ(TEE_CipherUpdate(cts, buf, 32, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 0);
-	len = 64;
-	CHECK_EQ(TEE_CipherUpdate(cts, buf, 1, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 16);
-	len = 64;
-	CHECK_EQ(TEE_CipherDoFinal(cts, NULL, 0, out, &len), TEE_SUCCESS);
-	CHECK_EQ(len, 17);
+	run_steps(cbc, cbc_steps, sizeof(cbc_steps) / sizeof(cbc_steps[0]));
+	run_steps(cts, cts_steps, sizeof(cts_steps) / sizeof(cts_steps[0]));
 	TEE_FreeOperation(cbc);
 	TEE_FreeOperation(cts);
 }

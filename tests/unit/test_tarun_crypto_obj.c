@@ -52,7 +52,7 @@ static void populate_with(void *arg)
 
 static void test_populate_rules(void)
 {
-	uint8_t key[64] = { 0 };
+	uint8_t key[128] = { 0 };
 	TEE_Attribute missing[2] = { { 0 } }, unknown[3] = { { 0 } }, half_crt[5] = { { 0 } };
 	TEE_Attribute too_long[2] = { { 0 } }, ed[2] = { { 0 } };
 
@@ -304,6 +304,25 @@ static void test_handles(void)
 	CHECK(ta_panics(free_op, op));
 	TEE_FreeTransientObject(o);
 	CHECK(ta_panics(info_of, o));
+	/* the registry under churn: many come and go, the ones kept stay valid */
+	{
+		static TEE_ObjectHandle kept[300];
+		TEE_ObjectInfo info;
+
+		for (size_t i = 0; i < 20000; i++) {
+			TEE_ObjectHandle t = TEE_HANDLE_NULL;
+
+			REQUIRE_EQ(TEE_AllocateTransientObject(TEE_TYPE_AES, 128, &t), TEE_SUCCESS);
+			if (i % 67 == 0 && i / 67 < 300)
+				kept[i / 67] = t;
+			else
+				TEE_FreeTransientObject(t);
+		}
+		for (size_t i = 0; i < 299; i++) {
+			CHECK_EQ(TEE_GetObjectInfo1(kept[i], &info), TEE_SUCCESS);
+			TEE_FreeTransientObject(kept[i]);
+		}
+	}
 	/* GP 1.1: freeing TEE_HANDLE_NULL panics */
 	CHECK(ta_panics((void (*)(void *))__GP11_TEE_FreeOperation, NULL));
 }

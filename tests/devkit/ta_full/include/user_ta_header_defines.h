@@ -7,6 +7,7 @@
 #define TA_FLAGS	TA_FLAG_DONT_CLOSE_HANDLE_ON_CORRUPT_OBJECT
 #define TA_STACK_SIZE	(4 * 1024)
 #define TA_DATA_SIZE	(64 * 1024)
+#define TA_NO_SHARE_DATA_SIZE	(8 * 1024)
 #define TA_VERSION	"1.2.3"
 #define TA_DESCRIPTION	"vtee dev kit full tree"
 
