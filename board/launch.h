@@ -54,6 +54,13 @@ struct launch_options {
 	const char *backend;
 	const char *backend_options;
 	/*
+	 * --ta-dir: where the built-in TEE ("soft") loads Trusted Applications
+	 * from, each <uuid>.ta run in a process of its own (NULL-terminated,
+	 * may be NULL): added to its options as ta_dir=. None: the installed
+	 * default directory, if it exists (vtee-tee looks for it itself).
+	 */
+	const char *const *ta_dirs;
+	/*
 	 * Serve the TEE from a supervised vteed (for "soft", the built-in TEE in
 	 * vtee-tee), restarted if it dies (docs/recovery.md); false: libvtee in
 	 * this process.

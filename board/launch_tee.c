@@ -16,13 +16,51 @@
 #include "launch_run.h"
 #include "vtee/vteed.h"
 
+#ifndef VTEE_TA_DIR_DEFAULT
+#define VTEE_TA_DIR_DEFAULT "/usr/local/lib/vtee/ta"
+#endif
+
+static char *helper_path(const char *given, const char *env, const char *name);
+
+/*
+ * The back-end's options, with --ta-dir's directories for the built-in TEE
+ * (in process with none given: the installed default, if it exists), and
+ * $VTEE_TA_HOST set for it when vtee-ta-host is found beside this program
+ * or in this build tree. Malloc'd (NULL: no options).
+ */
+static char *tee_options(const struct launch_options *o)
+{
+	char *opts = o->backend_options ? strdup(o->backend_options) : NULL;
+	if (o->backend && strcmp(o->backend, "soft"))
+		return opts;
+	const char *dflt[] = { VTEE_TA_DIR_DEFAULT, NULL };
+	const char *const *dirs = o->ta_dirs && o->ta_dirs[0] ? o->ta_dirs :
+				  !o->vteed && access(VTEE_TA_DIR_DEFAULT, R_OK | X_OK) == 0 ? dflt : NULL;
+	for (size_t i = 0; dirs && dirs[i]; i++) {
+		char *n = NULL;
+		if (asprintf(&n, "%s%sta_dir=%s", opts ? opts : "", opts && *opts ? "," : "", dirs[i]) < 0)
+			n = NULL;
+		free(opts);
+		opts = n;
+	}
+	if (dirs && !getenv("VTEE_TA_HOST")) {
+		char *host = helper_path(NULL, "VTEE_TA_HOST", "vtee-ta-host");
+		if (host && strchr(host, '/'))
+			setenv("VTEE_TA_HOST", host, 0);
+		free(host);
+	}
+	return opts;
+}
+
 int run_tee_open(struct run *r)
 {
 	const struct launch_options *o = r->o;
 	if (o->vteed)
 		return 0;
 	const char *backend = o->backend ? o->backend : "soft";
-	int e = vtee_tee_open(backend, o->backend_options, &r->tee);
+	char *opts = tee_options(o);
+	int e = vtee_tee_open(backend, opts, &r->tee);
+	free(opts);
 	if (e) {
 		lmsg("vtee_tee_open(%s): %s", backend, strerror(-e));
 		return e;
@@ -59,8 +97,12 @@ static char *helper_path(const char *given, const char *env, const char *name)
 				return p;
 			free(p);
 			p = NULL;
-			/* build tree: tools/vtee next to daemon/ */
+			/* build tree: tools/vtee next to daemon/ and ta-host/ */
 			if (asprintf(&p, "%s/../daemon/%s", self, name) > 0 && access(p, X_OK) == 0)
+				return p;
+			free(p);
+			p = NULL;
+			if (asprintf(&p, "%s/../ta-host/%s", self, name) > 0 && access(p, X_OK) == 0)
 				return p;
 			free(p);
 		}
@@ -83,8 +125,9 @@ int run_vteed_start(struct run *r)
 		extra[0] = "--policy";
 		extra[1] = o->policy;
 	}
+	char *opts = tee_options(o);
 	struct vteed_config vc = { .vm_id = 1, .name = "board", .backend = o->backend,
-				   .backend_options = o->backend_options, .nvcpus = o->smp,
+				   .backend_options = opts, .nvcpus = o->smp,
 				   .no_rpc_arg = o->no_rpc_arg, .vteed_path = vp, .tee_path = tp, .extra_args = extra };
 	char msg[VTEED_MSG_MAX];
 	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
@@ -99,6 +142,7 @@ int run_vteed_start(struct run *r)
 	}
 	free(vp);
 	free(tp);
+	free(opts);
 	return e;
 }
 

@@ -66,7 +66,7 @@ static struct child *kid_by_id(uint64_t id)
 
 static int send_ctl(int ctl, const struct tap_ctl *m, const int *fds, unsigned nfds)
 {
-	return vteed_send_fds(ctl, m, sizeof(*m), fds, nfds);
+	return vtee_send_fds(ctl, m, sizeof(*m), fds, nfds);
 }
 
 /* The instance's shared memfd: struct tap_shared, then bulk bytes; sealed so it can never shrink. */
@@ -180,13 +180,13 @@ static void stop_all(void)
 static bool take_ctl(int ctl, int sigfd, const struct host_cfg *cfg)
 {
 	struct tap_ctl m;
-	int fds[VTEED_FDPASS_MAX];
+	int fds[VTEE_FDPASS_MAX];
 	size_t got;
 	unsigned nfds;
-	int r = vteed_recv_fds(ctl, &m, sizeof(m), &got, fds, VTEED_FDPASS_MAX, &nfds);
+	int r = vtee_recv_fds(ctl, &m, sizeof(m), &got, fds, VTEE_FDPASS_MAX, &nfds);
 	if (r || got == 0)
 		return false;
-	close_all(fds, nfds < VTEED_FDPASS_MAX ? nfds : VTEED_FDPASS_MAX); /* the back-end sends none */
+	close_all(fds, nfds < VTEE_FDPASS_MAX ? nfds : VTEE_FDPASS_MAX); /* the back-end sends none */
 	if (got != sizeof(m))
 		return true;
 	if (m.type == TAP_CTL_START) {

@@ -187,7 +187,7 @@ int vteed_handshake(struct vteed *v, int sock, const struct vteed_config *cfg, c
 		fds[nfds++] = jn_fd;
 	for (unsigned i = 0; i < ep->desc.nfds; i++)
 		fds[nfds++] = ep->fds[i];
-	int err = vteed_send_fds(sock, &h, sizeof(h), fds, nfds);
+	int err = vtee_send_fds(sock, &h, sizeof(h), fds, nfds);
 	if (err) {
 		vteed_set_msg(msg, msglen, "sending HELLO failed");
 		return err;

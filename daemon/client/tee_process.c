@@ -106,7 +106,7 @@ static int process_connect(void *state, uint32_t vm_id, uint32_t epoch, struct v
 	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16),
 			    (uint8_t)(vm_id >> 24) };
 	int give[2] = { sv[1], memfd };
-	err = vteed_send_fds(p->ctl, bind, sizeof(bind), give, 2);
+	err = vtee_send_fds(p->ctl, bind, sizeof(bind), give, 2);
 	close(sv[1]);
 	int copy = err ? -1 : fcntl(memfd, F_DUPFD_CLOEXEC, 0);
 	if (!err && copy < 0)

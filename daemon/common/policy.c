@@ -120,7 +120,7 @@ void vteed_policy_apply(const struct vteed_policy *p, struct vtee_vm_config *cfg
 
 enum key {
 	K_BACKEND, K_OPTIONS,
-	K_DEFAULT, K_ALLOW, K_DENY,
+	K_DEFAULT, K_ALLOW, K_DENY, K_DIRS,
 	K_SESSIONS, K_CALLS, K_SHM_BUFFERS, K_SHM_BYTES,
 	K_SLICE,
 	K_TARGET, K_LEVEL, K_DENIALS,
@@ -136,6 +136,7 @@ static const struct {
 	[K_DEFAULT] = { "ta", "default", false },
 	[K_ALLOW] = { "ta", "allow", true },
 	[K_DENY] = { "ta", "deny", true },
+	[K_DIRS] = { "ta", "dirs", true },
 	[K_SESSIONS] = { "quota", "sessions", false },
 	[K_CALLS] = { "quota", "calls", false },
 	[K_SHM_BUFFERS] = { "quota", "shm_buffers", false },
@@ -324,6 +325,25 @@ static int set_uuids(struct parse *ps, const char *name, const char *value, stru
 	return 0;
 }
 
+/* [ta] dirs: absolute directories, blank or comma separated (so none of them may hold either). */
+static int set_dirs(struct parse *ps, const char *value)
+{
+	struct vteed_policy *p = &ps->pol;
+	const char *sep = ", \t";
+	for (const char *s = value + strspn(value, sep); *s; s += strspn(s, sep)) {
+		size_t len = strcspn(s, sep);
+		if (s[0] != '/' || len >= sizeof(p->ta_dirs[0]))
+			return fail(ps, -EINVAL, "dirs: '%.*s' is not an absolute directory (at most %zu bytes)",
+				    (int)(len > 64 ? 64 : len), s, sizeof(p->ta_dirs[0]) - 1);
+		if (p->n_ta_dirs == VTEED_POLICY_MAX_TA_DIRS)
+			return fail(ps, -EINVAL, "dirs: more than %d directories", VTEED_POLICY_MAX_TA_DIRS);
+		memcpy(p->ta_dirs[p->n_ta_dirs], s, len);
+		p->ta_dirs[p->n_ta_dirs++][len] = '\0';
+		s += len;
+	}
+	return 0;
+}
+
 /* Which of n words value is (case aside), in *out. 0 or -EINVAL. */
 static int pick(struct parse *ps, const char *name, const char *value, const char *const *words, int n, int *out)
 {
@@ -411,6 +431,8 @@ static int set_value(struct parse *ps, enum key k, const char *value)
 		return set_uuids(ps, "allow", value, p->allow, &p->n_allow);
 	case K_DENY:
 		return set_uuids(ps, "deny", value, p->deny, &p->n_deny);
+	case K_DIRS:
+		return set_dirs(ps, value);
 	case K_SESSIONS:
 		return set_u32(ps, "sessions", value, VTEE_LIMIT_MAX_SESSIONS, &p->quota.max_sessions);
 	case K_CALLS:

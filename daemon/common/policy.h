@@ -30,6 +30,8 @@
 
 /* At most this many UUIDs in each of [ta] allow and [ta] deny. */
 #define VTEED_POLICY_MAX_UUIDS 256
+/* At most this many directories in [ta] dirs. */
+#define VTEED_POLICY_MAX_TA_DIRS 8
 /* Text form of a UUID with its NUL: 8-4-4-4-12 hex digits. */
 #define VTEED_UUID_STRLEN 37
 
@@ -45,6 +47,13 @@ struct vteed_policy {
 	uint32_t n_allow, n_deny;
 	struct vtee_uuid allow[VTEED_POLICY_MAX_UUIDS];
 	struct vtee_uuid deny[VTEED_POLICY_MAX_UUIDS];
+	/*
+	 * [ta] dirs: where TAs in processes come from (the soft back-end's
+	 * ta_dir=), for the process that runs the built-in TEE with this
+	 * policy: vtee-tee --policy (vteed's own TEE cannot start processes)
+	 */
+	uint32_t n_ta_dirs;
+	char ta_dirs[VTEED_POLICY_MAX_TA_DIRS][256];
 	struct vtee_quota quota;       /* [quota]; a zero field = libvtee's default */
 	uint32_t slice_us;             /* [call] time_slice_us; 0 = libvtee's default */
 	enum vteed_log_target log_target; /* [log] target [stderr] */

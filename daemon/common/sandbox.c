@@ -317,6 +317,8 @@ static const struct sb_rule sanitizer_rules[] = {
 	ERRNO_IF(newfstatat, EQ(3, 0), EACCES, "sanitizer report (clang, aarch64): is there an llvm-symbolizer"),
 	ERRNO_IF(ioctl, EQ(1, TCGETS), ENOTTY, "sanitizer report: is stderr a terminal (colours)"),
 	ERRNO(pipe2, EACCES, "sanitizer report: no external symbolizer"),
+	ERRNO_IF(openat, EQ(2, O_RDONLY | O_CLOEXEC), EACCES,
+		 "sanitizer report: /proc/self/maps (the TA profiles, which have no common[]; the daemons' has it)"),
 };
 #define SANITIZER_TABLE TABLE(sanitizer_rules)
 #else
@@ -489,12 +491,15 @@ static bool table_lists(const struct sb_rule *rules, size_t n, const char *name)
 	return false;
 }
 
-/* A table's rules, but for the calls `except` rules on (NULL: none). */
-static int add_table(scmp_filter_ctx ctx, uint32_t arch, const struct sb_table *t, const struct sb_table *except,
+/* A table's rules, but for the calls the profile `except` rules on itself (NULL: none). */
+static int add_table(scmp_filter_ctx ctx, uint32_t arch, const struct sb_table *t, const struct sb_profile *except,
 		     pid_t self, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		if (except && table_lists(except->rules, except->n, t->rules[i].name))
+		const char *name = t->rules[i].name;
+		if (except && (table_lists(except->own.rules, except->own.n, name) ||
+			       (except->extra.n && table_lists(except->extra.rules, except->extra.n, name)) ||
+			       (!except->without_common && table_lists(common, sizeof(common) / sizeof(common[0]), name))))
 			continue;
 		int rc = add_rule(ctx, arch, &t->rules[i], self, err, errlen);
 		if (rc < 0)
@@ -530,7 +535,7 @@ static int build(enum vteed_sandbox_profile profile, uint32_t arch, scmp_filter_
 	if (!rc && prof->extra.n)
 		rc = add_table(ctx, arch, &prof->extra, NULL, self, err, errlen);
 	if (!rc)
-		rc = add_table(ctx, arch, &sanitizer_table, &prof->own, self, err, errlen);
+		rc = add_table(ctx, arch, &sanitizer_table, prof, self, err, errlen);
 	if (rc) {
 		seccomp_release(ctx);
 		return rc;

@@ -55,7 +55,7 @@ static int read_hello(int sock, struct vteed_hello *h, size_t *got, int *fds, un
 		unsigned k;
 		int fdbuf[1];
 		bool first = *got == 0;
-		int err = vteed_recv_fds(sock, (uint8_t *)h + *got, want - *got, &n, first ? fds : fdbuf,
+		int err = vtee_recv_fds(sock, (uint8_t *)h + *got, want - *got, &n, first ? fds : fdbuf,
 					 first ? VTEED_MAX_FDS : 0, first ? nfds : &k);
 		if (err)
 			return err;

@@ -85,6 +85,9 @@ static int open_tee(const struct mediator_tee *t, int *tee_fds, char *why, size_
 	int err = tee_desc_options(t, tee_fds, options, sizeof(options));
 	if (err)
 		FAIL(-err, "the back-end's options are too long");
+	/* TAs in processes are started by the back-end, which would need a fork in vteed's sandbox */
+	if (!strcmp(t->backend, "soft") && (!strncmp(options, "ta_dir=", 7) || strstr(options, ",ta_dir=")))
+		FAIL(EPERM, "ta_dir: TAs in processes need the built-in TEE in vtee-tee (vteed_start), not in vteed");
 	err = vtee_tee_open(t->backend, options[0] ? options : NULL, &med.tee);
 	for (unsigned i = 0; i < t->desc.nfds; i++)
 		tee_fds[i] = -1;

@@ -57,7 +57,7 @@ static int tenant_connect(struct tenant *t, int *mine)
 	if (!r && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		r = -errno;
 	if (!r) {
-		r = vteed_send_fds(t->ctl, "C", 1, &sv[1], 1);
+		r = vtee_send_fds(t->ctl, "C", 1, &sv[1], 1);
 		close(sv[1]);
 		if (r)
 			close(sv[0]);

@@ -113,7 +113,7 @@ static void serve(int sock)
 			r.err = spawn_tee(i, &ctl, &pid);
 			r.pid = (int32_t)pid;
 		}
-		vteed_send_fds(sock, &r, sizeof(r), &ctl, r.err ? 0 : 1);
+		vtee_send_fds(sock, &r, sizeof(r), &ctl, r.err ? 0 : 1);
 		if (ctl >= 0)
 			close(ctl);
 	}
@@ -157,7 +157,7 @@ int spawner_spawn(const struct tenant *t, int *ctl, pid_t *pid)
 	pthread_mutex_lock(&spawner_lock);
 	int err = vtee_send_all(srv.spawner, &i, sizeof(i));
 	if (!err)
-		err = vteed_recv_fds(srv.spawner, &r, sizeof(r), &got, &fd, 1, &nfds);
+		err = vtee_recv_fds(srv.spawner, &r, sizeof(r), &got, &fd, 1, &nfds);
 	pthread_mutex_unlock(&spawner_lock);
 	if (!err && got != sizeof(r))
 		err = -EPIPE; /* the spawner is gone */

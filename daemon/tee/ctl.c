@@ -45,7 +45,7 @@ int ctl_receive(int ctl, bool *eof)
 	unsigned nfds;
 	size_t got;
 	*eof = false;
-	int err = vteed_recv_fds(ctl, &byte, 1, &got, fds, CTL_MAX_FDS, &nfds);
+	int err = vtee_recv_fds(ctl, &byte, 1, &got, fds, CTL_MAX_FDS, &nfds);
 	if (err)
 		return err;
 	unsigned kept = nfds < CTL_MAX_FDS ? nfds : CTL_MAX_FDS;

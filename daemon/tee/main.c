@@ -15,6 +15,11 @@
 #include "tee.h"
 
 #define MAX_FDS 64
+#define MAX_TA_DIRS 16
+
+#ifndef VTEE_TA_DIR_DEFAULT
+#define VTEE_TA_DIR_DEFAULT "/usr/local/lib/vtee/ta"
+#endif
 
 struct tee_process srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -25,6 +30,8 @@ struct tee_process srv = {
 struct options {
 	int fds[MAX_FDS], nfds, ctl;
 	const char *backend, *options;
+	const char *ta_dirs[MAX_TA_DIRS];
+	int n_ta_dirs;
 	struct vteed_sandbox_opts sb;
 };
 
@@ -32,7 +39,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vtee-tee [--fd N]... [--ctl-fd N] [--backend NAME] [--options STR]\n"
-		"                [--policy FILE] [--ephemeral] [--user NAME] [--no-sandbox] [--help]\n"
+		"                [--ta-dir DIR]... [--policy FILE] [--ephemeral] [--user NAME] [--no-sandbox]\n"
+		"                [--help]\n"
 		"\n"
 		"Serve a built-in TEE to VM mediators (vteed with the \"link\" back-end) over the\n"
 		"TEE link protocol (docs/tee-link.md). Each VM's TEE state is kept by vm_id and\n"
@@ -48,6 +56,9 @@ static void usage(FILE *f)
 		"                 and vtee-tee exits with status 0\n"
 		"  --backend NAME the built-in back-end to serve (default \"soft\")\n"
 		"  --options STR  its options (e.g. \"threads=8\" for soft)\n"
+		"  --ta-dir DIR   soft: run Trusted Applications DIR/<uuid>.ta in processes of their own\n"
+		"                 (may be repeated; also the policy's [ta] dirs). With none given\n"
+		"                 anywhere: " VTEE_TA_DIR_DEFAULT " if it exists\n"
 		"  --policy FILE  enforce a policy file's [ta] rules and [quota] sessions here,\n"
 		"                 whatever the mediator does (docs/policy.md): a remote tenant's\n"
 		"                 (vtee-served) limits, which its own mediator cannot lift\n"
@@ -96,6 +107,13 @@ static int parse_option(int opt, struct options *o)
 		fprintf(stderr, "vtee-tee: bad --ctl-fd %s\n", optarg);
 		return 2;
 	case 'b': o->backend = optarg; return 0;
+	case 't':
+		if (o->n_ta_dirs == MAX_TA_DIRS || optarg[0] != '/' || strchr(optarg, ',')) {
+			fprintf(stderr, "vtee-tee: bad --ta-dir %s (absolute, no comma, at most %d)\n", optarg, MAX_TA_DIRS);
+			return 2;
+		}
+		o->ta_dirs[o->n_ta_dirs++] = optarg;
+		return 0;
 	case 'o': o->options = optarg; return 0;
 	case 'p':
 		vteed_policy_init(&srv.policy);
@@ -121,6 +139,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "fd", required_argument, NULL, 'f' },        { "ctl-fd", required_argument, NULL, 'c' },
 		{ "backend", required_argument, NULL, 'b' },   { "options", required_argument, NULL, 'o' },
 		{ "policy", required_argument, NULL, 'p' },    { "ephemeral", no_argument, NULL, 'e' },
+		{ "ta-dir", required_argument, NULL, 't' },
 		{ "user", required_argument, NULL, 'u' },      { "no-sandbox", no_argument, NULL, 'N' },
 		/* hidden: tests/daemon/test_sandbox.c */
 		{ "sandbox-probe", required_argument, NULL, 'P' },
@@ -162,6 +181,40 @@ static int enter_sandbox(const struct options *o)
 	return 0;
 }
 
+/* Append ",ta_dir=DIR" to *opts (malloc'd, may start NULL); 0 or -ENOMEM. */
+static int add_ta_dir(char **opts, const char *dir)
+{
+	char *n = NULL;
+	if (asprintf(&n, "%s%sta_dir=%s", *opts ? *opts : "", *opts && **opts ? "," : "", dir) < 0)
+		return -ENOMEM;
+	free(*opts);
+	*opts = n;
+	return 0;
+}
+
+/*
+ * The soft back-end's options with the TA directories added: --ta-dir, the
+ * policy's [ta] dirs, or when none is named anywhere the installed default
+ * (if there is one). The back-end starts the TA host now, before the sandbox.
+ */
+static int options_with_ta_dirs(const struct options *o, char **out)
+{
+	*out = o->options ? strdup(o->options) : NULL;
+	if (o->options && !*out)
+		return -ENOMEM;
+	if (strcmp(o->backend, "soft"))
+		return 0;
+	int r = 0;
+	for (int i = 0; !r && i < o->n_ta_dirs; i++)
+		r = add_ta_dir(out, o->ta_dirs[i]);
+	for (uint32_t i = 0; !r && srv.have_policy && i < srv.policy.n_ta_dirs; i++)
+		r = add_ta_dir(out, srv.policy.ta_dirs[i]);
+	bool named = *out && (!strncmp(*out, "ta_dir=", 7) || strstr(*out, ",ta_dir="));
+	if (!r && !named && access(VTEE_TA_DIR_DEFAULT, R_OK | X_OK) == 0)
+		r = add_ta_dir(out, VTEE_TA_DIR_DEFAULT);
+	return r;
+}
+
 /*
  * The back-end this process serves, by name. This process is its core: it
  * drives the instance's ops itself, with its own VM and session tables.
@@ -171,7 +224,11 @@ static int backend_open(const struct options *o)
 	srv.ops = vtee_backend_find(o->backend);
 	if (!srv.ops)
 		return -ENOENT;
-	int r = vtee_tee_open(o->backend, o->options, &srv.tee);
+	char *opts;
+	int r = options_with_ta_dirs(o, &opts);
+	if (!r)
+		r = vtee_tee_open(o->backend, opts, &srv.tee);
+	free(opts);
 	if (r)
 		return r;
 	srv.be = vtee_tee_backend_priv(srv.tee, srv.ops);

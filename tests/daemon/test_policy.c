@@ -461,6 +461,21 @@ static void test_filter(void)
 	CHECK(cfg.policy_ctx == &p);
 }
 
+/* [ta] dirs: absolute directories, the key repeats, at most VTEED_POLICY_MAX_TA_DIRS. */
+static void test_ta_dirs(void)
+{
+	struct vteed_policy p;
+	CHECK_EQ(load_text(&p, "[ta]\ndirs = /opt/tas, /usr/lib/vtee/ta\ndirs = /srv/ta\n"), 0);
+	CHECK_EQ(p.n_ta_dirs, 3);
+	CHECK(!strcmp(p.ta_dirs[0], "/opt/tas") && !strcmp(p.ta_dirs[1], "/usr/lib/vtee/ta") &&
+	      !strcmp(p.ta_dirs[2], "/srv/ta"));
+	CHECK_EQ(load_text(&p, "[ta]\n"), 0);
+	CHECK_EQ(p.n_ta_dirs, 0);
+	EXPECT_ERROR("[ta]\ndirs = relative/dir\n", 2, "not an absolute directory");
+	EXPECT_ERROR("[ta]\ndirs = /a /b /c /d /e /f /g /h /i\n", 2, "more than 8 directories");
+	EXPECT_ERROR("[ta]\ndirs = /a,b\n", 2, "'b' is not an absolute directory"); /* a comma separates */
+}
+
 /* ---- end to end: libvtee + the guest model ---- */
 
 /* The soft back-end, counting the OPENs it is asked for. */
@@ -688,6 +703,7 @@ int main(int argc, char **argv)
 	test_errors();
 	test_bounds();
 	test_filter();
+	test_ta_dirs();
 
 	counting_ops = vtee_soft_backend;
 	counting_ops.submit = counting_submit;

@@ -283,7 +283,7 @@ static void test_arches(void)
 		enum vteed_sandbox_profile p;
 		const char *name;
 	} profiles[] = { { SANDBOX_VTEED, "vteed" }, { SANDBOX_VTEE_TEE, "vtee-tee" },
-			 { SANDBOX_VTEE_SERVED, "vtee-served" } };
+			 { SANDBOX_VTEE_SERVED, "vtee-served" }, { SANDBOX_TA_LOAD, "ta-load" }, { SANDBOX_TA, "ta" } };
 	static const struct {
 		uint32_t arch;
 		const char *name;
@@ -353,6 +353,39 @@ static void test_profiles(void)
 	for (unsigned i = 0; i < sizeof(not_served) / sizeof(not_served[0]); i++)
 		CHECK(!vteed_sandbox_lists(SANDBOX_VTEE_SERVED, not_served[i]));
 	CHECK(!vteed_sandbox_lists((enum vteed_sandbox_profile)7, "getpid"));
+}
+
+/*
+ * A TA instance (ta-host/): not the common rules. Serving, it has memory,
+ * futexes, time and randomness, and not even the socket I/O every daemon
+ * has, nor a new thread; loading adds the loader's file reads, the thread
+ * and the call that puts the final filter on, still no process, no exec,
+ * no socket. tests/ta-proc proves the kills on a running instance.
+ */
+static void test_ta_profiles(void)
+{
+	static const char *const serve[] = { "futex", "mmap", "munmap", "brk", "mincore", "getrandom",
+					     "clock_gettime", "clock_nanosleep", "exit_group", "write", "ppoll" };
+	for (unsigned i = 0; i < sizeof(serve) / sizeof(serve[0]); i++) {
+		CHECK(vteed_sandbox_lists(SANDBOX_TA, serve[i]));
+		CHECK(vteed_sandbox_lists(SANDBOX_TA_LOAD, serve[i]));
+	}
+	static const char *const load_only[] = { "openat", "read", "clone", "prctl", "seccomp", "close" };
+	for (unsigned i = 0; i < sizeof(load_only) / sizeof(load_only[0]); i++) {
+		CHECK(vteed_sandbox_lists(SANDBOX_TA_LOAD, load_only[i]));
+		if (vteed_sandbox_lists(SANDBOX_TA, load_only[i]))
+			fprintf(stderr, "a serving TA's profile lists %s\n", load_only[i]);
+		CHECK(!vteed_sandbox_lists(SANDBOX_TA, load_only[i]));
+	}
+	static const char *const never[] = { "execve", "execveat", "socket", "socketpair", "connect", "bind",
+					     "listen", "ptrace", "kill", "tkill", "fork", "vfork", "setuid",
+					     "capset", "memfd_create", "unshare", "setns", "mount", "process_vm_readv",
+					     "pidfd_getfd", "bpf", "io_uring_setup", "recvmsg", "sendmsg",
+					     "prlimit64", "userfaultfd", "perf_event_open", "keyctl" };
+	for (unsigned i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
+		CHECK(!vteed_sandbox_lists(SANDBOX_TA, never[i]));
+		CHECK(!vteed_sandbox_lists(SANDBOX_TA_LOAD, never[i]));
+	}
 }
 
 /* ---- a VM served by a sandboxed vteed ---------------------------------------- */
@@ -808,6 +841,7 @@ int main(int argc, char **argv)
 	test_tee_probes();
 	test_arches();
 	test_profiles();
+	test_ta_profiles();
 
 	/* a sandboxed vteed serves a VM; --no-sandbox too (its at-exit leak check runs in sanitizer builds) */
 	bool root = geteuid() == 0;

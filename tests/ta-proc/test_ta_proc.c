@@ -492,8 +492,9 @@ static void misbehaviour(void *vm1, void *vm2)
 {
 	static const struct bad_case cases[] = {
 		{ TPT_CMD_PANIC, "panicked (code 0xbad)" },
-		{ TPT_CMD_SEGV, "signal 11" },
-		{ TPT_CMD_STACK, "signal 11" },
+		/* ASan takes the SIGSEGV itself, reports and exits with 1 */
+		{ TPT_CMD_SEGV, UNDER_ASAN ? "exited with status 1" : "signal 11" },
+		{ TPT_CMD_STACK, UNDER_ASAN ? "exited with status 1" : "signal 11" },
 		{ TPT_CMD_OPEN, "signal 31" }, /* SIGSYS: the seccomp filter killed it */
 		{ TPT_CMD_SOCKET, "signal 31" },
 		{ TPT_CMD_EXEC, "signal 31" },
@@ -684,19 +685,24 @@ static void run_cases(void)
 }
 
 /*
- * vtee-tee, sandboxed as it runs behind vteed, with the TA directory in its
- * back-end's options; this process is its mediator (the link back-end).
+ * vtee-tee, sandboxed as it runs behind vteed; the TA directories through
+ * its --ta-dir (one that does not exist) and its policy's [ta] dirs; this
+ * process is its mediator (the link back-end).
  */
 static pid_t daemon_start(const char *tee_path, void **tee)
 {
 	int sv[2];
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-	char opts[512], link_opt[32];
-	snprintf(opts, sizeof(opts), "ta_dir=%s,ta_host=%s,ta_cancel_grace_ms=300", ta_dir, host_path);
+	char opts[512], link_opt[32], policy[128], missing[128];
+	snprintf(opts, sizeof(opts), "ta_host=%s,ta_cancel_grace_ms=300", host_path);
+	snprintf(policy, sizeof(policy), "%s/policy.ini", other_dir);
+	snprintf(missing, sizeof(missing), "%s/none", other_dir);
+	FILE *f = fopen(policy, "w");
+	REQUIRE(f && fprintf(f, "[ta]\ndirs = %s\n", ta_dir) > 0 && fclose(f) == 0);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 100);
-	char *argv[] = { (char *)tee_path, "--fd", "100", "--options", opts, NULL };
+	char *argv[] = { (char *)tee_path, "--fd", "100", "--options", opts, "--ta-dir", missing, "--policy", policy, NULL };
 	extern char **environ;
 	pid_t pid;
 	REQUIRE(posix_spawn(&pid, tee_path, &fa, NULL, argv, environ) == 0);

@@ -67,12 +67,25 @@ static const struct option run_opts[] = {
 	{ "in-process", no_argument, NULL, 'I' },
 	{ "policy", required_argument, NULL, 'P' },
 	{ "export", required_argument, NULL, 'X' },
+	{ "ta-dir", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
 
-/* Option c (its argument in optarg) into o; adds has room for every argument. 0, -EINVAL or -ENOMEM. */
-static int run_option(int c, struct launch_options *o, struct launch_add *adds)
+/* --ta-dir DIR: absolute, no comma (the back-end's options are comma-separated); dirs has room for every argument. */
+static int add_ta_dir(const char *dir, const char **dirs)
+{
+	if (dir[0] != '/' || strchr(dir, ','))
+		return -EINVAL;
+	size_t n = 0;
+	while (dirs[n])
+		n++;
+	dirs[n] = dir;
+	return 0;
+}
+
+/* Option c (its argument in optarg) into o; adds and dirs have room for every argument. 0, -EINVAL or -ENOMEM. */
+static int run_option(int c, struct launch_options *o, struct launch_add *adds, const char **dirs)
 {
 	switch (c) {
 	case 's': o->script = optarg; return 0;
@@ -92,6 +105,7 @@ static int run_option(int c, struct launch_options *o, struct launch_add *adds)
 	case 'I': o->vteed = false; return 0;
 	case 'P': o->policy = optarg; return 0;
 	case 'X': o->export_dir = optarg; return 0;
+	case 'T': return add_ta_dir(optarg, dirs);
 	default: return -EINVAL;
 	}
 }
@@ -100,11 +114,15 @@ int run_main(int argc, char **argv)
 {
 	struct launch_options o = { .smp = 1, .mem_mib = 1024, .vteed = true };
 	struct launch_add *adds = calloc((size_t)argc, sizeof(*adds));
-	if (!adds) {
+	const char **dirs = calloc((size_t)argc + 1, sizeof(*dirs));
+	if (!adds || !dirs) {
+		free(adds);
+		free(dirs);
 		cmd_log("vtee", "out of memory");
 		return LAUNCH_EXIT_BOARD;
 	}
 	o.adds = adds;
+	o.ta_dirs = dirs;
 	bool help = false;
 	int c, e = 0;
 	optind = 2;
@@ -112,7 +130,7 @@ int run_main(int argc, char **argv)
 		if (c == 'h')
 			help = true;
 		else
-			e = run_option(c, &o, adds);
+			e = run_option(c, &o, adds, dirs);
 	}
 	if (!e && !help && (optind != argc || (o.policy && !o.vteed)))
 		e = -EINVAL;
@@ -128,6 +146,7 @@ int run_main(int argc, char **argv)
 	for (size_t i = 0; i < o.nadds; i++)
 		free((char *)adds[i].guest);
 	free(adds);
+	free(dirs);
 	return rc;
 }
 #else

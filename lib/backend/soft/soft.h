@@ -11,7 +11,10 @@
  * REE_TIME, big memrefs, entry points that may block) runs on this back-end's
  * per-VM TEE threads, so a vCPU is never held longer than its time slice.
  * Both run the same code (soft_execute()) with the same guarantees; the
- * back-end option "inline=0" sends every call to the TEE threads.
+ * back-end option "inline=0" sends every call to the TEE threads. An invoke
+ * of a TA in a process of its own (ta_proc.h) starts inline and polls
+ * briefly for its answer; a late one is finished on a TEE thread
+ * (ta_call.resume, soft_resume()).
  *
  * Isolation between VMs rests on one rule: everything a TA keeps lives in its
  * per-VM instance (inst_size bytes, zeroed, kept until the VM is destroyed),

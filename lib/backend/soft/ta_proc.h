@@ -258,7 +258,8 @@ struct pwait {
 	struct pcall *pc;
 	struct ta_inst *in;
 	uint64_t cancel_at_ns;  /* when cancellation was forwarded; 0: not yet */
-	uint64_t deadline_ns;   /* READY must come before this (0: no deadline) */
+	uint64_t deadline_ns;   /* the answer must come before this (0: no deadline) ... */
+	const char *deadline_why; /* ... or the instance is killed, for this reason */
 	unsigned logs;          /* log lines this call */
 	unsigned dropped_logs;
 };

@@ -72,7 +72,7 @@ static int watch(struct pwait *w)
 	struct ta_inst *in = w->in;
 	uint64_t now = vtee_now_ns();
 	if (w->deadline_ns && now > w->deadline_ns) {
-		ta_inst_fail(in, "did not start in time");
+		ta_inst_fail(in, w->deadline_why);
 		return -ETIMEDOUT;
 	}
 	if (!w->cancel_at_ns && w->pc && w->pc->c && ta_cancelled(w->pc->c)) {
@@ -347,6 +347,11 @@ void ta_call_finish(struct pcall *pc, struct ta_inst *in, struct pargs *a, const
 		    const struct tap_hdr *first, uint32_t *ret, uint32_t *origin)
 {
 	struct pwait w = { .pc = pc, .in = in };
+	if (!a) {
+		/* CLOSE and DESTROY cannot be cancelled by anyone: bounded instead */
+		w.deadline_ns = vtee_now_ns() + (uint64_t)TAP_END_TIMEOUT_MS * 1000000ull;
+		w.deadline_why = "did not close in time";
+	}
 	struct tap_done done;
 	int r = wait_done(&w, first, &done);
 	if (w.dropped_logs)
@@ -376,7 +381,8 @@ void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32
 uint32_t ta_call_ready(struct pcall *pc, struct ta_inst *in, uint32_t *flags)
 {
 	struct pwait w = { .pc = pc, .in = in,
-			   .deadline_ns = vtee_now_ns() + (uint64_t)TAP_READY_TIMEOUT_MS * 1000000ull };
+			   .deadline_ns = vtee_now_ns() + (uint64_t)TAP_READY_TIMEOUT_MS * 1000000ull,
+			   .deadline_why = "did not start in time" };
 	for (;;) {
 		struct tap_hdr h;
 		struct tap_ready rd;

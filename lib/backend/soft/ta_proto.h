@@ -164,5 +164,7 @@ struct tap_answer {
 
 /* How long the instance is given to load and say READY. */
 #define TAP_READY_TIMEOUT_MS 10000u
+/* How long TA_CloseSessionEntryPoint or TA_DestroyEntryPoint may take (nobody can cancel them). */
+#define TAP_END_TIMEOUT_MS 10000u
 
 #endif

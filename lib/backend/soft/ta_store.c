@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "fdpass.h"
 #include "log.h"
 #include "ta_proc.h"
 
@@ -213,48 +214,20 @@ static char **server_argv(const struct ta_store_cfg *cfg, const char *path)
 
 static int ctl_send(struct ta_store *st, const struct tap_ctl *m)
 {
-	struct iovec iov = { (void *)m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	pthread_mutex_lock(&st->send_lock);
-	ssize_t n;
-	do
-		n = sendmsg(st->ctl, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	int r = vtee_send_fds(st->ctl, m, sizeof(*m), NULL, 0);
 	pthread_mutex_unlock(&st->send_lock);
-	return n == (ssize_t)sizeof(*m) ? 0 : n < 0 ? -errno : -EIO;
+	return r;
 }
 
 /* One message and the fds that came with it (at most TAP_NFDS, the rest closed). >0, 0 at EOF, -errno. */
 static ssize_t ctl_recv(int ctl, struct tap_ctl *m, int fds[TAP_NFDS], unsigned *nfds)
 {
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * TAP_NFDS)];
-	} cbuf;
-	struct iovec iov = { m, sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.buf,
-			     .msg_controllen = sizeof(cbuf.buf) };
-	ssize_t n;
-	do
-		n = recvmsg(ctl, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	*nfds = 0;
-	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*nfds < TAP_NFDS)
-				fds[(*nfds)++] = fd;
-			else
-				close(fd);
-		}
-	}
-	return n;
+	size_t got;
+	int r = vtee_recv_fds(ctl, m, sizeof(*m), &got, fds, TAP_NFDS, nfds);
+	if (*nfds > TAP_NFDS)
+		*nfds = TAP_NFDS; /* the rest were closed */
+	return r ? r : (ssize_t)got;
 }
 
 static struct ta_inst *live_find(struct ta_store *st, uint64_t id)

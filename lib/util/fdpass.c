@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 union fd_cmsg {
-	char buf[CMSG_SPACE(sizeof(int) * VTEED_FDPASS_MAX)];
+	char buf[CMSG_SPACE(sizeof(int) * VTEE_FDPASS_MAX)];
 	struct cmsghdr align;
 };
 
-int vteed_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
+int vtee_send_fds(int sock, const void *buf, size_t len, const int *fds, unsigned nfds)
 {
-	if (!len || nfds > VTEED_FDPASS_MAX)
+	if (!len || nfds > VTEE_FDPASS_MAX)
 		return -EINVAL;
 	union fd_cmsg cm;
 	memset(&cm, 0, sizeof(cm));
@@ -57,7 +57,7 @@ static void take_fds(struct msghdr *msg, int *fds, unsigned max, unsigned *nfds)
 	}
 }
 
-int vteed_recv_fds(int sock, void *buf, size_t len, size_t *got, int *fds, unsigned max, unsigned *nfds)
+int vtee_recv_fds(int sock, void *buf, size_t len, size_t *got, int *fds, unsigned max, unsigned *nfds)
 {
 	union fd_cmsg cm;
 	struct iovec iov = { buf, len };
