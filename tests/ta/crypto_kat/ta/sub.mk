@@ -1,0 +1,12 @@
+global-incdirs-y += include
+global-incdirs-y += ../../include
+srcs-y += crypto_kat_ta.c
+srcs-y += kat_util.c
+srcs-y += kat_digest.c
+srcs-y += kat_mac.c
+srcs-y += kat_cipher.c
+srcs-y += kat_ae.c
+srcs-y += kat_rsa.c
+srcs-y += kat_ecc.c
+srcs-y += kat_misc.c
+srcs-y += kat_errors.c

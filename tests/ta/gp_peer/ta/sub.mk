@@ -1,0 +1,2 @@
+global-incdirs-y += include
+srcs-y += gp_peer_ta.c
