@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* vtee TA dev kit: OP-TEE's TCP socket ioctls. */
+#ifndef ____TEE_TCPSOCKET_DEFINES_EXTENSIONS_H
+#define ____TEE_TCPSOCKET_DEFINES_EXTENSIONS_H
+
+#define TEE_TCP_SET_RECVBUF	0x65f00000
+#define TEE_TCP_SET_SENDBUF	0x65f00001
+
+#endif /* ____TEE_TCPSOCKET_DEFINES_EXTENSIONS_H */

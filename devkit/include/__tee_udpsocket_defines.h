@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+/* vtee TA dev kit: GP TEE Sockets API, UDP codes. */
+#ifndef ____TEE_UDPSOCKET_DEFINES_H
+#define ____TEE_UDPSOCKET_DEFINES_H
+
+#define TEE_ISOCKET_PROTOCOLID_UDP			0x66
+#define TEE_ISOCKET_UDP_WARNING_UNKNOWN_OUT_OF_BAND	0xF1020002
+#define TEE_UDP_CHANGEADDR				0x66000001
+#define TEE_UDP_CHANGEPORT				0x66000002
+
+#endif /* ____TEE_UDPSOCKET_DEFINES_H */

@@ -1,0 +1,1 @@
+srcs-y += extsub_part.c

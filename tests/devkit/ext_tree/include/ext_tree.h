@@ -1,0 +1,1 @@
+#define EXT_TREE_VALUE 0x10

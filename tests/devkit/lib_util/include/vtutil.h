@@ -1,0 +1,6 @@
+#ifndef VTUTIL_H
+#define VTUTIL_H
+
+int vtutil_value(void);
+
+#endif

@@ -1,0 +1,1 @@
+#error "srcs-$(CFG_FULL_NO) must not be built"

@@ -1,0 +1,1 @@
+#define SUB_PRIVATE_VALUE 0x80

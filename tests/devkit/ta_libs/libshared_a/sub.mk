@@ -1,0 +1,3 @@
+global-incdirs-y += include
+global-incdirs-y += ../libshared_b/include
+srcs-y += vtshared_a.c

@@ -1,0 +1,4 @@
+#ifndef VTSTAT_H
+#define VTSTAT_H
+int vtstat_value(void);
+#endif
