@@ -60,6 +60,8 @@ bench: deps
 	@# the shared-memory channel vs a socketpair and the mailbox; the link back-end over each
 	./build-bench/bench/chan-bench
 	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
+	@# Trusted Applications in their own processes (vtee-ta-host) against the built-in TA and OpenSSL
+	./build-bench/bench/ta-bench build-bench/bench/ta-bench-ta build-bench/ta-host/vtee-ta-host
 	./bench/board-bench build-bench
 	@# the remote back-end: vtee-served in a network namespace (root), as the remote suite runs it
 	./tests/remote/run-remote --bench build-bench .
