@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sync.h"
 #include "sandbox.h"
 #include "ta_host.h"
 
@@ -164,7 +165,7 @@ static uint32_t load_and_serve(const struct ta_file *f)
 
 static int map_ends(int chan_fd, int shared_fd, int hup_fd)
 {
-	struct vtee_chan_opts o = { .sleep_ms = 100 };
+	struct vtee_chan_opts o = { .sleep_ms = 100, .yield_ns = VTEE_POLL_YIELD_LATE_NS }; /* as the TEE end */
 	int r = vtee_chan_open(chan_fd, VTEE_CHAN_B, hup_fd, &o, &ti.chan);
 	close(chan_fd);
 	uint32_t bulk = the_start->bulk_size;

@@ -323,7 +323,7 @@ static int wait_answer(struct vteed *v, struct vteed_slot *sl, uint32_t seq)
 	if (r != seq && v->spin_ns) {
 		uint64_t t0 = vteed_now_ns();
 		for (unsigned i = 1; r != seq; i++) {
-			vtee_poll_pause(i, t0);
+			vtee_poll_pause(i, t0, VTEE_POLL_YIELD_NS);
 			r = VTEED_LOAD(&sl->rsp_seq);
 			if (!(i & 31) && vteed_now_ns() - t0 > v->spin_ns)
 				break;

@@ -18,7 +18,7 @@ static uint32_t wait_request(struct vteed_slot *sl, uint32_t seen)
 		if (seq == seen) {
 			uint64_t t0 = mediator_now_ns();
 			for (unsigned i = 1; seq == seen; i++) {
-				vtee_poll_pause(i, t0);
+				vtee_poll_pause(i, t0, VTEE_POLL_YIELD_NS);
 				seq = VTEED_LOAD(&sl->req_seq);
 				if (!(i & 31) && mediator_now_ns() - t0 > SRV_SPIN_NS)
 					break;

@@ -99,6 +99,7 @@ struct vtee_chan {
 	uint32_t my_closed_bit;
 	int hup_fd;
 	uint64_t spin_ns;            /* the most a wait polls */
+	uint64_t yield_ns;           /* when a poll starts yielding the core */
 	struct vtee_spin rd_spin;    /* the reader's polls (one reader at a time) */
 	struct vtee_spin wr_spin;    /* the writer's */
 	uint64_t send_timeout_ns;
@@ -200,6 +201,7 @@ static void set_options(struct vtee_chan *c, const struct vtee_chan_opts *o)
 		c->spin_ns = o->spin_ns;
 	if (o && o->no_spin)
 		c->spin_ns = 0;
+	c->yield_ns = o && o->yield_ns ? o->yield_ns : VTEE_POLL_YIELD_NS;
 	c->send_timeout_ns = o ? (uint64_t)o->send_timeout_ms * 1000000ull : 0;
 	c->sleep_ms = o && o->sleep_ms ? o->sleep_ms : CHAN_SLEEP_MS;
 	vtee_spin_init(&c->rd_spin, c->spin_ns);
@@ -330,7 +332,7 @@ static bool spin_for(struct vtee_chan *c, struct vtee_spin *s, const uint32_t *w
 				vtee_spin_result(s, true);
 				return true;
 			}
-			vtee_poll_pause(++n, t0);
+			vtee_poll_pause(++n, t0, c->yield_ns);
 		}
 	} while (peer_awake(c) && vtee_now_ns() - t0 < budget);
 	if (vtee_now_ns() - t0 >= budget)

@@ -42,6 +42,9 @@ struct vtee_chan_opts {
 	unsigned send_timeout_ms; /* a send that finds no room this long fails -ETIMEDOUT; 0: never */
 	unsigned sleep_ms;        /* a sleeper looks at the set-up socket this often; 0: 100 */
 	bool no_spin;             /* never poll (one CPU, or tests) */
+	/* a poll yields the core after this long (sync.h, vtee_poll_pause); 0: VTEE_POLL_YIELD_NS.
+	 * A channel whose two ends are the only busy threads on the call's path sets it later. */
+	uint64_t yield_ns;
 };
 
 struct vtee_chan;

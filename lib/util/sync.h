@@ -40,17 +40,19 @@ static inline void vtee_cpu_relax(void)
 
 /*
  * One step (i, from 1) of a poll that began at t0: a pause; once the poll has
- * run VTEE_POLL_YIELD_NS, every 8th step yields the core instead. With more
- * busy threads than cores (the recoverable path has three: vCPU, vteed,
- * vtee-tee) the thread we wait for may be queued behind us on this core, and a
- * pure spin keeps it there until the poll runs out. On an idle host the answer
- * comes before the first yield, which costs a system call.
+ * run yield_ns, every 8th step yields the core instead. With more busy
+ * threads than cores (the recoverable path has three: vCPU, vteed, vtee-tee)
+ * the thread we wait for may be queued behind us on this core, and a pure
+ * spin keeps it there until the poll runs out. When nobody is queued, a
+ * yield is only a system call that delays noticing the answer, so a poll
+ * whose answer usually comes within a few microseconds yields later.
  */
-#define VTEE_POLL_YIELD_NS 1000u
+#define VTEE_POLL_YIELD_NS      1000u /* polls on a path of three threads or more */
+#define VTEE_POLL_YIELD_LATE_NS 6000u /* polls on a path of two (a channel's ends) */
 
-static inline void vtee_poll_pause(unsigned i, uint64_t t0)
+static inline void vtee_poll_pause(unsigned i, uint64_t t0, uint64_t yield_ns)
 {
-	if (i % 8 == 0 && vtee_now_ns() - t0 > VTEE_POLL_YIELD_NS)
+	if (i % 8 == 0 && vtee_now_ns() - t0 > yield_ns)
 		sched_yield();
 	else
 		vtee_cpu_relax();

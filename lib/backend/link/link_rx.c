@@ -532,7 +532,7 @@ void link_pump(struct link_tee *t, uint64_t tag)
 		}
 		/* a slow call: the receiver waits for it */
 		ran_out = !(i & 31) && vtee_now_ns() - t0 >= budget;
-		vtee_poll_pause(i, t0);
+		vtee_poll_pause(i, t0, VTEE_POLL_YIELD_NS);
 	}
 	if (budget)
 		vtee_spin_result(&t->pump, answered);

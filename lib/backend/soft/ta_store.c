@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "chan.h"
+#include "sync.h"
 #include "fdpass.h"
 #include "log.h"
 #include "ta_proc.h"
@@ -406,7 +407,8 @@ static int map_shared(struct ta_inst *in, int fd, uint32_t bulk)
 
 static int take_fds(struct ta_store *st, struct ta_inst *in, uint32_t bulk)
 {
-	struct vtee_chan_opts o = { .sleep_ms = 20 };
+	/* the vCPU and the TA are the only busy threads on a call: poll a while before yielding */
+	struct vtee_chan_opts o = { .sleep_ms = 20, .yield_ns = VTEE_POLL_YIELD_LATE_NS };
 	int r = map_shared(in, in->start_fds[TAP_FD_SHARED], bulk);
 	if (!r)
 		r = vtee_chan_open(in->start_fds[TAP_FD_CHAN], VTEE_CHAN_A, in->start_fds[TAP_FD_HUP], &o, &in->chan);
