@@ -23,9 +23,15 @@ run:
 	ninja -C build
 	@./build/tools/vtee run --help >/dev/null 2>&1 || { meson setup --reconfigure build && ninja -C build; }
 	@# the project's libteec clients go on the guest's PATH (try: vtee-ta-test)
+	@# and the clients of the example TAs built with the dev kit (tests/ta: try vtee-ta-gp-core),
+	@# those TAs from build/tests/ta, and yours from TA_DIR (an absolute directory of <uuid>.ta files)
 	adds=""; for p in vtee-ta-test vtee-ta-stress vtee-ta-kill vtee-bench-guest; do \
 		[ -f build/tests/e2e/guest/$$p ] && adds="$$adds --add build/tests/e2e/guest/$$p:/usr/bin/$$p"; \
-	done; ./build/tools/vtee run $$adds $(RUN_ARGS)
+	done; for p in vtee-ta-crypto-kat vtee-ta-gp-core vtee-ta-misbehave; do \
+		[ -f build/tests/ta/$$p ] && adds="$$adds --add build/tests/ta/$$p:/usr/bin/$$p"; \
+	done; tas=""; [ -d build/tests/ta ] && tas="--ta-dir $(CURDIR)/build/tests/ta"; \
+	[ -n "$(TA_DIR)" ] && tas="$$tas --ta-dir $(TA_DIR)"; \
+	./build/tools/vtee run $$adds $$tas $(RUN_ARGS)
 
 # Every suite under ASan + UBSan; unit and conformance again in the optimised build
 # (no sanitizer hides memory reuse there); then the fuzzer for a bounded time.
