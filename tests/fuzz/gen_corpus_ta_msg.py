@@ -4,7 +4,8 @@
 
 Run from anywhere: python3 tests/fuzz/gen_corpus_ta_msg.py. The format is described at the
 top of fuzz_ta_script.c; the helpers below mirror it. Seeds named regress_* reproduce bugs the
-fuzzer found; they are kept as they are, not rewritten here.
+fuzzer found (those written here say which in a comment; the fuzzer's own inputs are kept as
+they came).
 """
 import os
 import struct
@@ -164,6 +165,11 @@ SEEDS = {
     'header_cut': ONE + ready() + done() + trunc_header(DONE, 72, 5),
     'stall_before_done': ONE + ready() + done() + pause() + done(sizes=(100, 0, 0, 0)) + done() + done(),
     'stall_mid_log': ONE + ready() + done() + log(b'half a line') + pause(6) + done() + done() + done(),
+    # an INVOKE begun on the submitter's thread waited there for the rest of a header or of a DONE
+    'regress_inline_stall_mid_header': ONE + ready() + done() + done(sizes=(100, 0, 0, 0)) + pause(76)
+    + done() + done(),
+    'regress_inline_stall_mid_done': ONE + ready() + done() + done(sizes=(100, 0, 0, 0)) + pause(40)
+    + done() + done(),
 }
 
 if __name__ == '__main__':

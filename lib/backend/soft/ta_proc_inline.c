@@ -10,6 +10,9 @@
  * call's state moves to the heap (struct ta_resume) and soft_resume() goes
  * on with it, exactly where this thread stopped. A busy lane hands the whole
  * call over before anything is sent: a vCPU never waits for another call.
+ * Nor for the instance: the poll never blocks on the channel, so a TA that
+ * stops in the middle of a message (a header, a DONE) leaves the bytes read
+ * so far to the TEE thread, with the rest of the call.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,23 +32,41 @@ struct ta_resume {
 	struct pargs a;
 	struct tap_call call;
 	bool sent;                   /* false: the lane was busy, nothing was sent */
-	bool has_hdr;                /* hdr: a message read here but not handled */
-	struct tap_hdr hdr;
+	size_t npre;                 /* pre: what the poll read of the instance's first message */
+	uint8_t pre[sizeof(struct tap_hdr) + sizeof(struct tap_done)];
 };
 
-/* The instance answered within the poll: a message header in *h, 1; 0 when it is late. */
-static int poll_answer(struct pcall *pc, struct ta_inst *in, struct tap_hdr *h)
+/*
+ * Poll for the answer, never waiting on the channel: what arrives goes into
+ * r->pre. True when the call can be finished here without waiting: a whole
+ * DONE came, or the channel ended; false when it must be handed over: late,
+ * another message first, or only part of one.
+ */
+static bool poll_answer(struct ta_inst *in, struct ta_resume *r)
 {
 	uint64_t t0 = vtee_now_ns();
-	for (unsigned i = 1; !vtee_chan_ready(in->chan); i++) {
+	for (unsigned i = 1;; i++) {
+		struct tap_hdr h;
+		size_t want = sizeof(h);
+		if (r->npre >= sizeof(h)) {
+			memcpy(&h, r->pre, sizeof(h));
+			if (h.type != TAP_MSG_DONE || h.len != sizeof(struct tap_done))
+				return false; /* a log line, a request, a broken DONE: a TEE thread's business */
+			want = sizeof(r->pre);
+		}
+		if (r->npre == want)
+			return true;
+		ssize_t n = vtee_chan_recv(in->chan, r->pre + r->npre, want - r->npre, VTEE_CHAN_DONTWAIT);
+		if (n > 0) {
+			r->npre += (size_t)n;
+			continue;
+		}
+		if (n != -EAGAIN)
+			return true; /* closed: finishing finds the instance gone at once */
 		if (vtee_now_ns() - t0 > INLINE_POLL_NS)
-			return 0;
+			return false;
 		vtee_poll_pause(i, t0, VTEE_POLL_YIELD_LATE_NS);
 	}
-	struct pwait w = { .pc = pc, .in = in };
-	if (ta_call_recv(&w, h, sizeof(*h)))
-		h->type = 0; /* gone: finishing the call finds that out at once */
-	return 1;
 }
 
 /* Hand the call to a TEE thread (c->resume); false when its state cannot be kept (then wait here). */
@@ -80,13 +101,10 @@ void ta_proc_invoke_inline(struct ta_proc_vm *pv, struct ta_call *c, struct ta_p
 	}
 	ret = ta_call_begin(in, TAP_MSG_INVOKE, s->sid, r.cmd, &s->client, &r.a, &r.call);
 	r.sent = ret == TEE_SUCCESS;
-	struct tap_hdr *first = NULL;
 	if (r.sent) {
-		r.has_hdr = poll_answer(&r.pc, in, &r.hdr);
-		if (!(r.has_hdr && r.hdr.type == TAP_MSG_DONE) && hand_over(c, &r))
+		if (!poll_answer(in, &r) && hand_over(c, &r))
 			return;
-		first = r.has_hdr ? &r.hdr : NULL;
-		ta_call_finish(&r.pc, in, &r.a, &r.call, first, &ret, &origin);
+		ta_call_finish(&r.pc, in, &r.a, &r.call, r.pre, r.npre, &ret, &origin);
 	}
 	ta_lane_give(&r.pc, in);
 	ta_req_finish(req, &r.a, ret, origin);
@@ -101,7 +119,7 @@ void ta_proc_invoke_resume(struct ta_proc_vm *pv, struct ta_call *c, struct vtee
 	if (!k->sent) {
 		ta_proc_invoke_as(&k->pc, k->s, k->cmd, &k->a, &ret, &origin);
 	} else {
-		ta_call_finish(&k->pc, k->s->inst, &k->a, &k->call, k->has_hdr ? &k->hdr : NULL, &ret, &origin);
+		ta_call_finish(&k->pc, k->s->inst, &k->a, &k->call, k->pre, k->npre, &ret, &origin);
 		ta_lane_give(&k->pc, k->s->inst);
 	}
 	ta_req_finish(req, &k->a, ret, origin);
