@@ -169,6 +169,8 @@ static void feed(struct fh_inst *in)
 		while (in->written < end) { /* it fits: a script is smaller than the ring */
 			struct iovec iov = { (void *)(s->bytes + in->written), end - in->written };
 			ssize_t k = vtee_chan_send(in->chan, &iov, 1, VTEE_CHAN_DONTWAIT);
+			if (k == -EPIPE)
+				return; /* the back-end closed it: a KILL is on its way */
 			if (k <= 0)
 				ft_fail("a script does not fit in the ring");
 			in->written += (uint32_t)k;

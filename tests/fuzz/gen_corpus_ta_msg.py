@@ -7,10 +7,9 @@ top of fuzz_ta_script.c; the helpers below mirror it. Seeds named regress_* repr
 fuzzer found (those written here say which in a comment; the fuzzer's own inputs are kept as
 they came).
 """
-import os
 import struct
 
-from gen_corpus import HERE, u8, u16, u32
+from gen_corpus import u8, u16, u32, write_seeds
 
 
 def u64(v): return struct.pack('<Q', v)
@@ -173,9 +172,4 @@ SEEDS = {
 }
 
 if __name__ == '__main__':
-    d = os.path.join(HERE, 'corpus_ta_msg')
-    os.makedirs(d, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(d, name), 'wb') as f:
-            f.write(data)
-    print('wrote %d seeds to %s' % (len(SEEDS), d))
+    write_seeds('corpus_ta_msg', SEEDS)
