@@ -169,6 +169,10 @@ SEEDS = {
     + done() + done(),
     'regress_inline_stall_mid_done': ONE + ready() + done() + done(sizes=(100, 0, 0, 0)) + pause(40)
     + done() + done(),
+    # an INVOKE of a dead instance, begun on the submitter's thread, closed the instance's TA-to-TA
+    # sessions there: calls into another TA (here one that takes its time to close)
+    'regress_inline_dead_closes_on_vcpu': ONE + ready() + ta_open(OTHER, ['none'] * 4, [0] * 4) + done()
+    + NEXT + ready() + done() + log(b'closing') + pause() + done() + done(),
 }
 
 if __name__ == '__main__':

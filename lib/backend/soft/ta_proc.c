@@ -258,8 +258,14 @@ void ta_lane_give(struct pcall *pc, struct ta_inst *in)
 	in->lane_owner = NULL;
 	pthread_cond_signal(&in->lane_free);
 	pthread_mutex_unlock(&pc->pv->lock);
-	if (atomic_load(&in->dead))
-		ta2ta_close_all(pc, in); /* the sessions a dead TA opened end with it */
+	/*
+	 * The sessions a dead TA opened end with it: calls into other TAs, never
+	 * on a vCPU's thread (an inline call hands a dead instance's lane to a
+	 * TEE thread; one that dies just after is left to the next giver or to
+	 * inst_free()).
+	 */
+	if (atomic_load(&in->dead) && !(pc->c && pc->c->on_submitter))
+		ta2ta_close_all(pc, in);
 }
 
 static void lane_error(int r, uint32_t *ret, uint32_t *origin)
