@@ -43,6 +43,7 @@ struct ft_frame {
 };
 
 #define FT_MAX_PAUSES 8
+#define FT_SLOW_PAUSE_MS 20
 
 struct ft_script {
 	uint8_t bytes[FT_SCRIPT_MAX];
@@ -50,6 +51,7 @@ struct ft_script {
 	struct ft_frame f[FT_MAX_FRAMES];
 	unsigned nf;
 	uint32_t pause[FT_MAX_PAUSES]; /* byte offsets: what follows waits until the guest is out of submit() */
+	bool pause_slow[FT_MAX_PAUSES]; /* ... or, instead, FT_SLOW_PAUSE_MS */
 	unsigned npause;
 	bool closed;              /* a cut frame or a full script: nothing more is added */
 };

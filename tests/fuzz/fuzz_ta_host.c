@@ -62,6 +62,7 @@ struct fh_inst {
 	int hup;                      /* the TA's end of the set-up socketpair */
 	uint32_t written;             /* bytes of the script in the ring so far */
 	unsigned next_pause;          /* the script's pause not yet passed */
+	uint64_t paused_at;           /* when the back-end had read up to it (a slow pause) */
 	unsigned next_frame;          /* the next ANSWER answers the first request from here */
 	bool has_call;
 	struct tap_call last_call;    /* the last OPEN or INVOKE */
@@ -157,10 +158,20 @@ static bool consumed(const struct fh_inst *in)
 	return in->written == in->script->n && all_read(in);
 }
 
-/*
- * More of the script into the ring, up to the next pause; past a pause once
- * the back-end has read up to it and the guest is not inside submit().
- */
+/* The instance's next pause holds it no longer: the back-end has read up to it, and then ... */
+static bool pause_over(struct fh_inst *in)
+{
+	if (!all_read(in))
+		return false;
+	if (!in->script->pause_slow[in->next_pause])
+		return !H.in_submit; /* ... the guest is not inside submit() */
+	uint64_t now = now_ns();
+	if (!in->paused_at)
+		in->paused_at = now;
+	return now - in->paused_at >= FT_SLOW_PAUSE_MS * 1000000ull; /* ... a while has passed */
+}
+
+/* More of the script into the ring, up to the next pause that still holds. */
 static void feed(struct fh_inst *in)
 {
 	const struct ft_script *s = in->script;
@@ -175,9 +186,10 @@ static void feed(struct fh_inst *in)
 				ft_fail("a script does not fit in the ring");
 			in->written += (uint32_t)k;
 		}
-		if (end == s->n || H.in_submit || !all_read(in))
+		if (end == s->n || !pause_over(in))
 			return;
 		in->next_pause++;
+		in->paused_at = 0;
 	}
 }
 
@@ -232,6 +244,7 @@ static void inst_make(struct fh_inst *in, const struct tap_ctl *m, int fds[TAP_N
 	patch_ready(in->script, m->uuid);
 	in->next_frame = first_answerable(in->script);
 	in->written = in->next_pause = 0;
+	in->paused_at = 0;
 	feed(in);
 }
 

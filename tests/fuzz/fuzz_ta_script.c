@@ -28,9 +28,10 @@
  *   12 TRUNC      u8 type-sel, u16 len, u8 n: a header and fewer bytes than
  *                 it says (n >= 0x80: only n % 8 bytes of the header); the
  *                 script ends there
- *   13 PAUSE      u8 back (% 80): the bytes after the point that far back
- *                 from the end are held back while the guest is inside
- *                 submit() (a TA that stalls mid-message)
+ *   13 PAUSE      u8 x: the bytes after the point (x % 128) % 80 back from
+ *                 the end are held back, once the back-end has read up to
+ *                 it, while the guest is inside submit() (a TA that stalls
+ *                 mid-message); x >= 0x80: for FT_SLOW_PAUSE_MS (a slow TA)
  *   types: u8 mode, u16 (mode bit 0: the u16 as is; else a table per
  *   nibble; bit 1: junk above bit 15); memrefs: u8 x 4, bit 7 NULL, bit 6
  *   a = 5 (not 0), size ft_sizes[x % 32]; input memrefs' data is generated.
@@ -276,9 +277,12 @@ static void run_op(struct ft_script *s, struct rd *r, uint8_t op)
 	case 9: op_ta(s, r, TAP_MSG_TA_INVOKE); break;
 	case 10: op_ta(s, r, TAP_MSG_TA_CLOSE); break;
 	case 13: {
-		uint32_t back = (uint32_t)take(r, 1) % 80, at = back < s->n ? s->n - back : 0;
-		if (at && s->npause < FT_MAX_PAUSES && (!s->npause || s->pause[s->npause - 1] < at))
+		uint8_t x = (uint8_t)take(r, 1);
+		uint32_t back = (x & 0x7fu) % 80, at = back < s->n ? s->n - back : 0;
+		if (at && s->npause < FT_MAX_PAUSES && (!s->npause || s->pause[s->npause - 1] < at)) {
+			s->pause_slow[s->npause] = x & 0x80;
 			s->pause[s->npause++] = at;
+		}
 		break;
 	}
 	default: op_raw(s, r, op == 12); break;
