@@ -105,14 +105,15 @@ def trunc_header(type_, length, keep):
     return u8(12) + u8(type_) + u16(length) + u8(0x80 | keep)
 
 
-def pause(back=0):
-    """What follows (and the last back bytes) waits until the guest is out of submit()."""
-    return u8(13) + u8(back)
+def pause(back=0, slow=False):
+    """What follows (and the last back bytes) waits until the guest is out of submit(), or a while."""
+    return u8(13) + u8(back | (0x80 if slow else 0))
 
 
 DONE, LOG, READY_T = 17, 18, 16
-G, OTHER = 0, 3  # TA_OPEN uuid-sel: the guest's TA, another one
+G, OTHER, THIRD = 0, 3, 7  # TA_OPEN uuid-sel: the guest's TA, another one, a third
 
+NONE4, Z4 = ['none'] * 4, [0] * 4
 PLAIN = guest([gp('vin'), gp('mout', 64), gp('minout', 100), gp('none')],
               [[gp('vinout'), gp('min', 4096), gp('mout', 17), gp('vout')],
                [gp('mout', 256), gp('mnull', 8), gp('vout'), gp('none')]])
@@ -173,6 +174,13 @@ SEEDS = {
     # sessions there: calls into another TA (here one that takes its time to close)
     'regress_inline_dead_closes_on_vcpu': ONE + ready() + ta_open(OTHER, ['none'] * 4, [0] * 4) + done()
     + NEXT + ready() + done() + log(b'closing') + pause() + done() + done(),
+    # the last reference to a dead single instance D went while the chain was inside X, which D had
+    # a session to: freeing D closed that session in a chain of its own, waiting for X's lane forever
+    'regress_free_closes_into_own_chain': ONE + ready()
+    + ta_open(OTHER, NONE4, Z4) + ta_open(THIRD, NONE4, Z4) + pause(slow=True) + ta_close(2)
+    + ta_open(OTHER, NONE4, Z4) + done() + done() + done()
+    + NEXT + ready(SINGLE | MULTI) + done() + done() + ta_open(THIRD, NONE4, Z4) + done()
+    + NEXT + ready(SINGLE | MULTI) + ta_open(OTHER, NONE4, Z4) + done(),
 }
 
 if __name__ == '__main__':

@@ -198,7 +198,8 @@ struct ta_proc_vm {
 	bool stopping;
 };
 
-void ta_inst_put(struct ta_inst *in);
+/* Drop a reference for a call chain (NULL: none); the last one frees the instance. */
+void ta_inst_put(struct pcall *pc, struct ta_inst *in);
 /* Mark dead (the reason goes to the log once) and have it killed. */
 void ta_inst_fail(struct ta_inst *in, const char *why);
 /* Open a session of uuid for client: 0 (*ret etc. set) or the outcome in ret/origin. */
