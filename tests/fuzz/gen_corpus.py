@@ -121,10 +121,15 @@ SEEDS = {
     + call(page(2), kind=1),
 }
 
-if __name__ == '__main__':
-    d = os.path.join(HERE, 'corpus')
+def write_seeds(folder, seeds):
+    """Each seed into a file of its name in folder (beside this script)."""
+    d = os.path.join(HERE, folder)
     os.makedirs(d, exist_ok=True)
-    for name, data in SEEDS.items():
+    for name, data in seeds.items():
         with open(os.path.join(d, name), 'wb') as f:
             f.write(data)
-    print('wrote %d seeds to %s' % (len(SEEDS), d))
+    print('wrote %d seeds to %s' % (len(seeds), d))
+
+
+if __name__ == '__main__':
+    write_seeds('corpus', SEEDS)

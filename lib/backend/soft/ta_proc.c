@@ -115,10 +115,16 @@ static bool inst_unref_locked(struct ta_inst *in)
 	return true;
 }
 
-static void inst_free(struct ta_inst *in)
+/*
+ * The last reference is gone. The sessions it opened are closed in the
+ * caller's chain (pc; NULL: none): one into an instance that chain is in
+ * the middle of gets BUSY and is dropped without its CLOSE, where a chain
+ * of its own would wait for that instance's lane for ever.
+ */
+static void inst_free(struct pcall *pc, struct ta_inst *in)
 {
-	struct pcall pc = { .pv = in->pv };
-	ta2ta_close_all(&pc, in);
+	struct pcall own = { .pv = in->pv };
+	ta2ta_close_all(pc ? pc : &own, in);
 	if (atomic_load(&in->spawned))
 		ta_store_kill(in->pv->st, in);
 	ta_store_forget(in->pv->st, in);
@@ -126,13 +132,13 @@ static void inst_free(struct ta_inst *in)
 	free(in);
 }
 
-void ta_inst_put(struct ta_inst *in)
+void ta_inst_put(struct pcall *pc, struct ta_inst *in)
 {
 	pthread_mutex_lock(&in->pv->lock);
 	bool last = inst_unref_locked(in);
 	pthread_mutex_unlock(&in->pv->lock);
 	if (last)
-		inst_free(in);
+		inst_free(pc, in);
 }
 
 void ta_inst_fail(struct ta_inst *in, const char *why)
@@ -188,7 +194,7 @@ static struct ta_inst *inst_spawn(struct pcall *pc, struct ta_rec *rec, uint32_t
 		*ret = TEE_ERROR_TARGET_DEAD; /* the VM went while it loaded */
 	if (*ret != TEE_SUCCESS) {
 		atomic_store(&in->dead, true);
-		ta_inst_put(in);
+		ta_inst_put(pc, in);
 		return NULL;
 	}
 	return in;
@@ -258,8 +264,14 @@ void ta_lane_give(struct pcall *pc, struct ta_inst *in)
 	in->lane_owner = NULL;
 	pthread_cond_signal(&in->lane_free);
 	pthread_mutex_unlock(&pc->pv->lock);
-	if (atomic_load(&in->dead))
-		ta2ta_close_all(pc, in); /* the sessions a dead TA opened end with it */
+	/*
+	 * The sessions a dead TA opened end with it: calls into other TAs, never
+	 * on a vCPU's thread (an inline call hands a dead instance's lane to a
+	 * TEE thread; one that dies just after is left to the next giver or to
+	 * inst_free()).
+	 */
+	if (atomic_load(&in->dead) && !(pc->c && pc->c->on_submitter))
+		ta2ta_close_all(pc, in);
 }
 
 static void lane_error(int r, uint32_t *ret, uint32_t *origin)
@@ -304,7 +316,7 @@ static void session_end(struct pcall *pc, struct ta_inst *in)
 		ta_lane_give(pc, in);
 	}
 	if (drop_single)
-		ta_inst_put(in);
+		ta_inst_put(pc, in);
 }
 
 /* ---- sessions ---- */
@@ -379,7 +391,7 @@ static struct ta_inst *instance_for_open(struct pcall *pc, const struct vtee_uui
 	bool last = drop && inst_unref_locked(drop);
 	pthread_mutex_unlock(&pv->lock);
 	if (last)
-		inst_free(drop);
+		inst_free(pc, drop);
 	return in;
 }
 
@@ -404,7 +416,7 @@ void ta_proc_open_as(struct pcall *pc, const struct vtee_uuid *uuid, const struc
 	run_call(pc, in, TAP_MSG_OPEN, s->sid, 0, client, a, ret, origin);
 	if (*ret != TEE_SUCCESS) {
 		session_end(pc, in);
-		ta_inst_put(in);
+		ta_inst_put(pc, in);
 		free(s);
 		return;
 	}
@@ -425,7 +437,7 @@ void ta_proc_close_as(struct pcall *pc, struct ta_proc_session *s)
 		run_call(pc, in, TAP_MSG_CLOSE, s->sid, 0, &s->client, NULL, &ret, &origin);
 	}
 	session_end(pc, in);
-	ta_inst_put(in);
+	ta_inst_put(pc, in);
 	free(s);
 }
 
@@ -484,7 +496,7 @@ void ta_proc_vm_free(struct ta_proc_vm *pv)
 		pthread_mutex_unlock(&pv->lock);
 		if (!in)
 			break;
-		ta_inst_put(in);
+		ta_inst_put(NULL, in);
 	}
 	while (pv->recs) {
 		struct ta_rec *r = pv->recs;

@@ -198,7 +198,8 @@ struct ta_proc_vm {
 	bool stopping;
 };
 
-void ta_inst_put(struct ta_inst *in);
+/* Drop a reference for a call chain (NULL: none); the last one frees the instance. */
+void ta_inst_put(struct pcall *pc, struct ta_inst *in);
 /* Mark dead (the reason goes to the log once) and have it killed. */
 void ta_inst_fail(struct ta_inst *in, const char *why);
 /* Open a session of uuid for client: 0 (*ret etc. set) or the outcome in ret/origin. */
@@ -229,9 +230,9 @@ void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32
 /* The two halves of ta_call_run(): send the call (TEE_SUCCESS, or why not: nothing was sent) ... */
 uint32_t ta_call_begin(struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint32_t cmd,
 			const struct vtee_client *client, struct pargs *a, struct tap_call *call);
-/* ... and wait for its DONE; first: a message header already read (NULL: none). */
+/* ... and wait for its DONE; pre: npre bytes of the instance's messages already read (the inline poll's). */
 void ta_call_finish(struct pcall *pc, struct ta_inst *in, struct pargs *a, const struct tap_call *call,
-		    const struct tap_hdr *first, uint32_t *ret, uint32_t *origin);
+		    const void *pre, size_t npre, uint32_t *ret, uint32_t *origin);
 /* Wait for READY: TEE_SUCCESS with *flags, or the TEE result that says why the TA is not there. */
 uint32_t ta_call_ready(struct pcall *pc, struct ta_inst *in, uint32_t *flags);
 /* The canonical text form of a UUID (lowercase, 36 characters and a NUL). */
@@ -266,6 +267,8 @@ struct pwait {
 	const char *deadline_why; /* ... or the instance is killed, for this reason */
 	unsigned logs;          /* log lines this call */
 	unsigned dropped_logs;
+	const uint8_t *pre;     /* bytes read before the wait began: ta_call_recv() takes them first */
+	size_t npre;
 };
 
 /* ---- what soft.c calls ---- */

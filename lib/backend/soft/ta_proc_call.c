@@ -91,6 +91,14 @@ static int watch(struct pwait *w)
 int ta_call_recv(struct pwait *w, void *buf, size_t len)
 {
 	uint8_t *p = buf;
+	size_t early = len < w->npre ? len : w->npre;
+	if (early) {
+		memcpy(p, w->pre, early);
+		w->pre += early;
+		w->npre -= early;
+		p += early;
+		len -= early;
+	}
 	while (len) {
 		ssize_t n = vtee_chan_recv(w->in->chan, p, len, VTEE_CHAN_DONTWAIT);
 		if (n > 0) {
@@ -163,20 +171,12 @@ static int take_panic(struct pwait *w, uint32_t len)
 	return -EPIPE;
 }
 
-/*
- * Messages until DONE (0 with *done) or the end of the instance (-EPIPE,
- * -EPROTO); first: a message header already read (NULL: none).
- */
-static int wait_done(struct pwait *w, const struct tap_hdr *first, struct tap_done *done)
+/* Messages until DONE (0 with *done) or the end of the instance (-EPIPE, -EPROTO). */
+static int wait_done(struct pwait *w, struct tap_done *done)
 {
 	for (;;) {
 		struct tap_hdr h;
-		int r = 0;
-		if (first)
-			h = *first;
-		else
-			r = ta_call_recv(w, &h, sizeof(h));
-		first = NULL;
+		int r = ta_call_recv(w, &h, sizeof(h));
 		if (r)
 			return r;
 		switch (h.type) {
@@ -369,16 +369,16 @@ uint32_t ta_call_begin(struct ta_inst *in, uint32_t msg_type, uint32_t sid, uint
 }
 
 void ta_call_finish(struct pcall *pc, struct ta_inst *in, struct pargs *a, const struct tap_call *call,
-		    const struct tap_hdr *first, uint32_t *ret, uint32_t *origin)
+		    const void *pre, size_t npre, uint32_t *ret, uint32_t *origin)
 {
-	struct pwait w = { .pc = pc, .in = in };
+	struct pwait w = { .pc = pc, .in = in, .pre = pre, .npre = npre };
 	if (!a) {
 		/* CLOSE and DESTROY cannot be cancelled by anyone: bounded instead */
 		w.deadline_ns = vtee_now_ns() + (uint64_t)TAP_END_TIMEOUT_MS * 1000000ull;
 		w.deadline_why = "did not close in time";
 	}
 	struct tap_done done;
-	int r = wait_done(&w, first, &done);
+	int r = wait_done(&w, &done);
 	if (w.dropped_logs)
 		vtee_log(VTEE_LOG_WARNING, "ta[%s]: %u log lines of one call dropped", in->pv->name, w.dropped_logs);
 	*origin = TEE_ORIGIN_TEE;
@@ -400,7 +400,7 @@ void ta_call_run(struct pcall *pc, struct ta_inst *in, uint32_t msg_type, uint32
 	*ret = ta_call_begin(in, msg_type, sid, cmd, client, a, &call);
 	*origin = TEE_ORIGIN_TEE;
 	if (*ret == TEE_SUCCESS)
-		ta_call_finish(pc, in, a, &call, NULL, ret, origin);
+		ta_call_finish(pc, in, a, &call, NULL, 0, ret, origin);
 }
 
 uint32_t ta_call_ready(struct pcall *pc, struct ta_inst *in, uint32_t *flags)
