@@ -186,6 +186,20 @@ void vtee_shm_set_priv(struct vtee_shm *shm, void *priv);
 int vtee_host_shm_new(void *buf, uint64_t size, struct vtee_shm **out);
 void vtee_host_shm_free(struct vtee_shm *shm);
 
+/*
+ * A VM's secure storage as a sandboxed TEE process receives it (lib/store/vstore.h,
+ * vtee_storage_prepare() in vtee.h): the state directory and the rollback anchor as open fds,
+ * the VM's unwrapped key, and its quota. Plain data and two fds, so it can cross a socket.
+ */
+struct vtee_storage {
+	int dir_fd;            /* the VM's state directory (O_RDONLY|O_DIRECTORY) */
+	int anchor_fd;         /* its anchor file (O_RDWR), -1: none */
+	uint8_t vm_key[32];
+	uint8_t state_id[16];
+	uint32_t max_objects;  /* 0: the default */
+	uint64_t max_bytes;    /* 0: the default */
+};
+
 struct vtee_backend_ops {
 	const char *name;
 	const char *description; /* one line, for `vtee backends` */
@@ -217,6 +231,11 @@ struct vtee_backend_ops {
 	uint64_t (*session_export)(void *vm, void *session);
 	void *(*session_import)(void *vm, uint64_t handle);
 	void (*vm_restored)(void *vm);
+	/*
+	 * Optional: the VM's secure storage (docs/storage.md), given once, before the VM's first
+	 * call. The op owns st's fds from then on (also on failure) and wipes st->vm_key.
+	 */
+	int (*vm_storage)(void *vm, struct vtee_storage *st);
 };
 
 /*

@@ -29,7 +29,7 @@
 #include <tee_api_types.h>
 #include <user_ta_header.h>
 
-#define TARUN_HOST_VERSION 1
+#define TARUN_HOST_VERSION 2
 
 /* What the host read from the loaded TA (dlsym of ta_head, ta_props, ta_num_props, ta_heap_size,
  * trace_level). The pointers must stay valid until the process ends. */
@@ -96,7 +96,55 @@ struct tarun_host_ops {
 	/* 0, -ENOENT for a session this instance does not hold (the runtime panics, as libutee does
 	 * when the close syscall fails), other -errno likewise. */
 	int (*ta_close)(uint32_t session);
+
+	/*
+	 * Persistent objects (GP TEE_STORAGE_PRIVATE; the runtime maps TEE_STORAGE_PRIVATE_REE to it
+	 * and answers TEE_STORAGE_PRIVATE_RPMB itself). The TEE keeps them per VM and per this TA's
+	 * UUID and enforces GP's access and sharing rules across every handle of the VM's instances of
+	 * the TA; the runtime checks arguments, keeps each handle's data position and turns the
+	 * object's info and attributes into `meta`, an opaque blob the TEE stores beside the data.
+	 * Handles (`obj`) are the TEE's, never 0. Every op returns 0 with the TEE result in *ret, or
+	 * -errno when the request could not be made (the runtime then answers as for ta_open).
+	 * Results: ITEM_NOT_FOUND, ACCESS_CONFLICT, STORAGE_NO_SPACE, CORRUPT_OBJECT, OUT_OF_MEMORY,
+	 * STORAGE_NOT_AVAILABLE, SHORT_BUFFER (meta larger than *meta_len: *meta_len set), as OP-TEE.
+	 */
+	/* Open: flags are the GP TEE_DATA_FLAG_* ones the runtime checked. On success *meta_len is
+	 * the blob's size (copied into meta, at most the size given) and *data_size the stream's. */
+	int (*st_open)(const void *id, size_t id_len, uint32_t flags, uint32_t *obj, void *meta,
+		       size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
+	/* Create (TEE_DATA_FLAG_OVERWRITE in flags replaces an existing object that no handle has
+	 * open), atomically with its meta and initial data. */
+	int (*st_create)(const void *id, size_t id_len, uint32_t flags, const void *meta,
+			 size_t meta_len, const void *data, size_t data_len, uint32_t *obj,
+			 TEE_Result *ret);
+	/* Data stream of an open object: read up to len bytes at pos (*got: bytes read, 0 at or past
+	 * the end), write len bytes at pos (a gap is zero-filled), truncate or extend to size. The
+	 * TEE checks the handle's access rights (ACCESS_CONFLICT on a handle without READ/WRITE, as
+	 * OP-TEE's core). */
+	int (*st_read)(uint32_t obj, uint64_t pos, void *buf, size_t len, size_t *got,
+		       TEE_Result *ret);
+	int (*st_write)(uint32_t obj, uint64_t pos, const void *buf, size_t len, TEE_Result *ret);
+	int (*st_truncate)(uint32_t obj, uint64_t size, TEE_Result *ret);
+	/* The current data size (another handle may have changed it). */
+	int (*st_size)(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
+	/* Replaces the meta blob (TEE_RestrictObjectUsage1 on a persistent object). */
+	int (*st_set_meta)(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+	/* Rename (the handle needs ACCESS_WRITE_META: else ACCESS_CONFLICT; an existing new id:
+	 * ACCESS_CONFLICT). */
+	int (*st_rename)(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
+	/* Close the handle; with delete, also delete the object (needs ACCESS_WRITE_META). The handle
+	 * is gone afterwards whatever *ret says, except ACCESS_CONFLICT for delete. -ENOENT: no such
+	 * handle (the runtime panics). */
+	int (*st_close)(uint32_t obj, bool delete_object, TEE_Result *ret);
+	/* Enumeration, stateless: the first object whose id comes after `after` (after_len bytes;
+	 * after NULL: from the start) in the TEE's order; id (up to 64 bytes) and *id_len, the meta
+	 * blob as st_open gives it, *data_size. ITEM_NOT_FOUND at the end. */
+	int (*st_next)(const void *after, size_t after_len, void *id, size_t *id_len, void *meta,
+		       size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
 };
+
+/* The largest meta blob the TEE stores for an object (vstore's VSTORE_META_MAX). */
+#define TARUN_ST_META_MAX (16u << 10)
 
 /* Longest log line handed to log_line (OP-TEE's MAX_PRINT_SIZE is 256; longer lines are cut). */
 #define TARUN_LOG_LINE_MAX 256
