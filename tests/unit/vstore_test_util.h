@@ -132,7 +132,7 @@ static inline int vt_check(struct vstore *s, const struct vstore_key *k, uint32_
 /* The object file with the highest file number (the one written last). */
 static inline void vt_newest_obj(const char *state, char *out, size_t len)
 {
-	char p[512], best[64] = "";
+	char p[512], best[256] = "";
 	DIR *d = opendir(vt_path(p, sizeof(p), state));
 	REQUIRE(d != NULL);
 	struct dirent *e;
