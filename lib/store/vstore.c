@@ -86,7 +86,7 @@ static int check_anchor(struct vstore *s)
 		return r;
 	static const uint8_t zero[VS_HASH_BYTES];
 	if (a.empty) {
-		if (s->m.version) {
+		if (s->m.version || s->manifest_bytes) {
 			mark_corrupt(s, "anchor is empty but the manifest has versions", s->m.version, 0);
 			return 0;
 		}
@@ -175,6 +175,8 @@ int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, str
 		s->quota.max_objects = VSTORE_DEFAULT_MAX_OBJECTS;
 	if (!s->quota.max_bytes)
 		s->quota.max_bytes = VSTORE_DEFAULT_MAX_BYTES;
+	if (s->quota.max_objects > VS_MANIFEST_MAX_OBJECTS) /* what the manifest parser accepts */
+		s->quota.max_objects = VS_MANIFEST_MAX_OBJECTS;
 	s->log = log;
 	s->log_arg = log_arg;
 	h->dir_fd = h->anchor_fd = -1;

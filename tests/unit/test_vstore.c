@@ -4,6 +4,8 @@
  * and enumeration semantics, errors, quotas, persistence across reopen, the owner lock, another
  * host key.
  */
+#include <pthread.h>
+
 #include "vstore_test_util.h"
 
 static const uint8_t ta1 = 0x11, ta2 = 0x22;
@@ -212,6 +214,66 @@ static void test_persistence(const struct vstore_host_key *hk, const struct vsto
 	CHECK_EQ(vstore_prepare(sp, ap, "../x", hk, NULL, &h, msg, sizeof(msg)), -EINVAL);
 }
 
+/* Without an anchor directory: no rollback anchor, the rest the same. */
+static void test_no_anchor(const struct vstore_host_key *hk)
+{
+	char sp[512], msg[256] = "";
+	struct vstore_handoff h;
+	struct vstore *s;
+	struct vstore_key k = vt_key(ta1, 0, "k");
+	for (unsigned round = 0; round < 2; round++) {
+		REQUIRE_EQ(vstore_prepare(vt_path(sp, sizeof(sp), "noanchor"), NULL, "noanchor", hk, NULL,
+					  &h, msg, sizeof(msg)), 0);
+		CHECK_EQ(h.anchor_fd, -1);
+		REQUIRE_EQ(vstore_open(&h, NULL, NULL, &s), 0);
+		CHECK_EQ(vt_check(s, &k, 1, 10), round ? 0 : -ENOENT);
+		CHECK_EQ(vt_put(s, &k, 1, 10, 0), 0);
+		vstore_close(s);
+	}
+}
+
+struct worker {
+	struct vstore *s;
+	unsigned n;
+	int bad;
+};
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	for (unsigned i = 0; i < 20; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "t%u-%u", w->n, i % 5);
+		struct vstore_key k = vt_key(ta1, 0, id);
+		w->bad += vt_put(w->s, &k, w->n * 100 + i, 64 + i, 0) != 0;
+		w->bad += vt_check(w->s, &k, w->n * 100 + i, 64 + i) != 0;
+		if (i % 3 == 0)
+			w->bad += vstore_delete(w->s, &k) != 0;
+	}
+	return NULL;
+}
+
+/* One store, four threads (calls are serialised inside). */
+static void test_threads(const struct vstore_host_key *hk)
+{
+	struct vstore *s;
+	REQUIRE_EQ(vt_open("threads", "threads", hk, NULL, &s), 0);
+	pthread_t t[4];
+	struct worker w[4];
+	for (unsigned i = 0; i < 4; i++) {
+		w[i] = (struct worker){ .s = s, .n = i };
+		REQUIRE_EQ(pthread_create(&t[i], NULL, work, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_EQ(w[i].bad, 0);
+	}
+	struct vstore_stats st;
+	vstore_get_stats(s, &st);
+	CHECK_EQ(st.commits, 4 * (20 + 7));
+	vstore_close(s);
+}
+
 int main(void)
 {
 	vt_setup("test-vstore");
@@ -224,5 +286,7 @@ int main(void)
 	test_next(&hk);
 	test_quota(&hk);
 	test_persistence(&hk, &hk2);
+	test_no_anchor(&hk);
+	test_threads(&hk);
 	return check_report();
 }
