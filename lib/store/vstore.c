@@ -101,12 +101,6 @@ static int check_anchor(struct vstore *s)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Object files the manifest does not name: left by a crash before or after a commit. */
 static int remove_orphans(struct vstore *s)
 {
@@ -115,7 +109,7 @@ static int remove_orphans(struct vstore *s)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->m.count; i++)
 		live[i] = s->m.e[i].fileno;
-	qsort(live, s->m.count, sizeof(*live), cmp_u64);
+	qsort(live, s->m.count, sizeof(*live), vs_cmp_u64);
 	int dfd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
@@ -129,7 +123,7 @@ static int remove_orphans(struct vstore *s)
 	uint64_t f;
 	while ((e = readdir(d)))
 		if (vs_parse_obj_name(e->d_name, &f) &&
-		    !bsearch(&f, live, s->m.count, sizeof(*live), cmp_u64))
+		    !bsearch(&f, live, s->m.count, sizeof(*live), vs_cmp_u64))
 			unlinkat(s->dir_fd, e->d_name, 0);
 	closedir(d);
 	free(live);

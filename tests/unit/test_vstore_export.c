@@ -47,13 +47,6 @@ static int open_at(const char *state, const char *anchors, const struct vstore_h
 	return r ? r : vstore_open(&h, NULL, NULL, s);
 }
 
-static bool is_corrupt(struct vstore *s)
-{
-	struct vstore_stats st;
-	vstore_get_stats(s, &st);
-	return st.state_corrupt;
-}
-
 static void check_objects(struct vstore *s, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -167,7 +160,7 @@ static void test_reset(void)
 	CHECK(access(vt_path(ap, sizeof(ap), "host2/anchors/vm1.anchor"), F_OK) != 0);
 	struct vstore *t;
 	REQUIRE_EQ(open_at("host2/vm1", "host2/anchors", &hk2, &t), 0);
-	CHECK(!is_corrupt(t));
+	CHECK(!vt_is_corrupt(t));
 	check_objects(t, 0);
 	vstore_close(t);
 	/* reset of a VM that has no state is fine */

@@ -11,13 +11,6 @@
 static const uint8_t ta = 0x5a;
 static struct vstore_host_key hk;
 
-static bool is_corrupt(struct vstore *s)
-{
-	struct vstore_stats st;
-	vstore_get_stats(s, &st);
-	return st.state_corrupt;
-}
-
 /* A fresh state with objects "a" (1, 300 bytes) and "b" (2, 40 bytes). */
 static void make_state(const char *state)
 {
@@ -39,7 +32,7 @@ static void test_object_files(void)
 	/* altered: one byte of the ciphertext */
 	vt_flip_byte(fb, 50);
 	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
-	CHECK(!is_corrupt(s));
+	CHECK(!vt_is_corrupt(s));
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
 	CHECK_EQ(vt_check(s, &a, 1, 300), 0);
@@ -72,7 +65,7 @@ static void test_object_files(void)
 	vstore_close(s);
 	/* and after a reopen, still (nothing "repaired" the state) */
 	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
-	CHECK(!is_corrupt(s));
+	CHECK(!vt_is_corrupt(s));
 	CHECK_EQ(vt_check(s, &b, 5, 300), -EBADMSG);
 	/* a symlink in place of an object is not followed, even to the object's own bytes */
 	vt_newest_obj("obj", old, sizeof(old)); /* a's file */
@@ -100,7 +93,7 @@ static void test_rollback(void)
 	/* the manifest alone rolled back */
 	CHECK_EQ(vt_copy(saved, m), 0);
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
-	CHECK(is_corrupt(s));
+	CHECK(vt_is_corrupt(s));
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
 	CHECK_EQ(vt_put(s, &c, 9, 10, 0), -EBADMSG);
 	CHECK_EQ(vstore_delete(s, &a), -EBADMSG);
@@ -113,33 +106,33 @@ static void test_rollback(void)
 	vt_rmtree(dir);
 	CHECK_EQ(vt_copy(dsaved, dir), 0);
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
-	CHECK(is_corrupt(s));
+	CHECK(vt_is_corrupt(s));
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
 	vstore_close(s);
 	/* the directory deleted, its anchor kept: a new empty state must not pass for the VM's */
 	vt_rmtree(dir);
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
-	CHECK(is_corrupt(s));
+	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 	/* the operator resets: a new state */
 	char msg[256], ap[512];
 	CHECK_EQ(vstore_reset(dir, vt_path(ap, sizeof(ap), "anchors"), "rb", msg, sizeof(msg)), 0);
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
-	CHECK(!is_corrupt(s));
+	CHECK(!vt_is_corrupt(s));
 	CHECK_EQ(vt_check(s, &a, 1, 300), -ENOENT);
 	vstore_close(s);
 	/* the anchor deleted while the state has commits */
 	make_state("an");
 	CHECK_EQ(unlink(vt_path(ap, sizeof(ap), "anchors/an.anchor")), 0);
 	REQUIRE_EQ(vt_open("an", "an", &hk, NULL, &s), 0);
-	CHECK(is_corrupt(s));
+	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 	/* the anchor of another VM copied over this one's */
 	make_state("an2");
 	char ap2[512];
 	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"), vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
 	REQUIRE_EQ(vt_open("an2", "an2", &hk, NULL, &s), 0);
-	CHECK(is_corrupt(s));
+	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 }
 
@@ -156,13 +149,13 @@ static void truncate_case(const char *rel, long off, bool is_object, bool is_anc
 	} else if (r == 0) {
 		int ra = vt_check(s, &a, 1, 300), rb = vt_check(s, &b, 2, 40);
 		if (is_object) { /* b's file: b is corrupt, a is intact */
-			CHECK(!is_corrupt(s));
+			CHECK(!vt_is_corrupt(s));
 			CHECK_EQ(rb, -EBADMSG);
 			CHECK_EQ(ra, 0);
-		} else if (is_anchor && !is_corrupt(s)) { /* the older slot survived: rolled forward */
+		} else if (is_anchor && !vt_is_corrupt(s)) { /* the older slot survived: rolled forward */
 			CHECK(ra == 0 && rb == 0);
 		} else {
-			CHECK(is_corrupt(s));
+			CHECK(vt_is_corrupt(s));
 			CHECK(ra == -EBADMSG && rb == -EBADMSG);
 		}
 		vstore_close(s);

@@ -129,6 +129,13 @@ static inline int vt_check(struct vstore *s, const struct vstore_key *k, uint32_
 	return bad;
 }
 
+static inline bool vt_is_corrupt(struct vstore *s)
+{
+	struct vstore_stats st;
+	vstore_get_stats(s, &st);
+	return st.state_corrupt;
+}
+
 /* The object file with the highest file number (the one written last). */
 static inline void vt_newest_obj(const char *state, char *out, size_t len)
 {
