@@ -94,7 +94,8 @@ int vstore_host_key_load(const char *path, bool create, struct vstore_host_key *
 	struct stat st;
 	int r = fstat(fd, &st) ? -errno : 0;
 	if (!r && (!S_ISREG(st.st_mode) || (st.st_mode & 077))) {
-		vs_msg(msg, msglen, "host key %s must be a regular file readable by its owner only (mode 0600)", path);
+		vs_msg(msg, msglen, "host key %s must be a regular file readable by its owner only "
+				    "(mode 0600)", path);
 		r = -EPERM;
 	}
 	if (!r && st.st_size != VSTORE_KEY_BYTES) {

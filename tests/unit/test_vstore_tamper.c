@@ -130,7 +130,8 @@ static void test_rollback(void)
 	/* the anchor of another VM copied over this one's */
 	make_state("an2");
 	char ap2[512];
-	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"), vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
+	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"),
+			 vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
 	REQUIRE_EQ(vt_open("an2", "an2", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
@@ -162,7 +163,8 @@ static void truncate_case(const char *rel, long off, bool is_object, bool is_anc
 	} else {
 		CHECK_EQ(r, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s/anchors/tr.anchor'",
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s/anchors/tr.anchor'",
 		 vt_root, vt_root, vt_root, vt_root, vt_root);
 	CHECK_EQ(system(cmd), 0);
 }
