@@ -79,12 +79,12 @@ int vstore_host_key_load(const char *path, bool create, struct vstore_host_key *
 	memset(out, 0, sizeof(*out));
 	if (!path || !*path)
 		return -EINVAL;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT && create) {
 		int r = create_host_key(path, msg, msglen);
 		if (r)
 			return r;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	}
 	if (fd < 0) {
 		int r = -errno;

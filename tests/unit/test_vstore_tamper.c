@@ -76,6 +76,16 @@ static void test_object_files(void)
 	CHECK_EQ(rename(old, vt_path(p, sizeof(p), "a.real")), 0);
 	CHECK_EQ(symlink(p, old), 0);
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
+	/* nor is a FIFO waited on */
+	CHECK_EQ(unlink(old), 0);
+	CHECK_EQ(mkfifo(old, 0600), 0);
+	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
+	vstore_close(s);
+	/* a FIFO in place of the manifest: the state is corrupt, the open returns */
+	CHECK_EQ(unlink(vt_path(p, sizeof(p), "obj/manifest")), 0);
+	CHECK_EQ(mkfifo(p, 0600), 0);
+	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
+	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 }
 
