@@ -33,8 +33,11 @@ static void test_object_files(void)
 	vt_flip_byte(fb, 50);
 	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
 	CHECK(!vt_is_corrupt(s));
+	int lines = vt_log_lines;
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
+	CHECK_EQ(vt_log_lines, lines + 1); /* logged once */
+	CHECK(strstr(vt_log_last, "fails its checks") != NULL);
 	CHECK_EQ(vt_check(s, &a, 1, 300), 0);
 	struct vstore_stats st;
 	vstore_get_stats(s, &st);
@@ -102,8 +105,11 @@ static void test_rollback(void)
 	vstore_close(s);
 	/* the manifest alone rolled back */
 	CHECK_EQ(vt_copy(saved, m), 0);
+	int lines = vt_log_lines;
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
+	CHECK_EQ(vt_log_lines, lines + 1);
+	CHECK(strstr(vt_log_last, "rolled back") != NULL);
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
 	CHECK_EQ(vt_put(s, &c, 9, 10, 0), -EBADMSG);
 	CHECK_EQ(vstore_delete(s, &a), -EBADMSG);
