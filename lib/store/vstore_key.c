@@ -237,13 +237,3 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 		vstore_handoff_close(out);
 	return r;
 }
-
-void vstore_handoff_close(struct vstore_handoff *h)
-{
-	if (h->dir_fd >= 0)
-		close(h->dir_fd);
-	if (h->anchor_fd >= 0)
-		close(h->anchor_fd);
-	h->dir_fd = h->anchor_fd = -1;
-	vs_wipe(h->vm_key, sizeof(h->vm_key));
-}

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "vstore.h"
 
@@ -36,15 +35,6 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 	memset(out, 0, sizeof(*out));
 	out->dir_fd = out->anchor_fd = -1;
 	return unsupported(msg, msglen);
-}
-
-void vstore_handoff_close(struct vstore_handoff *h)
-{
-	if (h->dir_fd >= 0)
-		close(h->dir_fd);
-	if (h->anchor_fd >= 0)
-		close(h->anchor_fd);
-	h->dir_fd = h->anchor_fd = -1;
 }
 
 int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, struct vstore **out)
