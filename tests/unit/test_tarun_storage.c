@@ -76,7 +76,16 @@ static void test_data_stream(void)
 	CHECK(stored_is("obj1", "hELl\0\0", 6));
 	TEE_CloseObject(o);
 	CHECK_EQ(fake_st_open_handles(), 0);
-	/* it is all there after a reopen */
+}
+
+/* test_data_stream's object, reopened: it is all there. */
+static void test_reopen(void)
+{
+	TEE_ObjectHandle o = TEE_HANDLE_NULL;
+	TEE_ObjectInfo info;
+	char buf[32];
+	size_t n = 0;
+
 	CHECK_EQ(open_obj("obj1", TEE_DATA_FLAG_ACCESS_READ, &o), TEE_SUCCESS);
 	REQUIRE_EQ(TEE_GetObjectInfo1(o, &info), TEE_SUCCESS);
 	CHECK(info.dataSize == 6 && info.dataPosition == 0);
@@ -400,6 +409,7 @@ int main(void)
 	test_no_storage();
 	storage_on();
 	test_data_stream();
+	test_reopen();
 	test_create_rules();
 	test_sharing();
 	test_rename_delete();

@@ -39,13 +39,21 @@ static void make_key_object(const char *id)
 	TEE_FreeTransientObject(t);
 }
 
+/* Objects "", "a" (an AES key with 3 bytes of data), "ab", "b" (2 bytes). */
+static void make_four(void)
+{
+	TEE_CloseObject(create_data("b", 0, "12"));
+	make_key_object("a");
+	TEE_CloseObject(create_data("", 0, ""));
+	TEE_CloseObject(create_data("ab", 0, "4444"));
+}
+
 static void test_enumerate(void)
 {
-	TEE_ObjectEnumHandle e = TEE_HANDLE_NULL, e2 = TEE_HANDLE_NULL;
+	TEE_ObjectEnumHandle e = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
 	size_t len = 77;
-	TEE_ObjectHandle o = TEE_HANDLE_NULL;
 
 	storage_on();
 	REQUIRE_EQ(TEE_AllocatePersistentObjectEnumerator(&e), TEE_SUCCESS);
@@ -54,10 +62,7 @@ static void test_enumerate(void)
 	memset(&info, 0xff, sizeof(info));
 	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
 	CHECK(info.objectType == 0 && info.handleFlags == 0 && len == 77);
-	TEE_CloseObject(create_data("b", 0, "12"));
-	make_key_object("a");
-	TEE_CloseObject(create_data("", 0, ""));
-	TEE_CloseObject(create_data("ab", 0, "4444"));
+	make_four();
 	/* in the order of the ids' bytes, a prefix first */
 	REQUIRE_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE_REE), TEE_SUCCESS);
 	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_SUCCESS);
@@ -74,35 +79,49 @@ static void test_enumerate(void)
 	CHECK(len == 1 && id[0] == 'b' && info.dataSize == 2);
 	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
 	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
+	TEE_FreePersistentObjectEnumerator(e);
+	TEE_FreePersistentObjectEnumerator(TEE_HANDLE_NULL);
+	TEE_ResetPersistentObjectEnumerator(TEE_HANDLE_NULL);
+	CHECK_EQ(fake_st_open_handles(), 0);
+}
+
+static void test_enumerate_again(void)
+{
+	TEE_ObjectEnumHandle e = TEE_HANDLE_NULL, e2 = TEE_HANDLE_NULL;
+	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
+	TEE_ObjectHandle o = TEE_HANDLE_NULL;
+	size_t len = 0;
+
+	storage_on();
+	make_four();
+	REQUIRE_EQ(TEE_AllocatePersistentObjectEnumerator(&e), TEE_SUCCESS);
+	REQUIRE_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE), TEE_SUCCESS);
 	/* reset: nothing until started again, then from the first */
 	TEE_ResetPersistentObjectEnumerator(e);
-	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
+	CHECK_EQ(TEE_GetNextPersistentObject(e, NULL, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
 	REQUIRE_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE), TEE_SUCCESS);
-	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_SUCCESS);
+	CHECK_EQ(TEE_GetNextPersistentObject(e, NULL, id, &len), TEE_SUCCESS);
 	CHECK_EQ(len, 0);
 	/* an object deleted on the way is skipped; a second enumerator goes its own way */
 	REQUIRE_EQ(open_obj("a", TEE_DATA_FLAG_ACCESS_WRITE_META, &o), TEE_SUCCESS);
 	CHECK_EQ(TEE_CloseAndDeletePersistentObject1(o), TEE_SUCCESS);
-	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_SUCCESS);
+	CHECK_EQ(TEE_GetNextPersistentObject(e, NULL, id, &len), TEE_SUCCESS);
 	CHECK(len == 2 && !memcmp(id, "ab", 2));
 	REQUIRE_EQ(TEE_AllocatePersistentObjectEnumerator(&e2), TEE_SUCCESS);
 	REQUIRE_EQ(TEE_StartPersistentObjectEnumerator(e2, TEE_STORAGE_PRIVATE), TEE_SUCCESS);
-	CHECK_EQ(TEE_GetNextPersistentObject(e2, &info, id, &len), TEE_SUCCESS);
+	CHECK_EQ(TEE_GetNextPersistentObject(e2, NULL, id, &len), TEE_SUCCESS);
 	CHECK_EQ(len, 0);
-	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_SUCCESS);
+	CHECK_EQ(TEE_GetNextPersistentObject(e, NULL, id, &len), TEE_SUCCESS);
 	CHECK(len == 1 && id[0] == 'b');
 	/* storage ids the host does not serve find nothing */
 	CHECK_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE_RPMB),
 		 TEE_ERROR_ITEM_NOT_FOUND);
-	CHECK_EQ(TEE_GetNextPersistentObject(e, &info, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
+	CHECK_EQ(TEE_GetNextPersistentObject(e, NULL, id, &len), TEE_ERROR_ITEM_NOT_FOUND);
 	fake_st.force = TEE_ERROR_STORAGE_NOT_AVAILABLE;
 	CHECK_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE),
 		 TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	TEE_FreePersistentObjectEnumerator(e);
 	TEE_FreePersistentObjectEnumerator(e2);
-	TEE_FreePersistentObjectEnumerator(TEE_HANDLE_NULL);
-	TEE_ResetPersistentObjectEnumerator(TEE_HANDLE_NULL);
-	CHECK_EQ(fake_st_open_handles(), 0);
 }
 
 static void next_no_id(void *arg)
@@ -363,6 +382,7 @@ int main(void)
 {
 	fake_start();
 	test_enumerate();
+	test_enumerate_again();
 	test_enum_panics();
 	test_gp11();
 	test_bad_blobs();
