@@ -19,6 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef VTEE_HAVE_STORE
+#include <openssl/crypto.h>
+#endif
+
 #include "log.h"
 #include "ta_storage.h"
 #include "vstore.h"
@@ -60,6 +64,14 @@ struct ta_st_vm {
 };
 
 static const char ptime_id[] = "ptime";
+
+void ta_st_process_init(void)
+{
+#ifdef VTEE_HAVE_STORE
+	/* libcrypto reads its configuration file at first use: now, before a sandbox forbids open */
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+#endif
+}
 
 int ta_st_vm_new(struct ta_st_vm **out)
 {
