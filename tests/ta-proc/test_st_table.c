@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The soft back-end's table of open persistent objects (lib/backend/soft/
+ * ta_storage.c) driven directly with requests as a hostile instance could
+ * send them, past what the GP runtime would ever ask (the runtime checks
+ * handle flags before it asks): a handle of another instance breaks the
+ * protocol; reads, writes and truncates without the access, delete and
+ * rename without WRITE_META are ACCESS_CONFLICT (a refused delete keeps the
+ * handle); a meta blob larger than the room is SHORT_BUFFER with no handle;
+ * an unknown handle is ITEM_NOT_FOUND; a dead instance gains no handle; the
+ * store's quota is STORAGE_NO_SPACE; stages are bounded and taken whole;
+ * handle ids are never reused; an instance gone releases its handles.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "ta_storage.h"
+#include "vstore.h"
+
+static char tmp[64];
+static struct ta_proc_vm pv;
+static struct ta_inst one, two;
+
+static struct st_req req(uint32_t type, uint32_t obj, const char *id)
+{
+	struct st_req r = { .type = type, .q = { .obj = obj } };
+	if (id) {
+		r.q.id_len = (uint32_t)strlen(id);
+		memcpy(r.id, id, r.q.id_len);
+	}
+	return r;
+}
+
+/* Run r for in: its result (ret), the handle an OPEN/CREATE gave in *obj; frees what the answer holds. */
+static uint32_t run(struct ta_inst *in, struct st_req *r, uint32_t *obj)
+{
+	struct st_ans ans = { 0 };
+	int e = ta_st_run(in, r, &ans);
+	REQUIRE(e == 0);
+	free(r->meta);
+	free(r->data);
+	r->meta = r->data = NULL;
+	if (obj)
+		*obj = ans.a.session;
+	free(ans.out[0]);
+	free(ans.out[1]);
+	return ans.a.ret;
+}
+
+static uint32_t create(struct ta_inst *in, const char *id, uint32_t flags, const char *meta, uint32_t *obj)
+{
+	struct st_req r = req(TAP_MSG_ST_CREATE, 0, id);
+	r.q.flags = flags;
+	r.q.meta_len = (uint32_t)strlen(meta);
+	r.meta = (uint8_t *)strdup(meta);
+	return run(in, &r, obj);
+}
+
+static uint32_t open_obj(struct ta_inst *in, const char *id, uint32_t flags, uint32_t room, uint32_t *obj)
+{
+	struct st_req r = req(TAP_MSG_ST_OPEN, 0, id);
+	r.q.flags = flags;
+	r.q.meta_room = room;
+	*obj = 0;
+	return run(in, &r, obj);
+}
+
+static uint32_t on_handle(struct ta_inst *in, uint32_t type, uint32_t obj, uint64_t pos, uint32_t flags)
+{
+	struct st_req r = req(type, obj, type == TAP_MSG_ST_RENAME ? "elsewhere" : NULL);
+	r.q.pos = pos;
+	r.q.flags = flags;
+	if (type == TAP_MSG_ST_READ)
+		r.q.read_len = 4;
+	if (type == TAP_MSG_ST_WRITE) {
+		r.data = (uint8_t *)strdup("abcd");
+		r.data_len = 4;
+	}
+	return run(in, &r, NULL);
+}
+
+static void attach(uint32_t max_objects)
+{
+	char state[128], anchors[128], key[128], msg[256];
+	snprintf(state, sizeof(state), "%s/state", tmp);
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmp);
+	snprintf(key, sizeof(key), "%s/host.key", tmp);
+	struct vstore_host_key hk;
+	struct vstore_handoff h;
+	struct vstore_quota q = { .max_objects = max_objects };
+	REQUIRE(vstore_host_key_load(key, true, &hk, msg, sizeof(msg)) == 0);
+	REQUIRE(vstore_prepare(state, anchors, "table", &hk, &q, &h, msg, sizeof(msg)) == 0);
+	struct vtee_storage st = { .dir_fd = h.dir_fd, .anchor_fd = h.anchor_fd, .max_objects = max_objects };
+	memcpy(st.vm_key, h.vm_key, sizeof(st.vm_key));
+	memcpy(st.state_id, h.state_id, sizeof(st.state_id));
+	CHECK_EQ(ta_st_attach(&pv, &st), 0);
+	CHECK_EQ(st.dir_fd, -1); /* taken */
+}
+
+static void access_rules(void)
+{
+	uint32_t ro, wo, h;
+	CHECK_EQ(create(&one, "a", ST_ACCESS_READ | ST_SHARE_READ | ST_SHARE_WRITE, "meta-a", &ro), TEE_SUCCESS);
+	CHECK(ro != 0);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_WRITE, ro, 0, 0), TEE_ERROR_ACCESS_CONFLICT);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_TRUNCATE, ro, 0, 0), TEE_ERROR_ACCESS_CONFLICT);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_RENAME, ro, 0, 0), TEE_ERROR_ACCESS_CONFLICT);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, ro, 0, TAP_ST_DELETE), TEE_ERROR_ACCESS_CONFLICT);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_READ, ro, 0, 0), TEE_SUCCESS); /* the refused delete kept it */
+	CHECK_EQ(open_obj(&two, "a", ST_ACCESS_WRITE | ST_SHARE_READ | ST_SHARE_WRITE, 64, &wo), TEE_SUCCESS);
+	CHECK(wo > ro);
+	CHECK_EQ(on_handle(&two, TAP_MSG_ST_READ, wo, 0, 0), TEE_ERROR_ACCESS_CONFLICT);
+	CHECK_EQ(on_handle(&two, TAP_MSG_ST_WRITE, wo, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(on_handle(&two, TAP_MSG_ST_SIZE, wo, 0, 0), TEE_SUCCESS);
+	/* another instance's handle: a broken rule, whatever the request */
+	struct st_ans ans = { 0 };
+	struct st_req r = req(TAP_MSG_ST_SIZE, ro, NULL);
+	CHECK_EQ(ta_st_run(&two, &r, &ans), -EPROTO);
+	r = req(TAP_MSG_ST_CLOSE, wo, NULL);
+	CHECK_EQ(ta_st_run(&one, &r, &ans), -EPROTO);
+	/* unknown: not found (the runtime panics on it) */
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_SIZE, 999999, 0, 0), TEE_ERROR_ITEM_NOT_FOUND);
+	/* meta larger than the room: SHORT_BUFFER, and no handle */
+	CHECK_EQ(open_obj(&one, "a", ST_ACCESS_READ | ST_SHARE_READ | ST_SHARE_WRITE, 3, &h), TEE_ERROR_SHORT_BUFFER);
+	CHECK_EQ(h, 0);
+	/* instance two is gone: its handle with it; one's stays */
+	ta_st_inst_gone(&two);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_READ, ro, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, ro, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, ro, 0, 0), TEE_ERROR_ITEM_NOT_FOUND);
+	/* nothing holds it now: exclusive again */
+	CHECK_EQ(open_obj(&one, "a", ST_ACCESS_READ | ST_ACCESS_WRITE_META, 64, &h), TEE_SUCCESS);
+	CHECK(h > wo); /* never reused */
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, h, 0, TAP_ST_DELETE), TEE_SUCCESS);
+	CHECK_EQ(open_obj(&one, "a", ST_ACCESS_READ, 64, &h), TEE_ERROR_ITEM_NOT_FOUND);
+	/* a dead instance gains nothing */
+	atomic_store(&two.dead, true);
+	CHECK_EQ(create(&two, "b", ST_ACCESS_READ, "", &h), TEE_ERROR_TARGET_DEAD);
+	atomic_store(&two.dead, false);
+}
+
+static void stages_and_quota(void)
+{
+	uint8_t *buf;
+	uint64_t n;
+	uint8_t chunk[100] = { 1 };
+	CHECK_EQ(ta_st_stage_add(&one, chunk, sizeof(chunk)), 0);
+	CHECK_EQ(ta_st_stage_add(&one, chunk, sizeof(chunk)), 0);
+	ta_st_stage_take(&one, &buf, &n);
+	CHECK_EQ(n, 200);
+	CHECK(buf && buf[0] == 1 && buf[100] == 1);
+	free(buf);
+	ta_st_stage_take(&one, &buf, &n); /* taken whole: empty now */
+	CHECK_EQ(n, 0);
+	CHECK(buf == NULL);
+	CHECK_EQ(ta_st_stage_add(&one, chunk, sizeof(chunk)), 0);
+	CHECK_EQ(ta_st_stage_add(&one, NULL, TAP_ST_STAGE_MAX), -EPROTO); /* beyond the bound: dropped */
+	ta_st_stage_take(&one, &buf, &n);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(ta_st_stage_add(&two, chunk, sizeof(chunk)), 0);
+	ta_st_inst_gone(&two); /* and its stage with it */
+	ta_st_stage_take(&two, &buf, &n);
+	CHECK_EQ(n, 0);
+	/* the store's quota (3 objects): STORAGE_NO_SPACE */
+	uint32_t h;
+	CHECK_EQ(create(&one, "q1", ST_ACCESS_READ, "", &h), TEE_SUCCESS);
+	CHECK_EQ(create(&one, "q2", ST_ACCESS_READ, "", &h), TEE_SUCCESS);
+	CHECK_EQ(create(&one, "q3", ST_ACCESS_READ, "", &h), TEE_SUCCESS);
+	CHECK_EQ(create(&one, "q4", ST_ACCESS_READ, "", &h), TEE_ERROR_STORAGE_NO_SPACE);
+	/* an existing id without OVERWRITE: ACCESS_CONFLICT (vstore: -EEXIST) */
+	ta_st_inst_gone(&one);
+	CHECK_EQ(create(&one, "q1", ST_ACCESS_READ, "", &h), TEE_ERROR_ACCESS_CONFLICT);
+	ta_st_inst_gone(&one);
+}
+
+int main(void)
+{
+	snprintf(tmp, sizeof(tmp), "/tmp/vtee-st-table-XXXXXX");
+	REQUIRE(mkdtemp(tmp));
+	snprintf(pv.name, sizeof(pv.name), "table");
+	REQUIRE(ta_st_vm_new(&pv.stv) == 0);
+	one = (struct ta_inst){ .pv = &pv, .id = 1, .uuid = { { 0x11, 0x22 } } };
+	two = (struct ta_inst){ .pv = &pv, .id = 2, .uuid = { { 0x11, 0x22 } } };
+	/* without a store: nothing opens */
+	uint32_t h;
+	CHECK_EQ(create(&one, "a", ST_ACCESS_READ, "", &h), TEE_ERROR_ITEM_NOT_FOUND);
+	CHECK_EQ(open_obj(&one, "a", ST_ACCESS_READ, 64, &h), TEE_ERROR_ITEM_NOT_FOUND);
+	attach(3);
+	access_rules();
+	stages_and_quota();
+	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
+	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
+	ta_st_vm_free(pv.stv);
+	char cmdline[128];
+	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmp);
+	if (system(cmdline) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	return check_report();
+}
