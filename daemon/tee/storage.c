@@ -65,7 +65,7 @@ static void apply_policy_quota(struct vtee_storage *st)
 static const char *storage_unfit(uint32_t vm_id, uint32_t flags, const int *fds, unsigned nfds)
 {
 	if (!vm_id)
-		return "for vm 0";
+		return "with vm_id 0";
 	if (flags & ~TEE_CTL_STORAGE_ANCHOR)
 		return "with unknown flags";
 	if (nfds != ((flags & TEE_CTL_STORAGE_ANCHOR) ? 2u : 1u))
@@ -134,7 +134,8 @@ int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *e
 		apply_policy_quota(&st);
 		int r = storage_keep(vm_id, &st);
 		if (!r) {
-			tee_log(NULL, "vm %u: storage received%s", vm_id, st.anchor_fd >= 0 ? "" : " (no rollback anchor)");
+			tee_log(NULL, "vm %u: storage received (at most %u objects, %llu bytes%s)", vm_id, st.max_objects,
+				(unsigned long long)st.max_bytes, st.anchor_fd >= 0 ? "" : "; no rollback anchor");
 			return 0;
 		}
 		why = r == -EEXIST ? "for a VM that exists already" : "and no memory to keep it";
