@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -134,8 +135,13 @@ int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *e
 		apply_policy_quota(&st);
 		int r = storage_keep(vm_id, &st);
 		if (!r) {
-			tee_log(NULL, "vm %u: storage received (at most %u objects, %llu bytes%s)", vm_id, st.max_objects,
-				(unsigned long long)st.max_bytes, st.anchor_fd >= 0 ? "" : "; no rollback anchor");
+			char objs[24] = "the default", bytes[24] = "the default";
+			if (st.max_objects)
+				snprintf(objs, sizeof(objs), "%u", st.max_objects);
+			if (st.max_bytes)
+				snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)st.max_bytes);
+			tee_log(NULL, "vm %u: storage received (at most %s objects, %s bytes%s)", vm_id, objs, bytes,
+				st.anchor_fd >= 0 ? "" : "; no rollback anchor");
 			return 0;
 		}
 		why = r == -EEXIST ? "for a VM that exists already" : "and no memory to keep it";

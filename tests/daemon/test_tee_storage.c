@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -278,7 +279,14 @@ static void test_ctl(const char *tee_path)
 	fclose(f);
 	struct teeproc tp;
 	tee_spawn(&tp, tee_path, policy);
-	int dir = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the state directory is vtee-tee's user's (started by root, it runs as nobody) */
+	char sdir[128];
+	snprintf(sdir, sizeof(sdir), "%s/ctl-state", tmpdir);
+	REQUIRE(mkdir(sdir, 0700) == 0);
+	struct passwd *nobody = getpwnam("nobody");
+	if (geteuid() == 0)
+		REQUIRE(nobody && chown(sdir, nobody->pw_uid, nobody->pw_gid) == 0);
+	int dir = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int anchor = open_in_tmp("anchor", O_RDWR | O_CREAT);
 	REQUIRE(dir >= 0);
 
