@@ -5,14 +5,11 @@
  * the state's export, import and reset by key paths.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core.h"
-#ifdef VTEE_HAVE_STORE
 #include "store/vstore.h"
-#endif
 
 void vtee_storage_release(struct vtee_storage *st)
 {
@@ -39,8 +36,6 @@ int vtee_vm_set_storage(struct vtee_vm *vm, struct vtee_storage *st)
 	}
 	return ops->vm_storage(vm->be, st);
 }
-
-#ifdef VTEE_HAVE_STORE
 
 /* The host key at path, and the one at other_path (NULL: *other is a copy of *local). */
 static int load_keys(const char *path, bool create, const char *other_path, struct vstore_host_key *local,
@@ -134,46 +129,3 @@ int vtee_state_reset(const char *state_dir, const char *anchor_dir, const char *
 		return -EINVAL;
 	return vstore_reset(state_dir, anchor_dir, vm_name, msg, msglen);
 }
-
-#else /* built without the engine (no libcrypto): no storage, the API says so */
-
-static int no_store(char *msg, size_t msglen)
-{
-	if (msg && msglen)
-		snprintf(msg, msglen, "this libvtee was built without secure storage (needs libcrypto)");
-	return -EOPNOTSUPP;
-}
-
-int vtee_storage_prepare(const char *state_dir, const char *anchor_dir, const char *vm_name,
-			 const char *host_key_path, uint32_t max_objects, uint64_t max_bytes,
-			 struct vtee_storage *out, char *msg, size_t msglen)
-{
-	(void)state_dir, (void)anchor_dir, (void)vm_name, (void)host_key_path, (void)max_objects, (void)max_bytes;
-	memset(out, 0, sizeof(*out));
-	out->dir_fd = out->anchor_fd = -1;
-	return no_store(msg, msglen);
-}
-
-int vtee_state_export(const char *state_dir, const char *host_key_path, const char *to_key_path,
-		      int out_fd, char *msg, size_t msglen)
-{
-	(void)state_dir, (void)host_key_path, (void)to_key_path, (void)out_fd;
-	return no_store(msg, msglen);
-}
-
-int vtee_state_import(const char *state_dir, const char *anchor_dir, const char *vm_name,
-		      const char *host_key_path, const char *from_key_path, int in_fd, char *msg,
-		      size_t msglen)
-{
-	(void)state_dir, (void)anchor_dir, (void)vm_name, (void)host_key_path, (void)from_key_path, (void)in_fd;
-	return no_store(msg, msglen);
-}
-
-int vtee_state_reset(const char *state_dir, const char *anchor_dir, const char *vm_name, char *msg,
-		     size_t msglen)
-{
-	(void)state_dir, (void)anchor_dir, (void)vm_name;
-	return no_store(msg, msglen);
-}
-
-#endif
