@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../log_capture.h"
 #include "guest.h"
 #include "tee_ctl.h"
 #include "vtee/test_ta.h"
@@ -52,52 +53,21 @@ static double now_s(void)
 
 struct teeproc {
 	pid_t pid;
-	int ctl, log_rd;
-	pthread_t log_th;
-	pthread_mutex_t lock;
-	char log[1 << 16];
-	size_t len;
+	int ctl;
+	struct log_capture log;
 };
-
-static void *log_main(void *arg)
-{
-	struct teeproc *tp = arg;
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(tp->log_rd, buf, sizeof(buf))) > 0) {
-		if (write(2, buf, (size_t)n) < 0) {
-			/* our stderr is gone: keep collecting */
-		}
-		pthread_mutex_lock(&tp->lock);
-		size_t k = (size_t)n < sizeof(tp->log) - 1 - tp->len ? (size_t)n : sizeof(tp->log) - 1 - tp->len;
-		memcpy(tp->log + tp->len, buf, k);
-		tp->len += k;
-		tp->log[tp->len] = 0;
-		pthread_mutex_unlock(&tp->lock);
-	}
-	return NULL;
-}
 
 static unsigned log_count(struct teeproc *tp, const char *what)
 {
-	unsigned n = 0;
-	pthread_mutex_lock(&tp->lock);
-	for (const char *p = tp->log; (p = strstr(p, what)); p++)
-		n++;
-	pthread_mutex_unlock(&tp->lock);
-	return n;
+	return log_capture_count(&tp->log, what);
 }
 
 static bool log_wait(struct teeproc *tp, const char *what, unsigned n)
 {
-	for (double end = now_s() + 10; log_count(tp, what) < n;) {
-		if (now_s() > end) {
-			fprintf(stderr, "not seen %u times in vtee-tee's log: %s\n", n, what);
-			return false;
-		}
-		usleep(10000);
-	}
-	return true;
+	if (log_capture_wait(&tp->log, what, n, 10000))
+		return true;
+	fprintf(stderr, "not seen %u times in vtee-tee's log: %s\n", n, what);
+	return false;
 }
 
 static void tee_spawn(struct teeproc *tp, const char *path, const char *policy)
@@ -116,9 +86,7 @@ static void tee_spawn(struct teeproc *tp, const char *path, const char *policy)
 	close(ctl[1]);
 	close(logp[1]);
 	tp->ctl = ctl[0];
-	tp->log_rd = logp[0];
-	pthread_mutex_init(&tp->lock, NULL);
-	REQUIRE(pthread_create(&tp->log_th, NULL, log_main, tp) == 0);
+	REQUIRE(log_capture_start(&tp->log, logp[0]) == 0);
 }
 
 /* Close the supervisor socket: vtee-tee exits 0 (ASan: nothing leaked, the kept storage freed). */
@@ -134,10 +102,9 @@ static void tee_stop(struct teeproc *tp)
 		waitpid(tp->pid, &st, 0);
 	}
 	CHECK(r == tp->pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	pthread_join(tp->log_th, NULL);
+	log_capture_join(&tp->log);
 	CHECK_EQ(log_count(tp, "exiting: the supervisor is gone"), 1);
-	close(tp->log_rd);
-	pthread_mutex_destroy(&tp->lock);
+	log_capture_free(&tp->log);
 }
 
 /* 'S' with len bytes of body and nfds fds (our copies stay open: the caller closes them). */
