@@ -31,6 +31,7 @@
 
 #include "../check.h"
 #include "../log_capture.h"
+#include "fdpass.h"
 #include "guest.h"
 #include "tee_ctl.h"
 #include "vtee/test_ta.h"
@@ -113,23 +114,7 @@ static void send_raw(struct teeproc *tp, const uint8_t *body, size_t len, const 
 	uint8_t m[1 + TEE_CTL_STORAGE_LEN + 8] = { TEE_CTL_STORAGE };
 	REQUIRE(len <= sizeof(m) - 1);
 	memcpy(m + 1, body, len);
-	struct iovec iov = { m, 1 + len };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(4 * sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds) {
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	REQUIRE(sendmsg(tp->ctl, &msg, MSG_NOSIGNAL) == (ssize_t)(1 + len));
+	REQUIRE_EQ(vtee_send_fds(tp->ctl, m, 1 + len, fds, nfds), 0);
 }
 
 /* A well-formed body for vm_id, with flags as given (not derived from the fds). */
@@ -216,19 +201,7 @@ static int make_vm(struct teeproc *tp, uint32_t vm_id, const char *name, struct 
 	int sv[2];
 	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16), (uint8_t)(vm_id >> 24) };
-	struct iovec iov = { bind, sizeof(bind) };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &sv[1], sizeof(int));
-	REQUIRE(sendmsg(tp->ctl, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(bind));
+	REQUIRE_EQ(vtee_send_fds(tp->ctl, bind, sizeof(bind), &sv[1], 1), 0);
 	close(sv[1]);
 	char opt[32];
 	snprintf(opt, sizeof(opt), "fd=%d", sv[0]);
