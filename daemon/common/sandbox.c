@@ -379,6 +379,7 @@ static const struct sb_rule tee_only[] = {
 	 */
 	ALLOW_IF(fcntl, EQ(1, F_GETFL), "storage: is a received fd open for the access it is for"),
 	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "storage: a VM made anew gets its anchor fd again"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFD), "storage: glibc's fdopendir() sets close-on-exec (the sweep of stray files)"),
 	ALLOW_IF(openat, NOT_AT_FDCWD(0), "storage: objects, manifest, lock files relative to the state dir fd"),
 	ALLOW_IF(newfstatat, NOT_AT_FDCWD(0), "storage: a file's size by name in the state dir"),
 	ALLOW_IF(unlinkat, NOT_AT_FDCWD(0), "storage: an object replaced or deleted, a stale temporary file"),

@@ -32,6 +32,7 @@
 #include "../check.h"
 #include "../log_capture.h"
 #include "fdpass.h"
+#include "vstore.h"
 #include "guest.h"
 #include "tee_ctl.h"
 #include "vtee/test_ta.h"
@@ -80,7 +81,13 @@ static void tee_spawn(struct teeproc *tp, const char *path, const char *policy)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, ctl[1], 101);
 	posix_spawn_file_actions_adddup2(&fa, logp[1], 2);
-	char *argv[] = { (char *)path, "--ctl-fd", "101", "--policy", (char *)policy, NULL };
+	/* with a TA directory (and the TA host found), the soft back-end opens each VM's store */
+	char tas[128];
+	snprintf(tas, sizeof(tas), "%s/tas", tmpdir);
+	REQUIRE(mkdir(tas, 0755) == 0 || errno == EEXIST);
+	bool with_tas = getenv("VTEE_TA_HOST") != NULL;
+	char *argv[] = { (char *)path, "--ctl-fd", "101", "--policy", (char *)policy, with_tas ? "--ta-dir" : NULL,
+			 tas, NULL };
 	memset(tp, 0, sizeof(*tp));
 	REQUIRE(posix_spawn(&tp->pid, path, &fa, NULL, argv, environ) == 0);
 	posix_spawn_file_actions_destroy(&fa);
@@ -209,6 +216,52 @@ static int make_vm(struct teeproc *tp, uint32_t vm_id, const char *name, struct 
 	return vtee_vm_create(*tee, &(struct vtee_vm_config){ .vm_id = vm_id, .name = name }, vm);
 }
 
+/* vm 5's store opened here, as a preparer would: 0 or vstore_open's -errno (-EBUSY: served). */
+static int open_real(const char *dir, struct vstore **vs)
+{
+	char key[160], anchors[160], msg[256] = "";
+	snprintf(key, sizeof(key), "%s/host.key", tmpdir);
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmpdir);
+	struct vstore_host_key hk;
+	REQUIRE_EQ(vstore_host_key_load(key, true, &hk, msg, sizeof(msg)), 0);
+	struct vstore_handoff h;
+	REQUIRE_EQ(vstore_prepare(dir, anchors, "stor5", &hk, &(struct vstore_quota){ 0 }, &h, msg, sizeof(msg)), 0);
+	return vstore_open(&h, NULL, NULL, vs);
+}
+
+static const struct vstore_key obj_key = { .ns = VSTORE_NS_TA, .id_len = 3, .id = "obj" };
+
+/*
+ * A real state for vm 5 with an object in it, so that vtee-tee's back-end
+ * opens a manifest under its sandbox (decrypting it: OpenSSL's first use
+ * there). *st: its storage as the supervisor sends it.
+ */
+static void real_state(const char *dir, struct vtee_storage *st)
+{
+	struct vstore *vs;
+	REQUIRE_EQ(open_real(dir, &vs), 0);
+	CHECK_EQ(vstore_put(vs, &obj_key, "m", 1, "data", 4, 0), 0);
+	vstore_close(vs);
+	char key[160], anchors[160], msg[256] = "";
+	snprintf(key, sizeof(key), "%s/host.key", tmpdir);
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmpdir);
+	REQUIRE_EQ(vtee_storage_prepare(dir, anchors, "stor5", key, 0, 0, st, msg, sizeof(msg)), 0);
+}
+
+/* The object is there (the state survived being served). */
+static void check_real(const char *dir)
+{
+	struct vstore *vs;
+	REQUIRE_EQ(open_real(dir, &vs), 0);
+	void *m = NULL, *d = NULL;
+	size_t ml = 0, dl = 0;
+	CHECK_EQ(vstore_get(vs, &obj_key, &m, &ml, &d, &dl), 0);
+	CHECK(dl == 4 && d && !memcmp(d, "data", 4));
+	free(m);
+	free(d);
+	vstore_close(vs);
+}
+
 static void test_ctl(const char *tee_path)
 {
 	char policy[128];
@@ -222,10 +275,15 @@ static void test_ctl(const char *tee_path)
 	/* the state directory is vtee-tee's user's (started by root, it runs as nobody) */
 	char sdir[128];
 	snprintf(sdir, sizeof(sdir), "%s/ctl-state", tmpdir);
-	REQUIRE(mkdir(sdir, 0700) == 0);
+	struct vtee_storage real;
+	real_state(sdir, &real);
 	struct passwd *nobody = getpwnam("nobody");
-	if (geteuid() == 0)
-		REQUIRE(nobody && chown(sdir, nobody->pw_uid, nobody->pw_gid) == 0);
+	if (geteuid() == 0) {
+		REQUIRE(nobody != NULL);
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "chown -R %u:%u '%s'", (unsigned)nobody->pw_uid, (unsigned)nobody->pw_gid, sdir);
+		REQUIRE(system(cmd) == 0);
+	}
 	int dir = open(sdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int anchor = open_in_tmp("anchor", O_RDWR | O_CREAT);
 	REQUIRE(dir >= 0);
@@ -240,8 +298,12 @@ static void test_ctl(const char *tee_path)
 	body_for(b, 6, 0, 3, 0);
 	send_raw(&tp, b, sizeof(b), &dir, 1);
 	CHECK(log_wait(&tp, "vm 6: storage received (at most 3 objects, 8192 bytes; no rollback anchor)", 1));
-	/* again for vm 5: the newer one replaces it */
-	send_storage(&tp, 5, TEE_CTL_STORAGE_ANCHOR, both, 2);
+	/* again for vm 5, the real one: the newer replaces the older */
+	uint8_t rb[TEE_CTL_STORAGE_LEN];
+	tee_ctl_storage_encode(rb, 5, &real);
+	int rfds[2] = { real.dir_fd, real.anchor_fd };
+	send_raw(&tp, rb, sizeof(rb), rfds, 2);
+	vtee_storage_release(&real);
 	CHECK(log_wait(&tp, "vm 5: storage received", 2));
 
 	/* vm 5 is made: its storage goes to the back-end; vm 8 has none */
@@ -252,6 +314,11 @@ static void test_ctl(const char *tee_path)
 	struct vtee_vm *v5 = NULL, *v8 = NULL;
 	CHECK_EQ(make_vm(&tp, 5, "stor5", &t5, &v5), 0);
 	CHECK(log_wait(&tp, given, 1));
+	if (getenv("VTEE_TA_HOST")) {
+		/* vtee-tee's back-end serves the store now (its owner lock), in its sandbox */
+		struct vstore *vs = NULL;
+		CHECK_EQ(open_real(sdir, &vs), -EBUSY);
+	}
 	CHECK_EQ(make_vm(&tp, 8, "stor8", &t8, &v8), 0);
 	CHECK(log_wait(&tp, "conn 2: attached, new vm 8", 1));
 	CHECK_EQ(log_count(&tp, "vm 8: storage"), 0);
@@ -263,6 +330,8 @@ static void test_ctl(const char *tee_path)
 	vtee_vm_destroy(v8);
 	vtee_tee_close(t5);
 	vtee_tee_close(t8);
+	CHECK(log_wait(&tp, "detached: vm 5 destroyed", 1));
+	check_real(sdir);
 
 	/* cut short: the supervisor's last word, then its end */
 	send_raw(&tp, b, 10, both, 2);
