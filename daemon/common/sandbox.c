@@ -388,7 +388,6 @@ static const struct sb_rule tee_only[] = {
 	ALLOW(getdents64, "storage: object files the manifest does not name are removed at open"),
 	ALLOW(fsync, "storage: a commit is durable (files, then the directory)"),
 	ALLOW(fdatasync, "storage: a commit is durable"),
-	ALLOW(ftruncate, "storage: the anchor rewritten in place"),
 	ALLOW(flock, "storage: the owner lock (one process serves a VM), the commit lock"),
 	ALLOW(pread64, "storage: reading an object, the manifest, the anchor"),
 	ALLOW(pwrite64, "storage: writing the anchor"),
