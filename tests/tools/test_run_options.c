@@ -7,6 +7,9 @@
  * launcher is replaced by one that records what it was given.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,8 @@
 static struct {
 	bool called, vteed;
 	char state[512], anchors[512], key[512];
+	uint32_t max_objects;
+	uint64_t max_bytes;
 } seen;
 
 static void keep(char *dst, const char *src)
@@ -33,6 +38,8 @@ int launch_run(const struct launch_options *o)
 	keep(seen.state, o->state_dir);
 	keep(seen.anchors, o->anchor_dir);
 	keep(seen.key, o->host_key);
+	seen.max_objects = o->state_max_objects;
+	seen.max_bytes = o->state_max_bytes;
 	return 0;
 }
 
@@ -107,6 +114,31 @@ int main(void)
 	setenv("XDG_CACHE_HOME", "relative", 1);
 	CHECK_EQ(RUN("--quiet"), 0);
 	expect("/home/u/.cache/vtee/state/board", "/home/u/.cache/vtee/anchors", "/home/u/.cache/vtee/host.key");
+
+	/* the policy's [storage]: its dir unless --state, its quota */
+	char pol[] = "/tmp/vtee-run-options-XXXXXX";
+	int fd = mkstemp(pol);
+	REQUIRE(fd >= 0);
+	static const char text[] = "[storage]\ndir = /srv/vtee/state\nmax_objects = 77\nmax_bytes = 1M\n";
+	REQUIRE(write(fd, text, sizeof(text) - 1) == (ssize_t)sizeof(text) - 1);
+	close(fd);
+	CHECK_EQ(RUN("--policy", pol), 0);
+	expect("/srv/vtee/state/board", "/home/u/.cache/vtee/anchors", "/home/u/.cache/vtee/host.key");
+	CHECK_EQ(seen.max_objects, 77);
+	CHECK_EQ(seen.max_bytes, 1 << 20);
+	CHECK_EQ(RUN("--policy", pol, "--state", "/s"), 0);
+	expect("/s", "/home/u/.cache/vtee/anchors", "/home/u/.cache/vtee/host.key");
+	CHECK_EQ(seen.max_objects, 77);
+	CHECK_EQ(RUN("--quiet"), 0);
+	CHECK_EQ(seen.max_objects, 0);
+	CHECK_EQ(seen.max_bytes, 0);
+	fd = open(pol, O_WRONLY | O_TRUNC);
+	REQUIRE(fd >= 0);
+	REQUIRE(write(fd, "[storage]\nmax_objects = 0\n", 26) == 26);
+	close(fd);
+	CHECK_EQ(RUN("--policy", pol), LAUNCH_EXIT_USAGE);
+	CHECK(!seen.called);
+	unlink(pol);
 
 	/* refusals: the launcher is not reached */
 	CHECK_EQ(RUN("--state"), LAUNCH_EXIT_USAGE);
