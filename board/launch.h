@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses of launch_run() besides a script's own 0..255. */
 #define LAUNCH_EXIT_USAGE    2   /* bad options */
@@ -69,6 +70,18 @@ struct launch_options {
 	const char *vteed_path;  /* NULL: $VTEED, else beside this program, else in PATH */
 	const char *tee_path;    /* NULL: $VTEE_TEE, likewise */
 	const char *policy;      /* vteed --policy FILE, NULL = none */
+	/*
+	 * The guest's secure storage (docs/storage.md), for the built-in TEE
+	 * only: its state directory (NULL: none, persistent objects answer
+	 * ITEM_NOT_FOUND), the rollback anchors' directory and the host key file
+	 * (created on first use). Prepared here, handed to the TEE (in process,
+	 * or vtee-tee through the supervisor).
+	 */
+	const char *state_dir;
+	const char *anchor_dir;
+	const char *host_key;
+	uint32_t state_max_objects; /* the VM's quota, 0: the default (the policy's [storage]) */
+	uint64_t state_max_bytes;
 	/*
 	 * Boot nothing: write the guest's kernel (DIR/Image) and the initramfs
 	 * this run would boot (DIR/initrd.cpio: /init, --script, --add) into DIR.
