@@ -156,6 +156,7 @@ static int keep_config(struct vteed *v, const struct vteed_config *cfg, const st
 	v->cfg.name = v->name;
 	/* what only the TEE source needs, it takes in vteed_start(); the caller's strings are not kept */
 	v->cfg.backend = v->cfg.backend_options = v->cfg.tee_path = v->cfg.tee_dev = v->cfg.remote_options = NULL;
+	v->cfg.state_dir = v->cfg.state_anchor_dir = v->cfg.host_key = NULL;
 	v->cfg.vteed_path = NULL;
 	v->cfg.extra_args = NULL;
 	memcpy(v->ram, ram, nram * sizeof(*ram));
@@ -183,6 +184,10 @@ int vteed_start(const struct vteed_config *cfg, const struct vteed_ram *ram, uns
 	*out = NULL;
 	if (!vteed_config_ok(cfg, nram)) {
 		vteed_set_msg(msg, msglen, "bad configuration");
+		return -EINVAL;
+	}
+	if (cfg->state_dir && cfg->backend && strcmp(cfg->backend, "soft")) {
+		vteed_set_msg(msg, msglen, "secure storage (state_dir) is the built-in TEE's (\"soft\") only");
 		return -EINVAL;
 	}
 	struct vteed *v;

@@ -18,6 +18,8 @@
 #include "chan.h"
 #include "fdpass.h"
 #include "spawn_fd3.h"
+#include "tee_ctl.h"
+#include "vtee/vtee.h"
 
 struct tee_process {
 	char *path; /* the program (NULL: "vtee-tee" in PATH) */
@@ -30,6 +32,36 @@ static void process_free(struct tee_process *p)
 {
 	free(p->path);
 	free(p);
+}
+
+/*
+ * The VM's storage, prepared here (this process may read the host key) and
+ * handed to vtee-tee before any vteed exists: 'S' + vm_id + the struct, the
+ * directory and anchor fds attached (tee_ctl.h). Nothing to do without
+ * cfg->state_dir.
+ */
+static int send_storage(int ctl, const struct vteed_config *cfg, char *msg, size_t msglen)
+{
+	if (!cfg->state_dir)
+		return 0;
+	if (!cfg->host_key) {
+		vteed_set_msg(msg, msglen, "state_dir without host_key");
+		return -EINVAL;
+	}
+	struct vtee_storage st;
+	int err = vtee_storage_prepare(cfg->state_dir, cfg->state_anchor_dir, cfg->name, cfg->host_key,
+				       cfg->state_max_objects, cfg->state_max_bytes, &st, msg, msglen);
+	if (err)
+		return err;
+	uint8_t m[1 + TEE_CTL_STORAGE_LEN] = { TEE_CTL_STORAGE };
+	tee_ctl_storage_encode(m + 1, cfg->vm_id, &st);
+	int give[2] = { st.dir_fd, st.anchor_fd };
+	err = vtee_send_fds(ctl, m, sizeof(m), give, st.anchor_fd >= 0 ? 2 : 1);
+	explicit_bzero(m, sizeof(m));
+	vtee_storage_release(&st); /* vtee-tee has its own copies */
+	if (err)
+		vteed_set_msg(msg, msglen, "handing the storage to vtee-tee failed");
+	return err;
 }
 
 /*
@@ -67,6 +99,13 @@ static int process_open(const struct vteed_config *cfg, void **state, char *msg,
 		return err;
 	}
 	p->ctl = ctl[0];
+	err = send_storage(p->ctl, cfg, msg, msglen);
+	if (err) {
+		close(p->ctl); /* vtee-tee exits on its EOF */
+		vteed_reap(p->pid, 1000);
+		process_free(p);
+		return err;
+	}
 	*state = p;
 	return 0;
 }

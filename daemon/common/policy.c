@@ -123,6 +123,7 @@ enum key {
 	K_DEFAULT, K_ALLOW, K_DENY, K_DIRS,
 	K_SESSIONS, K_CALLS, K_SHM_BUFFERS, K_SHM_BYTES,
 	K_SLICE,
+	K_STORAGE_DIR, K_STORAGE_OBJECTS, K_STORAGE_BYTES,
 	K_TARGET, K_LEVEL, K_DENIALS,
 	K_COUNT,
 };
@@ -142,12 +143,15 @@ static const struct {
 	[K_SHM_BUFFERS] = { "quota", "shm_buffers", false },
 	[K_SHM_BYTES] = { "quota", "shm_bytes", false },
 	[K_SLICE] = { "call", "time_slice_us", false },
+	[K_STORAGE_DIR] = { "storage", "dir", false },
+	[K_STORAGE_OBJECTS] = { "storage", "max_objects", false },
+	[K_STORAGE_BYTES] = { "storage", "max_bytes", false },
 	[K_TARGET] = { "log", "target", false },
 	[K_LEVEL] = { "log", "level", false },
 	[K_DENIALS] = { "log", "denials", false },
 };
 
-static const char *const sections[] = { "tee", "ta", "quota", "call", "log" };
+static const char *const sections[] = { "tee", "ta", "quota", "call", "storage", "log" };
 
 struct parse {
 	struct vteed_policy pol;   /* the result, copied out on success */
@@ -270,30 +274,60 @@ static int set_u32(struct parse *ps, const char *name, const char *value, uint32
 	return 0;
 }
 
-/* Bytes with an optional K/M/G/T (binary) suffix, rounded up to 4 KiB pages. */
-static int set_shm_bytes(struct parse *ps, const char *value)
+/* Bytes with an optional K/M/G/T (binary) suffix into *bytes: 0, -EINVAL (not a size), -ERANGE. */
+static int parse_size(const char *value, uint64_t *bytes)
 {
 	uint64_t v;
 	const char *rest;
 	unsigned shift = 0;
-
 	if (parse_u64(value, &v, &rest))
-		return fail(ps, -EINVAL, "shm_bytes = '%s' is not a size", value);
+		return -EINVAL;
 	if (*rest) {
 		const char *suffixes = "KMGT", *at = rest[1] ? NULL : strchr(suffixes, toupper((unsigned char)*rest));
 		if (!at || !*at)
-			return fail(ps, -EINVAL, "shm_bytes = '%s' is not a size (number with K, M, G or T)", value);
+			return -EINVAL;
 		shift = 10 * (unsigned)(at - suffixes + 1);
 	}
-	uint64_t pages = 0;
-	if (v <= (UINT64_MAX >> shift)) {
-		uint64_t bytes = v << shift;
-		pages = bytes / 4096 + (bytes % 4096 != 0);
-	}
-	if (v == 0 || pages == 0 || pages > VTEE_LIMIT_MAX_SHM_PAGES)
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = v << shift;
+	return 0;
+}
+
+/* [quota] shm_bytes, rounded up to 4 KiB pages. */
+static int set_shm_bytes(struct parse *ps, const char *value)
+{
+	uint64_t bytes = 0, pages;
+	if (parse_size(value, &bytes) == -EINVAL)
+		return fail(ps, -EINVAL, "shm_bytes = '%s' is not a size (number with K, M, G or T)", value);
+	pages = bytes / 4096 + (bytes % 4096 != 0);
+	if (pages == 0 || pages > VTEE_LIMIT_MAX_SHM_PAGES)
 		return fail(ps, -EINVAL, "shm_bytes = %s is out of range (1 byte..%lluG)", value,
 			    (unsigned long long)(VTEE_LIMIT_MAX_SHM_PAGES >> 18));
 	ps->pol.quota.max_shm_pages = pages;
+	return 0;
+}
+
+/* [storage] max_bytes: a size, 4 KiB .. 1 TiB (meta and data of all the VM's objects). */
+static int set_storage_bytes(struct parse *ps, const char *value)
+{
+	uint64_t bytes = 0;
+	if (parse_size(value, &bytes) == -EINVAL)
+		return fail(ps, -EINVAL, "max_bytes = '%s' is not a size (number with K, M, G or T)", value);
+	if (bytes < 4096 || bytes > (1ull << 40))
+		return fail(ps, -EINVAL, "max_bytes = %s is out of range (4K..1T)", value);
+	ps->pol.storage_max_bytes = bytes;
+	return 0;
+}
+
+/* [storage] dir: where the VMs' state directories are (absolute). */
+static int set_storage_dir(struct parse *ps, const char *value)
+{
+	struct vteed_policy *p = &ps->pol;
+	if (value[0] != '/' || strlen(value) >= sizeof(p->storage_dir))
+		return fail(ps, -EINVAL, "dir = '%.64s' is not an absolute directory (at most %zu bytes)", value,
+			    sizeof(p->storage_dir) - 1);
+	snprintf(p->storage_dir, sizeof(p->storage_dir), "%s", value);
 	return 0;
 }
 
@@ -443,6 +477,12 @@ static int set_value(struct parse *ps, enum key k, const char *value)
 		return set_shm_bytes(ps, value);
 	case K_SLICE:
 		return set_u32(ps, "time_slice_us", value, 1000000u, &p->slice_us);
+	case K_STORAGE_DIR:
+		return set_storage_dir(ps, value);
+	case K_STORAGE_OBJECTS:
+		return set_u32(ps, "max_objects", value, VTEED_POLICY_MAX_STORAGE_OBJECTS, &p->storage_max_objects);
+	case K_STORAGE_BYTES:
+		return set_storage_bytes(ps, value);
 	default:
 		return set_word(ps, k, value);
 	}

@@ -32,6 +32,8 @@
 #define VTEED_POLICY_MAX_UUIDS 256
 /* At most this many directories in [ta] dirs. */
 #define VTEED_POLICY_MAX_TA_DIRS 8
+/* [storage] max_objects at most (the GP object ids a VM may hold). */
+#define VTEED_POLICY_MAX_STORAGE_OBJECTS (1u << 20)
 /* Text form of a UUID with its NUL: 8-4-4-4-12 hex digits. */
 #define VTEED_UUID_STRLEN 37
 
@@ -56,6 +58,16 @@ struct vteed_policy {
 	char ta_dirs[VTEED_POLICY_MAX_TA_DIRS][256];
 	struct vtee_quota quota;       /* [quota]; a zero field = libvtee's default */
 	uint32_t slice_us;             /* [call] time_slice_us; 0 = libvtee's default */
+	/*
+	 * [storage] (docs/storage.md): dir, the root of the VMs' state directories
+	 * (<dir>/<vm name>), for whoever prepares a VM's storage (a VMM with
+	 * libvteed, `vtee run`); "" = theirs. max_objects/max_bytes, the VM's
+	 * quota (0 = the engine's default): vtee-tee --policy caps what the
+	 * supervisor asks with them.
+	 */
+	char storage_dir[256];
+	uint32_t storage_max_objects;
+	uint64_t storage_max_bytes;
 	enum vteed_log_target log_target; /* [log] target [stderr] */
 	enum vteed_log_level log_level;   /* [log] level [info] */
 	bool log_denials;              /* [log] denials [yes] */

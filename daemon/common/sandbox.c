@@ -208,12 +208,22 @@ struct sb_rule {
 #define SELF_PID ((scmp_datum_t)-1) /* replaced by getpid() when the filter is built */
 #define EQ(i, v)        { (i), SCMP_CMP_EQ, (scmp_datum_t)(v), 0 }
 #define MASKED(i, m, v) { (i), SCMP_CMP_MASKED_EQ, (scmp_datum_t)(m), (scmp_datum_t)(v) }
+/*
+ * A dirfd is an int: its register's upper half is whatever the caller left
+ * (glibc zero-extends, the sanitizers sign-extend). IS_AT_FDCWD looks at the
+ * lower half; NOT_AT_FDCWD (libseccomp takes one comparison per argument) is
+ * glibc's form. Neither can see a path: an absolute one ignores the dirfd.
+ */
+#define AT_FDCWD_32 ((scmp_datum_t)(uint32_t)AT_FDCWD)
+#define IS_AT_FDCWD(i)  { (i), SCMP_CMP_MASKED_EQ, 0xffffffffull, AT_FDCWD_32 }
+#define NOT_AT_FDCWD(i) { (i), SCMP_CMP_NE, AT_FDCWD_32, 0 }
 #define ALLOW(sys, why)                 { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 0, { { 0, 0, 0, 0 } }, why }
 #define ALLOW_IF(sys, c0, why)          { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 1, { c0 }, why }
 #define ALLOW_IF2(sys, c0, c1, why)     { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, false, 2, { c0, c1 }, why }
 #define ALLOW_WHERE_EXISTS(sys, why)    { SCMP_SYS(sys), #sys, SCMP_ACT_ALLOW, true, 0, { { 0, 0, 0, 0 } }, why }
 #define ERRNO(sys, e, why)              { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 0, { { 0, 0, 0, 0 } }, why }
 #define ERRNO_IF(sys, c0, e, why)       { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 1, { c0 }, why }
+#define ERRNO_IF2(sys, c0, c1, e, why)  { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), false, 2, { c0, c1 }, why }
 #define ERRNO_WHERE_EXISTS(sys, e, why) { SCMP_SYS(sys), #sys, SCMP_ACT_ERRNO(e), true, 0, { { 0, 0, 0, 0 } }, why }
 
 struct sb_table {
@@ -236,8 +246,9 @@ struct sb_table {
  * own signals, time and randomness. vteed_only[] adds what only the mediator
  * does (the status socket, timeouts, looking at and sizing the fds HELLO
  * brings). vtee-tee (strace -f over tests/unit/test_link.c, daemon-recovery and
- * an e2e boot) adds only what checking a channel's memfd takes (tee_only[]), a
- * subset of vteed's rules: its filter stays strictly inside vteed's.
+ * an e2e boot) adds what checking a channel's memfd takes, and the VMs' secure
+ * storage (lib/store: files under the state directory fd the supervisor hands
+ * over, only by *at() calls relative to it; tee_only[]).
  * served_only[] adds vtee-served's connections (below).
  */
 static const struct sb_rule common[] = {
@@ -290,7 +301,8 @@ static const struct sb_rule common[] = {
 	 * vtee-tee die at random under load. Sanitizer reports open /proc/self/exe
 	 * the same way. Any other open stays fatal (--sandbox-probe).
 	 */
-	ERRNO_IF(openat, EQ(2, O_RDONLY | O_CLOEXEC), EACCES, "glibc malloc: overcommit_memory; sanitizers: /proc/self/exe"),
+	ERRNO_IF2(openat, IS_AT_FDCWD(0), EQ(2, O_RDONLY | O_CLOEXEC), EACCES,
+		  "glibc malloc: overcommit_memory; sanitizers: /proc/self/exe"),
 };
 
 #if SB_SANITIZER
@@ -356,9 +368,30 @@ static const struct sb_rule vteed_only[] = {
 
 /* vtee-tee only: a connection's channel (lib/util/chan.c), checked before it is mapped. */
 static const struct sb_rule tee_only[] = {
-	ALLOW(fstat, "is a channel's memfd a regular file, how big"),
+	ALLOW(fstat, "is a channel's memfd a regular file, how big; storage: a received fd's type, a file's size"),
 	ALLOW_IF(newfstatat, EQ(3, AT_EMPTY_PATH), "glibc's fstat() is newfstatat(fd, \"\", AT_EMPTY_PATH)"),
 	ALLOW_IF(fcntl, EQ(1, F_GET_SEALS), "is a channel's memfd sealed (it cannot shrink under the mapping)"),
+	/*
+	 * Secure storage (docs/storage.md, docs/threat-model.md): names relative to
+	 * the state directory's fd, never the working directory. A filter cannot
+	 * read paths: the engine names only its own files, and the process's user
+	 * (not root) bounds what an absolute path could reach.
+	 */
+	ALLOW_IF(fcntl, EQ(1, F_GETFL), "storage: is a received fd open for the access it is for"),
+	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "storage: a VM made anew gets its anchor fd again"),
+	ALLOW_IF(openat, NOT_AT_FDCWD(0), "storage: objects, manifest, lock files relative to the state dir fd"),
+	ALLOW_IF(newfstatat, NOT_AT_FDCWD(0), "storage: a file's size by name in the state dir"),
+	ALLOW_IF(unlinkat, NOT_AT_FDCWD(0), "storage: an object replaced or deleted, a stale temporary file"),
+	ALLOW_WHERE_EXISTS(renameat, "storage: manifest.tmp over manifest (x86-64)"),
+	ALLOW(renameat2, "storage: manifest.tmp over manifest (aarch64: glibc's renameat)"),
+	ALLOW(getdents64, "storage: object files the manifest does not name are removed at open"),
+	ALLOW(fsync, "storage: a commit is durable (files, then the directory)"),
+	ALLOW(fdatasync, "storage: a commit is durable"),
+	ALLOW(ftruncate, "storage: the anchor rewritten in place"),
+	ALLOW(flock, "storage: the owner lock (one process serves a VM), the commit lock"),
+	ALLOW(pread64, "storage: reading an object, the manifest, the anchor"),
+	ALLOW(pwrite64, "storage: writing the anchor"),
+	ALLOW(lseek, "storage: rewinding a file"),
 };
 
 /*

@@ -3,9 +3,10 @@
  * The supervisor's socket (--ctl-fd): each message is one byte with one
  * connected stream socket attached (SCM_RIGHTS), and optionally the memfd of
  * a channel (lib/util/chan.h) that then carries the link messages while the
- * socket only tells its end: 'C' (any byte but 'B') to serve it, or 'B'
+ * socket only tells its end: 'C' (any byte but 'B' and 'S') to serve it, or 'B'
  * followed by a little-endian u32 vm_id the connection is bound to (it may
- * ATTACH that VM only).
+ * ATTACH that VM only). 'S' hands over a VM's secure storage instead
+ * (tee_ctl.h, storage.c).
  */
 #include <errno.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 
 #include "fdpass.h"
 #include "tee.h"
+#include "tee_ctl.h"
 
 #define CTL_MAX_FDS 4u
 
@@ -54,6 +56,8 @@ int ctl_receive(int ctl, bool *eof)
 		*eof = true;
 		return 0;
 	}
+	if (byte == TEE_CTL_STORAGE)
+		return storage_receive(ctl, fds, nfds, kept, eof);
 	uint32_t bound = 0;
 	if (byte == 'B') {
 		err = read_bound_vm(ctl, &bound);

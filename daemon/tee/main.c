@@ -344,6 +344,7 @@ int main(int argc, char **argv)
 	int status = main_loop(sfd, o.ctl, &why);
 	unsigned nvm = shut_down();
 	vtee_tee_close(srv.tee);
+	storage_free_all();
 	tee_log(NULL, "exiting: %s (%u VMs destroyed)", why, nvm);
 	if (o.ctl >= 0)
 		close(o.ctl);

@@ -15,6 +15,8 @@
  *   vm.c        the VM table and each VM's sessions
  *   job.c       a request on the back-end, from submit() to its answer, and
  *               each connection's handler threads (lib/util's worker pool)
+ *   storage.c   the VMs' secure storage the supervisor hands over, kept by
+ *               vm_id, given to the back-end when the VM is created
  *
  * Threads: one reader per connection (reads with a buffer, parses and
  * validates every message, answers control messages, and submits every
@@ -210,6 +212,18 @@ void job_end(struct job *j);
 /* Zeroed and page-aligned host buffers for memrefs. */
 /* *out (its size rounded up in *alloc, for buf_free), or -ENOMEM. */
 int buf_alloc(uint64_t size, void **out, size_t *alloc);
+
+/* storage.c */
+/*
+ * The rest of an 'S' message (tee_ctl.h) whose fds came with its first byte:
+ * fds[0..kept_fds) held, nfds came. Checked and kept, or refused with a log
+ * line (fds closed either way). 0, or -errno on the socket (*eof: it ended).
+ */
+int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *eof);
+/* Give a new VM's back-end state the storage kept for vm_id: 0 (also when none is), or its -errno. */
+int storage_give(uint32_t vm_id, void *be);
+/* At exit: close and wipe what is kept. */
+void storage_free_all(void);
 
 /* ctl.c */
 /* One message from the supervisor: a new connection started (or a bad message ignored). *eof: it is gone. */

@@ -181,6 +181,49 @@ struct vtee_vm_stats {
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
 
 /*
+ * A VM's secure storage (docs/storage.md). The process that may read the host
+ * key prepares it, the process serving the VM receives it:
+ *
+ *   vtee_storage_prepare(state_dir, anchor_dir, "vm1", key_path, 0, 0, &st, msg, sizeof(msg));
+ *   vtee_vm_set_storage(vm, &st);      in process; or hand st to vtee-tee (libvteed does)
+ *
+ * prepare loads the host key (32 bytes, mode 0600; created when missing, with
+ * its directory), creates or opens the state directory and the VM's rollback
+ * anchor anchor_dir/<vm_name>.anchor (anchor_dir NULL: none), and fills *out
+ * with two fds and the VM's unwrapped key; max_objects/max_bytes 0: the
+ * defaults. -EKEYREJECTED: the state was made under another host key. The
+ * caller owns *out until it hands it over: vtee_storage_release() closes its
+ * fds and wipes its key (harmless on a released or zeroed-with-fds-at--1 one).
+ */
+int vtee_storage_prepare(const char *state_dir, const char *anchor_dir, const char *vm_name,
+			 const char *host_key_path, uint32_t max_objects, uint64_t max_bytes,
+			 struct vtee_storage *out, char *msg, size_t msglen);
+void vtee_storage_release(struct vtee_storage *st);
+/*
+ * Give the VM its storage, once, before its first call. Takes st's fds and key
+ * (released also on failure). -EOPNOTSUPP: the VM's back-end keeps no storage.
+ * A VM never given storage answers persistent-object calls as OP-TEE without
+ * storage does (TEE_ERROR_ITEM_NOT_FOUND).
+ */
+int vtee_vm_set_storage(struct vtee_vm *vm, struct vtee_storage *st);
+/*
+ * A VM's TEE state as one file (docs/storage.md, "Export format"), by the
+ * paths of host key files. Export: consistent while the VM runs, its key
+ * wrapped for to_key_path (NULL: the local key). Import: the file must be
+ * wrapped for from_key_path (NULL: the local key; -EKEYREJECTED otherwise),
+ * -EBUSY while a process serves the VM; the state is replaced atomically and
+ * rewrapped for the local key (created if missing). Reset: the state and its
+ * anchor removed.
+ */
+int vtee_state_export(const char *state_dir, const char *host_key_path, const char *to_key_path,
+		      int out_fd, char *msg, size_t msglen);
+int vtee_state_import(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		      const char *host_key_path, const char *from_key_path, int in_fd, char *msg,
+		      size_t msglen);
+int vtee_state_reset(const char *state_dir, const char *anchor_dir, const char *vm_name, char *msg,
+		     size_t msglen);
+
+/*
  * The library's log. Lines (no trailing newline, each whole) go to fn, from
  * any thread; with no function set (the default) they are dropped: libvtee
  * never writes to stderr itself. Levels are syslog's.

@@ -68,6 +68,18 @@ struct vteed_config {
 	 * (vteed itself may not connect).
 	 */
 	const char *remote_options;
+	/*
+	 * vteed_start() with "soft": the VM's secure storage (docs/storage.md).
+	 * This process prepares it (vtee_storage_prepare(): reads the host key,
+	 * opens the state directory and the anchor) and hands it to vtee-tee
+	 * ('S' on its control socket); vteed never sees keys or state. NULL
+	 * state_dir: no storage (persistent objects answer ITEM_NOT_FOUND).
+	 */
+	const char *state_dir;        /* the VM's state directory (created if missing) */
+	const char *state_anchor_dir; /* where its rollback anchor lives; NULL: none */
+	const char *host_key;         /* the host key file, created on first use (required with state_dir) */
+	uint32_t state_max_objects;   /* 0: the default quota */
+	uint64_t state_max_bytes;     /* 0: the default quota */
 };
 
 struct vteed_ram {
