@@ -70,6 +70,16 @@ struct launch_options {
 	const char *tee_path;    /* NULL: $VTEE_TEE, likewise */
 	const char *policy;      /* vteed --policy FILE, NULL = none */
 	/*
+	 * The guest's secure storage (docs/storage.md), for the built-in TEE
+	 * only: its state directory (NULL: none, persistent objects answer
+	 * ITEM_NOT_FOUND), the rollback anchors' directory and the host key file
+	 * (created on first use). Prepared here, handed to the TEE (in process,
+	 * or vtee-tee through the supervisor).
+	 */
+	const char *state_dir;
+	const char *anchor_dir;
+	const char *host_key;
+	/*
 	 * Boot nothing: write the guest's kernel (DIR/Image) and the initramfs
 	 * this run would boot (DIR/initrd.cpio: /init, --script, --add) into DIR.
 	 * What another VMM needs to boot the same guest (vtee-vmm, nested).

@@ -52,6 +52,36 @@ static char *tee_options(const struct launch_options *o)
 	return opts;
 }
 
+static bool is_soft(const struct launch_options *o)
+{
+	return !o->backend || !strcmp(o->backend, "soft");
+}
+
+/* In process: the VM's storage, prepared and given to the back-end. */
+static int give_storage(struct run *r)
+{
+	const struct launch_options *o = r->o;
+	if (!o->state_dir || !is_soft(o))
+		return 0;
+	struct vtee_storage st;
+	char msg[256];
+	int e = vtee_storage_prepare(o->state_dir, o->anchor_dir, "board", o->host_key, 0, 0, &st, msg, sizeof(msg));
+	if (e) {
+		lmsg("storage in %s: %s%s%s", o->state_dir, strerror(-e), msg[0] ? ": " : "", msg);
+		return e;
+	}
+	e = vtee_vm_set_storage(r->vm, &st);
+	if (e == -EOPNOTSUPP) {
+		lmsg("this back-end keeps no secure storage: the guest's persistent objects are not kept");
+		return 0;
+	}
+	if (e)
+		lmsg("storage in %s: %s", o->state_dir, strerror(-e));
+	else if (launch_verbose)
+		lmsg("secure storage in %s", o->state_dir);
+	return e;
+}
+
 int run_tee_open(struct run *r)
 {
 	const struct launch_options *o = r->o;
@@ -66,9 +96,11 @@ int run_tee_open(struct run *r)
 		return e;
 	}
 	struct vtee_vm_config vc = { .vm_id = 1, .name = "board", .no_rpc_arg = o->no_rpc_arg };
-	if ((e = vtee_vm_create(r->tee, &vc, &r->vm)))
+	if ((e = vtee_vm_create(r->tee, &vc, &r->vm))) {
 		lmsg("vtee_vm_create: %s", strerror(-e));
-	return e;
+		return e;
+	}
+	return give_storage(r);
 }
 
 void run_vteed_smc(void *ctx, unsigned cpu, uint64_t regs[8])
@@ -129,6 +161,11 @@ int run_vteed_start(struct run *r)
 	struct vteed_config vc = { .vm_id = 1, .name = "board", .backend = o->backend,
 				   .backend_options = opts, .nvcpus = o->smp,
 				   .no_rpc_arg = o->no_rpc_arg, .vteed_path = vp, .tee_path = tp, .extra_args = extra };
+	if (is_soft(o) && o->state_dir) {
+		vc.state_dir = o->state_dir;
+		vc.state_anchor_dir = o->anchor_dir;
+		vc.host_key = o->host_key;
+	}
 	char msg[VTEED_MSG_MAX];
 	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */
 	int e = vteed_start(&vc, ram, n, &r->vteed, msg, sizeof(msg));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The vtee command: this file picks the subcommand; each lives in its own
- * file (demo.c, run.c, status.c) but the small ones below.
+ * file (demo.c, run.c, status.c, state.c) but the small ones below.
  *
  *   vtee demo [--backend NAME] [--no-rpc-arg]
  *       Run a model of a Linux guest's OP-TEE driver against libvtee in this
@@ -13,6 +13,7 @@
  *       (or, with --in-process, by libvtee in this process).
  *       A shell in the guest, or --script FILE and exit with its status.
  *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts
+ *   vtee state export|import|reset VM ...   a VM's TEE state as one file (state.c)
  *   vtee backends      list the registered TEE back-ends, a line each: name, description
  *   vtee version
  */
@@ -33,7 +34,9 @@ void vtee_usage(FILE *f)
 		   "                [--smp N] [--mem MiB] [--no-virt] [--no-rpc-arg] [--timeout S]\n"
 		   "                [--append ARGS] [--quiet] [--firmware FILE] [--cache DIR] [--expect-clean]\n"
 		   "                [--policy FILE] [--ta-dir DIR]... [--in-process] [--export DIR]\n"
+		   "                [--state DIR | --no-state] [--host-key FILE]\n"
 		   "       vtee status [--pid PID]\n"
+		   "       vtee state export|import|reset VM [FILE] [options] (vtee state --help)\n"
 		   "       vtee backends\n"
 		   "       vtee version\n"
 		   "\n"
@@ -67,8 +70,17 @@ void vtee_usage(FILE *f)
 		   "  --vteed           the default, kept for scripts\n"
 		   "  --export DIR      boot nothing: write the kernel (DIR/Image) and the initramfs\n"
 		   "                    this run would boot (DIR/initrd.cpio) for another VMM\n"
+		   "  --state DIR       the guest's secure storage (its TAs' persistent objects,\n"
+		   "                    kept between runs) [$XDG_CACHE_HOME/vtee/state/board or\n"
+		   "                    ~/.cache/vtee/state/board]\n"
+		   "  --no-state        no secure storage (persistent objects: ITEM_NOT_FOUND)\n"
+		   "  --host-key FILE   the key that protects the state, created on first use\n"
+		   "                    [$CREDENTIALS_DIRECTORY/vtee-host-key if set, else the\n"
+		   "                    cache's host.key]\n"
 		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
 		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
+		   "state    export a VM's TEE state to one file, import it, or reset it\n"
+		   "         (vtee state --help)\n"
 		   "backends list the TEE back-ends built in, with what each is\n");
 }
 
@@ -118,6 +130,7 @@ static const struct command {
 	{ "demo", demo_main },
 	{ "run", run_main },
 	{ "status", status_main },
+	{ "state", state_main },
 	{ "backends", backends_main },
 	{ "version", version_main },
 	{ "help", help_main },

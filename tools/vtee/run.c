@@ -68,6 +68,9 @@ static const struct option run_opts[] = {
 	{ "policy", required_argument, NULL, 'P' },
 	{ "export", required_argument, NULL, 'X' },
 	{ "ta-dir", required_argument, NULL, 'T' },
+	{ "state", required_argument, NULL, 'S' },
+	{ "host-key", required_argument, NULL, 'K' },
+	{ "no-state", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -83,6 +86,9 @@ static int add_ta_dir(const char *dir, const char **dirs)
 	dirs[n] = dir;
 	return 0;
 }
+
+/* --no-state came after any --state (the last of the two wins) */
+static bool no_state;
 
 /* Option c (its argument in optarg) into o; adds and dirs have room for every argument. 0, -EINVAL or -ENOMEM. */
 static int run_option(int c, struct launch_options *o, struct launch_add *adds, const char **dirs)
@@ -106,6 +112,9 @@ static int run_option(int c, struct launch_options *o, struct launch_add *adds, 
 	case 'P': o->policy = optarg; return 0;
 	case 'X': o->export_dir = optarg; return 0;
 	case 'T': return add_ta_dir(optarg, dirs);
+	case 'S': o->state_dir = optarg; no_state = false; return 0;
+	case 'K': o->host_key = optarg; return 0;
+	case 'N': o->state_dir = NULL; no_state = true; return 0;
 	default: return -EINVAL;
 	}
 }
@@ -125,6 +134,7 @@ int run_main(int argc, char **argv)
 	o.ta_dirs = dirs;
 	bool help = false;
 	int c, e = 0;
+	no_state = false;
 	optind = 2;
 	while (!e && !help && (c = getopt_long(argc, argv, "s:a:k:p:m:Vnt:A:qf:c:Eh", run_opts, NULL)) != -1) {
 		if (c == 'h')
@@ -134,6 +144,13 @@ int run_main(int argc, char **argv)
 	}
 	if (!e && !help && (optind != argc || (o.policy && !o.vteed)))
 		e = -EINVAL;
+	struct state_paths sp = { .state_dir = o.state_dir, .host_key = o.host_key };
+	if (!e && !help && !no_state && (e = state_paths_fill(&sp, "board")) == 0) {
+		/* the guest's objects between runs: the cache's state/board unless --state or --no-state */
+		o.state_dir = sp.state_dir;
+		o.anchor_dir = sp.anchor_dir;
+		o.host_key = sp.host_key;
+	}
 	int rc = 0;
 	if (help) {
 		vtee_usage(stdout);
@@ -143,6 +160,7 @@ int run_main(int argc, char **argv)
 	} else {
 		rc = launch_run(&o);
 	}
+	state_paths_free(&sp);
 	for (size_t i = 0; i < o.nadds; i++)
 		free((char *)adds[i].guest);
 	free(adds);
