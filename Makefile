@@ -68,6 +68,8 @@ bench: deps
 	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
 	@# Trusted Applications in their own processes (vtee-ta-host) against the built-in TA and OpenSSL
 	./build-bench/bench/ta-bench build-bench/bench/ta-bench-ta build-bench/ta-host/vtee-ta-host
+	@# per-VM secure storage: small objects, 1 MiB, export of 100 MiB, write amplification
+	./build-bench/bench/storage-bench build-bench/tests/ta build-bench/ta-host/vtee-ta-host
 	./bench/board-bench build-bench
 	@# the remote back-end: vtee-served in a network namespace (root), as the remote suite runs it
 	./tests/remote/run-remote --bench build-bench .
