@@ -130,7 +130,7 @@ int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, str
 void vstore_close(struct vstore *s);
 
 /*
- * Reads an object: *meta and *data are malloc'd (free them), *meta_len/*data_len their sizes
+ * Reads an object: *meta and *data are malloc'd (free them), *meta_len and *data_len their sizes
  * (either may be 0 with a non-NULL pointer). -ENOENT, -EBADMSG (the file is missing, altered,
  * or older than the manifest says: counted in stats.corrupt_objects, logged once).
  */
