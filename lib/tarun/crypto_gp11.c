@@ -33,7 +33,7 @@ void attrs_free(TEE_Attribute *a)
 	free(a);
 }
 
-static void info_to_gp11(const TEE_ObjectInfo *in, __GP11_TEE_ObjectInfo *out)
+void obj_info_to_gp11(const TEE_ObjectInfo *in, __GP11_TEE_ObjectInfo *out)
 {
 	out->objectType = in->objectType;
 	out->keySize = in->objectSize;
@@ -50,7 +50,7 @@ TEE_Result __GP11_TEE_GetObjectInfo1(TEE_ObjectHandle object, __GP11_TEE_ObjectI
 	TEE_Result res = TEE_GetObjectInfo1(object, &info);
 
 	PANIC_UNLESS(objectInfo, TEE_ERROR_BAD_PARAMETERS);
-	info_to_gp11(&info, objectInfo);
+	obj_info_to_gp11(&info, objectInfo);
 	return res;
 }
 

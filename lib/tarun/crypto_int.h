@@ -80,6 +80,7 @@ struct __TEE_ObjectHandle {
 	const struct obj_type *t;   /* NULL for TEE_TYPE_DATA */
 	struct obj_attr attr[OBJ_MAX_ATTRS];
 	EVP_PKEY *pkey;             /* built from the attributes on first use */
+	uint32_t st_obj;            /* the TEE's handle of a persistent object, 0: transient */
 };
 
 /* An object outside the registry (an operation's own key slots use these). */
@@ -103,6 +104,22 @@ TEE_Result obj_check_attr_set(const struct obj_type *t, const TEE_Attribute *att
 			      uint32_t count, bool gen);
 TEE_Result obj_generate(TEE_ObjectHandle o, uint32_t bits, const TEE_Attribute *params,
 			uint32_t count);
+
+/* ---- persistent objects (obj_persistent*.c, obj_data.c, obj_enum.c, obj_meta.c) ----
+ * A persistent handle is an object like a transient one (its attributes in memory, so the
+ * crypto code reads it the same way) with handleFlags PERSISTENT | INITIALIZED | its data
+ * flags and the TEE's handle in st_obj. */
+
+static inline bool obj_is_persistent(TEE_ObjectHandle o)
+{
+	return o->info.handleFlags & TEE_HANDLE_FLAG_PERSISTENT;
+}
+/* TEE_CloseObject of a persistent handle: the TEE closes it, then the handle is freed. */
+void pobj_close(TEE_ObjectHandle o);
+/* info.dataSize brought up to date from the TEE (another handle may have changed it). */
+TEE_Result pobj_refresh_size(TEE_ObjectHandle o);
+/* TEE_RestrictObjectUsage1 on a persistent object: the TEE stores the new usage first. */
+TEE_Result pobj_restrict_usage(TEE_ObjectHandle o, uint32_t usage);
 
 /* ---- OpenSSL keys from and to attributes (crypto_pkey.c) ---- */
 
@@ -210,6 +227,8 @@ size_t op_buffer_feed(TEE_OperationHandle op, block_fn fn, const uint8_t *src, s
 /* The TA's attribute array copied (GP 1.1 layout converted); free with attrs_free. */
 TEE_Attribute *attrs_from_gp11(const __GP11_TEE_Attribute *a, uint32_t count);
 void attrs_free(TEE_Attribute *a);
+/* TEE_ObjectInfo in the GP 1.1 layout (keySize, maxKeySize, 32-bit data size and position). */
+void obj_info_to_gp11(const TEE_ObjectInfo *in, __GP11_TEE_ObjectInfo *out);
 const TEE_Attribute *attr_find(const TEE_Attribute *a, uint32_t count, uint32_t id);
 
 /* Panics with `code` unless `cond`: the libutee checks that end the TA. */

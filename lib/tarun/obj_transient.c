@@ -1,6 +1,7 @@
 /* Transient objects: allocation, reset, free, info, usage restriction, attribute copy and the
  * attribute initialisers, with OP-TEE's panics (libutee's checks plus the core's refusals that
- * libutee turns into panics). */
+ * libutee turns into panics). Close, info and usage also take persistent handles
+ * (obj_persistent.c does their storage side). */
 #include "crypto_int.h"
 
 #include <openssl/crypto.h>
@@ -157,15 +158,23 @@ void TEE_CloseObject(TEE_ObjectHandle object)
 {
 	if (object == TEE_HANDLE_NULL)
 		return;
-	obj_destroy(obj_checked(object));
+	if (obj_is_persistent(obj_checked(object)))
+		pobj_close(object);
+	else
+		obj_destroy(object);
 }
 
 TEE_Result TEE_GetObjectInfo1(TEE_ObjectHandle object, TEE_ObjectInfo *objectInfo)
 {
+	TEE_Result res = TEE_SUCCESS;
+
 	obj_checked(object);
 	PANIC_UNLESS(objectInfo, TEE_ERROR_BAD_PARAMETERS);
+	if (obj_is_persistent(object)) /* another handle may have resized the stream */
+		res = pobj_refresh_size(object);
+	ALLOW_ONLY(res, TEE_ERROR_CORRUPT_OBJECT, TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	*objectInfo = object->info;
-	return TEE_SUCCESS;
+	return res;
 }
 
 void TEE_GetObjectInfo(TEE_ObjectHandle object, TEE_ObjectInfo *objectInfo)
@@ -175,13 +184,22 @@ void TEE_GetObjectInfo(TEE_ObjectHandle object, TEE_ObjectInfo *objectInfo)
 
 TEE_Result TEE_RestrictObjectUsage1(TEE_ObjectHandle object, uint32_t objectUsage)
 {
-	obj_checked(object)->info.objectUsage &= objectUsage;
-	return TEE_SUCCESS;
+	TEE_Result res;
+
+	if (!obj_is_persistent(obj_checked(object))) {
+		object->info.objectUsage &= objectUsage;
+		return TEE_SUCCESS;
+	}
+	res = pobj_restrict_usage(object, objectUsage);
+	ALLOW_ONLY(res, TEE_ERROR_CORRUPT_OBJECT, TEE_ERROR_STORAGE_NOT_AVAILABLE);
+	return res;
 }
 
 void TEE_RestrictObjectUsage(TEE_ObjectHandle object, uint32_t objectUsage)
 {
-	(void)TEE_RestrictObjectUsage1(object, objectUsage);
+	TEE_Result res = TEE_RestrictObjectUsage1(object, objectUsage);
+
+	PANIC_UNLESS(res == TEE_SUCCESS, res);
 }
 
 void obj_copy_object(TEE_ObjectHandle dst, TEE_ObjectHandle src)

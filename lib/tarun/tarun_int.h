@@ -66,6 +66,8 @@ void tarun_check_inout(void *buf, size_t len);            /* READ|WRITE, private
 void tarun_check_instring(const char *s);                 /* READ, private, NUL included */
 void tarun_check_outbuf(void *buf, size_t *len);          /* *len RW private; buf WRITE, any owner */
 void tarun_check_outbuf32(void *buf, uint32_t *len);      /* the same with a uint32_t length */
+void tarun_check_in_any(const void *buf, size_t len);     /* READ, any owner (memrefs too) */
+void tarun_check_out_any(void *buf, size_t len);          /* WRITE, any owner */
 
 /* Is parameter n of `types` a memref, and which access does it grant (READ, +WRITE for
  * OUTPUT/INOUT, always ANY_OWNER)? (tee_memcheck.c) */

@@ -12,10 +12,22 @@ const struct tarun_ta *tarun_ta_info;
 
 static _Thread_local struct tarun_call current_call = { .cancel_masked = true };
 
+/* The st_* ops come all together or not at all: a host without them is a TEE without storage
+ * (persistent objects answer ITEM_NOT_FOUND, as OP-TEE built without it). */
+static bool st_ops_consistent(const struct tarun_host_ops *o)
+{
+	int n = !!o->st_open + !!o->st_create + !!o->st_read + !!o->st_write +
+		!!o->st_truncate + !!o->st_size + !!o->st_set_meta + !!o->st_rename +
+		!!o->st_close + !!o->st_next;
+
+	return n == 0 || n == 10;
+}
+
 static bool ops_complete(const struct tarun_host_ops *o)
 {
 	return o->panic && o->log_line && o->cancel_requested && o->wait_cancel && o->ree_time &&
-	       o->ptime_load && o->ptime_store && o->ta_open && o->ta_invoke && o->ta_close;
+	       o->ptime_load && o->ptime_store && o->ta_open && o->ta_invoke && o->ta_close &&
+	       st_ops_consistent(o);
 }
 
 int tarun_start(unsigned int version, const struct tarun_host_ops *ops, const struct tarun_ta *ta)

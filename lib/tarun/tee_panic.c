@@ -9,6 +9,7 @@
 #define ACCESS_W TEE_MEMORY_ACCESS_WRITE
 #define ACCESS_RW (TEE_MEMORY_ACCESS_READ | TEE_MEMORY_ACCESS_WRITE)
 #define ACCESS_W_ANY (TEE_MEMORY_ACCESS_WRITE | TEE_MEMORY_ACCESS_ANY_OWNER)
+#define ACCESS_R_ANY (TEE_MEMORY_ACCESS_READ | TEE_MEMORY_ACCESS_ANY_OWNER)
 
 void TEE_Panic(TEE_Result panicCode)
 {
@@ -56,4 +57,14 @@ void tarun_check_outbuf32(void *buf, uint32_t *len)
 {
 	check_access(ACCESS_RW, len, sizeof(*len)); /* NULL panics */
 	check_access(ACCESS_W_ANY, buf, *len);
+}
+
+void tarun_check_in_any(const void *buf, size_t len)
+{
+	check_access(ACCESS_R_ANY, buf, len);
+}
+
+void tarun_check_out_any(void *buf, size_t len)
+{
+	check_access(ACCESS_W_ANY, buf, len);
 }
