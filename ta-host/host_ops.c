@@ -2,7 +2,7 @@
 /*
  * What libvtee_ta asks of the TA's process (lib/tarun/tarun_host.h), done
  * with the TEE over the instance's channel: log lines, panic, REE and
- * persistent time, TA-to-TA sessions. Cancellation is the word the TEE
+ * persistent time, TA-to-TA sessions; persistent objects in host_storage.c. Cancellation is the word the TEE
  * raises in the shared page; TEE_Wait sleeps on it as on a futex, so a
  * cancel wakes it at once.
  *
@@ -53,14 +53,19 @@ static int host_wait_cancel(uint32_t session, uint64_t until_ns)
 	}
 }
 
-/* The answer to the request just sent (its fixed part). */
-static void read_answer(struct tap_answer *a)
+uint32_t ti_read_answer(struct tap_answer *a)
 {
 	struct tap_hdr h;
 	ti_recv(&h, sizeof(h));
 	if (h.type != TAP_MSG_ANSWER || h.len < sizeof(*a))
 		ti_exit(TI_EXIT_CHANNEL);
 	ti_recv(a, sizeof(*a));
+	return h.len - (uint32_t)sizeof(*a);
+}
+
+static void read_answer(struct tap_answer *a)
+{
+	ti_read_answer(a);
 }
 
 static int host_ree_time(TEE_Time *t)
@@ -95,6 +100,10 @@ static int host_ptime_store(int64_t offset_ms)
 	if (ti_send(TAP_MSG_PTIME_STORE, &p, sizeof(p), NULL, 0))
 		return -EPIPE;
 	read_answer(&a);
+	if (a.ret == TEE_ERROR_OUT_OF_MEMORY)
+		return -ENOMEM;
+	if (a.ret == TEE_ERROR_STORAGE_NO_SPACE)
+		return -ENOSPC;
 	return a.ret == TEE_SUCCESS ? 0 : -EIO;
 }
 
@@ -199,4 +208,14 @@ const struct tarun_host_ops ti_host_ops = {
 	.ta_open = host_ta_open,
 	.ta_invoke = host_ta_invoke,
 	.ta_close = host_ta_close,
+	.st_open = host_st_open,
+	.st_create = host_st_create,
+	.st_read = host_st_read,
+	.st_write = host_st_write,
+	.st_truncate = host_st_truncate,
+	.st_size = host_st_size,
+	.st_set_meta = host_st_set_meta,
+	.st_rename = host_st_rename,
+	.st_close = host_st_close,
+	.st_next = host_st_next,
 };

@@ -93,6 +93,23 @@ _Noreturn void ti_exit(int status);
 
 /* host_ops.c */
 extern const struct tarun_host_ops ti_host_ops;
+/* The fixed part of the ANSWER to the request just sent; how many bytes follow it. */
+uint32_t ti_read_answer(struct tap_answer *a);
+
+/* host_storage.c: the st_* ops (tarun_host.h), as TAP_MSG_ST_* requests */
+int host_st_open(const void *id, size_t id_len, uint32_t flags, uint32_t *obj, void *meta, size_t *meta_len,
+		 uint64_t *data_size, TEE_Result *ret);
+int host_st_create(const void *id, size_t id_len, uint32_t flags, const void *meta, size_t meta_len,
+		   const void *data, size_t data_len, uint32_t *obj, TEE_Result *ret);
+int host_st_read(uint32_t obj, uint64_t pos, void *buf, size_t len, size_t *got, TEE_Result *ret);
+int host_st_write(uint32_t obj, uint64_t pos, const void *buf, size_t len, TEE_Result *ret);
+int host_st_truncate(uint32_t obj, uint64_t size, TEE_Result *ret);
+int host_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
+int host_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+int host_st_rename(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
+int host_st_close(uint32_t obj, bool delete_object, TEE_Result *ret);
+int host_st_next(const void *after, size_t after_len, void *id, size_t *id_len, void *meta, size_t *meta_len,
+		 uint64_t *data_size, TEE_Result *ret);
 
 /* UUID conversions: RFC 4122 bytes <-> TEE_UUID. */
 void uuid_from_bytes(const uint8_t b[16], TEE_UUID *u);

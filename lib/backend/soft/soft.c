@@ -785,6 +785,11 @@ static long soft_vm_session_count(void *vmp)
 	return n;
 }
 
+static int soft_vm_storage(void *vm, struct vtee_storage *st)
+{
+	return ta_st_attach(((struct soft_vm *)vm)->procs, st);
+}
+
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
 	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test), and with "
@@ -796,5 +801,6 @@ const struct vtee_backend_ops vtee_soft_backend = {
 	.submit = soft_submit,
 	.cancel = soft_cancel,
 	.vm_session_count = soft_vm_session_count,
+	.vm_storage = soft_vm_storage,
 };
 VTEE_BACKEND_REGISTER(vtee_soft_backend);

@@ -34,6 +34,7 @@
 #include "chan.h"
 #include "log.h"
 #include "ta_proc.h"
+#include "ta_storage.h"
 
 /* A guest (or its TAs) can make a VM hold at most this many TA processes. */
 #define TA_MAX_INSTANCES_PER_VM 256u
@@ -125,6 +126,7 @@ static void inst_free(struct pcall *pc, struct ta_inst *in)
 {
 	struct pcall own = { .pv = in->pv };
 	ta2ta_close_all(pc ? pc : &own, in);
+	ta_st_inst_gone(in);
 	if (atomic_load(&in->spawned))
 		ta_store_kill(in->pv->st, in);
 	ta_store_forget(in->pv->st, in);
@@ -144,6 +146,7 @@ void ta_inst_put(struct pcall *pc, struct ta_inst *in)
 void ta_inst_fail(struct ta_inst *in, const char *why)
 {
 	bool first = !atomic_exchange(&in->dead, true);
+	ta_st_inst_gone(in); /* its object handles go now, not when its last session does */
 	if (first && why) {
 		char u[37];
 		ta_uuid_str(&in->uuid, u);
@@ -463,8 +466,10 @@ void ta_proc_ptime_set(struct ta_inst *in, int64_t offset_ms)
 int ta_proc_vm_new(struct ta_store *st, uint32_t vm_id, const char *name, struct ta_proc_vm **out)
 {
 	struct ta_proc_vm *pv = calloc(1, sizeof(*pv));
-	if (!pv)
+	if (!pv || ta_st_vm_new(&pv->stv)) {
+		free(pv);
 		return -ENOMEM;
+	}
 	pv->st = st;
 	pv->vm_id = vm_id;
 	snprintf(pv->name, sizeof(pv->name), "%s", name && *name ? name : "-");
@@ -506,6 +511,7 @@ void ta_proc_vm_free(struct ta_proc_vm *pv)
 	if (pv->insts)
 		vtee_log(VTEE_LOG_ERR, "ta[%s]: %u TA instances still referenced at VM destroy", pv->name,
 			 count_insts(pv));
+	ta_st_vm_free(pv->stv);
 	pthread_cond_destroy(&pv->changed);
 	pthread_mutex_destroy(&pv->lock);
 	free(pv);

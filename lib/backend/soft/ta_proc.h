@@ -16,6 +16,8 @@
  *   ta_proc_ta2ta.c  the instance's requests: REE time, persistent time and
  *                    TA-to-TA sessions (opened in the same VM as
  *                    TEE_LOGIN_TRUSTED_APP + the caller's UUID)
+ *   ta_storage*.c    persistent objects: the VM's store and open objects
+ *                    (ta_storage.h)
  *
  * The wire format is ta_proto.h (shared with ta-host/). Every instance
  * belongs to one VM; instances are never shared between VMs.
@@ -107,6 +109,7 @@ void ta_store_forget(struct ta_store *st, struct ta_inst *in);
 
 struct ta_rec;
 struct ta_proc_vm;
+struct ta_st_vm;
 
 struct ta_inst {
 	struct ta_inst *st_next, *st_prev; /* st->live */
@@ -196,6 +199,7 @@ struct ta_proc_vm {
 	struct ta_inst *insts;   /* every instance of this VM not yet freed */
 	uint32_t next_sid;
 	bool stopping;
+	struct ta_st_vm *stv;    /* persistent objects (ta_storage.h); its own lock */
 };
 
 /* Drop a reference for a call chain (NULL: none); the last one frees the instance. */
@@ -255,6 +259,8 @@ int ta_call_recv(struct pwait *w, void *buf, size_t len);
 
 /* Handle one request message (header read, payload len bytes pending). 0, or -EPIPE/-EPROTO (dead). */
 int ta_request(struct pwait *w, const struct tap_hdr *h);
+/* Skip n bytes of the message (a request refused but read to its end): 0 or -EPIPE. */
+int ta_req_drain(struct pwait *w, uint64_t n);
 /* Close every TA-to-TA session the instance opened (it is gone or going). */
 void ta2ta_close_all(struct pcall *pc, struct ta_inst *in);
 
@@ -278,6 +284,11 @@ int ta_proc_vm_new(struct ta_store *st, uint32_t vm_id, const char *name, struct
 void ta_proc_vm_kill(struct ta_proc_vm *pv);
 /* After every session is closed. */
 void ta_proc_vm_free(struct ta_proc_vm *pv);
+/*
+ * The backend op vm_storage (ta_storage.c) for the VM of pv (NULL: a soft back-end without TAs in
+ * processes, where nothing could use it): opens the VM's store. Takes st's fds, wipes its key.
+ */
+int ta_st_attach(struct ta_proc_vm *pv, struct vtee_storage *st);
 /* A guest's OPEN of a TA that is none of the built-in ones; *out on TEE_SUCCESS. */
 void ta_proc_open(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req, struct ta_proc_session **out);
 /*

@@ -2,7 +2,9 @@
 /*
  * What a TA instance asks of the TEE while a call runs (ta_proc.h): the REE
  * time (an RPC to the calling VM's kernel), the TA persistent time (kept
- * here per VM and TA, since the instance may die), and TA-to-TA sessions.
+ * per VM and TA, since the instance may die: in the VM's store when it has
+ * one, ta_storage.c), TA-to-TA sessions, and persistent objects (handed to
+ * ta_storage_msg.c).
  *
  * A TA-to-TA session is opened in the caller's VM, as TEE_LOGIN_TRUSTED_APP
  * with the caller's UUID, to a TA in a process (the built-in C TAs are for
@@ -19,6 +21,7 @@
 #include <string.h>
 
 #include "ta_proc.h"
+#include "ta_storage.h"
 #include "sync.h"
 
 /* TA-to-TA sessions one instance may hold open. */
@@ -59,19 +62,27 @@ static int req_ree_time(struct pwait *w, uint32_t len)
 static int req_ptime(struct pwait *w, const struct tap_hdr *h)
 {
 	struct tap_answer a = { .ret = TEE_SUCCESS, .origin = TEE_ORIGIN_TEE };
+	int r;
 	if (h->type == TAP_MSG_PTIME_LOAD) {
-		int64_t ms;
+		int64_t ms = 0;
 		if (h->len)
 			return -EPROTO;
-		if (!ta_proc_ptime_get(w->in, &ms))
-			a.ret = TEE_ERROR_TIME_NOT_SET;
+		r = ta_st_ptime_load(w->in, &ms);
+		if (r)
+			a.ret = r == -ENOENT ? TEE_ERROR_TIME_NOT_SET : TEE_ERROR_STORAGE_NOT_AVAILABLE;
 		a.p[0].a = (uint64_t)ms;
 		return answer(w->in, &a, NULL, 0);
 	}
 	struct tap_param t;
 	if (h->len != sizeof(t) || ta_call_recv(w, &t, sizeof(t)))
 		return -EPROTO;
-	ta_proc_ptime_set(w->in, (int64_t)t.a);
+	r = ta_st_ptime_store(w->in, (int64_t)t.a);
+	if (r == -ENOMEM)
+		a.ret = TEE_ERROR_OUT_OF_MEMORY;
+	else if (r == -ENOSPC || r == -EDQUOT)
+		a.ret = TEE_ERROR_STORAGE_NO_SPACE;
+	else if (r)
+		a.ret = TEE_ERROR_STORAGE_NOT_AVAILABLE;
 	return answer(w->in, &a, NULL, 0);
 }
 
@@ -83,8 +94,7 @@ static void free_bufs(struct pargs *a)
 		free(a->p[i].buf);
 }
 
-/* Skip n bytes of the message (a request we refuse but must read to its end). */
-static int drain(struct pwait *w, uint64_t n)
+int ta_req_drain(struct pwait *w, uint64_t n)
 {
 	uint8_t sink[256];
 	while (n) {
@@ -144,7 +154,7 @@ static int read_params(struct pwait *w, const struct tap_tareq *q, uint32_t data
 		/* a non-NULL buffer even for 0 bytes: NULL means a NULL memref */
 		p->buf = calloc(1, p->size ? (size_t)p->size : 1);
 		if (!p->buf)
-			return drain(w, data_len) ? -EPIPE : -ENOMEM;
+			return ta_req_drain(w, data_len) ? -EPIPE : -ENOMEM;
 	}
 	for (int i = 0; i < 4; i++)
 		if (a->p[i].buf && vtee_param_is_input(a->p[i].type) && ta_call_recv(w, a->p[i].buf, a->p[i].size))
@@ -311,6 +321,8 @@ int ta_request(struct pwait *w, const struct tap_hdr *h)
 	case TAP_MSG_TA_CLOSE:
 		return req_ta(w, h);
 	default:
+		if (h->type >= TAP_MSG_ST_OPEN && h->type <= TAP_MSG_ST_STAGE)
+			return ta_st_request(w, h);
 		return -EPROTO;
 	}
 }

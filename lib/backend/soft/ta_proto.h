@@ -20,7 +20,7 @@
  *    the instance), a stream of messages, each a struct tap_hdr and len
  *    bytes. The back-end sends a call (OPEN, INVOKE, CLOSE, DESTROY) and
  *    reads until DONE; meanwhile the instance may send LOG lines and
- *    requests (REE_TIME, PTIME_*, TA_*), each answered with one ANSWER
+ *    requests (REE_TIME, PTIME_*, TA_*, ST_*), each answered with one ANSWER
  *    before it goes on. At start the instance sends READY (or READY with a
  *    failure, then exits). One call at a time per channel.
  *
@@ -102,6 +102,18 @@ enum tap_msg_type {
 	TAP_MSG_TA_OPEN = 23,     /* struct tap_tareq + input data */
 	TAP_MSG_TA_INVOKE = 24,   /* struct tap_tareq + input data */
 	TAP_MSG_TA_CLOSE = 25,    /* struct tap_tareq (session) */
+	/* persistent objects (below: struct tap_st and what follows it) */
+	TAP_MSG_ST_OPEN = 32,
+	TAP_MSG_ST_CREATE = 33,
+	TAP_MSG_ST_READ = 34,
+	TAP_MSG_ST_WRITE = 35,
+	TAP_MSG_ST_TRUNCATE = 36,
+	TAP_MSG_ST_SIZE = 37,
+	TAP_MSG_ST_SET_META = 38,
+	TAP_MSG_ST_RENAME = 39,
+	TAP_MSG_ST_CLOSE = 40,
+	TAP_MSG_ST_NEXT = 41,
+	TAP_MSG_ST_STAGE = 42,
 };
 
 struct tap_hdr {
@@ -161,6 +173,66 @@ struct tap_answer {
 	uint32_t pad;
 	struct tap_param p[4]; /* values out; memrefs: b = the size the callee set; output data follows */
 };
+
+/*
+ * Persistent objects (lib/tarun/tarun_host.h st_* ops; the back-end's side is
+ * ta_storage.c). Every ST_ request is a struct tap_st, then id_len bytes of
+ * object id, then meta_len bytes of meta, then data_len bytes of data; which
+ * of them a type may carry is tap_st_len_ok()'s table. Answered by ANSWER:
+ * ret (a TEE result) and
+ *   OPEN, CREATE  session = the handle (never 0)
+ *   OPEN          p[0].a = data size, p[1].a = meta size; the meta follows if
+ *                 it fits the room the request gave (meta_room), else
+ *                 SHORT_BUFFER
+ *   READ          p[0].a = bytes read; they follow
+ *   SIZE          p[0].a = data size
+ *   NEXT          p[0].a = data size, p[1].a = meta size, p[1].b = id length;
+ *                 the id follows, then the meta if it fits meta_room
+ * Data beyond one message (TAP_ST_CHUNK of the bulk size) goes ahead in STAGE
+ * messages (data only, answered SUCCESS or OUT_OF_MEMORY): the instance's
+ * staged bytes come first in the data of its next CREATE or WRITE, which
+ * names how many it expects (staged), so the object changes once, whole.
+ * A request naming a handle of another instance breaks the protocol.
+ */
+#define TAP_ST_ID_MAX 64u                /* TEE_OBJECT_ID_MAX_LEN */
+#define TAP_ST_META_MAX (16u << 10)      /* TARUN_ST_META_MAX */
+#define TAP_ST_STAGE_MAX (64ull << 20)   /* staged bytes of one instance (VSTORE_DATA_MAX) */
+/* Data bytes in one message, for a channel of bulk_size (ta_memref_max=): the bulk size, at most 1 MiB. */
+#define TAP_ST_CHUNK(bulk_size) ((bulk_size) < (1u << 20) ? (bulk_size) : (1u << 20))
+
+#define TAP_ST_DELETE 1u      /* CLOSE: delete the object too */
+#define TAP_ST_FROM_START 1u  /* NEXT: no "after" id: the first object */
+
+struct tap_st {
+	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, SET_META, RENAME, CLOSE */
+	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START */
+	uint64_t pos;         /* READ, WRITE: data position; TRUNCATE: the new size */
+	uint32_t id_len;      /* OPEN, CREATE, RENAME, NEXT (the "after" id) */
+	uint32_t meta_len;    /* CREATE, SET_META: meta bytes that follow the id */
+	uint32_t meta_room;   /* OPEN, NEXT: the most meta bytes the answer may carry */
+	uint32_t read_len;    /* READ: bytes wanted */
+	uint64_t data_len;    /* CREATE, WRITE, STAGE: data bytes that follow the meta */
+	uint64_t staged;      /* CREATE, WRITE: staged bytes that come before them (all the instance has) */
+};
+
+/* Is a request of type with fixed part q and len payload bytes well formed (lengths and bounds)? */
+static inline int tap_st_len_ok(uint32_t type, const struct tap_st *q, uint64_t len, uint32_t bulk_size)
+{
+	/* which parts each type carries: id, meta, data */
+	int id = type == TAP_MSG_ST_OPEN || type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_RENAME ||
+		 type == TAP_MSG_ST_NEXT;
+	int meta = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_SET_META;
+	int data = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_WRITE || type == TAP_MSG_ST_STAGE;
+	if (type < TAP_MSG_ST_OPEN || type > TAP_MSG_ST_STAGE)
+		return 0;
+	if ((!id && q->id_len) || q->id_len > TAP_ST_ID_MAX || (!meta && q->meta_len) || q->meta_len > TAP_ST_META_MAX)
+		return 0;
+	if ((!data && q->data_len) || q->data_len > TAP_ST_CHUNK(bulk_size) || q->staged > TAP_ST_STAGE_MAX)
+		return 0;
+	if (type == TAP_MSG_ST_READ && q->read_len > TAP_ST_CHUNK(bulk_size))
+		return 0;
+	return len == sizeof(*q) + q->id_len + q->meta_len + q->data_len;
+}
 
 /* How long the instance is given to load and say READY. */
 #define TAP_READY_TIMEOUT_MS 10000u

@@ -38,6 +38,7 @@
 #include "fdpass.h"
 #include "log.h"
 #include "ta_proc.h"
+#include "ta_storage.h"
 
 #ifndef VTEE_TA_HOST_INSTALLED
 #define VTEE_TA_HOST_INSTALLED "/usr/local/bin/vtee-ta-host"
@@ -256,6 +257,7 @@ static void inst_died(struct ta_inst *in, int status)
 {
 	atomic_store(&in->exit_status, status);
 	atomic_store(&in->dead, true);
+	ta_st_inst_gone(in);
 	if (in->chan_fd >= 0)
 		vtee_chan_hangup(in->chan_fd);
 	bool expected = atomic_load(&in->kill_sent) || atomic_load(&in->destroy_sent) || atomic_load(&in->panicked);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Persistent objects of the TAs in processes, per VM (ta_storage.c,
+ * ta_storage_msg.c): the VM's store (lib/store/vstore.h), the objects its
+ * instances have open, their handles, and the GP sharing rules between them.
+ * Private to lib/backend/soft/.
+ *
+ * Locking: v->lock guards everything of a struct ta_st_vm and is a leaf: it
+ * is taken under pv->lock (ta_inst_fail) and st->lock (a death notice), and
+ * nothing else is taken while it is held. Channel I/O happens outside it.
+ */
+#ifndef VTEE_SOFT_TA_STORAGE_H
+#define VTEE_SOFT_TA_STORAGE_H
+
+#include <stdint.h>
+
+#include "ta_proc.h"
+
+struct vstore;
+
+/* GP TEE_DATA_FLAG_* (tee_api_defines.h) */
+#define ST_ACCESS_READ       0x00000001u
+#define ST_ACCESS_WRITE      0x00000002u
+#define ST_ACCESS_WRITE_META 0x00000004u
+#define ST_SHARE_READ        0x00000010u
+#define ST_SHARE_WRITE       0x00000020u
+#define ST_OVERWRITE         0x00000400u
+
+#define TEE_ERROR_ACCESS_CONFLICT     0xFFFF0003u
+#define TEE_ERROR_CORRUPT_OBJECT      0xF0100001u
+#define TEE_ERROR_STORAGE_NOT_AVAILABLE 0xF0100003u
+#define TEE_ERROR_STORAGE_NO_SPACE    0xFFFF3041u
+
+/* Handles one VM's instances may hold open at once. */
+#define TA_ST_MAX_HANDLES 16384u
+/* Bytes all instances of one VM may have staged (ST_STAGE) at once. */
+#define TA_ST_VM_STAGE_MAX (128ull << 20)
+
+struct ta_st_vm;
+
+int ta_st_vm_new(struct ta_st_vm **out);
+/* After every instance of the VM is gone: closes the store. */
+void ta_st_vm_free(struct ta_st_vm *v);
+
+/* One ST_* request of the instance (header read, payload pending): 0, or -EPIPE/-EPROTO (dead). */
+int ta_st_request(struct pwait *w, const struct tap_hdr *h);
+
+/* The instance has ended or is ending: its handles and staged bytes go. Any thread, any time. */
+void ta_st_inst_gone(struct ta_inst *in);
+
+/* The TA persistent time of the instance's TA: in the store when the VM has one, else in memory. */
+int ta_st_ptime_load(struct ta_inst *in, int64_t *offset_ms); /* 0, -ENOENT never set, -errno */
+int ta_st_ptime_store(struct ta_inst *in, int64_t offset_ms);
+
+/* ---- between ta_storage.c (the table) and ta_storage_msg.c (the wire) ---- */
+
+/* A request, read and bounds-checked; the buffers are owned by it. */
+struct st_req {
+	uint32_t type;
+	struct tap_st q;
+	uint8_t id[TAP_ST_ID_MAX];
+	uint8_t *meta;
+	uint8_t *data;         /* CREATE, WRITE: the staged bytes, then the inline ones; data_len in all */
+	uint64_t data_len;
+};
+
+/* What to answer: the fixed part and up to two buffers (owned: freed after sending). */
+struct st_ans {
+	struct tap_answer a;
+	void *out[2];
+	size_t out_len[2];
+};
+
+/* Run a request for the instance under the VM's lock: 0 with *ans filled, or -EPROTO. */
+int ta_st_run(struct ta_inst *in, struct st_req *r, struct st_ans *ans);
+/* The instance's staged bytes taken (*len of them, *buf malloc'd or NULL); the stage is empty after. */
+void ta_st_stage_take(struct ta_inst *in, uint8_t **buf, uint64_t *len);
+/* Append to the instance's stage: 0, -ENOMEM (the stage is dropped), -EPROTO (over TAP_ST_STAGE_MAX). */
+int ta_st_stage_add(struct ta_inst *in, const uint8_t *data, uint64_t len);
+
+#endif
