@@ -166,7 +166,7 @@ static int storage_copy(uint32_t vm_id, struct vtee_storage *out)
 	return 0;
 }
 
-int storage_give(uint32_t vm_id, void *be)
+int storage_give(uint32_t vm_id, const char *name, void *be)
 {
 	struct vtee_storage st;
 	pthread_mutex_lock(&srv.lock);
@@ -177,10 +177,16 @@ int storage_give(uint32_t vm_id, void *be)
 	if (r)
 		return r;
 	if (!srv.ops->vm_storage) {
+		/* as libvtee's vtee_vm_set_storage(): the VM runs, its objects are not kept */
 		storage_drop(&st);
-		return -EOPNOTSUPP;
+		tee_log(name, "vm %u: back-end \"%s\" keeps no storage: persistent objects are not kept", vm_id,
+			srv.ops->name);
+		return 0;
 	}
-	return srv.ops->vm_storage(be, &st);
+	r = srv.ops->vm_storage(be, &st);
+	if (!r)
+		tee_log(name, "vm %u: storage given to the back-end", vm_id);
+	return r;
 }
 
 void storage_free_all(void)

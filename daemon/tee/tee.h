@@ -220,8 +220,11 @@ int buf_alloc(uint64_t size, void **out, size_t *alloc);
  * line (fds closed either way). 0, or -errno on the socket (*eof: it ended).
  */
 int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *eof);
-/* Give a new VM's back-end state the storage kept for vm_id: 0 (also when none is), or its -errno. */
-int storage_give(uint32_t vm_id, void *be);
+/*
+ * Give a new VM's back-end state the storage kept for vm_id: 0 (also when none
+ * is kept, or the back-end keeps none: logged), or the back-end's -errno.
+ */
+int storage_give(uint32_t vm_id, const char *name, void *be);
 /* At exit: close and wipe what is kept. */
 void storage_free_all(void);
 

@@ -48,7 +48,7 @@ int vm_create(uint32_t vm_id, const char *name, struct tvm **out)
 	int e = v ? srv.ops->vm_created(srv.be, vm_id, name, &be) : -ENOMEM;
 	if (!e) {
 		/* a VM meant to have storage never runs without it: its TAs would see none */
-		e = storage_give(vm_id, be);
+		e = storage_give(vm_id, name, be);
 		if (e) {
 			tee_log(name, "vm %u: its storage cannot be opened: %s", vm_id, strerror(-e));
 			srv.ops->vm_destroyed(be);

@@ -127,6 +127,9 @@ static void test_defaults(void)
 	CHECK_EQ(p.quota.max_shm, 0);
 	CHECK_EQ(p.quota.max_shm_pages, 0);
 	CHECK_EQ(p.slice_us, 0);
+	CHECK(!strcmp(p.storage_dir, ""));
+	CHECK_EQ(p.storage_max_objects, 0);
+	CHECK_EQ(p.storage_max_bytes, 0);
 	CHECK_EQ(p.log_target, VTEED_LOG_STDERR);
 	CHECK_EQ(p.log_level, VTEED_LOG_INFO);
 	CHECK(p.log_denials);
@@ -164,6 +167,9 @@ static void test_example(const char *path)
 	CHECK_EQ(p.quota.max_shm, 256);
 	CHECK_EQ(p.quota.max_shm_pages, (64u << 20) / 4096);
 	CHECK_EQ(p.slice_us, 1000);
+	CHECK(!strcmp(p.storage_dir, "/var/lib/vtee/state"));
+	CHECK_EQ(p.storage_max_objects, 4096);
+	CHECK_EQ(p.storage_max_bytes, 64ull << 20);
 	CHECK_EQ(p.log_target, VTEED_LOG_STDERR);
 	CHECK_EQ(p.log_level, VTEED_LOG_INFO);
 	CHECK(p.log_denials);
@@ -476,6 +482,39 @@ static void test_ta_dirs(void)
 	EXPECT_ERROR("[ta]\ndirs = /a,b\n", 2, "'b' is not an absolute directory"); /* a comma separates */
 }
 
+/* [storage]: the state root and the VM's quota, each bound checked. */
+static void test_storage(void)
+{
+	struct vteed_policy p;
+	CHECK_EQ(load_text(&p, "[Storage]\ndir = /srv/vtee state\nmax_objects = 1\nmax_bytes = 4K\n"), 0);
+	CHECK(!strcmp(p.storage_dir, "/srv/vtee state"));
+	CHECK_EQ(p.storage_max_objects, 1);
+	CHECK_EQ(p.storage_max_bytes, 4096);
+	CHECK_EQ(load_text(&p, "[storage]\nmax_objects = 1048576\nmax_bytes = 1T\n"), 0);
+	CHECK_EQ(p.storage_max_objects, 1u << 20);
+	CHECK_EQ(p.storage_max_bytes, 1ull << 40);
+	CHECK_EQ(load_text(&p, "[storage]\nmax_bytes = 123456789\n"), 0);
+	CHECK_EQ(p.storage_max_bytes, 123456789);
+	CHECK(!strcmp(p.storage_dir, ""));
+	EXPECT_ERROR("[storage]\ndir = var/lib/vtee\n", 2, "not an absolute directory");
+	EXPECT_ERROR("[storage]\nmax_objects = 0\n", 2, "out of range (1..1048576)");
+	EXPECT_ERROR("[storage]\nmax_objects = 1048577\n", 2, "out of range");
+	EXPECT_ERROR("[storage]\nmax_objects = many\n", 2, "not a number");
+	EXPECT_ERROR("[storage]\nmax_bytes = 4095\n", 2, "out of range (4K..1T)");
+	EXPECT_ERROR("[storage]\nmax_bytes = 1025G\n", 2, "out of range");
+	EXPECT_ERROR("[storage]\nmax_bytes = 99999999999999999999T\n", 2, "not a size");
+	EXPECT_ERROR("[storage]\nmax_bytes = 16777216T\n", 2, "out of range"); /* 2^64: overflows */
+	EXPECT_ERROR("[storage]\nmax_bytes = 1MB\n", 2, "not a size");
+	EXPECT_ERROR("[storage]\nquota = 1\n", 2, "unknown key 'quota' in [storage]");
+	EXPECT_ERROR("[storage]\nmax_objects = 1\nmax_objects = 2\n", 3, "duplicate key");
+	/* a long directory: as long as a line may be */
+	char longdir[300] = "[storage]\ndir = /";
+	memset(longdir + strlen(longdir), 'd', 180);
+	strcat(longdir, "\n");
+	CHECK_EQ(load_text(&p, longdir), 0);
+	CHECK_EQ(strlen(p.storage_dir), 181);
+}
+
 /* ---- end to end: libvtee + the guest model ---- */
 
 /* The soft back-end, counting the OPENs it is asked for. */
@@ -704,6 +743,7 @@ int main(int argc, char **argv)
 	test_bounds();
 	test_filter();
 	test_ta_dirs();
+	test_storage();
 
 	counting_ops = vtee_soft_backend;
 	counting_ops.submit = counting_submit;
