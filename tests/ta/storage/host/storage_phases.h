@@ -135,6 +135,21 @@ static inline void phase_key_sessions(TEEC_Session *a, TEEC_Session *b)
 	st_delete(a, "session-key", ST_PRIVATE);
 }
 
+/* An id in the client's memory, not the TA's: the TA is killed (xtest 6020). */
+static inline void phase_id_in_shm(TEEC_Context *ctx, TEEC_Session *a)
+{
+	TEEC_Session c;
+	TEEC_Result res;
+
+	if (st_put(a, "in-shm", "x", 1, ST_PRIVATE, false) != TEEC_SUCCESS || !st_open(ctx, &c))
+		return;
+	res = st_id_cmd(&c, TA_STORAGE_CMD_ID_IN_SHM, "in-shm", ST_PRIVATE, 0);
+	check(res == TEEC_ERROR_TARGET_DEAD, "an id in shared memory kills the TA (%s)",
+	      RES(res, 0));
+	TEEC_CloseSession(&c);
+	st_delete(a, "in-shm", ST_PRIVATE);
+}
+
 static inline void phase_semantics(TEEC_Context *ctx)
 {
 	TEEC_Session a, b;
@@ -157,6 +172,7 @@ static inline void phase_semantics(TEEC_Context *ctx)
 		      "a 65-byte id panics the TA (%s)", RES(res, origin));
 		TEEC_CloseSession(&b);
 	}
+	phase_id_in_shm(ctx, &a);
 	TEEC_CloseSession(&a);
 }
 

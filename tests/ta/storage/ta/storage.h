@@ -31,6 +31,7 @@ TEE_Result storage_try_open(uint32_t types, TEE_Param params[4]);
 TEE_Result storage_key_cmd(bool make, uint32_t types, TEE_Param params[4]);
 TEE_Result storage_fill(uint32_t types, TEE_Param params[4]);
 TEE_Result storage_id_too_long(uint32_t types, TEE_Param params[4]);
+TEE_Result storage_id_in_shm(uint32_t types, TEE_Param params[4]);
 
 /* Every access and sharing flag (the flags a report's scratch objects are made with). */
 #define STORAGE_ALL_FLAGS (TEE_DATA_FLAG_ACCESS_READ | TEE_DATA_FLAG_ACCESS_WRITE | \

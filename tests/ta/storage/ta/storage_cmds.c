@@ -16,19 +16,36 @@
 #define P(a, b, c, d) TEE_PARAM_TYPES(TEE_PARAM_TYPE_##a, TEE_PARAM_TYPE_##b, \
 				      TEE_PARAM_TYPE_##c, TEE_PARAM_TYPE_##d)
 
+/* An object id as GP wants it: in the TA's own memory, never the client's (xtest 6020). */
+struct obj_id {
+	uint8_t bytes[TEE_OBJECT_ID_MAX_LEN];
+	size_t len;
+};
+
+static TEE_Result copy_id(const TEE_Param *p, struct obj_id *id)
+{
+	if (p->memref.size > sizeof(id->bytes))
+		return TEE_ERROR_BAD_PARAMETERS;
+	id->len = p->memref.size;
+	TEE_MemMove(id->bytes, p->memref.buffer, id->len);
+	return TEE_SUCCESS;
+}
+
 TEE_Result storage_put(uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	uint32_t flags = STORAGE_ALL_FLAGS;
+	struct obj_id id;
 	TEE_Result res;
 
-	if (types != P(MEMREF_INPUT, MEMREF_INPUT, VALUE_INPUT, NONE))
+	if (types != P(MEMREF_INPUT, MEMREF_INPUT, VALUE_INPUT, NONE) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
 	if (params[2].value.b != 1)
 		flags |= TEE_DATA_FLAG_OVERWRITE;
-	res = TEE_CreatePersistentObject(params[2].value.a, params[0].memref.buffer,
-					 params[0].memref.size, flags, TEE_HANDLE_NULL,
-					 params[1].memref.buffer, params[1].memref.size, &h);
+	res = TEE_CreatePersistentObject(params[2].value.a, id.bytes, id.len, flags,
+					 TEE_HANDLE_NULL, params[1].memref.buffer,
+					 params[1].memref.size, &h);
 	if (res == TEE_SUCCESS)
 		TEE_CloseObject(h);
 	return res;
@@ -38,13 +55,14 @@ TEE_Result storage_get(uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info = { 0 };
+	struct obj_id id;
 	size_t n = 0;
 	TEE_Result res;
 
-	if (types != P(MEMREF_INPUT, MEMREF_OUTPUT, VALUE_INPUT, VALUE_OUTPUT))
+	if (types != P(MEMREF_INPUT, MEMREF_OUTPUT, VALUE_INPUT, VALUE_OUTPUT) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_OpenPersistentObject(params[2].value.a, params[0].memref.buffer,
-				       params[0].memref.size,
+	res = TEE_OpenPersistentObject(params[2].value.a, id.bytes, id.len,
 				       TEE_DATA_FLAG_ACCESS_READ | TEE_DATA_FLAG_SHARE_READ, &h);
 	if (res != TEE_SUCCESS)
 		return res;
@@ -60,12 +78,14 @@ TEE_Result storage_get(uint32_t types, TEE_Param params[4])
 TEE_Result storage_delete(uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+	struct obj_id id;
 	TEE_Result res;
 
-	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE))
+	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_OpenPersistentObject(params[1].value.a, params[0].memref.buffer,
-				       params[0].memref.size, TEE_DATA_FLAG_ACCESS_WRITE_META, &h);
+	res = TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len,
+				       TEE_DATA_FLAG_ACCESS_WRITE_META, &h);
 	if (res != TEE_SUCCESS)
 		return res;
 	return TEE_CloseAndDeletePersistentObject1(h);
@@ -102,23 +122,27 @@ TEE_Result storage_count(uint32_t types, TEE_Param params[4])
 
 TEE_Result storage_hold(struct storage_session *s, uint32_t types, TEE_Param params[4])
 {
-	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE))
+	struct obj_id id;
+
+	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
 	if (s->held != TEE_HANDLE_NULL)
 		return TEE_ERROR_BAD_STATE;
-	return TEE_OpenPersistentObject(params[1].value.a, params[0].memref.buffer,
-					params[0].memref.size, params[1].value.b, &s->held);
+	return TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len, params[1].value.b,
+					&s->held);
 }
 
 TEE_Result storage_try_open(uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+	struct obj_id id;
 	TEE_Result res;
 
-	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE))
+	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_OpenPersistentObject(params[1].value.a, params[0].memref.buffer,
-				       params[0].memref.size, params[1].value.b, &h);
+	res = TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len, params[1].value.b, &h);
 	TEE_CloseObject(h);
 	return res;
 }
@@ -144,7 +168,7 @@ static TEE_Result encrypt(TEE_ObjectHandle key, const void *in, size_t len, void
 }
 
 /* Generates an AES-256 key and stores it (OVERWRITE) with TA_STORAGE_KEY_DATA; *h open. */
-static TEE_Result make_key(uint32_t storage, const void *id, size_t id_len, TEE_ObjectHandle *h)
+static TEE_Result make_key(uint32_t storage, const struct obj_id *id, TEE_ObjectHandle *h)
 {
 	TEE_ObjectHandle key = TEE_HANDLE_NULL;
 	TEE_Result res = TEE_AllocateTransientObject(TEE_TYPE_AES, 256, &key);
@@ -152,7 +176,7 @@ static TEE_Result make_key(uint32_t storage, const void *id, size_t id_len, TEE_
 	if (res == TEE_SUCCESS)
 		res = TEE_GenerateKey(key, 256, NULL, 0);
 	if (res == TEE_SUCCESS)
-		res = TEE_CreatePersistentObject(storage, id, id_len,
+		res = TEE_CreatePersistentObject(storage, id->bytes, id->len,
 						 STORAGE_ALL_FLAGS | TEE_DATA_FLAG_OVERWRITE, key,
 						 TA_STORAGE_KEY_DATA, strlen(TA_STORAGE_KEY_DATA),
 						 h);
@@ -163,17 +187,17 @@ static TEE_Result make_key(uint32_t storage, const void *id, size_t id_len, TEE_
 TEE_Result storage_key_cmd(bool make, uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+	struct obj_id id;
 	size_t out_len;
 	TEE_Result res;
 
-	if (types != P(MEMREF_INPUT, MEMREF_INPUT, MEMREF_OUTPUT, VALUE_INPUT))
+	if (types != P(MEMREF_INPUT, MEMREF_INPUT, MEMREF_OUTPUT, VALUE_INPUT) ||
+	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
 	if (make)
-		res = make_key(params[3].value.a, params[0].memref.buffer, params[0].memref.size,
-			       &h);
+		res = make_key(params[3].value.a, &id, &h);
 	else
-		res = TEE_OpenPersistentObject(params[3].value.a, params[0].memref.buffer,
-					       params[0].memref.size,
+		res = TEE_OpenPersistentObject(params[3].value.a, id.bytes, id.len,
 					       TEE_DATA_FLAG_ACCESS_READ | TEE_DATA_FLAG_SHARE_READ,
 					       &h);
 	if (res != TEE_SUCCESS)
@@ -236,4 +260,15 @@ TEE_Result storage_id_too_long(uint32_t types, TEE_Param params[4])
 	/* does not return: the core's BAD_PARAMETERS is not one open may give */
 	return TEE_OpenPersistentObject(params[0].value.a, id, sizeof(id),
 					TEE_DATA_FLAG_ACCESS_READ, &h);
+}
+
+TEE_Result storage_id_in_shm(uint32_t types, TEE_Param params[4])
+{
+	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+
+	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	/* does not return: the id is the client's memory, which the core refuses to read */
+	return TEE_OpenPersistentObject(params[1].value.a, params[0].memref.buffer,
+					params[0].memref.size, TEE_DATA_FLAG_ACCESS_READ, &h);
 }

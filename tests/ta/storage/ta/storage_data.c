@@ -54,6 +54,7 @@ static void check_ids(struct ta_report *r, uint32_t storage)
 /* Read in pieces, past the end, and after a write over the start. */
 static void check_read_write(struct ta_report *r, uint32_t storage)
 {
+	bool ok;
 	static const uint8_t head[5] = { 'v', 't', 'e', 'e', '!' };
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	uint8_t buf[64];
@@ -62,11 +63,14 @@ static void check_read_write(struct ta_report *r, uint32_t storage)
 	if (!report_res(r, storage_make(storage, "rw", pattern, sizeof(pattern), &h),
 			TEE_SUCCESS, "create rw with 32 bytes"))
 		return;
-	report_check(r, TEE_ReadObjectData(h, buf, 10, &n) == TEE_SUCCESS && n == 10 &&
+	ok = TEE_ReadObjectData(h, buf, 10, &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 10 &&
 		     !memcmp(buf, pattern, 10), "read 10 bytes from the start (%zu)", n);
-	report_check(r, TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS && n == 22 &&
+	ok = TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 22 &&
 		     !memcmp(buf, pattern + 10, 22), "read past the end gives the 22 left (%zu)", n);
-	report_check(r, TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS && n == 0,
+	ok = TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 0,
 		     "read at the end gives 0 bytes (%zu)", n);
 	TEE_SeekObjectData(h, 0, TEE_DATA_SEEK_SET);
 	report_res(r, TEE_WriteObjectData(h, head, sizeof(head)), TEE_SUCCESS,
@@ -83,6 +87,7 @@ static void check_read_write(struct ta_report *r, uint32_t storage)
 /* Seek from each origin; past the end reads nothing; writing there leaves a zero hole. */
 static void check_seek(struct ta_report *r, uint32_t storage)
 {
+	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 	uint8_t buf[16];
@@ -93,16 +98,20 @@ static void check_seek(struct ta_report *r, uint32_t storage)
 		return;
 	TEE_SeekObjectData(h, 10, TEE_DATA_SEEK_SET);
 	report_res(r, TEE_SeekObjectData(h, 4, TEE_DATA_SEEK_CUR), TEE_SUCCESS, "SEEK_CUR +4");
-	report_check(r, TEE_ReadObjectData(h, buf, 4, &n) == TEE_SUCCESS && n == 4 &&
+	ok = TEE_ReadObjectData(h, buf, 4, &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 4 &&
 		     !memcmp(buf, pattern + 14, 4), "SET 10, CUR +4 reads from 14");
 	report_res(r, TEE_SeekObjectData(h, -8, TEE_DATA_SEEK_END), TEE_SUCCESS, "SEEK_END -8");
-	report_check(r, TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS && n == 8 &&
+	ok = TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 8 &&
 		     !memcmp(buf, pattern + 24, 8), "END -8 reads the last 8 (%zu)", n);
 	TEE_SeekObjectData(h, 10, TEE_DATA_SEEK_END);
-	report_check(r, TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS && n == 0,
+	ok = TEE_ReadObjectData(h, buf, sizeof(buf), &n) == TEE_SUCCESS;
+	report_check(r, ok && n == 0,
 		     "END +10 reads nothing (%zu)", n);
 	report_res(r, TEE_WriteObjectData(h, pattern, 4), TEE_SUCCESS, "write 4 bytes at 42");
-	report_check(r, TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS && info.dataSize == 46 &&
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok && info.dataSize == 46 &&
 		     info.dataPosition == 46, "size 46, position 46 after it (%zu, %zu)",
 		     info.dataSize, info.dataPosition);
 	storage_expect_at(r, h, 32, zeros, 10, "the hole 32..41 reads as zeros");
@@ -119,6 +128,7 @@ static void check_seek(struct ta_report *r, uint32_t storage)
 /* Truncate shorter and longer (zero-filled); both persist. */
 static void check_truncate(struct ta_report *r, uint32_t storage)
 {
+	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 
@@ -133,13 +143,15 @@ static void check_truncate(struct ta_report *r, uint32_t storage)
 	if (!report_res(r, TEE_OpenPersistentObject(storage, "trunc", 5, STORAGE_ALL_FLAGS, &h),
 			TEE_SUCCESS, "reopen trunc"))
 		return;
-	report_check(r, TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS && info.dataSize == 40 &&
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok && info.dataSize == 40 &&
 		     info.dataPosition == 0, "reopened: size 40, position 0 (%zu, %zu)",
 		     info.dataSize, info.dataPosition);
 	storage_expect_at(r, h, 0, pattern, 10, "reopened: the first 10 bytes kept");
 	storage_expect_at(r, h, 10, zeros, 30, "reopened: then zeros");
 	report_res(r, TEE_TruncateObjectData(h, 0), TEE_SUCCESS, "truncate to 0");
-	report_check(r, TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS && info.dataSize == 0,
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok && info.dataSize == 0,
 		     "size 0 after it");
 	TEE_CloseAndDeletePersistentObject1(h);
 }
@@ -181,6 +193,7 @@ out:
 /* OVERWRITE replaces, its absence refuses and leaves the object as it was (xtest 6012). */
 static void check_overwrite(struct ta_report *r, uint32_t storage)
 {
+	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 	TEE_Result res;
@@ -197,7 +210,8 @@ static void check_overwrite(struct ta_report *r, uint32_t storage)
 	if (!report_res(r, TEE_OpenPersistentObject(storage, "ow", 2, STORAGE_ALL_FLAGS, &h),
 			TEE_SUCCESS, "open ow"))
 		return;
-	report_check(r, TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS && info.dataSize == 3,
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok && info.dataSize == 3,
 		     "ow holds the overwriting 3 bytes (%zu)", info.dataSize);
 	TEE_CloseAndDeletePersistentObject1(h);
 }

@@ -15,6 +15,7 @@
 
 static void check_data_info(struct ta_report *r, uint32_t storage)
 {
+	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	TEE_ObjectInfo info;
 	uint8_t buf[7];
@@ -38,7 +39,20 @@ static void check_data_info(struct ta_report *r, uint32_t storage)
 			     info.handleFlags);
 		report_check(r, info.objectSize == 0, "a data object has objectSize 0 (%" PRIu32 ")",
 			     info.objectSize);
+		report_check(r, info.objectUsage == 0xffffffff, "its usage is all bits (0x%" PRIx32
+			     ")", info.objectUsage);
 	}
+	/* xtest 6021: a restricted usage is kept in the object */
+	report_res(r, TEE_RestrictObjectUsage1(h, ~(uint32_t)TEE_USAGE_EXTRACTABLE), TEE_SUCCESS,
+		   "restrict its usage to all but EXTRACTABLE");
+	TEE_CloseObject(h);
+	if (!report_res(r, TEE_OpenPersistentObject(storage, "info", 4, STORAGE_ALL_FLAGS, &h),
+			TEE_SUCCESS, "reopen info"))
+		return;
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok &&
+		     info.objectUsage == ~(uint32_t)TEE_USAGE_EXTRACTABLE,
+		     "the restricted usage persisted (0x%" PRIx32 ")", info.objectUsage);
 	TEE_CloseAndDeletePersistentObject1(h);
 }
 
@@ -147,6 +161,7 @@ static bool ecb(TEE_ObjectHandle key, const uint8_t in[16], uint8_t out[16])
 static void check_reopened_key(struct ta_report *r, uint32_t storage, TEE_ObjectHandle t,
 			       const uint8_t want_ct[16], uint32_t usage)
 {
+	bool ok;
 	static const uint8_t block[16] = "sixteen byte blk";
 	uint8_t ct[16], a[32], b[32], data[32];
 	size_t alen = sizeof(a), blen = sizeof(b), n = 0;
@@ -156,7 +171,8 @@ static void check_reopened_key(struct ta_report *r, uint32_t storage, TEE_Object
 	if (!report_res(r, TEE_OpenPersistentObject(storage, "key", 3, STORAGE_ALL_FLAGS, &h),
 			TEE_SUCCESS, "reopen the persistent key"))
 		return;
-	report_check(r, TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS &&
+	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
+	report_check(r, ok &&
 		     info.objectType == TEE_TYPE_AES && info.objectSize == 256 &&
 		     info.maxObjectSize == 256 && info.dataSize == strlen(TA_STORAGE_KEY_DATA),
 		     "key info: AES, 256 of 256 bits, %zu data bytes (0x%" PRIx32 " %" PRIu32
@@ -171,7 +187,8 @@ static void check_reopened_key(struct ta_report *r, uint32_t storage, TEE_Object
 			     !memcmp(a, b, 32), "the stored key bytes are the generated ones");
 	report_check(r, ecb(h, block, ct) && !memcmp(ct, want_ct, 16),
 		     "the reopened key encrypts as the generated one");
-	report_check(r, TEE_ReadObjectData(h, data, sizeof(data), &n) == TEE_SUCCESS &&
+	ok = TEE_ReadObjectData(h, data, sizeof(data), &n) == TEE_SUCCESS;
+	report_check(r, ok &&
 		     n == strlen(TA_STORAGE_KEY_DATA) && !memcmp(data, TA_STORAGE_KEY_DATA, n),
 		     "the key object's data stream reads back (%zu bytes)", n);
 	if (usage & TEE_USAGE_EXTRACTABLE)

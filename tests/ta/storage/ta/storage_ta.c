@@ -107,6 +107,8 @@ TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd_id,
 		return storage_fill(param_types, params);
 	case TA_STORAGE_CMD_ID_TOO_LONG:
 		return storage_id_too_long(param_types, params);
+	case TA_STORAGE_CMD_ID_IN_SHM:
+		return storage_id_in_shm(param_types, params);
 	default:
 		return TEE_ERROR_NOT_SUPPORTED;
 	}

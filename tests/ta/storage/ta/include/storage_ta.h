@@ -81,6 +81,12 @@
 #define TA_STORAGE_CMD_FILL		13
 /* Opens an object with a 65-byte id: OP-TEE's libutee panics the TA (BAD_PARAMETERS). */
 #define TA_STORAGE_CMD_ID_TOO_LONG	14
+/*
+ * Opens the object [0] MEMREF_INPUT id of storage [1] VALUE_INPUT a naming
+ * the id where the client's memref is: GP wants ids in the TA's own memory,
+ * OP-TEE kills the TA (xtest 6020). The other commands copy the id first.
+ */
+#define TA_STORAGE_CMD_ID_IN_SHM	15
 
 #define TA_STORAGE_KEY_DATA		"vtee persistent key"
 
