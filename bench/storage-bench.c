@@ -35,6 +35,7 @@
 #include "bench.h"
 
 #define ROUNDS      5
+#define SMALL_ROUNDS 3   /* each adds 1,000 objects: the state grows round by round */
 #define SMALL       1000
 #define SMALL_SIZE  64
 #define BIG         (1u << 20)
@@ -211,11 +212,11 @@ int main(int argc, char **argv)
 		die("%s or %s: not found", argv[1], argv[2]);
 	static struct sb b;
 	set_up(&b, ta_dir, ta_host);
-	double small[ROUNDS], wr[ROUNDS], rd[ROUNDS];
+	double small[SMALL_ROUNDS], wr[ROUNDS], rd[ROUNDS];
 	uint64_t disk0, disk1, blocks0, blocks1, w0 = wchar();
-	for (int r = 0; r < ROUNDS; r++)
+	for (int r = 0; r < SMALL_ROUNDS; r++)
 		small[r] = fill_us(&b, SMALL, SMALL_SIZE, (uint32_t)r * SMALL);
-	uint64_t small_io = wchar() - w0, small_payload = (uint64_t)ROUNDS * SMALL * SMALL_SIZE;
+	uint64_t small_io = wchar() - w0, small_payload = (uint64_t)SMALL_ROUNDS * SMALL * SMALL_SIZE;
 	disk_usage(b.state, &disk0, &blocks0);
 	w0 = wchar();
 	for (int r = 0; r < ROUNDS; r++)
@@ -225,7 +226,8 @@ int main(int argc, char **argv)
 		rd[r] = big_ms(&b, false);
 	printf("# storage-bench: %d rounds, medians; a VM's storage in %s\n", ROUNDS, b.dir);
 	printf("BENCH storage_small_create %.1f us per object (create + write + close of %d objects "
-	       "of %d bytes in the TA)\n", median(small, ROUNDS), SMALL, SMALL_SIZE);
+	       "of %d bytes in the TA; median of %d rounds, %d objects stored by the last)\n",
+	       median(small, SMALL_ROUNDS), SMALL, SMALL_SIZE, SMALL_ROUNDS, SMALL_ROUNDS * SMALL);
 	printf("BENCH storage_1m_write %.2f ms (%.0f MiB/s)\n", median(wr, ROUNDS),
 	       1000.0 / median(wr, ROUNDS));
 	printf("BENCH storage_1m_read %.2f ms (%.0f MiB/s)\n", median(rd, ROUNDS),
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 	       (double)big_io / ((double)ROUNDS * BIG));
 	printf("BENCH storage_write_amp_small_disk %.1f bytes on disk per byte stored (%.1f with "
 	       "blocks; %d objects)\n", (double)disk0 / (double)small_payload,
-	       (double)blocks0 / (double)small_payload, ROUNDS * SMALL);
+	       (double)blocks0 / (double)small_payload, SMALL_ROUNDS * SMALL);
 	for (uint32_t i = 0; i < EXPORT_MIB; i++)
 		fill_us(&b, 1, BIG, 1000000 + i);
 	disk_usage(b.state, &disk1, &blocks1);
