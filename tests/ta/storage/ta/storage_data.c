@@ -5,6 +5,7 @@
  * and 64 bytes, read, write, seek from each origin, truncate and extend,
  * holes, rename (into a free id, onto a taken one, to an empty id), delete.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "storage.h"
@@ -20,12 +21,14 @@ static const uint8_t zeros[64];
 static void check_id(struct ta_report *r, uint32_t storage, const void *id, size_t id_len)
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+	char what[48];
 	TEE_Result res;
 
+	snprintf(what, sizeof(what), "create with a %zu-byte id%s", id_len, id ? "" : " (NULL)");
 	res = TEE_CreatePersistentObject(storage, id, id_len, TEE_DATA_FLAG_ACCESS_WRITE |
 					 TEE_DATA_FLAG_ACCESS_WRITE_META | TEE_DATA_FLAG_OVERWRITE,
 					 TEE_HANDLE_NULL, pattern, sizeof(pattern), &h);
-	if (!report_res(r, res, TEE_SUCCESS, "create with a %zu-byte id"))
+	if (!report_res(r, res, TEE_SUCCESS, what))
 		return;
 	TEE_CloseObject(h);
 	res = TEE_OpenPersistentObject(storage, id, id_len, TEE_DATA_FLAG_ACCESS_READ |
