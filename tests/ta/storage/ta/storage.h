@@ -33,6 +33,10 @@ TEE_Result storage_fill(uint32_t types, TEE_Param params[4]);
 TEE_Result storage_id_too_long(uint32_t types, TEE_Param params[4]);
 TEE_Result storage_id_in_shm(uint32_t types, TEE_Param params[4]);
 
+/* AES-ECB (encrypt) of in, whole 16-byte blocks, into out (*out_len: room, then bytes). */
+TEE_Result storage_ecb(TEE_ObjectHandle key, const void *in, size_t len, void *out,
+		       size_t *out_len);
+
 /* Every access and sharing flag (the flags a report's scratch objects are made with). */
 #define STORAGE_ALL_FLAGS (TEE_DATA_FLAG_ACCESS_READ | TEE_DATA_FLAG_ACCESS_WRITE | \
 			   TEE_DATA_FLAG_ACCESS_WRITE_META | TEE_DATA_FLAG_SHARE_READ | \

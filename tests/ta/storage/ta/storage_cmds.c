@@ -75,17 +75,27 @@ TEE_Result storage_get(uint32_t types, TEE_Param params[4])
 	return res;
 }
 
-TEE_Result storage_delete(uint32_t types, TEE_Param params[4])
+/*
+ * The commands of the form [0] MEMREF_INPUT id, [1] VALUE_INPUT a = storage,
+ * b = flags: opens the object with b | more_flags.
+ */
+static TEE_Result open_by_params(uint32_t types, TEE_Param params[4], uint32_t more_flags,
+				 TEE_ObjectHandle *h)
 {
-	TEE_ObjectHandle h = TEE_HANDLE_NULL;
 	struct obj_id id;
-	TEE_Result res;
 
 	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
 	    copy_id(&params[0], &id) != TEE_SUCCESS)
 		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len,
-				       TEE_DATA_FLAG_ACCESS_WRITE_META, &h);
+	return TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len,
+					params[1].value.b | more_flags, h);
+}
+
+TEE_Result storage_delete(uint32_t types, TEE_Param params[4])
+{
+	TEE_ObjectHandle h = TEE_HANDLE_NULL;
+	TEE_Result res = open_by_params(types, params, TEE_DATA_FLAG_ACCESS_WRITE_META, &h);
+
 	if (res != TEE_SUCCESS)
 		return res;
 	return TEE_CloseAndDeletePersistentObject1(h);
@@ -122,34 +132,22 @@ TEE_Result storage_count(uint32_t types, TEE_Param params[4])
 
 TEE_Result storage_hold(struct storage_session *s, uint32_t types, TEE_Param params[4])
 {
-	struct obj_id id;
-
-	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
-	    copy_id(&params[0], &id) != TEE_SUCCESS)
-		return TEE_ERROR_BAD_PARAMETERS;
 	if (s->held != TEE_HANDLE_NULL)
 		return TEE_ERROR_BAD_STATE;
-	return TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len, params[1].value.b,
-					&s->held);
+	return open_by_params(types, params, 0, &s->held);
 }
 
 TEE_Result storage_try_open(uint32_t types, TEE_Param params[4])
 {
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
-	struct obj_id id;
-	TEE_Result res;
+	TEE_Result res = open_by_params(types, params, 0, &h);
 
-	if (types != P(MEMREF_INPUT, VALUE_INPUT, NONE, NONE) ||
-	    copy_id(&params[0], &id) != TEE_SUCCESS)
-		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_OpenPersistentObject(params[1].value.a, id.bytes, id.len, params[1].value.b, &h);
 	TEE_CloseObject(h);
 	return res;
 }
 
-/* AES-ECB of in (whole blocks) into out with key. */
-static TEE_Result encrypt(TEE_ObjectHandle key, const void *in, size_t len, void *out,
-			  size_t *out_len)
+TEE_Result storage_ecb(TEE_ObjectHandle key, const void *in, size_t len, void *out,
+		       size_t *out_len)
 {
 	TEE_OperationHandle op = TEE_HANDLE_NULL;
 	TEE_Result res;
@@ -203,8 +201,8 @@ TEE_Result storage_key_cmd(bool make, uint32_t types, TEE_Param params[4])
 	if (res != TEE_SUCCESS)
 		return res;
 	out_len = params[2].memref.size;
-	res = encrypt(h, params[1].memref.buffer, params[1].memref.size,
-		      params[2].memref.buffer, &out_len);
+	res = storage_ecb(h, params[1].memref.buffer, params[1].memref.size,
+			  params[2].memref.buffer, &out_len);
 	params[2].memref.size = out_len;
 	TEE_CloseObject(h);
 	return res;

@@ -144,17 +144,9 @@ void storage_info_enum(struct ta_report *r, uint32_t storage)
 /* AES-ECB of one block under key; false if any step fails. */
 static bool ecb(TEE_ObjectHandle key, const uint8_t in[16], uint8_t out[16])
 {
-	TEE_OperationHandle op = TEE_HANDLE_NULL;
 	size_t len = 16;
-	bool ok = TEE_AllocateOperation(&op, TEE_ALG_AES_ECB_NOPAD, TEE_MODE_ENCRYPT, 256) ==
-		  TEE_SUCCESS && TEE_SetOperationKey(op, key) == TEE_SUCCESS;
 
-	if (ok) {
-		TEE_CipherInit(op, NULL, 0);
-		ok = TEE_CipherDoFinal(op, in, 16, out, &len) == TEE_SUCCESS && len == 16;
-	}
-	TEE_FreeOperation(op);
-	return ok;
+	return storage_ecb(key, in, 16, out, &len) == TEE_SUCCESS && len == 16;
 }
 
 /* Reopens "key", checks what it kept: info, key bytes, cipher, data stream, usage. */

@@ -42,7 +42,7 @@
  * data size. Opened ACCESS_READ | SHARE_READ.
  */
 #define TA_STORAGE_CMD_GET		5
-/* Deletes the object [0] MEMREF_INPUT id of storage [1] VALUE_INPUT a. */
+/* Deletes the object [0] MEMREF_INPUT id of storage [1] VALUE_INPUT a (b = 0). */
 #define TA_STORAGE_CMD_DELETE		6
 /*
  * [0] VALUE_OUTPUT a = objects the enumerator finds in storage [1]
