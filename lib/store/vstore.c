@@ -86,7 +86,7 @@ static int check_anchor(struct vstore *s)
 		return r;
 	static const uint8_t zero[VS_HASH_BYTES];
 	if (a.empty) {
-		if (s->m.version) {
+		if (s->m.version || s->manifest_bytes) {
 			mark_corrupt(s, "anchor is empty but the manifest has versions", s->m.version, 0);
 			return 0;
 		}
@@ -101,12 +101,6 @@ static int check_anchor(struct vstore *s)
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Object files the manifest does not name: left by a crash before or after a commit. */
 static int remove_orphans(struct vstore *s)
 {
@@ -115,7 +109,7 @@ static int remove_orphans(struct vstore *s)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < s->m.count; i++)
 		live[i] = s->m.e[i].fileno;
-	qsort(live, s->m.count, sizeof(*live), cmp_u64);
+	qsort(live, s->m.count, sizeof(*live), vs_cmp_u64);
 	int dfd = openat(s->dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	if (!d) {
@@ -129,7 +123,7 @@ static int remove_orphans(struct vstore *s)
 	uint64_t f;
 	while ((e = readdir(d)))
 		if (vs_parse_obj_name(e->d_name, &f) &&
-		    !bsearch(&f, live, s->m.count, sizeof(*live), cmp_u64))
+		    !bsearch(&f, live, s->m.count, sizeof(*live), vs_cmp_u64))
 			unlinkat(s->dir_fd, e->d_name, 0);
 	closedir(d);
 	free(live);
@@ -175,6 +169,8 @@ int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, str
 		s->quota.max_objects = VSTORE_DEFAULT_MAX_OBJECTS;
 	if (!s->quota.max_bytes)
 		s->quota.max_bytes = VSTORE_DEFAULT_MAX_BYTES;
+	if (s->quota.max_objects > VS_MANIFEST_MAX_OBJECTS) /* what the manifest parser accepts */
+		s->quota.max_objects = VS_MANIFEST_MAX_OBJECTS;
 	s->log = log;
 	s->log_arg = log_arg;
 	h->dir_fd = h->anchor_fd = -1;

@@ -122,6 +122,7 @@ struct vs_manifest {
 
 int vs_key_cmp(const struct vstore_key *a, const struct vstore_key *b);
 bool vs_key_valid(const struct vstore_key *k);
+int vs_cmp_u64(const void *a, const void *b); /* qsort/bsearch of file numbers */
 /* true if found at *pos; otherwise *pos is where it would go. */
 bool vs_manifest_find(const struct vs_manifest *m, const struct vstore_key *k, uint32_t *pos);
 int vs_manifest_insert(struct vs_manifest *m, uint32_t pos, const struct vs_entry *e);

@@ -123,7 +123,7 @@ static void write_plain(const struct vs_manifest *m, uint8_t *p)
 	}
 }
 
-static int cmp_u64(const void *a, const void *b)
+int vs_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
@@ -139,7 +139,7 @@ static int check_filenos_unique(const struct vs_manifest *m)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < m->count; i++)
 		f[i] = m->e[i].fileno;
-	qsort(f, m->count, sizeof(*f), cmp_u64);
+	qsort(f, m->count, sizeof(*f), vs_cmp_u64);
 	int r = 0;
 	for (uint32_t i = 1; i < m->count && !r; i++)
 		if (f[i] == f[i - 1])

@@ -228,8 +228,10 @@ int vstore_reset(const char *state_dir, const char *anchor_dir, const char *vm_n
 			r = -errno;
 		if (!r && fsync(p.parent_fd))
 			r = -errno;
-		if (!r)
-			r = vs_remove_state_dir_at(p.parent_fd, p.stage);
+		/* the state is gone from its place: a file of someone else's left in it is not ours to remove */
+		if (!r && vs_remove_state_dir_at(p.parent_fd, p.stage))
+			vs_msg(msg, msglen, "reset: the old state, moved to %s beside %s, could not be "
+					    "removed entirely", p.stage, state_dir);
 	}
 	if (!r && anchor_dir) {
 		char name[160];
