@@ -104,6 +104,12 @@ TEE_Result pobj_from_meta(uint32_t st_obj, uint32_t flags, const void *meta, siz
 	return TEE_SUCCESS;
 }
 
+/* An object id as the host gets it: an empty one is "", never NULL. */
+static const void *host_id(const void *id, size_t id_len)
+{
+	return id_len ? id : "";
+}
+
 /* The core's checks of open and create, in its order: flags (panic), storage id, id length
  * (panic), id readable. false: the storage id is not served (ITEM_NOT_FOUND). */
 static bool check_open_args(uint32_t storage_id, const void *id, size_t id_len, uint32_t flags,
@@ -147,7 +153,7 @@ TEE_Result TEE_OpenPersistentObject(uint32_t storageID, const void *objectID,
 
 	tarun_check_out(object, sizeof(*object)); /* NULL panics */
 	if (check_open_args(storageID, objectID, objectIDLen, flags, ST_OPEN_FLAGS))
-		res = open_object(objectID, objectIDLen, flags, object);
+		res = open_object(host_id(objectID, objectIDLen), objectIDLen, flags, object);
 	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_ACCESS_CONFLICT,
 		   TEE_ERROR_OUT_OF_MEMORY, TEE_ERROR_CORRUPT_OBJECT,
 		   TEE_ERROR_STORAGE_NOT_AVAILABLE);
@@ -228,8 +234,8 @@ TEE_Result TEE_CreatePersistentObject(uint32_t storageID, const void *objectID,
 	if (check_open_args(storageID, objectID, objectIDLen, flags, ST_CREATE_FLAGS)) {
 		PANIC_UNLESS(initialData || !initialDataLen, TEE_ERROR_BAD_PARAMETERS);
 		tarun_check_in_any(initialData, initialDataLen);
-		res = create_object(objectID, objectIDLen, flags, attributes, initialData,
-				    initialDataLen, object);
+		res = create_object(host_id(objectID, objectIDLen), objectIDLen, flags,
+				    attributes, initialData, initialDataLen, object);
 	}
 	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_ACCESS_CONFLICT,
 		   TEE_ERROR_OUT_OF_MEMORY, TEE_ERROR_STORAGE_NO_SPACE, TEE_ERROR_CORRUPT_OBJECT,
@@ -287,7 +293,8 @@ TEE_Result TEE_RenamePersistentObject(TEE_ObjectHandle object, const void *newOb
 	PANIC_UNLESS(object->info.handleFlags & TEE_DATA_FLAG_ACCESS_WRITE_META,
 		     TEE_ERROR_BAD_STATE);
 	tarun_check_in(newObjectID, newObjectIDLen);
-	rc = tarun_ops->st_rename(object->st_obj, newObjectID, newObjectIDLen, &ret);
+	rc = tarun_ops->st_rename(object->st_obj, host_id(newObjectID, newObjectIDLen),
+				  newObjectIDLen, &ret);
 	ret = st_result(rc, ret);
 	ALLOW_ONLY(ret, TEE_ERROR_ACCESS_CONFLICT, TEE_ERROR_CORRUPT_OBJECT,
 		   TEE_ERROR_STORAGE_NOT_AVAILABLE);

@@ -232,6 +232,16 @@ const struct tarun_host_ops fake_ops = {
 	.ta_open = fake_ta_open,
 	.ta_invoke = fake_ta_invoke,
 	.ta_close = fake_ta_close,
+	.st_open = fake_st_open,
+	.st_create = fake_st_create,
+	.st_read = fake_st_read,
+	.st_write = fake_st_write,
+	.st_truncate = fake_st_truncate,
+	.st_size = fake_st_size,
+	.st_set_meta = fake_st_set_meta,
+	.st_rename = fake_st_rename,
+	.st_close = fake_st_close,
+	.st_next = fake_st_next,
 };
 
 void fake_start(void)

@@ -46,6 +46,8 @@ struct fake_host {
 	struct fake_call last;
 	uint32_t sessions[FAKE_MAX_SESSIONS];
 	uint32_t next_session;
+	/* persistent objects: false answers as a TEE without storage (ITEM_NOT_FOUND) */
+	bool storage;
 };
 
 extern struct fake_host fake;
@@ -70,5 +72,58 @@ bool fake_logged(const char *s);
 bool fake_logged_part(const char *s);
 
 uint64_t fake_now_ns(void);
+
+/* ---- persistent objects (tarun_fake_storage.c): the st_* ops on an in-memory table ---- */
+
+#define FAKE_ST_OBJECTS 32
+#define FAKE_ST_HANDLES 32
+
+struct fake_object {
+	bool used;
+	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
+	size_t id_len;
+	uint8_t *meta;   /* the runtime's blob, as stored */
+	size_t meta_len;
+	uint8_t *data;
+	size_t size;
+};
+
+struct fake_st_handle {
+	struct fake_object *object; /* NULL: free */
+	uint32_t flags;
+};
+
+struct fake_st {
+	struct fake_object objects[FAKE_ST_OBJECTS];
+	struct fake_st_handle handles[FAKE_ST_HANDLES];
+	size_t quota;          /* largest data stream, 0: no limit (STORAGE_NO_SPACE beyond) */
+	TEE_Result force;      /* when set, the next st_* op answers it (once) */
+	int host_error;        /* when set, every st_* op fails with it (-errno) */
+	unsigned int calls;    /* st_* ops made */
+	unsigned int closed;   /* handles closed */
+};
+
+extern struct fake_st fake_st;
+
+/* Forgets every object and handle (and the knobs above). */
+void fake_st_reset(void);
+struct fake_object *fake_st_find(const void *id, size_t id_len);
+size_t fake_st_open_handles(void);
+
+int fake_st_open(const void *id, size_t id_len, uint32_t flags, uint32_t *obj, void *meta,
+		 size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
+int fake_st_create(const void *id, size_t id_len, uint32_t flags, const void *meta,
+		   size_t meta_len, const void *data, size_t data_len, uint32_t *obj,
+		   TEE_Result *ret);
+int fake_st_read(uint32_t obj, uint64_t pos, void *buf, size_t len, size_t *got,
+		 TEE_Result *ret);
+int fake_st_write(uint32_t obj, uint64_t pos, const void *buf, size_t len, TEE_Result *ret);
+int fake_st_truncate(uint32_t obj, uint64_t size, TEE_Result *ret);
+int fake_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
+int fake_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+int fake_st_rename(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
+int fake_st_close(uint32_t obj, bool delete_object, TEE_Result *ret);
+int fake_st_next(const void *after, size_t after_len, void *id, size_t *id_len, void *meta,
+		 size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
 
 #endif
