@@ -21,13 +21,19 @@ static uint64_t chunk(void)
 	return TAP_ST_CHUNK(ti.bulk_size);
 }
 
-/* Send one request: q, then its id, meta and data (lengths in q). 0 or -EPIPE. */
+/* Send one request: q, then its id, meta and data (lengths in q; the empty ones left out). 0 or -EPIPE. */
 static int st_send(uint32_t type, const struct tap_st *q, const void *id, const void *meta, const void *data)
 {
 	struct tap_hdr h = { type, (uint32_t)(sizeof(*q) + q->id_len + q->meta_len + q->data_len) };
-	struct iovec iov[5] = { { &h, sizeof(h) }, { (void *)q, sizeof(*q) }, { (void *)id, q->id_len },
-				{ (void *)meta, q->meta_len }, { (void *)data, (size_t)q->data_len } };
-	return vtee_chan_writev_all(ti.chan, iov, 5) ? -EPIPE : 0;
+	struct iovec iov[5] = { { &h, sizeof(h) }, { (void *)q, sizeof(*q) } };
+	int n = 2;
+	if (q->id_len)
+		iov[n++] = (struct iovec){ (void *)id, q->id_len };
+	if (q->meta_len)
+		iov[n++] = (struct iovec){ (void *)meta, q->meta_len };
+	if (q->data_len)
+		iov[n++] = (struct iovec){ (void *)data, (size_t)q->data_len };
+	return vtee_chan_writev_all(ti.chan, iov, n) ? -EPIPE : 0;
 }
 
 /* The answer's fixed part, with exactly `extra` bytes after it (read by the caller). */

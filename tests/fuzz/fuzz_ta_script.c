@@ -11,7 +11,7 @@
  *   bits 0-2 NONE, VALUE_IN/OUT/INOUT, MEMREF_IN/OUT/INOUT, a NULL
  *   MEMREF_INOUT; bits 3-6 the memref size (ft_sizes[0..15]).
  *   Then a program for the instances' scripts, script 0 first (the guest's
- *   instance), op byte, then by op % 14:
+ *   instance), op byte, then by op % 15:
  *   0 NEXT        the next instance's script
  *   1 READY       u8 mode (bits 0-1: uuid own, other, as is, own; bit 2:
  *                 u8 result-sel follows), u8 flag bits (SINGLE, MULTI,
@@ -32,6 +32,12 @@
  *                 the end are held back, once the back-end has read up to
  *                 it, while the guest is inside submit() (a TA that stalls
  *                 mid-message); x >= 0x80: for FT_SLOW_PAUSE_MS (a slow TA)
+ *   14 ST         a persistent-object request: u8 type (% 11 from
+ *                 ST_OPEN), u8 mode, u32 obj, u32 flags, u64 pos, u8 id_len,
+ *                 u16 meta_len, u32 read_len, u32 data_len, u32 staged;
+ *                 mode bit 0: a u16 header length follows (else the sum of
+ *                 the parts); bit 1: meta_room = u16 that follows. The
+ *                 parts are a pattern
  *   types: u8 mode, u16 (mode bit 0: the u16 as is; else a table per
  *   nibble; bit 1: junk above bit 15); memrefs: u8 x 4, bit 7 NULL, bit 6
  *   a = 5 (not 0), size ft_sizes[x % 32]; input memrefs' data is generated.
@@ -265,6 +271,28 @@ static void op_raw(struct ft_script *s, struct rd *r, bool cut)
 	put_frame(s, type, len, payload, given, have - given);
 }
 
+static void op_st(struct ft_script *s, struct rd *r)
+{
+	uint32_t type = TAP_MSG_ST_OPEN + (uint32_t)(take(r, 1) % 11);
+	uint8_t mode = (uint8_t)take(r, 1);
+	struct tap_st q = { .obj = (uint32_t)take(r, 4), .flags = (uint32_t)take(r, 4), .pos = take(r, 8) };
+	q.id_len = (uint32_t)take(r, 1);
+	q.meta_len = (uint32_t)take(r, 2);
+	q.read_len = (uint32_t)take(r, 4);
+	q.data_len = take(r, 4);
+	q.staged = take(r, 4);
+	uint64_t parts = (uint64_t)q.id_len + q.meta_len + q.data_len;
+	uint64_t len = mode & 1 ? take(r, 2) : sizeof(q) + parts;
+	if (mode & 2)
+		q.meta_room = (uint32_t)take(r, 2);
+	if (len > room(s)) {
+		s->closed = true;
+		return;
+	}
+	uint32_t extra = len > sizeof(q) ? (uint32_t)len - (uint32_t)sizeof(q) : 0;
+	put_frame(s, type, (uint32_t)len, &q, len < sizeof(q) ? (uint32_t)len : (uint32_t)sizeof(q), extra);
+}
+
 static void run_op(struct ft_script *s, struct rd *r, uint8_t op)
 {
 	switch (op) {
@@ -286,6 +314,7 @@ static void run_op(struct ft_script *s, struct rd *r, uint8_t op)
 	case 8: op_ta(s, r, TAP_MSG_TA_OPEN); break;
 	case 9: op_ta(s, r, TAP_MSG_TA_INVOKE); break;
 	case 10: op_ta(s, r, TAP_MSG_TA_CLOSE); break;
+	case 14: op_st(s, r); break;
 	case 13: {
 		uint8_t x = (uint8_t)take(r, 1);
 		uint32_t back = (x & 0x7fu) % 80, at = back < s->n ? s->n - back : 0;
@@ -314,7 +343,7 @@ unsigned ft_parse(const uint8_t *data, size_t size, struct ft_guest *g, struct f
 	s[0].n = s[0].nf = s[0].npause = 0;
 	s[0].closed = false;
 	while (r.n) {
-		uint8_t op = (uint8_t)(take(&r, 1) % 14);
+		uint8_t op = (uint8_t)(take(&r, 1) % 15);
 		if (op == 0 && n < FT_MAX_INST) {
 			s[n].n = s[n].nf = s[n].npause = 0;
 			s[n].closed = false;
@@ -362,6 +391,39 @@ static bool ta_ok(const struct ft_script *s, unsigned i)
 	return f->len - sizeof(q) == in;
 }
 
+/*
+ * The data of the STAGE frames before frame i since the last CREATE or WRITE: the instance's stage.
+ * A frame before i that broke a rule ended the instance, so frame i does not matter then.
+ */
+static uint64_t staged_before(const struct ft_script *s, unsigned i)
+{
+	uint64_t n = 0;
+	for (unsigned j = 0; j < i; j++) {
+		struct tap_st q;
+		if (s->f[j].cut || s->f[j].len < sizeof(q))
+			continue;
+		memcpy(&q, s->bytes + s->f[j].off, sizeof(q));
+		if (s->f[j].type == TAP_MSG_ST_STAGE)
+			n += q.data_len;
+		else if (s->f[j].type == TAP_MSG_ST_CREATE || s->f[j].type == TAP_MSG_ST_WRITE)
+			n = 0;
+	}
+	return n;
+}
+
+/* A persistent-object request within the rules (tap_st_len_ok; CREATE and WRITE: all of the stage). */
+static bool st_ok(const struct ft_script *s, unsigned i)
+{
+	const struct ft_frame *f = &s->f[i];
+	struct tap_st q;
+	if (f->len < sizeof(q))
+		return false;
+	memcpy(&q, s->bytes + f->off, sizeof(q));
+	if (!tap_st_len_ok(f->type, &q, f->len, FT_BULK))
+		return false;
+	return (f->type != TAP_MSG_ST_CREATE && f->type != TAP_MSG_ST_WRITE) || q.staged == staged_before(s, i);
+}
+
 enum ft_kind ft_kind(const struct ft_script *s, unsigned i, bool at_start)
 {
 	const struct ft_frame *f = &s->f[i];
@@ -386,6 +448,8 @@ enum ft_kind ft_kind(const struct ft_script *s, unsigned i, bool at_start)
 	case TAP_MSG_TA_CLOSE:
 		return ta_ok(s, i) ? FK_TA : FK_FATAL;
 	default:
+		if (f->type >= TAP_MSG_ST_OPEN && f->type <= TAP_MSG_ST_STAGE)
+			return st_ok(s, i) ? FK_ASK : FK_FATAL;
 		return FK_FATAL;
 	}
 }

@@ -110,6 +110,23 @@ def pause(back=0, slow=False):
     return u8(13) + u8(back | (0x80 if slow else 0))
 
 
+ST = {'open': 0, 'create': 1, 'read': 2, 'write': 3, 'truncate': 4, 'size': 5, 'set_meta': 6, 'rename': 7,
+      'close': 8, 'next': 9, 'stage': 10}
+
+
+def st(kind, obj=0, flags=0, pos=0, id_len=0, meta_len=0, read_len=0, data_len=0, staged=0, length=None,
+       meta_room=None):
+    """A persistent-object request (op 14); length: a header length of its own instead of the parts' sum."""
+    mode = (1 if length is not None else 0) | (2 if meta_room is not None else 0)
+    out = u8(14) + u8(ST[kind]) + u8(mode) + u32(obj) + u32(flags) + u64(pos) + u8(id_len) + u16(meta_len)
+    out += u32(read_len) + u32(data_len) + u32(staged)
+    if length is not None:
+        out += u16(length)
+    if meta_room is not None:
+        out += u16(meta_room)
+    return out
+
+
 DONE, LOG, READY_T = 17, 18, 16
 G, OTHER, THIRD = 0, 3, 7  # TA_OPEN uuid-sel: the guest's TA, another one, a third
 
@@ -120,6 +137,27 @@ PLAIN = guest([gp('vin'), gp('mout', 64), gp('minout', 100), gp('none')],
 ONE = guest([gp('vin'), gp('minout', 64), gp('none'), gp('none')], [[gp('minout', 100)] + [gp('none')] * 3])
 
 SEEDS = {
+    # persistent objects in a VM without storage: ITEM_NOT_FOUND for all but STAGE
+    'storage_requests': ONE + ready() + st('open', flags=0x11, id_len=5, meta_room=4096)
+    + st('create', flags=0x413, id_len=64, meta_len=40, data_len=1000) + st('next', flags=1, meta_room=100)
+    + st('next', id_len=3) + done(sizes=(0, 64, 0, 0)) + st('read', obj=1, read_len=4096)
+    + st('write', obj=1, pos=10, data_len=100) + st('truncate', obj=2, pos=5) + st('size', obj=1)
+    + st('set_meta', obj=1, meta_len=300) + st('rename', obj=1, id_len=7) + st('close', obj=1, flags=1)
+    + st('close', obj=0xFFFFFFFF) + done(sizes=(100, 0, 0, 0)) + done() + done(),
+    'storage_staged': ONE + ready() + st('stage', data_len=20000) + st('stage', data_len=30000)
+    + st('write', obj=1, data_len=5, staged=50000) + st('stage', data_len=100)
+    + st('create', id_len=1, data_len=9, staged=100) + st('create', id_len=1) + done(sizes=(0, 64, 0, 0))
+    + done() + done() + done(),
+    'storage_stage_mismatch': ONE + ready() + st('stage', data_len=100) + st('write', obj=1, staged=50)
+    + done() + done(),
+    'storage_stage_unused': ONE + ready() + st('stage', data_len=4000) + done(sizes=(0, 64, 0, 0))
+    + st('stage', data_len=10) + done() + done() + done(),
+    'storage_bad_lengths': ONE + ready() + st('open', id_len=65) + done(),
+    'storage_meta_too_big': ONE + ready() + st('set_meta', obj=1, meta_len=16385) + done(),
+    'storage_read_too_big': ONE + ready() + st('read', obj=1, read_len=65537) + done(),
+    'storage_len_mismatch': ONE + ready() + st('write', obj=1, data_len=10, length=60) + done(),
+    'storage_short_header': ONE + ready() + st('size', obj=1, length=20) + done(),
+    'storage_data_on_size': ONE + ready() + st('size', obj=1, data_len=4) + done(),
     'open_invoke_close': PLAIN + log(b'loading') + ready() + log(b'open\n')
     + done(sizes=(0, 64, 100, 0)) + done(sizes=(0, 0, 17, 0))
     + done('short', sizes=(4096, 8, 0, 0)) + done() + done(),

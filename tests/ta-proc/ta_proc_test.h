@@ -32,4 +32,24 @@
 #define TPT_CMD_THREAD   29 /* clone a thread */
 #define TPT_CMD_EXECMEM  30 /* mmap PROT_EXEC */
 
+/*
+ * ta_storage.c: persistent objects, one GP call per command. [0] VALUE_INOUT a = a handle slot
+ * (0..7, per instance), b = flags / position / size; [1] MEMREF_INPUT an object id; [2] a
+ * MEMREF data buffer. Results are the GP calls' own.
+ */
+#define TST_CMD_OPEN      40 /* TEE_OpenPersistentObject(id [1], flags b) into slot a */
+#define TST_CMD_CREATE    41 /* TEE_CreatePersistentObject(id [1], flags b, data [2] IN) into slot a
+                                (a = TST_NO_SLOT: no handle asked for) */
+#define TST_CMD_READ      42 /* seek to b, read [2] OUT (its size: the bytes read) */
+#define TST_CMD_WRITE     43 /* seek to b, write [2] IN */
+#define TST_CMD_TRUNCATE  44 /* truncate to b */
+#define TST_CMD_CLOSE     45 /* b = 0: TEE_CloseObject, 1: TEE_CloseAndDeletePersistentObject1 */
+#define TST_CMD_RENAME    46 /* to id [1] */
+#define TST_CMD_INFO      47 /* -> a = dataSize, b = handleFlags */
+#define TST_CMD_ENUM      48 /* -> a = objects, [2] OUT: each id as a length byte and its bytes */
+#define TST_CMD_PANIC     49
+#define TST_CMD_PTIME_SET 50 /* TEE_SetTAPersistentTime(a seconds) */
+#define TST_CMD_PTIME_GET 51 /* -> a = seconds of TEE_GetTAPersistentTime */
+#define TST_NO_SLOT 0xFFu
+
 #endif

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Persistent objects of TAs in processes, end to end below the guest: the
+ * soft back-end's ops as the core drives them, the storage test TA
+ * (ta_storage.c, TST_CMD_*) in vtee-ta-host with the GP runtime, the VM's
+ * store (lib/store) handed over with the backend op vm_storage as a
+ * sandboxed TEE process receives it:
+ *
+ *   - a VM without storage: open and create ITEM_NOT_FOUND; the persistent
+ *     time still kept in memory
+ *   - create, write (a gap, 1 MiB and 3 MiB: several messages, one change),
+ *     read, truncate, rename, enumerate, delete, object info
+ *   - OP-TEE's sharing rules between handles of two instances (and of one):
+ *     the matrix of access and share flags, create with and without
+ *     OVERWRITE over an open object, rename onto an open or existing id
+ *   - an instance that dies holding handles releases them
+ *   - two VMs with stores of their own, and two TAs in one VM, see nothing
+ *     of each other
+ *   - objects and the persistent time outlive the VM (same state
+ *     directory), and the back-end
+ *
+ * argv: vtee-ta-host, then the test TAs' files (the storage TA as UUID ..20 and ..21).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../check.h"
+#include "ta_proc_test.h"
+#include "vstore.h"
+#include "vtee/backend.h"
+#include "vtee/vtee.h"
+
+#define WAIT_US (30ull * 1000 * 1000)
+
+/* GP TEE_DATA_FLAG_* and results */
+#define RD 0x1u
+#define WR 0x2u
+#define META 0x4u
+#define SHR 0x10u
+#define SHW 0x20u
+#define OVERWRITE 0x400u
+#define CONFLICT 0xFFFF0003u
+#define NOT_FOUND TEE_ERROR_ITEM_NOT_FOUND
+#define HANDLE_PERSISTENT 0x00010000u
+
+enum { TA_ST = 0x20, TA_ST2 = 0x21 };
+
+static const struct vtee_backend_ops *be = &vtee_soft_backend;
+static char tmp[64];
+static struct vstore_host_key host_key;
+
+static struct vtee_uuid uuid_of(uint8_t last)
+{
+	struct vtee_uuid u = { { 0x5c, 0xe0, 0xc7, 0xa1, 0x00, 0x01, 0x40, 0x00, 0x80, 0, 0, 0, 0, 0, 0, last } };
+	return u;
+}
+
+static void quiet(void *ctx, enum vtee_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level <= VTEE_LOG_WARNING || getenv("TA_STORAGE_VERBOSE"))
+		fprintf(stderr, "log: %s\n", line);
+}
+
+/* ---- requests ---- */
+
+static void run(void *vm, struct vtee_req *r)
+{
+	vtee_req_arm(r);
+	be->submit(vm, r);
+	REQUIRE(vtee_req_wait_event(r, WAIT_US) == VTEE_WAIT_DONE);
+}
+
+static void *session(void *vm, uint8_t ta)
+{
+	struct vtee_req r = { .op = VTEE_REQ_OPEN, .ta = uuid_of(ta), .client = { .login = TEE_LOGIN_PUBLIC } };
+	run(vm, &r);
+	REQUIRE(r.ret == TEE_SUCCESS);
+	return r.session;
+}
+
+static void end_session(void *vm, void *s)
+{
+	struct vtee_req r = { .op = VTEE_REQ_CLOSE, .session = s };
+	run(vm, &r);
+}
+
+struct hbuf {
+	uint8_t *p;
+	size_t len;
+	struct vtee_shm *shm;
+};
+
+static struct hbuf hbuf_new(size_t size)
+{
+	struct hbuf h = { NULL, (size + 4095) & ~(size_t)4095, NULL };
+	if (!h.len)
+		h.len = 4096;
+	REQUIRE(posix_memalign((void **)&h.p, 4096, h.len) == 0);
+	memset(h.p, 0, h.len);
+	REQUIRE(vtee_host_shm_new(h.p, h.len, &h.shm) == 0);
+	return h;
+}
+
+static void hbuf_free(struct hbuf *h)
+{
+	vtee_host_shm_free(h->shm);
+	free(h->p);
+}
+
+/* One TST_CMD_*: [0] a, b in and out; [1] id (NULL: none); [2] data of data_len (out: *data_len). */
+struct tcall {
+	uint32_t a, b;
+	const char *id;
+	struct hbuf *data;
+	size_t data_len;
+	uint32_t data_type;
+};
+
+static uint32_t tst(void *vm, void *s, uint32_t cmd, struct tcall *c)
+{
+	struct vtee_req r = { .op = VTEE_REQ_INVOKE, .session = s, .func = cmd, .num_params = 3 };
+	struct hbuf id = { 0 };
+	r.params[0].type = VTEE_PARAM_VALUE_INOUT;
+	r.params[0].u.value.a = c->a;
+	r.params[0].u.value.b = c->b;
+	if (c->id) {
+		id = hbuf_new(strlen(c->id));
+		memcpy(id.p, c->id, strlen(c->id));
+		r.params[1].type = VTEE_PARAM_MEMREF_IN;
+		r.params[1].u.memref.shm = id.shm;
+		r.params[1].u.memref.size = strlen(c->id);
+	}
+	if (c->data) {
+		r.params[2].type = c->data_type ? c->data_type : VTEE_PARAM_MEMREF_IN;
+		r.params[2].u.memref.shm = c->data->shm;
+		r.params[2].u.memref.size = c->data_len;
+	}
+	run(vm, &r);
+	c->a = (uint32_t)r.params[0].u.value.a;
+	c->b = (uint32_t)r.params[0].u.value.b;
+	if (c->data)
+		c->data_len = r.params[2].u.memref.size;
+	if (c->id)
+		hbuf_free(&id);
+	return r.ret;
+}
+
+static uint32_t st_open(void *vm, void *s, uint32_t slot, const char *id, uint32_t flags)
+{
+	struct tcall c = { .a = slot, .b = flags, .id = id };
+	return tst(vm, s, TST_CMD_OPEN, &c);
+}
+
+static uint32_t st_create(void *vm, void *s, uint32_t slot, const char *id, uint32_t flags, const char *text)
+{
+	struct hbuf d = hbuf_new(text ? strlen(text) : 0);
+	struct tcall c = { .a = slot, .b = flags, .id = id, .data = text ? &d : NULL, .data_len = text ? strlen(text) : 0 };
+	if (text)
+		memcpy(d.p, text, strlen(text));
+	uint32_t r = tst(vm, s, TST_CMD_CREATE, &c);
+	hbuf_free(&d);
+	return r;
+}
+
+static uint32_t st_simple(void *vm, void *s, uint32_t cmd, uint32_t slot, uint32_t b)
+{
+	struct tcall c = { .a = slot, .b = b };
+	return tst(vm, s, cmd, &c);
+}
+
+/* Read up to len bytes at pos of slot into out (NUL-terminated text): the result. */
+static uint32_t st_read(void *vm, void *s, uint32_t slot, uint32_t pos, char *out, size_t len)
+{
+	struct hbuf d = hbuf_new(len);
+	struct tcall c = { .a = slot, .b = pos, .data = &d, .data_len = len - 1, .data_type = VTEE_PARAM_MEMREF_OUT };
+	uint32_t r = tst(vm, s, TST_CMD_READ, &c);
+	size_t n = c.data_len < len - 1 ? c.data_len : len - 1;
+	memcpy(out, d.p, n);
+	out[n] = 0;
+	hbuf_free(&d);
+	return r;
+}
+
+static uint32_t st_write(void *vm, void *s, uint32_t slot, uint32_t pos, const char *text)
+{
+	struct hbuf d = hbuf_new(strlen(text));
+	memcpy(d.p, text, strlen(text));
+	struct tcall c = { .a = slot, .b = pos, .data = &d, .data_len = strlen(text) };
+	uint32_t r = tst(vm, s, TST_CMD_WRITE, &c);
+	hbuf_free(&d);
+	return r;
+}
+
+static uint32_t st_rename(void *vm, void *s, uint32_t slot, const char *id)
+{
+	struct tcall c = { .a = slot, .id = id };
+	return tst(vm, s, TST_CMD_RENAME, &c);
+}
+
+/* The ids the TA enumerates, as "id,id," in the TEE's order; the count. */
+static uint32_t st_enum(void *vm, void *s, char *out, size_t len)
+{
+	struct hbuf d = hbuf_new(4096);
+	struct tcall c = { .data = &d, .data_len = 4096, .data_type = VTEE_PARAM_MEMREF_OUT };
+	CHECK_EQ(tst(vm, s, TST_CMD_ENUM, &c), TEE_SUCCESS);
+	size_t o = 0;
+	out[0] = 0;
+	for (size_t i = 0; i < c.data_len && o + 66 < len; i += 1 + d.p[i]) {
+		memcpy(out + o, d.p + i + 1, d.p[i]);
+		o += d.p[i];
+		out[o++] = ',';
+		out[o] = 0;
+	}
+	hbuf_free(&d);
+	return c.a;
+}
+
+/* ---- the VM's store ---- */
+
+static void *tee_open(const char *ta_dir, const char *host)
+{
+	char opts[512];
+	snprintf(opts, sizeof(opts), "ta_dir=%s,ta_host=%s", ta_dir, host);
+	void *tee = NULL;
+	REQUIRE(be->open(opts, &tee) == 0);
+	return tee;
+}
+
+/* A VM, with the store in state/<name> when with_store (prepared as the supervisor does). */
+static void *vm_new(void *tee, uint32_t id, const char *name, bool with_store)
+{
+	void *vm = NULL;
+	REQUIRE(be->vm_created(tee, id, name, &vm) == 0);
+	if (!with_store)
+		return vm;
+	char state[128], anchors[128], msg[256];
+	snprintf(state, sizeof(state), "%s/state/%s", tmp, name);
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmp);
+	struct vstore_handoff h;
+	int r = vstore_prepare(state, anchors, name, &host_key, NULL, &h, msg, sizeof(msg));
+	if (r)
+		fprintf(stderr, "vstore_prepare: %s\n", msg);
+	REQUIRE(r == 0);
+	struct vtee_storage st = { .dir_fd = h.dir_fd, .anchor_fd = h.anchor_fd };
+	memcpy(st.vm_key, h.vm_key, sizeof(st.vm_key));
+	memcpy(st.state_id, h.state_id, sizeof(st.state_id));
+	explicit_bzero(&h, sizeof(h));
+	CHECK_EQ(be->vm_storage(vm, &st), 0);
+	static const uint8_t zero[32];
+	CHECK(!memcmp(st.vm_key, zero, sizeof(zero))); /* the op wipes the key it was given */
+	return vm;
+}
+
+static void vm_gone(void *vm)
+{
+	be->vm_destroyed(vm);
+}
+
+/* ---- cases ---- */
+
+static void no_storage(void *tee)
+{
+	void *vm = vm_new(tee, 1, "nostore", false);
+	void *s = session(vm, TA_ST);
+	CHECK_EQ(st_create(vm, s, 0, "a", RD | WR, "x"), NOT_FOUND);
+	CHECK_EQ(st_open(vm, s, 0, "a", RD), NOT_FOUND);
+	/* the persistent time is still kept, in memory */
+	CHECK_EQ(st_simple(vm, s, TST_CMD_PTIME_SET, 1000, 0), TEE_SUCCESS);
+	struct tcall c = { 0 };
+	CHECK_EQ(tst(vm, s, TST_CMD_PTIME_GET, &c), TEE_SUCCESS);
+	CHECK(c.a >= 1000 && c.a < 1100);
+	end_session(vm, s);
+	vm_gone(vm);
+}
+
+static void basics(void *vm)
+{
+	void *s = session(vm, TA_ST);
+	char buf[256], list[512];
+	CHECK_EQ(st_create(vm, s, 0, "obj", RD | WR | META, "hello"), TEE_SUCCESS);
+	CHECK_EQ(st_read(vm, s, 0, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "hello"));
+	CHECK_EQ(st_write(vm, s, 0, 8, "world"), TEE_SUCCESS); /* 3 bytes of gap: zeros */
+	struct tcall c = { .a = 0 };
+	CHECK_EQ(tst(vm, s, TST_CMD_INFO, &c), TEE_SUCCESS);
+	CHECK_EQ(c.a, 13);
+	CHECK_EQ(c.b & (RD | WR | META | HANDLE_PERSISTENT), RD | WR | META | HANDLE_PERSISTENT);
+	CHECK_EQ(st_read(vm, s, 0, 5, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(buf[0] == 0 && buf[1] == 0 && buf[2] == 0 && !strcmp(buf + 3, "world"));
+	CHECK_EQ(st_simple(vm, s, TST_CMD_TRUNCATE, 0, 4), TEE_SUCCESS);
+	CHECK_EQ(st_read(vm, s, 0, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "hell"));
+	CHECK_EQ(st_read(vm, s, 0, 100, buf, sizeof(buf)), TEE_SUCCESS); /* past the end: nothing */
+	CHECK(!buf[0]);
+	CHECK_EQ(st_rename(vm, s, 0, "renamed"), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, s, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, s, 1, "obj", RD), NOT_FOUND);
+	CHECK_EQ(st_create(vm, s, TST_NO_SLOT, "second", RD, "2"), TEE_SUCCESS); /* no handle kept */
+	CHECK_EQ(st_enum(vm, s, list, sizeof(list)), 2);
+	CHECK(!strcmp(list, "second,renamed,")); /* shorter ids first */
+	CHECK_EQ(st_open(vm, s, 1, "renamed", RD | META), TEE_SUCCESS);
+	CHECK_EQ(st_read(vm, s, 1, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "hell"));
+	CHECK_EQ(st_simple(vm, s, TST_CMD_CLOSE, 1, 1), TEE_SUCCESS); /* and delete */
+	CHECK_EQ(st_open(vm, s, 1, "renamed", RD), NOT_FOUND);
+	CHECK_EQ(st_open(vm, s, 1, "second", RD | META), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, s, TST_CMD_CLOSE, 1, 1), TEE_SUCCESS);
+	CHECK_EQ(st_enum(vm, s, list, sizeof(list)), 0);
+	end_session(vm, s);
+}
+
+/* TEE_WriteObjectData of len bytes in one call (several messages: one change), read back whole. */
+static void big(void *vm, size_t len)
+{
+	void *s = session(vm, TA_ST);
+	struct hbuf d = hbuf_new(len), back = hbuf_new(len);
+	for (size_t i = 0; i < len; i++)
+		d.p[i] = (uint8_t)(i * 31 + (i >> 12));
+	CHECK_EQ(st_create(vm, s, 0, "big", RD | WR | META, NULL), TEE_SUCCESS);
+	struct tcall w = { .a = 0, .b = 0, .data = &d, .data_len = len };
+	CHECK_EQ(tst(vm, s, TST_CMD_WRITE, &w), TEE_SUCCESS);
+	struct tcall c = { .a = 0 };
+	CHECK_EQ(tst(vm, s, TST_CMD_INFO, &c), TEE_SUCCESS);
+	CHECK_EQ(c.a, len);
+	CHECK_EQ(st_simple(vm, s, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, s, 0, "big", RD | META), TEE_SUCCESS); /* read back from the store */
+	struct tcall r = { .a = 0, .b = 0, .data = &back, .data_len = len, .data_type = VTEE_PARAM_MEMREF_OUT };
+	CHECK_EQ(tst(vm, s, TST_CMD_READ, &r), TEE_SUCCESS);
+	CHECK_EQ(r.data_len, len);
+	CHECK(!memcmp(d.p, back.p, len));
+	CHECK_EQ(st_simple(vm, s, TST_CMD_CLOSE, 0, 1), TEE_SUCCESS);
+	hbuf_free(&d);
+	hbuf_free(&back);
+	end_session(vm, s);
+}
+
+/* OP-TEE's tee_pobj_check_access() on a first handle's flags and a second's, as a table. */
+static const struct {
+	uint32_t first, second, want;
+} matrix[] = {
+	{ RD | SHR, RD | SHR, TEE_SUCCESS },
+	{ RD, RD | SHR, CONFLICT },
+	{ RD | SHR, RD, CONFLICT },
+	{ SHR, RD | SHR, TEE_SUCCESS },
+	{ RD | SHR, SHR, TEE_SUCCESS },
+	{ WR | SHW, WR | SHW, TEE_SUCCESS },
+	{ WR | SHW, WR, CONFLICT },
+	{ RD | SHR | SHW, WR | SHR | SHW, TEE_SUCCESS },
+	{ RD | SHR | SHW, RD | SHR, CONFLICT },  /* SHARE_WRITE differs */
+	{ WR | SHR | SHW, RD | SHR, CONFLICT },
+	{ RD | WR | SHR | SHW, RD | WR | SHR | SHW, TEE_SUCCESS },
+	{ META, RD | SHR, CONFLICT },            /* WRITE_META is exclusive */
+	{ RD | SHR | SHW, META | SHR | SHW, CONFLICT },
+	{ 0, 0, TEE_SUCCESS },                    /* OP-TEE lets two flagless handles share */
+	{ 0, RD, CONFLICT },
+	{ 0, SHR, CONFLICT },
+};
+
+/* The matrix with the two handles in two instances (two sessions of a multi-instance TA), or in one. */
+static void sharing(void *vm, bool one_instance)
+{
+	void *a = session(vm, TA_ST), *b = one_instance ? a : session(vm, TA_ST);
+	uint32_t bslot = one_instance ? 1 : 0;
+	CHECK_EQ(st_create(vm, a, TST_NO_SLOT, "shared", RD, "data"), TEE_SUCCESS);
+	for (size_t i = 0; i < sizeof(matrix) / sizeof(matrix[0]); i++) {
+		CHECK_EQ(st_open(vm, a, 0, "shared", matrix[i].first), TEE_SUCCESS);
+		uint32_t r = st_open(vm, b, bslot, "shared", matrix[i].second);
+		if (r != matrix[i].want)
+			fprintf(stderr, "sharing case %zu (%#x then %#x): %#x\n", i, matrix[i].first, matrix[i].second, r);
+		CHECK_EQ(r, matrix[i].want);
+		if (r == TEE_SUCCESS)
+			CHECK_EQ(st_simple(vm, b, TST_CMD_CLOSE, bslot, 0), TEE_SUCCESS);
+		CHECK_EQ(st_simple(vm, a, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	}
+	/* a third handle is checked against the first's flags */
+	CHECK_EQ(st_open(vm, a, 0, "shared", SHR), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, b, bslot, "shared", RD | SHR), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, a, 2, "shared", SHR), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, a, TST_CMD_CLOSE, 2, 0), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, b, TST_CMD_CLOSE, bslot, 0), TEE_SUCCESS);
+	/* create over an open object: without OVERWRITE a conflict; with it, the share rules, and
+	   the other handle sees the new object */
+	CHECK_EQ(st_create(vm, b, bslot, "shared", WR | SHR | SHW, "new"), CONFLICT);
+	CHECK_EQ(st_simple(vm, a, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, a, 0, "shared", RD | SHR | SHW), TEE_SUCCESS);
+	CHECK_EQ(st_create(vm, b, bslot, "shared", OVERWRITE | WR | SHR, "no"), CONFLICT);
+	CHECK_EQ(st_create(vm, b, bslot, "shared", OVERWRITE | WR | SHR | SHW, "fresh"), TEE_SUCCESS);
+	char buf[64];
+	CHECK_EQ(st_read(vm, a, 0, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "fresh"));
+	CHECK_EQ(st_simple(vm, b, TST_CMD_CLOSE, bslot, 0), TEE_SUCCESS);
+	/* rename onto an id some handle has open, or onto an existing one: a conflict */
+	CHECK_EQ(st_create(vm, b, bslot, "mover", RD | META, "m"), TEE_SUCCESS);
+	CHECK_EQ(st_rename(vm, b, bslot, "shared"), CONFLICT);
+	CHECK_EQ(st_simple(vm, a, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(st_rename(vm, b, bslot, "shared"), CONFLICT);
+	CHECK_EQ(st_rename(vm, b, bslot, "mover"), CONFLICT); /* its own id: taken by itself */
+	CHECK_EQ(st_simple(vm, b, TST_CMD_CLOSE, bslot, 1), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, a, 0, "shared", RD | META), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, a, TST_CMD_CLOSE, 0, 1), TEE_SUCCESS);
+	if (!one_instance)
+		end_session(vm, b);
+	end_session(vm, a);
+}
+
+/* An instance that dies holding handles: they are released, the object opens again. */
+static void dead_holder(void *vm)
+{
+	void *a = session(vm, TA_ST), *b = session(vm, TA_ST);
+	CHECK_EQ(st_create(vm, a, 0, "held", RD | WR | META, "x"), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm, b, 0, "held", RD | SHR), CONFLICT);
+	CHECK_EQ(st_simple(vm, a, TST_CMD_PANIC, 0, 0), TEE_ERROR_TARGET_DEAD);
+	CHECK_EQ(st_open(vm, b, 0, "held", RD | META), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm, b, TST_CMD_CLOSE, 0, 1), TEE_SUCCESS);
+	end_session(vm, a);
+	end_session(vm, b);
+}
+
+/* Two VMs, each with its store, and two TAs of one VM: nobody sees another's objects. */
+static void apart(void *vm1, void *vm2)
+{
+	void *s1 = session(vm1, TA_ST), *s2 = session(vm2, TA_ST), *o1 = session(vm1, TA_ST2);
+	char list[256];
+	CHECK_EQ(st_create(vm1, s1, TST_NO_SLOT, "secret", RD, "vm1"), TEE_SUCCESS);
+	CHECK_EQ(st_open(vm2, s2, 0, "secret", RD), NOT_FOUND);
+	CHECK_EQ(st_enum(vm2, s2, list, sizeof(list)), 0);
+	CHECK_EQ(st_open(vm1, o1, 0, "secret", RD), NOT_FOUND);
+	CHECK_EQ(st_enum(vm1, o1, list, sizeof(list)), 0);
+	CHECK_EQ(st_create(vm2, s2, TST_NO_SLOT, "secret", RD, "vm2"), TEE_SUCCESS); /* a name of its own */
+	char buf[16];
+	CHECK_EQ(st_open(vm1, s1, 0, "secret", RD), TEE_SUCCESS);
+	CHECK_EQ(st_read(vm1, s1, 0, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "vm1"));
+	CHECK_EQ(st_simple(vm1, s1, TST_CMD_CLOSE, 0, 0), TEE_SUCCESS);
+	CHECK_EQ(st_simple(vm1, s1, TST_CMD_PTIME_SET, 5000, 0), TEE_SUCCESS);
+	end_session(vm1, s1);
+	end_session(vm2, s2);
+	end_session(vm1, o1);
+}
+
+/* What a VM stored is there when it comes back with the same state directory. */
+static void survives(void *tee)
+{
+	void *vm = vm_new(tee, 11, "vm1", true);
+	void *s = session(vm, TA_ST);
+	char buf[16];
+	CHECK_EQ(st_open(vm, s, 0, "secret", RD), TEE_SUCCESS);
+	CHECK_EQ(st_read(vm, s, 0, 0, buf, sizeof(buf)), TEE_SUCCESS);
+	CHECK(!strcmp(buf, "vm1"));
+	struct tcall c = { 0 };
+	CHECK_EQ(tst(vm, s, TST_CMD_PTIME_GET, &c), TEE_SUCCESS);
+	CHECK(c.a >= 5000 && c.a < 5100);
+	end_session(vm, s);
+	vm_gone(vm);
+}
+
+int main(int argc, char **argv)
+{
+	REQUIRE(argc >= 2);
+	snprintf(tmp, sizeof(tmp), "/tmp/vtee-ta-storage-XXXXXX");
+	REQUIRE(mkdtemp(tmp));
+	chmod(tmp, 0755);
+	char ta_dir[128], key[128], msg[256], cmdline[256];
+	snprintf(ta_dir, sizeof(ta_dir), "%s/tas", tmp);
+	REQUIRE(mkdir(ta_dir, 0755) == 0);
+	for (int i = 2; i < argc; i++) {
+		const char *base = strrchr(argv[i], '/');
+		snprintf(cmdline, sizeof(cmdline), "cp '%s' '%s/%s'", argv[i], ta_dir, base ? base + 1 : argv[i]);
+		REQUIRE(system(cmdline) == 0);
+	}
+	snprintf(key, sizeof(key), "%s/host.key", tmp);
+	REQUIRE(vstore_host_key_load(key, true, &host_key, msg, sizeof(msg)) == 0);
+	vtee_set_log(quiet, NULL);
+
+	void *tee = tee_open(ta_dir, argv[1]);
+	no_storage(tee);
+	void *vm1 = vm_new(tee, 1, "vm1", true), *vm2 = vm_new(tee, 2, "vm2", true);
+	basics(vm1);
+	big(vm1, 1u << 20);
+	big(vm1, 3u << 20);
+	sharing(vm1, false);
+	sharing(vm1, true);
+	dead_holder(vm1);
+	apart(vm1, vm2);
+	vm_gone(vm1);
+	vm_gone(vm2);
+	survives(tee);
+	be->close(tee);
+	tee = tee_open(ta_dir, argv[1]); /* and a new back-end (a restarted TEE process) */
+	survives(tee);
+	be->close(tee);
+
+	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmp);
+	if (system(cmdline) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	return check_report();
+}
