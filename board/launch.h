@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Exit statuses of launch_run() besides a script's own 0..255. */
 #define LAUNCH_EXIT_USAGE    2   /* bad options */
@@ -79,6 +80,8 @@ struct launch_options {
 	const char *state_dir;
 	const char *anchor_dir;
 	const char *host_key;
+	uint32_t state_max_objects; /* the VM's quota, 0: the default (the policy's [storage]) */
+	uint64_t state_max_bytes;
 	/*
 	 * Boot nothing: write the guest's kernel (DIR/Image) and the initramfs
 	 * this run would boot (DIR/initrd.cpio: /init, --script, --add) into DIR.

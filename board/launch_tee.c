@@ -65,7 +65,8 @@ static int give_storage(struct run *r)
 		return 0;
 	struct vtee_storage st;
 	char msg[256];
-	int e = vtee_storage_prepare(o->state_dir, o->anchor_dir, "board", o->host_key, 0, 0, &st, msg, sizeof(msg));
+	int e = vtee_storage_prepare(o->state_dir, o->anchor_dir, "board", o->host_key, o->state_max_objects,
+				     o->state_max_bytes, &st, msg, sizeof(msg));
 	if (e) {
 		lmsg("storage in %s: %s%s%s", o->state_dir, strerror(-e), msg[0] ? ": " : "", msg);
 		return e;
@@ -165,6 +166,8 @@ int run_vteed_start(struct run *r)
 		vc.state_dir = o->state_dir;
 		vc.state_anchor_dir = o->anchor_dir;
 		vc.host_key = o->host_key;
+		vc.state_max_objects = o->state_max_objects;
+		vc.state_max_bytes = o->state_max_bytes;
 	}
 	char msg[VTEED_MSG_MAX];
 	vteed_set_log(vteed_log_to_fd, (void *)(intptr_t)STDERR_FILENO); /* the supervisor's lines on stderr */

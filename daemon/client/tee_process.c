@@ -8,8 +8,10 @@
  */
 #include "client.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -35,6 +37,40 @@ static void process_free(struct tee_process *p)
 }
 
 /*
+ * vtee-tee started by root runs as "nobody" (it takes no --user from us), and
+ * opens, creates and renames files relative to the state directory's fd as
+ * that user: the directory and what is in it become that user's. Not the
+ * anchor, which it only writes through the fd it is given, and never the
+ * host key. 0 or -errno.
+ */
+static int grant_to_tee_user(int dir_fd)
+{
+	if (geteuid() != 0)
+		return 0; /* vtee-tee runs as we do */
+	char buf[1024];
+	struct passwd pw, *found = NULL;
+	if (getpwnam_r("nobody", &pw, buf, sizeof(buf), &found) || !found)
+		return -ENOENT;
+	if (fchown(dir_fd, pw.pw_uid, pw.pw_gid) < 0)
+		return -errno;
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		int err = -errno;
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	int err = 0;
+	for (struct dirent *e; !err && (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    fchownat(dir_fd, e->d_name, pw.pw_uid, pw.pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			err = -errno;
+	closedir(d);
+	return err;
+}
+
+/*
  * The VM's storage, prepared here (this process may read the host key) and
  * handed to vtee-tee before any vteed exists: 'S' + vm_id + the struct, the
  * directory and anchor fds attached (tee_ctl.h). Nothing to do without
@@ -51,8 +87,12 @@ static int send_storage(int ctl, const struct vteed_config *cfg, char *msg, size
 	struct vtee_storage st;
 	int err = vtee_storage_prepare(cfg->state_dir, cfg->state_anchor_dir, cfg->name, cfg->host_key,
 				       cfg->state_max_objects, cfg->state_max_bytes, &st, msg, msglen);
-	if (err)
+	if (!err && (err = grant_to_tee_user(st.dir_fd)))
+		vteed_set_msg(msg, msglen, "cannot give the state directory to vtee-tee's user");
+	if (err) {
+		vtee_storage_release(&st);
 		return err;
+	}
 	uint8_t m[1 + TEE_CTL_STORAGE_LEN] = { TEE_CTL_STORAGE };
 	tee_ctl_storage_encode(m + 1, cfg->vm_id, &st);
 	int give[2] = { st.dir_fd, st.anchor_fd };

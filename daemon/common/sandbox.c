@@ -379,6 +379,7 @@ static const struct sb_rule tee_only[] = {
 	 */
 	ALLOW_IF(fcntl, EQ(1, F_GETFL), "storage: is a received fd open for the access it is for"),
 	ALLOW_IF(fcntl, EQ(1, F_DUPFD_CLOEXEC), "storage: a VM made anew gets its anchor fd again"),
+	ALLOW_IF(fcntl, EQ(1, F_SETFD), "storage: glibc's fdopendir() sets close-on-exec (the sweep of stray files)"),
 	ALLOW_IF(openat, NOT_AT_FDCWD(0), "storage: objects, manifest, lock files relative to the state dir fd"),
 	ALLOW_IF(newfstatat, NOT_AT_FDCWD(0), "storage: a file's size by name in the state dir"),
 	ALLOW_IF(unlinkat, NOT_AT_FDCWD(0), "storage: an object replaced or deleted, a stale temporary file"),
@@ -387,7 +388,6 @@ static const struct sb_rule tee_only[] = {
 	ALLOW(getdents64, "storage: object files the manifest does not name are removed at open"),
 	ALLOW(fsync, "storage: a commit is durable (files, then the directory)"),
 	ALLOW(fdatasync, "storage: a commit is durable"),
-	ALLOW(ftruncate, "storage: the anchor rewritten in place"),
 	ALLOW(flock, "storage: the owner lock (one process serves a VM), the commit lock"),
 	ALLOW(pread64, "storage: reading an object, the manifest, the anchor"),
 	ALLOW(pwrite64, "storage: writing the anchor"),

@@ -11,6 +11,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#ifdef VTEE_TEE_OPENSSL
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#endif
+
 #include "sandbox.h"
 #include "tee.h"
 
@@ -52,6 +58,9 @@ static void usage(FILE *f)
 		"                 with one connected stream socket attached (SCM_RIGHTS), served\n"
 		"                 like --fd; the byte 'B' followed by a little-endian u32 vm_id\n"
 		"                 binds the connection to that VM (it may ATTACH no other).\n"
+		"                 The byte 'S' hands over a VM's secure storage instead\n"
+		"                 (docs/tee-link.md): kept, given to the back-end when the VM\n"
+		"                 is created.\n"
 		"                 EOF on it means the supervisor is gone: every VM is destroyed\n"
 		"                 and vtee-tee exits with status 0\n"
 		"  --backend NAME the built-in back-end to serve (default \"soft\")\n"
@@ -61,7 +70,8 @@ static void usage(FILE *f)
 		"                 anywhere: " VTEE_TA_DIR_DEFAULT " if it exists\n"
 		"  --policy FILE  enforce a policy file's [ta] rules and [quota] sessions here,\n"
 		"                 whatever the mediator does (docs/policy.md): a remote tenant's\n"
-		"                 (vtee-served) limits, which its own mediator cannot lift\n"
+		"                 (vtee-served) limits, which its own mediator cannot lift;\n"
+		"                 its [storage] max_objects/max_bytes cap the VMs' storage quota\n"
 		"  --ephemeral    a VM ends when the connection that attached it ends (remote\n"
 		"                 mediators: none comes back to resume it); default: it is kept\n"
 		"  --user NAME    run as NAME (started as root: default \"nobody\"; root itself is\n"
@@ -155,6 +165,32 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return 2;
 	}
 	return 0;
+}
+
+/*
+ * The VMs' secure storage (lib/store) uses OpenSSL, which reads its
+ * configuration file and sets up its provider at first use: do it now, while
+ * files can be read, rather than at a VM's first object under the sandbox
+ * (where the open would kill the process). 0 or -EIO.
+ */
+static int crypto_preload(void)
+{
+#ifdef VTEE_TEE_OPENSSL
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		return -EIO;
+	EVP_CIPHER *gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+	EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_KDF *hkdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	int r = gcm && sha && hmac && hkdf ? 0 : -EIO;
+	EVP_CIPHER_free(gcm);
+	EVP_MD_free(sha);
+	EVP_MAC_free(hmac);
+	EVP_KDF_free(hkdf);
+	return r;
+#else
+	return 0;
+#endif
 }
 
 /*
@@ -332,6 +368,8 @@ int main(int argc, char **argv)
 			o.options ? " with " : "", o.options ? o.options : "", strerror(-r));
 		return 1;
 	}
+	if (crypto_preload())
+		tee_log(NULL, "OpenSSL cannot be set up: the VMs' secure storage will fail");
 	rc = enter_sandbox(&o);
 	if (rc) {
 		vtee_tee_close(srv.tee);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,16 +26,6 @@ struct tstorage {
 
 /* srv.lock */
 static struct tstorage *kept;
-
-static void storage_drop(struct vtee_storage *st)
-{
-	if (st->dir_fd >= 0)
-		close(st->dir_fd);
-	if (st->anchor_fd >= 0)
-		close(st->anchor_fd);
-	st->dir_fd = st->anchor_fd = -1;
-	explicit_bzero(st->vm_key, sizeof(st->vm_key));
-}
 
 /* Is fd of the type (S_IFDIR, S_IFREG) and access mode (O_RDONLY, O_RDWR) wanted? NULL, or why not. */
 static const char *fd_unfit(int fd, mode_t type, int accmode)
@@ -65,7 +56,7 @@ static void apply_policy_quota(struct vtee_storage *st)
 static const char *storage_unfit(uint32_t vm_id, uint32_t flags, const int *fds, unsigned nfds)
 {
 	if (!vm_id)
-		return "for vm 0";
+		return "with vm_id 0";
 	if (flags & ~TEE_CTL_STORAGE_ANCHOR)
 		return "with unknown flags";
 	if (nfds != ((flags & TEE_CTL_STORAGE_ANCHOR) ? 2u : 1u))
@@ -100,7 +91,7 @@ static int storage_keep(uint32_t vm_id, const struct vtee_storage *st)
 	}
 	pthread_mutex_unlock(&srv.lock);
 	if (old) {
-		storage_drop(&old->st);
+		vtee_storage_release(&old->st);
 		free(old);
 	}
 	if (r)
@@ -134,7 +125,13 @@ int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *e
 		apply_policy_quota(&st);
 		int r = storage_keep(vm_id, &st);
 		if (!r) {
-			tee_log(NULL, "vm %u: storage received%s", vm_id, st.anchor_fd >= 0 ? "" : " (no rollback anchor)");
+			char objs[24] = "the default", bytes[24] = "the default";
+			if (st.max_objects)
+				snprintf(objs, sizeof(objs), "%u", st.max_objects);
+			if (st.max_bytes)
+				snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)st.max_bytes);
+			tee_log(NULL, "vm %u: storage received (at most %s objects, %s bytes%s)", vm_id, objs, bytes,
+				st.anchor_fd >= 0 ? "" : "; no rollback anchor");
 			return 0;
 		}
 		why = r == -EEXIST ? "for a VM that exists already" : "and no memory to keep it";
@@ -160,7 +157,7 @@ static int storage_copy(uint32_t vm_id, struct vtee_storage *out)
 	out->anchor_fd = t->st.anchor_fd >= 0 ? fcntl(t->st.anchor_fd, F_DUPFD_CLOEXEC, 0) : -1;
 	if (out->dir_fd < 0 || (t->st.anchor_fd >= 0 && out->anchor_fd < 0)) {
 		int err = -errno;
-		storage_drop(out);
+		vtee_storage_release(out);
 		return err;
 	}
 	return 0;
@@ -178,7 +175,7 @@ int storage_give(uint32_t vm_id, const char *name, void *be)
 		return r;
 	if (!srv.ops->vm_storage) {
 		/* as libvtee's vtee_vm_set_storage(): the VM runs, its objects are not kept */
-		storage_drop(&st);
+		vtee_storage_release(&st);
 		tee_log(name, "vm %u: back-end \"%s\" keeps no storage: persistent objects are not kept", vm_id,
 			srv.ops->name);
 		return 0;
@@ -198,7 +195,7 @@ void storage_free_all(void)
 	while (all) {
 		struct tstorage *t = all;
 		all = t->next;
-		storage_drop(&t->st);
+		vtee_storage_release(&t->st);
 		free(t);
 	}
 }

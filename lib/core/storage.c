@@ -9,11 +9,33 @@
 #include <unistd.h>
 
 #include "core.h"
-/* vstore.h's seam comment has a slash-star inside a comment (st-engine fixes it) */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "store/vstore.h"
-#pragma GCC diagnostic pop
+
+void vtee_storage_release(struct vtee_storage *st)
+{
+	if (!st)
+		return;
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
+	if (st->anchor_fd >= 0)
+		close(st->anchor_fd);
+	st->dir_fd = st->anchor_fd = -1;
+	explicit_bzero(st->vm_key, sizeof(st->vm_key));
+}
+
+int vtee_vm_set_storage(struct vtee_vm *vm, struct vtee_storage *st)
+{
+	if (!vm || !st) {
+		vtee_storage_release(st);
+		return -EINVAL;
+	}
+	const struct vtee_backend_ops *ops = vm->tee->ops;
+	if (!ops->vm_storage) {
+		vtee_storage_release(st);
+		return -EOPNOTSUPP;
+	}
+	return ops->vm_storage(vm->be, st);
+}
 
 /* The host key at path, and the one at other_path (NULL: *other is a copy of *local). */
 static int load_keys(const char *path, bool create, const char *other_path, struct vstore_host_key *local,
@@ -64,32 +86,6 @@ int vtee_storage_prepare(const char *state_dir, const char *anchor_dir, const ch
 	out->max_bytes = h.quota.max_bytes;
 	explicit_bzero(h.vm_key, sizeof(h.vm_key)); /* the fds are out's now */
 	return 0;
-}
-
-void vtee_storage_release(struct vtee_storage *st)
-{
-	if (!st)
-		return;
-	if (st->dir_fd >= 0)
-		close(st->dir_fd);
-	if (st->anchor_fd >= 0)
-		close(st->anchor_fd);
-	st->dir_fd = st->anchor_fd = -1;
-	explicit_bzero(st->vm_key, sizeof(st->vm_key));
-}
-
-int vtee_vm_set_storage(struct vtee_vm *vm, struct vtee_storage *st)
-{
-	if (!vm || !st) {
-		vtee_storage_release(st);
-		return -EINVAL;
-	}
-	const struct vtee_backend_ops *ops = vm->tee->ops;
-	if (!ops->vm_storage) {
-		vtee_storage_release(st);
-		return -EOPNOTSUPP;
-	}
-	return ops->vm_storage(vm->be, st);
 }
 
 int vtee_state_export(const char *state_dir, const char *host_key_path, const char *to_key_path,

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "../check.h"
+#include "../log_capture.h"
 #include "guest.h"
 #include "link.h"
 #include "link_proto.h"
@@ -75,55 +76,18 @@ struct teeproc {
 	pid_t pid;
 	int ctl;       /* our end of --ctl-fd */
 	int first;     /* our end of the --fd connection */
-	int log_rd;
-	pthread_t log_th;
-	pthread_mutex_t lock;
-	char *log;
-	size_t len;
+	struct log_capture log;
 };
-
-static void *log_main(void *arg)
-{
-	struct teeproc *tp = arg;
-	char buf[4096];
-	ssize_t n;
-	while ((n = read(tp->log_rd, buf, sizeof(buf))) > 0) {
-		if (write(2, buf, (size_t)n) < 0) {
-			/* our stderr is gone: keep collecting */
-		}
-		pthread_mutex_lock(&tp->lock);
-		char *p = realloc(tp->log, tp->len + (size_t)n + 1);
-		if (p) {
-			memcpy(p + tp->len, buf, (size_t)n);
-			tp->len += (size_t)n;
-			p[tp->len] = 0;
-			tp->log = p;
-		}
-		pthread_mutex_unlock(&tp->lock);
-	}
-	return NULL;
-}
 
 static unsigned log_count(struct teeproc *tp, const char *what)
 {
-	unsigned n = 0;
-	pthread_mutex_lock(&tp->lock);
-	for (const char *p = tp->log; p && (p = strstr(p, what)); p++)
-		n++;
-	pthread_mutex_unlock(&tp->lock);
-	return n;
+	return log_capture_count(&tp->log, what);
 }
 
 /* Wait until `what` appears at least n times in the log. */
 static bool log_wait(struct teeproc *tp, const char *what, unsigned n, unsigned timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
-	while (log_count(tp, what) < n) {
-		if (now_ms() > end)
-			return false;
-		sleep_ms(10);
-	}
-	return true;
+	return log_capture_wait(&tp->log, what, n, timeout_ms);
 }
 
 static struct teeproc *tee_spawn(const char *path, const char *options)
@@ -149,9 +113,7 @@ static struct teeproc *tee_spawn(const char *path, const char *options)
 	close(logp[1]);
 	tp->first = data[0];
 	tp->ctl = ctl[0];
-	tp->log_rd = logp[0];
-	pthread_mutex_init(&tp->lock, NULL);
-	REQUIRE(pthread_create(&tp->log_th, NULL, log_main, tp) == 0);
+	REQUIRE(log_capture_start(&tp->log, logp[0]) == 0);
 	return tp;
 }
 
@@ -211,13 +173,11 @@ static void tee_stop(struct teeproc *tp)
 	}
 	CHECK(r == tp->pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	pthread_join(tp->log_th, NULL);
+	log_capture_join(&tp->log);
 	CHECK(log_count(tp, "exiting: the supervisor is gone") == 1);
-	close(tp->log_rd);
 	if (tp->first >= 0)
 		close(tp->first);
-	free(tp->log);
-	pthread_mutex_destroy(&tp->lock);
+	log_capture_free(&tp->log);
 	free(tp);
 }
 

@@ -11,6 +11,7 @@
 
 #ifdef VTEE_HAVE_BOARD
 #include "launch.h"
+#include "policy.h"
 #endif
 #include "vtee_cmd.h"
 
@@ -119,6 +120,35 @@ static int run_option(int c, struct launch_options *o, struct launch_add *adds, 
 	}
 }
 
+/*
+ * The policy's [storage] (docs/policy.md): its dir holds the state when no
+ * --state is given (<dir>/board), its quota is the VM's. 0, or -EINVAL (said why).
+ */
+static int policy_storage(struct launch_options *o, struct state_paths *sp, char **own_dir)
+{
+	if (!o->policy)
+		return 0;
+	struct vteed_policy *pol = malloc(sizeof(*pol));
+	char err[256];
+	if (!pol)
+		return -ENOMEM;
+	vteed_policy_init(pol);
+	int e = vteed_policy_load(pol, o->policy, err, sizeof(err));
+	if (e) {
+		cmd_log("vtee run", "--policy: %s", err);
+	} else {
+		o->state_max_objects = pol->storage_max_objects;
+		o->state_max_bytes = pol->storage_max_bytes;
+		if (!sp->state_dir && pol->storage_dir[0] && asprintf(own_dir, "%s/board", pol->storage_dir) < 0)
+			e = -ENOMEM;
+		if (!e && *own_dir)
+			sp->state_dir = *own_dir;
+	}
+	vteed_policy_free(pol);
+	free(pol);
+	return e ? -EINVAL : 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	struct launch_options o = { .smp = 1, .mem_mib = 1024, .vteed = true };
@@ -145,6 +175,9 @@ int run_main(int argc, char **argv)
 	if (!e && !help && (optind != argc || (o.policy && !o.vteed)))
 		e = -EINVAL;
 	struct state_paths sp = { .state_dir = o.state_dir, .host_key = o.host_key };
+	char *policy_dir = NULL;
+	if (!e && !help && !no_state)
+		e = policy_storage(&o, &sp, &policy_dir);
 	if (!e && !help && !no_state && (e = state_paths_fill(&sp, "board")) == 0) {
 		/* the guest's objects between runs: the cache's state/board unless --state or --no-state */
 		o.state_dir = sp.state_dir;
@@ -161,6 +194,7 @@ int run_main(int argc, char **argv)
 		rc = launch_run(&o);
 	}
 	state_paths_free(&sp);
+	free(policy_dir);
 	for (size_t i = 0; i < o.nadds; i++)
 		free((char *)adds[i].guest);
 	free(adds);

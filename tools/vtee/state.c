@@ -92,9 +92,10 @@ static int exit_for(int e)
 	return e == -EKEYREJECTED ? STATE_EXIT_KEY : e == -EBUSY ? STATE_EXIT_BUSY : STATE_EXIT_FAILED;
 }
 
+/* The engine's message says what went wrong better than strerror (which is the fallback). */
 static void report(const char *what, const char *vm, int e, const char *msg)
 {
-	cmd_log(WHO, "%s %s: %s%s%s", what, vm, strerror(-e), msg[0] ? ": " : "", msg);
+	cmd_log(WHO, "%s %s: %s", what, vm, msg[0] ? msg : strerror(-e));
 }
 
 /* The export file: created new (mode 0600; "-": stdout). -errno. */
