@@ -25,15 +25,23 @@
 #define ST_ERROR_STORAGE_NO_SPACE 0xFFFF3041u
 
 static const TEEC_UUID storage_uuid = TA_STORAGE_UUID;
+static const TEEC_UUID storage2_uuid = TA_STORAGE2_UUID;
+
+/* A session to the TA uuid (called name in the check's line). */
+static inline bool st_open_ta(TEEC_Context *ctx, TEEC_Session *sess, const TEEC_UUID *uuid,
+			      const char *name)
+{
+	uint32_t origin = 0;
+	TEEC_Result res = TEEC_OpenSession(ctx, sess, uuid, TEEC_LOGIN_PUBLIC, NULL, NULL,
+					   &origin);
+
+	return check(res == TEEC_SUCCESS, "open a session to the %s TA (%s)", name,
+		     RES(res, origin));
+}
 
 static inline bool st_open(TEEC_Context *ctx, TEEC_Session *sess)
 {
-	uint32_t origin = 0;
-	TEEC_Result res = TEEC_OpenSession(ctx, sess, &storage_uuid, TEEC_LOGIN_PUBLIC, NULL,
-					   NULL, &origin);
-
-	return check(res == TEEC_SUCCESS, "open a session to the storage TA (%s)",
-		     RES(res, origin));
+	return st_open_ta(ctx, sess, &storage_uuid, "storage");
 }
 
 static inline TEEC_Result st_invoke(TEEC_Session *sess, uint32_t cmd, TEEC_Operation *op)

@@ -8,7 +8,9 @@
  *              what takes two sessions (two instances, two processes): an
  *              object written in one read in another, the sharing rules
  *              across instances, a persistent key used in another session,
- *              a 65-byte id panicking the TA. Leaves nothing behind.
+ *              a 65-byte id or one in shared memory killing the TA, a
+ *              second TA (storage2) with objects of its own. Leaves nothing
+ *              behind.
  *   fill       on a fresh state: stores the persistent set (below)
  *   verify     the persistent set is there, whole, and nothing else
  *   empty      the TA's storage holds nothing (another VM's state)
@@ -135,6 +137,34 @@ static inline void phase_key_sessions(TEEC_Session *a, TEEC_Session *b)
 	st_delete(a, "session-key", ST_PRIVATE);
 }
 
+/* Two TAs, one id: each has its own object (xtest 6015, 6019). */
+static inline void phase_two_tas(TEEC_Context *ctx, TEEC_Session *a)
+{
+	uint8_t got[8];
+	uint32_t size = 0;
+	TEEC_Session t2;
+	size_t n = 0;
+	TEEC_Result res;
+
+	if (st_put(a, "two-tas", "first", 5, ST_PRIVATE, false) != TEEC_SUCCESS ||
+	    !st_open_ta(ctx, &t2, &storage2_uuid, "storage2"))
+		return;
+	res = st_get(&t2, "two-tas", got, sizeof(got), ST_PRIVATE, &n, &size);
+	check(res == TEEC_ERROR_ITEM_NOT_FOUND, "another TA does not see the object (%s)",
+	      RES(res, 0));
+	res = st_put(&t2, "two-tas", "second", 6, ST_PRIVATE, true);
+	check(res == TEEC_SUCCESS, "another TA creates the same id, exclusively (%s)", RES(res, 0));
+	res = st_get(a, "two-tas", got, sizeof(got), ST_PRIVATE, &n, &size);
+	check(res == TEEC_SUCCESS && n == 5 && !memcmp(got, "first", 5),
+	      "the first TA's object is still its own (%zu bytes) (%s)", n, RES(res, 0));
+	res = st_get(&t2, "two-tas", got, sizeof(got), ST_PRIVATE, &n, &size);
+	check(res == TEEC_SUCCESS && n == 6 && !memcmp(got, "second", 6),
+	      "and the other TA reads its own (%zu bytes) (%s)", n, RES(res, 0));
+	check(st_delete(&t2, "two-tas", ST_PRIVATE) == TEEC_SUCCESS &&
+	      st_delete(a, "two-tas", ST_PRIVATE) == TEEC_SUCCESS, "each deletes its own");
+	TEEC_CloseSession(&t2);
+}
+
 /* An id in the client's memory, not the TA's: the TA is killed (xtest 6020). */
 static inline void phase_id_in_shm(TEEC_Context *ctx, TEEC_Session *a)
 {
@@ -172,6 +202,7 @@ static inline void phase_semantics(TEEC_Context *ctx)
 		      "a 65-byte id panics the TA (%s)", RES(res, origin));
 		TEEC_CloseSession(&b);
 	}
+	phase_two_tas(ctx, &a);
 	phase_id_in_shm(ctx, &a);
 	TEEC_CloseSession(&a);
 }

@@ -21,6 +21,14 @@
 	{ 0xee8e6364, 0x9909, 0x446b, \
 		{ 0x9e, 0x13, 0x69, 0x93, 0x2b, 0x70, 0x0d, 0x6c } }
 
+/*
+ * 703b8db7-1605-4b6a-9bc1-3976e8adcac2: the same TA built again under
+ * another UUID (../../../storage2), whose objects are its own.
+ */
+#define TA_STORAGE2_UUID \
+	{ 0x703b8db7, 0x1605, 0x4b6a, \
+		{ 0x9b, 0xc1, 0x39, 0x76, 0xe8, 0xad, 0xca, 0xc2 } }
+
 /* report: create, open, read, write, seek, truncate, holes, rename, delete, ids of 0..64 bytes */
 #define TA_STORAGE_CMD_DATA		0
 /* report: sharing and access flags, OVERWRITE, ACCESS_CONFLICT, handles of one instance */
