@@ -9,7 +9,8 @@
  *   - the persistent set survives closing the TEE and opening a new one on
  *     the same state directory, and another VM (another state) sees nothing;
  *   - nothing of an object's id or data is in clear on disk; a state
- *     directory does not open with another host key;
+ *     directory does not open with another host key; an object file altered
+ *     on disk is CORRUPT_OBJECT to the TA, the rest of the store still works;
  *   - quotas: objects and bytes beyond them are STORAGE_NO_SPACE, from
  *     create and from write, and leave what was stored intact.
  * Needs VTEE_TEST_BACKEND_OPTIONS=ta_dir=... and VTEE_TA_HOST (meson sets them).
@@ -191,6 +192,79 @@ static void check_other_key(void)
 		vtee_storage_release(&st);
 }
 
+/* Flips one byte in the middle of every object file of state (the TEE closed). */
+static unsigned tamper_objects(const char *state)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	unsigned n = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d = opendir(in_top(dir, state));
+	uint8_t b;
+
+	while (d && (e = readdir(d))) {
+		int fd;
+
+		if (strncmp(e->d_name, "obj-", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		fd = open(path, O_RDWR);
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0 &&
+		    pread(fd, &b, 1, st.st_size / 2) == 1) {
+			b ^= 0x40;
+			n += pwrite(fd, &b, 1, st.st_size / 2) == 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* An object file altered while the TEE was down: CORRUPT_OBJECT, as OP-TEE answers it. */
+static void tampered(void)
+{
+	struct vtee_tee *tee = tee_up();
+	struct guest *g = tee ? vm_up(tee, 5, "vm-t", "state-t", 0, 0) : NULL;
+	uint8_t buf[64] = "the victim's data";
+	TEEC_Context ctx;
+	TEEC_Session s;
+	uint32_t size = 0;
+	size_t n = 0;
+	TEEC_Result res;
+
+	if (g) {
+		teec_model_context_on(g, &ctx);
+		if (st_open(&ctx, &s)) {
+			check(st_put(&s, "victim", buf, sizeof(buf), ST_PRIVATE, false) ==
+			      TEEC_SUCCESS, "store victim");
+			TEEC_CloseSession(&s);
+		}
+	}
+	vm_down(g);
+	if (tee)
+		vtee_tee_close(tee);
+	check(tamper_objects("state-t") == 1, "one object file altered on disk");
+	tee = tee_up();
+	g = tee ? vm_up(tee, 5, "vm-t", "state-t", 0, 0) : NULL;
+	if (g) {
+		teec_model_context_on(g, &ctx);
+		if (st_open(&ctx, &s)) {
+			res = st_get(&s, "victim", buf, sizeof(buf), ST_PRIVATE, &n, &size);
+			check(res == ST_ERROR_CORRUPT_OBJECT, "the altered object: CORRUPT_OBJECT (%s)",
+			      RES(res, 0));
+			res = st_put(&s, "after", buf, 8, ST_PRIVATE, false);
+			check(res == TEEC_SUCCESS, "the rest of the store still works (%s)",
+			      RES(res, 0));
+			TEEC_CloseSession(&s);
+		}
+	}
+	vm_down(g);
+	if (tee)
+		vtee_tee_close(tee);
+}
+
 #define QUOTA_OBJECTS 8u
 #define QUOTA_BYTES (64u * 1024)
 
@@ -305,6 +379,7 @@ int main(void)
 	check_nothing_in_clear();
 	second_run();
 	check_other_key();
+	tampered();
 	quotas();
 	nftw(top, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 	return finish();
