@@ -126,6 +126,8 @@ static int load_for_export(struct exporter *x, const struct vstore_host_key *loc
 			   size_t msglen)
 {
 	int r = vs_vmkey_load_at(x->dir_fd, local, x->state_id, x->vm_key, msg, msglen);
+	if (r == -ENOENT)
+		vs_msg(msg, msglen, "no VM state here (no vm.key)");
 	if (r)
 		return r;
 	memcpy(x->m.state_id, x->state_id, 16);

@@ -53,7 +53,8 @@ int vs_read_file_at(int dirfd, const char *name, size_t max, uint8_t **buf, size
 {
 	*buf = NULL;
 	*len = 0;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO planted under our name must not hang the TEE process */
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ELOOP ? -EBADMSG : -errno;
 	struct stat st;
@@ -129,7 +130,15 @@ int vs_mkdirs_open(const char *path, int *out)
 {
 	if (!path || !*path)
 		return -EINVAL;
-	int fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the operator's paths may pass through symlinks (only our own files are never followed) */
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		*out = fd;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -errno;
+	fd = open(path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	char *copy = strdup(path), *save = NULL;
@@ -143,10 +152,11 @@ int vs_mkdirs_open(const char *path, int *out)
 			r = -errno;
 			break;
 		}
-		int next;
-		r = vs_open_dir_at(fd, c, &next);
-		if (r)
+		int next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (next < 0) {
+			r = -errno;
 			break;
+		}
 		close(fd);
 		fd = next;
 	}

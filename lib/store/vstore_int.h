@@ -23,7 +23,8 @@
 /* Bounds on what a hostile file may claim. */
 #define VS_MANIFEST_MAX_OBJECTS (1u << 18)
 #define VS_MANIFEST_MAX_BYTES (48u << 20)
-#define VS_OBJECT_MAX_BYTES (VS_MAGIC_BYTES + VS_GCM_OVERHEAD + 12u + VSTORE_META_MAX + VSTORE_DATA_MAX)
+#define VS_OBJECT_MAX_BYTES \
+	(VS_MAGIC_BYTES + VS_GCM_OVERHEAD + 12u + VSTORE_META_MAX + VSTORE_DATA_MAX)
 
 /* File names in the state directory. */
 #define VS_NAME_VMKEY "vm.key"

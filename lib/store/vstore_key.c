@@ -79,12 +79,12 @@ int vstore_host_key_load(const char *path, bool create, struct vstore_host_key *
 	memset(out, 0, sizeof(*out));
 	if (!path || !*path)
 		return -EINVAL;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT && create) {
 		int r = create_host_key(path, msg, msglen);
 		if (r)
 			return r;
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	}
 	if (fd < 0) {
 		int r = -errno;
@@ -94,7 +94,8 @@ int vstore_host_key_load(const char *path, bool create, struct vstore_host_key *
 	struct stat st;
 	int r = fstat(fd, &st) ? -errno : 0;
 	if (!r && (!S_ISREG(st.st_mode) || (st.st_mode & 077))) {
-		vs_msg(msg, msglen, "host key %s must be a regular file readable by its owner only (mode 0600)", path);
+		vs_msg(msg, msglen, "host key %s must be a regular file readable by its owner only "
+				    "(mode 0600)", path);
 		r = -EPERM;
 	}
 	if (!r && st.st_size != VSTORE_KEY_BYTES) {
@@ -235,14 +236,4 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 	if (r)
 		vstore_handoff_close(out);
 	return r;
-}
-
-void vstore_handoff_close(struct vstore_handoff *h)
-{
-	if (h->dir_fd >= 0)
-		close(h->dir_fd);
-	if (h->anchor_fd >= 0)
-		close(h->anchor_fd);
-	h->dir_fd = h->anchor_fd = -1;
-	vs_wipe(h->vm_key, sizeof(h->vm_key));
 }

@@ -4,6 +4,9 @@
  * export while the VM is served, import with the wrong key, of an altered or truncated file
  * (refused, the target untouched), import and reset refused while the VM is served, reset.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "vstore_test_util.h"
 
 static const uint8_t ta = 0x77;
@@ -168,6 +171,66 @@ static void test_reset(void)
 			      msg, sizeof(msg)), 0);
 }
 
+struct writer {
+	struct vstore *s;
+	_Atomic int stop;
+	int bad;
+};
+
+static void *keep_writing(void *arg)
+{
+	struct writer *w = arg;
+	for (uint32_t i = 0; !w->stop; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "w%u", i % 7);
+		struct vstore_key k = vt_key(ta, 0, id);
+		w->bad += vt_put(w->s, &k, i, 500 + i % 1000, 0) != 0;
+		if (i % 5 == 4)
+			w->bad += vstore_delete(w->s, &k) != 0;
+	}
+	return NULL;
+}
+
+/* Exports taken while another thread commits are each a whole version: all objects readable. */
+static void test_export_while_writing(void)
+{
+	struct vstore *s, *t;
+	struct writer w = { 0 };
+	REQUIRE_EQ(vt_open("busy", "busy", &hk, NULL, &s), 0);
+	w.s = s;
+	pthread_t th;
+	REQUIRE_EQ(pthread_create(&th, NULL, keep_writing, &w), 0);
+	char msg[256] = "";
+	for (unsigned round = 0; round < 5; round++) {
+		CHECK_EQ(export_to("busy", &hk, &hk2, "busy.exp"), 0);
+		CHECK_EQ(import_from("host2/busy", "host2/anchors", &hk2, &hk2, "busy.exp", msg, sizeof(msg)), 0);
+		REQUIRE_EQ(open_at("host2/busy", "host2/anchors", &hk2, &t), 0);
+		CHECK(!vt_is_corrupt(t));
+		struct vstore_key k, *after = NULL;
+		uint64_t dl;
+		unsigned n = 0;
+		void *m, *d;
+		size_t ml, l;
+		uint8_t uuid[16];
+		memset(uuid, ta, sizeof(uuid));
+		while (vstore_next(t, uuid, 0, after, &k, &dl) == 0) {
+			CHECK_EQ(vstore_get(t, &k, &m, &ml, &d, &l), 0);
+			free(m);
+			free(d);
+			after = &k;
+			n++;
+		}
+		struct vstore_stats st;
+		vstore_get_stats(t, &st);
+		CHECK_EQ(n, st.objects);
+		vstore_close(t);
+	}
+	w.stop = 1;
+	pthread_join(th, NULL);
+	CHECK_EQ(w.bad, 0);
+	vstore_close(s);
+}
+
 int main(void)
 {
 	vt_setup("test-vstore-export");
@@ -177,5 +240,6 @@ int main(void)
 	test_round_trip();
 	test_refused();
 	test_reset();
+	test_export_while_writing();
 	return check_report();
 }

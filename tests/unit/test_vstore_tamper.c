@@ -33,8 +33,11 @@ static void test_object_files(void)
 	vt_flip_byte(fb, 50);
 	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
 	CHECK(!vt_is_corrupt(s));
+	int lines = vt_log_lines;
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
 	CHECK_EQ(vt_check(s, &b, 2, 40), -EBADMSG);
+	CHECK_EQ(vt_log_lines, lines + 1); /* logged once */
+	CHECK(strstr(vt_log_last, "fails its checks") != NULL);
 	CHECK_EQ(vt_check(s, &a, 1, 300), 0);
 	struct vstore_stats st;
 	vstore_get_stats(s, &st);
@@ -76,6 +79,16 @@ static void test_object_files(void)
 	CHECK_EQ(rename(old, vt_path(p, sizeof(p), "a.real")), 0);
 	CHECK_EQ(symlink(p, old), 0);
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
+	/* nor is a FIFO waited on */
+	CHECK_EQ(unlink(old), 0);
+	CHECK_EQ(mkfifo(old, 0600), 0);
+	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
+	vstore_close(s);
+	/* a FIFO in place of the manifest: the state is corrupt, the open returns */
+	CHECK_EQ(unlink(vt_path(p, sizeof(p), "obj/manifest")), 0);
+	CHECK_EQ(mkfifo(p, 0600), 0);
+	REQUIRE_EQ(vt_open("obj", "obj", &hk, NULL, &s), 0);
+	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 }
 
@@ -92,8 +105,11 @@ static void test_rollback(void)
 	vstore_close(s);
 	/* the manifest alone rolled back */
 	CHECK_EQ(vt_copy(saved, m), 0);
+	int lines = vt_log_lines;
 	REQUIRE_EQ(vt_open("rb", "rb", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
+	CHECK_EQ(vt_log_lines, lines + 1);
+	CHECK(strstr(vt_log_last, "rolled back") != NULL);
 	CHECK_EQ(vt_check(s, &a, 1, 300), -EBADMSG);
 	CHECK_EQ(vt_put(s, &c, 9, 10, 0), -EBADMSG);
 	CHECK_EQ(vstore_delete(s, &a), -EBADMSG);
@@ -130,7 +146,8 @@ static void test_rollback(void)
 	/* the anchor of another VM copied over this one's */
 	make_state("an2");
 	char ap2[512];
-	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"), vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
+	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"),
+			 vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
 	REQUIRE_EQ(vt_open("an2", "an2", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
@@ -162,7 +179,8 @@ static void truncate_case(const char *rel, long off, bool is_object, bool is_anc
 	} else {
 		CHECK_EQ(r, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s/anchors/tr.anchor'",
+	snprintf(cmd, sizeof(cmd),
+		 "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s/anchors/tr.anchor'",
 		 vt_root, vt_root, vt_root, vt_root, vt_root);
 	CHECK_EQ(system(cmd), 0);
 }

@@ -64,6 +64,17 @@ static inline void vt_host_key(const char *rel, struct vstore_host_key *hk)
 	REQUIRE_EQ(r, 0);
 }
 
+/* What the store logged (vt_open): the count of lines and the last one. */
+static int vt_log_lines;
+static char vt_log_last[320];
+
+static void vt_log(void *arg, const char *line)
+{
+	(void)arg;
+	vt_log_lines++;
+	snprintf(vt_log_last, sizeof(vt_log_last), "%s", line);
+}
+
 /* Prepare and open the store of VM `vm` in <root>/<state>, anchors in <root>/anchors. */
 static inline int vt_open(const char *state, const char *vm, const struct vstore_host_key *hk,
 			  const struct vstore_quota *q, struct vstore **out)
@@ -75,7 +86,7 @@ static inline int vt_open(const char *state, const char *vm, const struct vstore
 			       hk, q, &h, msg, sizeof(msg));
 	if (r)
 		return r;
-	return vstore_open(&h, NULL, NULL, out);
+	return vstore_open(&h, vt_log, NULL, out);
 }
 
 static inline struct vstore_key vt_key(uint8_t ta, uint8_t ns, const char *id)
