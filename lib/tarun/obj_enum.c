@@ -119,7 +119,8 @@ static TEE_Result enum_info(const uint8_t *meta, size_t meta_len, uint64_t data_
 }
 
 /* The next object into info and id; the enumerator moves past it (past one whose blob is bad,
- * too: the TA sees CORRUPT_OBJECT for it once). At the end it stays where it is. */
+ * too: the TA sees CORRUPT_OBJECT for it once). At the end it stays where it is. Results
+ * libutee does not let through panic. */
 static TEE_Result next_object(TEE_ObjectEnumHandle e, TEE_ObjectInfo *info, void *id,
 			      size_t *id_len)
 {
@@ -147,13 +148,19 @@ static TEE_Result next_object(TEE_ObjectEnumHandle e, TEE_ObjectInfo *info, void
 		*id_len = next_len;
 	}
 	free(meta);
+	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_CORRUPT_OBJECT,
+		   TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	return res;
 }
 
-/* libutee: the id buffer must be there; the core wants TEE_OBJECT_ID_MAX_LEN writable bytes
- * whatever the length says, and checks the enumerator. */
-static void check_next_args(TEE_ObjectEnumHandle e, void *id)
+/* libutee: the info (optional) and length annotations, an id buffer; the core wants
+ * TEE_OBJECT_ID_MAX_LEN writable bytes whatever the length says, and checks the enumerator. */
+static void check_next_args(TEE_ObjectEnumHandle e, void *info, size_t info_size, void *id,
+			    void *id_len, size_t id_len_size)
 {
+	if (info)
+		tarun_check_out(info, info_size);
+	tarun_check_out(id_len, id_len_size);
 	PANIC_UNLESS(id, TEE_ERROR_BAD_PARAMETERS);
 	enum_checked(e);
 	tarun_check_out(id, TEE_OBJECT_ID_MAX_LEN);
@@ -166,15 +173,11 @@ TEE_Result TEE_GetNextPersistentObject(TEE_ObjectEnumHandle objectEnumerator,
 	TEE_ObjectInfo info;
 	TEE_Result res;
 
-	if (objectInfo)
-		tarun_check_out(objectInfo, sizeof(*objectInfo));
-	tarun_check_out(objectIDLen, sizeof(*objectIDLen));
-	check_next_args(objectEnumerator, objectID);
+	check_next_args(objectEnumerator, objectInfo, sizeof(*objectInfo), objectID, objectIDLen,
+			sizeof(*objectIDLen));
 	res = next_object(objectEnumerator, &info, objectID, objectIDLen);
 	if (objectInfo)
 		*objectInfo = info;
-	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_CORRUPT_OBJECT,
-		   TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	return res;
 }
 
@@ -186,16 +189,12 @@ TEE_Result __GP11_TEE_GetNextPersistentObject(TEE_ObjectEnumHandle objectEnumera
 	size_t len;
 	TEE_Result res;
 
-	if (objectInfo)
-		tarun_check_out(objectInfo, sizeof(*objectInfo));
-	tarun_check_out(objectIDLen, sizeof(*objectIDLen));
-	check_next_args(objectEnumerator, objectID);
+	check_next_args(objectEnumerator, objectInfo, sizeof(*objectInfo), objectID, objectIDLen,
+			sizeof(*objectIDLen));
 	len = *objectIDLen;
 	res = next_object(objectEnumerator, &info, objectID, &len);
 	*objectIDLen = (uint32_t)len; /* at most TEE_OBJECT_ID_MAX_LEN */
 	if (objectInfo)
 		obj_info_to_gp11(&info, objectInfo);
-	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_CORRUPT_OBJECT,
-		   TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	return res;
 }

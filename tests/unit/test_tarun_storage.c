@@ -267,6 +267,41 @@ static void test_secret_key(void)
 	TEE_CloseObject(o);
 }
 
+/* A persistent AES key from hex, its transient source freed. */
+static TEE_ObjectHandle stored_aes_key(const char *id, const char *hex)
+{
+	TEE_ObjectHandle t = key_from_hex(TEE_TYPE_AES, hex), o = TEE_HANDLE_NULL;
+
+	REQUIRE_EQ(TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE, id, strlen(id),
+					      TEE_DATA_FLAG_ACCESS_READ, t, NULL, 0, &o),
+		   TEE_SUCCESS);
+	TEE_FreeTransientObject(t);
+	return o;
+}
+
+/* Two persistent keys in one operation: AES-XTS, IEEE 1619-2007 vector 2. */
+static void test_two_keys(void)
+{
+	TEE_ObjectHandle k1 = stored_aes_key("x1", "11111111111111111111111111111111");
+	TEE_ObjectHandle k2 = stored_aes_key("x2", "22222222222222222222222222222222");
+	TEE_OperationHandle op = TEE_HANDLE_NULL;
+	uint8_t tweak[16], pt[32], out[32];
+	size_t len = sizeof(out);
+
+	unhex("33333333330000000000000000000000", tweak);
+	memset(pt, 0x44, sizeof(pt));
+	REQUIRE_EQ(TEE_AllocateOperation(&op, TEE_ALG_AES_XTS, TEE_MODE_ENCRYPT, 256),
+		   TEE_SUCCESS);
+	REQUIRE_EQ(TEE_SetOperationKey2(op, k1, k2), TEE_SUCCESS);
+	TEE_CloseObject(k1); /* the operation keeps its own copies */
+	TEE_CloseObject(k2);
+	TEE_CipherInit(op, tweak, sizeof(tweak));
+	CHECK_EQ(TEE_CipherDoFinal(op, pt, sizeof(pt), out, &len), TEE_SUCCESS);
+	CHECK(len == 32 && same_hex(out, len, "c454185e6a16936e39334038acef838b"
+						"fb186fff7480adc4289382ecd6d394f0"));
+	TEE_FreeOperation(op);
+}
+
 static void test_asymmetric_keys(void)
 {
 	TEE_ObjectHandle k = TEE_HANDLE_NULL, o = TEE_HANDLE_NULL;
@@ -414,6 +449,7 @@ int main(void)
 	test_sharing();
 	test_rename_delete();
 	test_secret_key();
+	test_two_keys();
 	test_asymmetric_keys();
 	test_create_without_handle();
 	test_position_limits();
