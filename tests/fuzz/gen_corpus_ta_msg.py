@@ -158,6 +158,9 @@ SEEDS = {
     'storage_len_mismatch': ONE + ready() + st('write', obj=1, data_len=10, length=60) + done(),
     'storage_short_header': ONE + ready() + st('size', obj=1, length=20) + done(),
     'storage_data_on_size': ONE + ready() + st('size', obj=1, data_len=4) + done(),
+    'storage_staged_on_read': ONE + ready() + st('read', obj=1, read_len=4, staged=4) + done(),
+    'storage_read_len_on_write': ONE + ready() + st('write', obj=1, read_len=4) + done(),
+    'storage_room_on_size': ONE + ready() + st('size', obj=1, meta_room=16) + done(),
     'open_invoke_close': PLAIN + log(b'loading') + ready() + log(b'open\n')
     + done(sizes=(0, 64, 100, 0)) + done(sizes=(0, 0, 17, 0))
     + done('short', sizes=(4096, 8, 0, 0)) + done() + done(),

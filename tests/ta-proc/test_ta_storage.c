@@ -19,21 +19,38 @@
  *   - objects and the persistent time outlive the VM (same state
  *     directory), and the back-end
  *
- * argv: vtee-ta-host, then the test TAs' files (the storage TA as UUID ..20 and ..21).
+ *   - --daemon: the same behind vtee-tee in its sandbox, the storage handed
+ *     over as a supervisor does (its 'S' message on --ctl-fd, tee_ctl.h), the
+ *     calls through the link back-end: the store works under vtee-tee's
+ *     seccomp filter
+ *
+ * argv: [--daemon VTEE-TEE] vtee-ta-host, then the test TAs' files (the storage TA as UUID ..20
+ * and ..21).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../check.h"
+#include "link.h"
 #include "ta_proc_test.h"
 #include "vstore.h"
 #include "vtee/backend.h"
 #include "vtee/vtee.h"
+#if __has_include("tee_ctl.h")
+#include "tee_ctl.h"
+#define HAVE_TEE_CTL 1
+#else
+#define HAVE_TEE_CTL 0 /* a tree without the supervisor's storage message: --daemon is skipped */
+#endif
 
 #define WAIT_US (30ull * 1000 * 1000)
 
@@ -232,13 +249,9 @@ static void *tee_open(const char *ta_dir, const char *host)
 	return tee;
 }
 
-/* A VM, with the store in state/<name> when with_store (prepared as the supervisor does). */
-static void *vm_new(void *tee, uint32_t id, const char *name, bool with_store)
+/* The VM's store in state/<name>, prepared as the supervisor does, as vtee_storage. */
+static void prepare(const char *name, struct vtee_storage *st)
 {
-	void *vm = NULL;
-	REQUIRE(be->vm_created(tee, id, name, &vm) == 0);
-	if (!with_store)
-		return vm;
 	char state[128], anchors[128], msg[256];
 	snprintf(state, sizeof(state), "%s/state/%s", tmp, name);
 	snprintf(anchors, sizeof(anchors), "%s/anchors", tmp);
@@ -247,10 +260,21 @@ static void *vm_new(void *tee, uint32_t id, const char *name, bool with_store)
 	if (r)
 		fprintf(stderr, "vstore_prepare: %s\n", msg);
 	REQUIRE(r == 0);
-	struct vtee_storage st = { .dir_fd = h.dir_fd, .anchor_fd = h.anchor_fd };
-	memcpy(st.vm_key, h.vm_key, sizeof(st.vm_key));
-	memcpy(st.state_id, h.state_id, sizeof(st.state_id));
+	*st = (struct vtee_storage){ .dir_fd = h.dir_fd, .anchor_fd = h.anchor_fd };
+	memcpy(st->vm_key, h.vm_key, sizeof(st->vm_key));
+	memcpy(st->state_id, h.state_id, sizeof(st->state_id));
 	explicit_bzero(&h, sizeof(h));
+}
+
+/* A VM, with its store when with_store. */
+static void *vm_new(void *tee, uint32_t id, const char *name, bool with_store)
+{
+	void *vm = NULL;
+	REQUIRE(be->vm_created(tee, id, name, &vm) == 0);
+	if (!with_store)
+		return vm;
+	struct vtee_storage st;
+	prepare(name, &st);
 	CHECK_EQ(be->vm_storage(vm, &st), 0);
 	static const uint8_t zero[32];
 	CHECK(!memcmp(st.vm_key, zero, sizeof(zero))); /* the op wipes the key it was given */
@@ -460,8 +484,119 @@ static void survives(void *tee)
 	vm_gone(vm);
 }
 
+/* ---- behind vtee-tee ---- */
+
+#if HAVE_TEE_CTL
+/* vtee-tee with a supervisor socket (*ctl), its TA directory and host; its pid. */
+static pid_t daemon_start(const char *tee_path, const char *host, const char *ta_dir, int *ctl)
+{
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	char opts[256], policy[128];
+	snprintf(opts, sizeof(opts), "ta_host=%s", host);
+	snprintf(policy, sizeof(policy), "%s/policy.ini", tmp);
+	FILE *f = fopen(policy, "w");
+	REQUIRE(f && fprintf(f, "[ta]\ndirs = %s\n", ta_dir) > 0 && fclose(f) == 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 101);
+	char *argv[] = { (char *)tee_path, "--ctl-fd", "101", "--options", opts, "--policy", policy, NULL };
+	extern char **environ;
+	pid_t pid;
+	REQUIRE(posix_spawn(&pid, tee_path, &fa, NULL, argv, environ) == 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	*ctl = sv[0];
+	return pid;
+}
+
+/* One byte on the supervisor socket, its body and fds (SCM_RIGHTS). */
+static void ctl_send(int ctl, const uint8_t *msg, size_t len, const int *fds, unsigned nfds)
+{
+	struct iovec iov = { (void *)msg, len };
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u;
+	memset(&u, 0, sizeof(u));
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = CMSG_SPACE(nfds * sizeof(int)) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	REQUIRE(sendmsg(ctl, &m, MSG_NOSIGNAL) == (ssize_t)len);
+}
+
+/* A VM served by vtee-tee, its store handed over first ('S'), then its link ('B'). */
+static void *daemon_vm(int ctl, void **tee, uint32_t vm_id, const char *name)
+{
+	struct vtee_storage st;
+	prepare(name, &st);
+	/* vtee-tee started as root serves as nobody: the state is that user's, as an operator sets it up */
+	char cmdline[256];
+	snprintf(cmdline, sizeof(cmdline), "chown -R nobody %s/state %s/anchors", tmp, tmp);
+	REQUIRE(geteuid() != 0 || system(cmdline) == 0);
+	uint8_t s[1 + TEE_CTL_STORAGE_LEN] = { TEE_CTL_STORAGE };
+	tee_ctl_storage_encode(s + 1, vm_id, &st);
+	int fds[2] = { st.dir_fd, st.anchor_fd };
+	ctl_send(ctl, s, sizeof(s), fds, 2);
+	explicit_bzero(s, sizeof(s));
+	close(st.dir_fd);
+	close(st.anchor_fd);
+	int sv[2];
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	uint8_t bind[5] = { 'B', (uint8_t)vm_id, (uint8_t)(vm_id >> 8), (uint8_t)(vm_id >> 16), (uint8_t)(vm_id >> 24) };
+	ctl_send(ctl, bind, sizeof(bind), &sv[1], 1);
+	close(sv[1]);
+	char opt[32];
+	snprintf(opt, sizeof(opt), "fd=%d", sv[0]);
+	REQUIRE(be->open(opt, tee) == 0);
+	void *vm = NULL;
+	REQUIRE(be->vm_created(*tee, vm_id, name, &vm) == 0);
+	return vm;
+}
+
+static int daemon_cases(const char *tee_path, const char *host, const char *ta_dir)
+{
+	int ctl;
+	pid_t pid = daemon_start(tee_path, host, ta_dir, &ctl);
+	be = &vtee_link_backend;
+	void *t3, *t4;
+	void *vm3 = daemon_vm(ctl, &t3, 3, "linked3"), *vm4 = daemon_vm(ctl, &t4, 4, "linked4");
+	basics(vm3);
+	big(vm3, 3u << 20);
+	sharing(vm3, false);
+	dead_holder(vm3);
+	apart(vm3, vm4);
+	be->vm_destroyed(vm3);
+	be->vm_destroyed(vm4);
+	be->close(t3);
+	be->close(t4);
+	close(ctl); /* the supervisor is gone: vtee-tee ends */
+	int st = -1;
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return 0;
+}
+#else
+static int daemon_cases(const char *tee_path, const char *host, const char *ta_dir)
+{
+	(void)tee_path;
+	(void)host;
+	(void)ta_dir;
+	return 77;
+}
+#endif
+
 int main(int argc, char **argv)
 {
+	const char *daemon = NULL;
+	if (argc >= 3 && !strcmp(argv[1], "--daemon")) {
+		daemon = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	REQUIRE(argc >= 2);
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-ta-storage-XXXXXX");
 	REQUIRE(mkdtemp(tmp));
@@ -478,6 +613,13 @@ int main(int argc, char **argv)
 	REQUIRE(vstore_host_key_load(key, true, &host_key, msg, sizeof(msg)) == 0);
 	vtee_set_log(quiet, NULL);
 
+	if (daemon) {
+		int r = daemon_cases(daemon, argv[1], ta_dir);
+		snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmp);
+		if (system(cmdline) != 0)
+			fprintf(stderr, "could not remove %s\n", tmp);
+		return r ? r : check_report();
+	}
 	void *tee = tee_open(ta_dir, argv[1]);
 	no_storage(tee);
 	void *vm1 = vm_new(tee, 1, "vm1", true), *vm2 = vm_new(tee, 2, "vm2", true);

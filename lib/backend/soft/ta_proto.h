@@ -178,7 +178,8 @@ struct tap_answer {
  * Persistent objects (lib/tarun/tarun_host.h st_* ops; the back-end's side is
  * ta_storage.c). Every ST_ request is a struct tap_st, then id_len bytes of
  * object id, then meta_len bytes of meta, then data_len bytes of data; which
- * of them a type may carry is tap_st_len_ok()'s table. Answered by ANSWER:
+ * of them a type may carry is tap_st_len_ok()'s table (a field a type does
+ * not use must be 0). Answered by ANSWER:
  * ret (a TEE result) and
  *   OPEN, CREATE  session = the handle (never 0)
  *   OPEN          p[0].a = data size, p[1].a = meta size; the meta follows if
@@ -229,7 +230,11 @@ static inline int tap_st_len_ok(uint32_t type, const struct tap_st *q, uint64_t 
 		return 0;
 	if ((!data && q->data_len) || q->data_len > TAP_ST_CHUNK(bulk_size) || q->staged > TAP_ST_STAGE_MAX)
 		return 0;
-	if (type == TAP_MSG_ST_READ && q->read_len > TAP_ST_CHUNK(bulk_size))
+	if (q->staged && type != TAP_MSG_ST_CREATE && type != TAP_MSG_ST_WRITE)
+		return 0;
+	if (q->read_len && (type != TAP_MSG_ST_READ || q->read_len > TAP_ST_CHUNK(bulk_size)))
+		return 0;
+	if (q->meta_room && type != TAP_MSG_ST_OPEN && type != TAP_MSG_ST_NEXT)
 		return 0;
 	return len == sizeof(*q) + q->id_len + q->meta_len + q->data_len;
 }

@@ -19,6 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef VTEE_HAVE_STORE
+#include <openssl/crypto.h>
+#endif
+
 #include "log.h"
 #include "ta_storage.h"
 #include "vstore.h"
@@ -60,6 +64,14 @@ struct ta_st_vm {
 };
 
 static const char ptime_id[] = "ptime";
+
+void ta_st_process_init(void)
+{
+#ifdef VTEE_HAVE_STORE
+	/* libcrypto reads its configuration file at first use: now, before a sandbox forbids open */
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+#endif
+}
 
 int ta_st_vm_new(struct ta_st_vm **out)
 {
@@ -431,8 +443,12 @@ static int obj_load(struct ta_st_vm *v, const struct vstore_key *k, uint32_t fla
 	int r = vstore_get(v->vs, k, &meta, &ml, &data, &dl);
 	if (r == -EBADMSG) {
 		/* as OP-TEE: a corrupt object is removed (the next open finds nothing) */
-		vtee_log(VTEE_LOG_WARNING, "storage[%s]: an object failed its checks: CORRUPT_OBJECT, removed", v->name);
-		vstore_delete(v->vs, k);
+		struct vtee_uuid ta;
+		char u[37];
+		memcpy(ta.b, k->uuid, sizeof(ta.b));
+		ta_uuid_str(&ta, u);
+		vtee_log(VTEE_LOG_WARNING, "storage[%s]: an object of TA %s failed its checks: CORRUPT_OBJECT, %s",
+			 v->name, u, vstore_delete(v->vs, k) ? "could not remove it" : "removed");
 	}
 	if (r) {
 		free(meta);

@@ -38,6 +38,12 @@ struct vstore;
 
 struct ta_st_vm;
 
+/*
+ * Once per process, while it may still open files (soft_open, before vtee-tee's sandbox): what
+ * the store's first use would otherwise do under the seccomp filter (libcrypto's configuration).
+ */
+void ta_st_process_init(void);
+
 int ta_st_vm_new(struct ta_st_vm **out);
 /* After every instance of the VM is gone: closes the store. */
 void ta_st_vm_free(struct ta_st_vm *v);

@@ -336,6 +336,7 @@ int ta_store_open(struct ta_store_cfg *cfg, struct ta_store **out)
 {
 	struct ta_store *st = calloc(1, sizeof(*st));
 	char *path = host_program(cfg);
+	ta_st_process_init(); /* TAs in processes may use persistent objects */
 	char **argv = path ? server_argv(cfg, path) : NULL;
 	int sv[2] = { -1, -1 };
 	int r = st && argv ? 0 : -ENOMEM;
