@@ -10,7 +10,10 @@
  *    ATTACH), and not to another VM;
  *  - libvteed: vteed_start() with state_dir prepares the state (directory,
  *    host key, anchor) and serves the guest; bad storage configurations are
- *    refused.
+ *    refused;
+ *  - what serving a store does (open, put, get, rename, enumerate, delete,
+ *    a full quota) under vtee-tee's seccomp allowlist, in a child: no call
+ *    outside it (SIGSYS would end the child).
  *
  * Usage: daemon_tee_storage VTEED VTEE-TEE
  */
@@ -32,7 +35,9 @@
 #include "../check.h"
 #include "../log_capture.h"
 #include "fdpass.h"
+#include "sandbox.h"
 #include "vstore.h"
+#include <openssl/crypto.h>
 #include "guest.h"
 #include "tee_ctl.h"
 #include "vtee/test_ta.h"
@@ -396,6 +401,77 @@ static void test_vteed(const char *vteed, const char *tee)
 	guest_destroy(d.g);
 }
 
+/* ---- the engine's serving calls under vtee-tee's allowlist ---- */
+
+/* In the child: 0 when every operation behaved, else the step that did not. */
+static int serve_sandboxed(struct vstore_handoff *h)
+{
+	char err[256];
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) /* as vtee-tee does before its filter */
+		return 1;
+	if (vteed_sandbox_enter_as(SANDBOX_VTEE_TEE, err, sizeof(err)))
+		return 2;
+	struct vstore *vs;
+	if (vstore_open(h, NULL, NULL, &vs))
+		return 3;
+	struct vstore_key a = obj_key, b = obj_key, next;
+	a.id[0] = 'a';
+	if (vstore_put(vs, &a, "m", 1, "0123456789", 10, VSTORE_PUT_NEW) ||
+	    vstore_put(vs, &a, "m2", 2, "abc", 3, 0))
+		return 4;
+	void *m = NULL, *d = NULL;
+	size_t ml, dl;
+	int r = vstore_get(vs, &a, &m, &ml, &d, &dl);
+	bool same = !r && dl == 3 && !memcmp(d, "abc", 3);
+	free(m);
+	free(d);
+	if (!same)
+		return 5;
+	if (vstore_rename(vs, &a, (const uint8_t *)"bbb", 3))
+		return 6;
+	memcpy(b.id, "bbb", 3);
+	uint64_t len;
+	if (vstore_next(vs, b.uuid, VSTORE_NS_TA, NULL, &next, &len))
+		return 7;
+	if (vstore_delete(vs, &b) || vstore_get(vs, &b, &m, &ml, &d, &dl) != -ENOENT)
+		return 8;
+	/* over the quota (3 objects): refused, not a crash */
+	int over = 0;
+	for (int i = 0; i < 5 && !over; i++) {
+		struct vstore_key k = obj_key;
+		k.id[0] = (uint8_t)('0' + i);
+		over = vstore_put(vs, &k, "m", 1, "x", 1, 0);
+	}
+	if (over != -EDQUOT)
+		return 9;
+	vstore_close(vs);
+	return 0;
+}
+
+static void test_sandboxed_engine(void)
+{
+	char dir[128], key[160], anchors[160], msg[256] = "";
+	snprintf(dir, sizeof(dir), "%s/sandboxed", tmpdir);
+	snprintf(key, sizeof(key), "%s/host.key", tmpdir);
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmpdir);
+	struct vstore_host_key hk;
+	REQUIRE_EQ(vstore_host_key_load(key, true, &hk, msg, sizeof(msg)), 0);
+	struct vstore_handoff h;
+	REQUIRE_EQ(vstore_prepare(dir, anchors, "sandboxed", &hk, &(struct vstore_quota){ .max_objects = 3 }, &h, msg,
+				  sizeof(msg)), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(serve_sandboxed(&h));
+	vstore_handoff_close(&h);
+	int st;
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		fprintf(stderr, "the engine under vtee-tee's filter: wait status %#x (SIGSYS is %d)\n", st, SIGSYS);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -407,6 +483,7 @@ int main(int argc, char **argv)
 	REQUIRE(mkdtemp(tmpdir) != NULL);
 	test_ctl(argv[2]);
 	test_vteed(argv[1], argv[2]);
+	test_sandboxed_engine();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
