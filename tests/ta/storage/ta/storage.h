@@ -47,6 +47,9 @@ TEE_Result storage_make(uint32_t storage, const char *id, const void *data, size
 			TEE_ObjectHandle *h);
 /* Opens id with WRITE_META and deletes it (cleanup; ITEM_NOT_FOUND is fine). */
 void storage_remove(uint32_t storage, const char *id);
+/* TEE_GetObjectInfo1: dataSize is size and dataPosition pos; names the check what. */
+void storage_expect_size(struct ta_report *r, TEE_ObjectHandle h, size_t size, size_t pos,
+			 const char *what);
 /* Reads len bytes at pos (after a seek), checks they are want; names the check what. */
 void storage_expect_at(struct ta_report *r, TEE_ObjectHandle h, int32_t pos,
 		       const void *want, size_t len, const char *what);

@@ -59,11 +59,9 @@ static void check_pair(struct ta_report *r, uint32_t storage, const struct pair 
 /* Two sharing handles: a write through one is read through the other. */
 static void check_shared_view(struct ta_report *r, uint32_t storage)
 {
-	bool ok;
 	static const uint8_t news[4] = { 'n', 'e', 'w', 's' };
 	TEE_ObjectHandle a = TEE_HANDLE_NULL, b = TEE_HANDLE_NULL;
 	uint32_t flags = R | W | SR | SW;
-	TEE_ObjectInfo info;
 
 	if (TEE_OpenPersistentObject(storage, "share", 5, flags, &a) != TEE_SUCCESS ||
 	    TEE_OpenPersistentObject(storage, "share", 5, flags, &b) != TEE_SUCCESS) {
@@ -73,10 +71,7 @@ static void check_shared_view(struct ta_report *r, uint32_t storage)
 	TEE_SeekObjectData(a, 0, TEE_DATA_SEEK_END);
 	report_res(r, TEE_WriteObjectData(a, news, sizeof(news)), TEE_SUCCESS,
 		   "append through one handle");
-	ok = TEE_GetObjectInfo1(b, &info) == TEE_SUCCESS;
-	report_check(r, ok && info.dataSize == 12 &&
-		     info.dataPosition == 0, "the other handle sees size 12 at its own position 0 "
-		     "(%zu, %zu)", info.dataSize, info.dataPosition);
+	storage_expect_size(r, b, 12, 0, "the other handle: the new size, its own position");
 	storage_expect_at(r, b, 8, news, sizeof(news), "and reads the appended bytes");
 out:
 	TEE_CloseObject(b);

@@ -92,7 +92,6 @@ static void check_seek(struct ta_report *r, uint32_t storage)
 {
 	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
-	TEE_ObjectInfo info;
 	uint8_t buf[16];
 	size_t n = 1;
 
@@ -113,10 +112,7 @@ static void check_seek(struct ta_report *r, uint32_t storage)
 	report_check(r, ok && n == 0,
 		     "END +10 reads nothing (%zu)", n);
 	report_res(r, TEE_WriteObjectData(h, pattern, 4), TEE_SUCCESS, "write 4 bytes at 42");
-	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
-	report_check(r, ok && info.dataSize == 46 &&
-		     info.dataPosition == 46, "size 46, position 46 after it (%zu, %zu)",
-		     info.dataSize, info.dataPosition);
+	storage_expect_size(r, h, 46, 46, "after it");
 	storage_expect_at(r, h, 32, zeros, 10, "the hole 32..41 reads as zeros");
 	storage_expect_at(r, h, 42, pattern, 4, "the bytes written after the hole");
 	report_res(r, TEE_SeekObjectData(h, INT32_MAX, TEE_DATA_SEEK_SET), TEE_SUCCESS,
@@ -131,9 +127,7 @@ static void check_seek(struct ta_report *r, uint32_t storage)
 /* Truncate shorter and longer (zero-filled); both persist. */
 static void check_truncate(struct ta_report *r, uint32_t storage)
 {
-	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
-	TEE_ObjectInfo info;
 
 	if (!report_res(r, storage_make(storage, "trunc", pattern, sizeof(pattern), &h),
 			TEE_SUCCESS, "create trunc with 32 bytes"))
@@ -146,16 +140,11 @@ static void check_truncate(struct ta_report *r, uint32_t storage)
 	if (!report_res(r, TEE_OpenPersistentObject(storage, "trunc", 5, STORAGE_ALL_FLAGS, &h),
 			TEE_SUCCESS, "reopen trunc"))
 		return;
-	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
-	report_check(r, ok && info.dataSize == 40 &&
-		     info.dataPosition == 0, "reopened: size 40, position 0 (%zu, %zu)",
-		     info.dataSize, info.dataPosition);
+	storage_expect_size(r, h, 40, 0, "reopened");
 	storage_expect_at(r, h, 0, pattern, 10, "reopened: the first 10 bytes kept");
 	storage_expect_at(r, h, 10, zeros, 30, "reopened: then zeros");
 	report_res(r, TEE_TruncateObjectData(h, 0), TEE_SUCCESS, "truncate to 0");
-	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
-	report_check(r, ok && info.dataSize == 0,
-		     "size 0 after it");
+	storage_expect_size(r, h, 0, 40, "truncated to 0 (the position stays at 40)");
 	TEE_CloseAndDeletePersistentObject1(h);
 }
 
@@ -196,9 +185,7 @@ out:
 /* OVERWRITE replaces, its absence refuses and leaves the object as it was (xtest 6012). */
 static void check_overwrite(struct ta_report *r, uint32_t storage)
 {
-	bool ok;
 	TEE_ObjectHandle h = TEE_HANDLE_NULL;
-	TEE_ObjectInfo info;
 	TEE_Result res;
 
 	storage_make(storage, "ow", pattern, sizeof(pattern), &h);
@@ -213,9 +200,7 @@ static void check_overwrite(struct ta_report *r, uint32_t storage)
 	if (!report_res(r, TEE_OpenPersistentObject(storage, "ow", 2, STORAGE_ALL_FLAGS, &h),
 			TEE_SUCCESS, "open ow"))
 		return;
-	ok = TEE_GetObjectInfo1(h, &info) == TEE_SUCCESS;
-	report_check(r, ok && info.dataSize == 3,
-		     "ow holds the overwriting 3 bytes (%zu)", info.dataSize);
+	storage_expect_size(r, h, 3, 0, "ow holds the overwriting 3 bytes");
 	TEE_CloseAndDeletePersistentObject1(h);
 }
 

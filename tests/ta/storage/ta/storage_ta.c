@@ -131,6 +131,17 @@ void storage_remove(uint32_t storage, const char *id)
 		TEE_CloseAndDeletePersistentObject1(h);
 }
 
+void storage_expect_size(struct ta_report *r, TEE_ObjectHandle h, size_t size, size_t pos,
+			 const char *what)
+{
+	TEE_ObjectInfo info = { 0 };
+	TEE_Result res = TEE_GetObjectInfo1(h, &info);
+
+	report_check(r, res == TEE_SUCCESS && info.dataSize == size && info.dataPosition == pos,
+		     "%s: size %zu at position %zu (want %zu at %zu) (0x%08" PRIx32 ")", what,
+		     info.dataSize, info.dataPosition, size, pos, res);
+}
+
 void storage_expect_at(struct ta_report *r, TEE_ObjectHandle h, int32_t pos,
 		       const void *want, size_t len, const char *what)
 {
