@@ -27,7 +27,7 @@ run:
 	@# those TAs from build/tests/ta, and yours from TA_DIR (an absolute directory of <uuid>.ta files)
 	adds=""; for p in vtee-ta-test vtee-ta-stress vtee-ta-kill vtee-bench-guest; do \
 		[ -f build/tests/e2e/guest/$$p ] && adds="$$adds --add build/tests/e2e/guest/$$p:/usr/bin/$$p"; \
-	done; for p in vtee-ta-crypto-kat vtee-ta-gp-core vtee-ta-misbehave; do \
+	done; for p in vtee-ta-crypto-kat vtee-ta-gp-core vtee-ta-misbehave vtee-ta-storage; do \
 		[ -f build/tests/ta/$$p ] && adds="$$adds --add build/tests/ta/$$p:/usr/bin/$$p"; \
 	done; tas=""; [ -d build/tests/ta ] && tas="--ta-dir $(CURDIR)/build/tests/ta"; \
 	[ -n "$(TA_DIR)" ] && tas="$$tas --ta-dir $(TA_DIR)"; \
@@ -68,6 +68,8 @@ bench: deps
 	./build-bench/bench/daemon-bench ./build-bench/daemon/vteed
 	@# Trusted Applications in their own processes (vtee-ta-host) against the built-in TA and OpenSSL
 	./build-bench/bench/ta-bench build-bench/bench/ta-bench-ta build-bench/ta-host/vtee-ta-host
+	@# per-VM secure storage: small objects, 1 MiB, export of 100 MiB, write amplification
+	./build-bench/bench/storage-bench build-bench/tests/ta build-bench/ta-host/vtee-ta-host
 	./bench/board-bench build-bench
 	@# the remote back-end: vtee-served in a network namespace (root), as the remote suite runs it
 	./tests/remote/run-remote --bench build-bench .

@@ -94,6 +94,10 @@ static inline const char *report_res_name(TEE_Result res)
 	case TEE_ERROR_MAC_INVALID: return "MAC_INVALID";
 	case TEE_ERROR_SIGNATURE_INVALID: return "SIGNATURE_INVALID";
 	case TEE_ERROR_TIME_NOT_SET: return "TIME_NOT_SET";
+	case TEE_ERROR_ACCESS_CONFLICT: return "ACCESS_CONFLICT";
+	case TEE_ERROR_STORAGE_NO_SPACE: return "STORAGE_NO_SPACE";
+	case TEE_ERROR_CORRUPT_OBJECT: return "CORRUPT_OBJECT";
+	case TEE_ERROR_STORAGE_NOT_AVAILABLE: return "STORAGE_NOT_AVAILABLE";
 	default: return "?";
 	}
 }

@@ -138,4 +138,11 @@ TEEC_Result TEEC_AllocateSharedMemory(TEEC_Context *context, TEEC_SharedMemory *
 void TEEC_ReleaseSharedMemory(TEEC_SharedMemory *sharedMemory);
 void TEEC_RequestCancellation(TEEC_Operation *operation);
 
+/*
+ * This stand-in's own: a context on a modelled guest the caller made (a VM
+ * with its own name, id or storage), where TEEC_InitializeContext gives the
+ * one guest it makes itself. The caller keeps g up while the context is used.
+ */
+void teec_model_context_on(struct guest *g, TEEC_Context *context);
+
 #endif

@@ -60,6 +60,11 @@ TEEC_Result TEEC_InitializeContext(const char *name, TEEC_Context *context)
 	return context->imp ? TEEC_SUCCESS : TEEC_ERROR_ITEM_NOT_FOUND;
 }
 
+void teec_model_context_on(struct guest *g, TEEC_Context *context)
+{
+	context->imp = g;
+}
+
 void TEEC_FinalizeContext(TEEC_Context *context)
 {
 	if (context)
