@@ -21,8 +21,8 @@
  *                   runs)
  *   owner           flock LOCK_EX held by the process serving the VM for as long as it does
  *                   (import and reset refuse with -EBUSY while it is held)
- * And outside it, in the anchor directory next to the host key, one file per VM (named after the
- * VM): the manifest version and the manifest's SHA-256, MACed. It is what makes a rollback of the
+ * And outside it, in the anchor directory next to the host key, one file per VM and state directory
+ * (named after both): the manifest version and the manifest's SHA-256, MACed. It is what makes a rollback of the
  * whole directory (or its deletion) visible.
  *
  * A commit (put, rename, delete): new object file written and fsynced; new manifest written to
@@ -108,7 +108,8 @@ int vstore_host_key_load(const char *path, bool create, struct vstore_host_key *
 
 /*
  * Opens (creating if missing, mode 0700) the state directory `state_dir` of the VM `vm_name`
- * and its anchor `anchor_dir`/<vm_name>.anchor (anchor_dir NULL: none), creates or unwraps
+ * and its anchor `anchor_dir`/<vm_name>-<hash of the canonical state_dir>.anchor (anchor_dir
+ * NULL: none; one VM name with two state directories has two anchors), creates or unwraps
  * vm.key with `hk`. -EKEYREJECTED when vm.key was wrapped by another host key.
  * The caller closes the fds (vstore_handoff_close) once handed over.
  */

@@ -100,6 +100,9 @@ bool vs_parse_obj_name(const char *name, uint64_t *fileno);
 /* Removes our files (vm.key, manifest*, lock, owner, obj-*) from the directory, then it. */
 int vs_remove_state_dir_at(int parentfd, const char *name);
 bool vs_valid_vm_name(const char *name);
+#define VS_ANCHOR_NAME_MAX 176
+/* "<vm_name>-<16 hex of SHA-256 of the canonical state dir>.anchor" (vstore_key.c) */
+int vs_anchor_name(const char *state_dir, const char *vm_name, char name[VS_ANCHOR_NAME_MAX]);
 
 /* ---- vstore_manifest.c ---- */
 struct vs_entry {

@@ -8,6 +8,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,16 +185,18 @@ static int create_vmkey(int dirfd, const struct vstore_host_key *hk, uint8_t sta
 	return r;
 }
 
-static int open_anchor(const char *anchor_dir, const char *vm_name, int *out, char *msg,
-		       size_t msglen)
+static int open_anchor(const char *anchor_dir, const char *state_dir, const char *vm_name,
+		       int *out, char *msg, size_t msglen)
 {
-	int dfd, r = vs_mkdirs_open(anchor_dir, &dfd);
+	char name[VS_ANCHOR_NAME_MAX];
+	int dfd, r = vs_anchor_name(state_dir, vm_name, name);
+	if (r)
+		return r;
+	r = vs_mkdirs_open(anchor_dir, &dfd);
 	if (r) {
 		vs_msg(msg, msglen, "cannot open the anchor directory %s: %s", anchor_dir, strerror(-r));
 		return r;
 	}
-	char name[160];
-	snprintf(name, sizeof(name), "%s.anchor", vm_name);
 	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	r = fd < 0 ? -errno : 0;
 	if (!r && fsync(dfd))
@@ -230,10 +234,41 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 			vs_msg(msg, msglen, "cannot create %s/vm.key: %s", state_dir, strerror(-r));
 	}
 	if (!r && anchor_dir)
-		r = open_anchor(anchor_dir, vm_name, &out->anchor_fd, msg, msglen);
+		r = open_anchor(anchor_dir, state_dir, vm_name, &out->anchor_fd, msg, msglen);
 	if (!r && quota)
 		out->quota = *quota;
 	if (r)
 		vstore_handoff_close(out);
+	return r;
+}
+
+/*
+ * The anchor's file name: the VM's name and a hash of where its state lives, so that one VM
+ * name with two state directories (vtee run --state A, then --state B) has two anchors, while a
+ * deleted or rolled-back directory still meets the anchor it left. The path is made canonical
+ * through its parent (the directory itself may be gone).
+ */
+int vs_anchor_name(const char *state_dir, const char *vm_name, char name[VS_ANCHOR_NAME_MAX])
+{
+	if (!vs_valid_vm_name(vm_name) || !state_dir || !*state_dir)
+		return -EINVAL;
+	char *copy = strdup(state_dir), *parent_copy = strdup(state_dir);
+	char canon[PATH_MAX + 256];
+	int r = copy && parent_copy ? 0 : -ENOMEM;
+	if (!r) {
+		char real_parent[PATH_MAX];
+		const char *base = basename(copy);
+		if (realpath(dirname(parent_copy), real_parent))
+			snprintf(canon, sizeof(canon), "%s/%s", real_parent, base);
+		else
+			snprintf(canon, sizeof(canon), "%s", state_dir);
+		uint8_t h[VS_HASH_BYTES];
+		r = vs_sha256(canon, strlen(canon), h);
+		if (!r)
+			snprintf(name, VS_ANCHOR_NAME_MAX, "%s-%02x%02x%02x%02x%02x%02x%02x%02x.anchor",
+				 vm_name, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+	}
+	free(copy);
+	free(parent_copy);
 	return r;
 }

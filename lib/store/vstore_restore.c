@@ -82,21 +82,20 @@ static void place_close(struct place *p)
 		close(p->parent_fd);
 }
 
-static int open_anchor_dir(const char *anchor_dir, const char *vm_name, char name[160], int *fd)
+static int open_anchor_dir(const char *anchor_dir, const char *state_dir, const char *vm_name,
+			   char name[VS_ANCHOR_NAME_MAX], int *fd)
 {
-	if (!vs_valid_vm_name(vm_name))
-		return -EINVAL;
-	snprintf(name, 160, "%s.anchor", vm_name);
-	return vs_mkdirs_open(anchor_dir, fd);
+	int r = vs_anchor_name(state_dir, vm_name, name);
+	return r ? r : vs_mkdirs_open(anchor_dir, fd);
 }
 
 /* The anchor now names the imported manifest. */
-static int set_anchor(const char *anchor_dir, const char *vm_name, int state_fd,
-		      const struct vs_import_info *info)
+static int set_anchor(const char *anchor_dir, const char *state_dir, const char *vm_name,
+		      int state_fd, const struct vs_import_info *info)
 {
 	uint8_t hash[VS_HASH_BYTES] = { 0 }, *buf;
 	size_t len;
-	char name[160];
+	char name[VS_ANCHOR_NAME_MAX];
 	int dfd, r = 0;
 	if (info->has_manifest) {
 		r = vs_read_file_at(state_fd, VS_NAME_MANIFEST, VS_MANIFEST_MAX_BYTES, &buf, &len);
@@ -106,7 +105,7 @@ static int set_anchor(const char *anchor_dir, const char *vm_name, int state_fd,
 		free(buf);
 	}
 	if (!r)
-		r = open_anchor_dir(anchor_dir, vm_name, name, &dfd);
+		r = open_anchor_dir(anchor_dir, state_dir, vm_name, name, &dfd);
 	if (r)
 		return r;
 	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -204,7 +203,7 @@ int vstore_import(const char *state_dir, const char *anchor_dir, const char *vm_
 		int sfd;
 		r = vs_open_dir_at(p.parent_fd, p.base, &sfd);
 		if (!r) {
-			r = set_anchor(anchor_dir, vm_name, sfd, &info);
+			r = set_anchor(anchor_dir, state_dir, vm_name, sfd, &info);
 			close(sfd);
 		}
 		if (r)
@@ -234,9 +233,9 @@ int vstore_reset(const char *state_dir, const char *anchor_dir, const char *vm_n
 					    "removed entirely", p.stage, state_dir);
 	}
 	if (!r && anchor_dir) {
-		char name[160];
+		char name[VS_ANCHOR_NAME_MAX];
 		int dfd;
-		r = open_anchor_dir(anchor_dir, vm_name, name, &dfd);
+		r = open_anchor_dir(anchor_dir, state_dir, vm_name, name, &dfd);
 		if (!r) {
 			if (unlinkat(dfd, name, 0) && errno != ENOENT)
 				r = -errno;

@@ -160,7 +160,7 @@ static void test_reset(void)
 	CHECK_EQ(vstore_reset(vt_path(sp, sizeof(sp), "host2/vm1"), vt_path(ap, sizeof(ap), "host2/anchors"),
 			      "vm1", msg, sizeof(msg)), 0);
 	CHECK(access(sp, F_OK) != 0);
-	CHECK(access(vt_path(ap, sizeof(ap), "host2/anchors/vm1.anchor"), F_OK) != 0);
+	CHECK(vt_anchor(ap, sizeof(ap), "host2/anchors", "vm1")[0] == 0);
 	struct vstore *t;
 	REQUIRE_EQ(open_at("host2/vm1", "host2/anchors", &hk2, &t), 0);
 	CHECK(!vt_is_corrupt(t));

@@ -139,15 +139,15 @@ static void test_rollback(void)
 	vstore_close(s);
 	/* the anchor deleted while the state has commits */
 	make_state("an");
-	CHECK_EQ(unlink(vt_path(ap, sizeof(ap), "anchors/an.anchor")), 0);
+	CHECK_EQ(unlink(vt_anchor(ap, sizeof(ap), "anchors", "an")), 0);
 	REQUIRE_EQ(vt_open("an", "an", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
 	/* the anchor of another VM copied over this one's */
 	make_state("an2");
 	char ap2[512];
-	CHECK_EQ(vt_copy(vt_path(ap2, sizeof(ap2), "anchors/obj.anchor"),
-			 vt_path(ap, sizeof(ap), "anchors/an2.anchor")), 0);
+	CHECK_EQ(vt_copy(vt_anchor(ap2, sizeof(ap2), "anchors", "obj"),
+			 vt_anchor(ap, sizeof(ap), "anchors", "an2")), 0);
 	REQUIRE_EQ(vt_open("an2", "an2", &hk, NULL, &s), 0);
 	CHECK(vt_is_corrupt(s));
 	vstore_close(s);
@@ -156,7 +156,7 @@ static void test_rollback(void)
 /* Truncates `rel` (in state "tr") at off, opens, checks, restores the pristine copy. */
 static void truncate_case(const char *rel, long off, bool is_object, bool is_anchor)
 {
-	char p[512], cmd[1400];
+	char p[512], cmd[4096];
 	CHECK_EQ(truncate(vt_path(p, sizeof(p), rel), off), 0);
 	struct vstore *s;
 	struct vstore_key a = vt_key(ta, 0, "a"), b = vt_key(ta, 0, "b");
@@ -179,9 +179,11 @@ static void truncate_case(const char *rel, long off, bool is_object, bool is_anc
 	} else {
 		CHECK_EQ(r, 0);
 	}
+	char anchor[512];
+	REQUIRE(vt_anchor(anchor, sizeof(anchor), "anchors", "tr")[0]);
 	snprintf(cmd, sizeof(cmd),
-		 "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s/anchors/tr.anchor'",
-		 vt_root, vt_root, vt_root, vt_root, vt_root);
+		 "rm -rf '%s/tr' && cp -a '%s/tr.pristine' '%s/tr' && cp -a '%s/tr.anchor' '%s'",
+		 vt_root, vt_root, vt_root, vt_root, anchor);
 	CHECK_EQ(system(cmd), 0);
 }
 
@@ -190,12 +192,15 @@ static void test_truncation(void)
 	make_state("tr");
 	char p[512], q[512], fb[600];
 	CHECK_EQ(vt_copy(vt_path(p, sizeof(p), "tr"), vt_path(q, sizeof(q), "tr.pristine")), 0);
-	CHECK_EQ(vt_copy(vt_path(p, sizeof(p), "anchors/tr.anchor"), vt_path(q, sizeof(q), "tr.anchor")), 0);
+	char anchor_rel[256];
+	REQUIRE(vt_anchor(p, sizeof(p), "anchors", "tr")[0]);
+	snprintf(anchor_rel, sizeof(anchor_rel), "anchors/%s", strrchr(p, '/') + 1);
+	CHECK_EQ(vt_copy(p, vt_path(q, sizeof(q), "tr.anchor")), 0);
 	vt_newest_obj("tr", fb, sizeof(fb));
 	const char *obj = strrchr(fb, '/') + 1;
 	char objrel[64];
 	snprintf(objrel, sizeof(objrel), "tr/%s", obj);
-	const char *files[] = { "tr/manifest", objrel, "tr/vm.key", "anchors/tr.anchor" };
+	const char *files[] = { "tr/manifest", objrel, "tr/vm.key", anchor_rel };
 	srand(14);
 	for (unsigned f = 0; f < 4; f++) {
 		long size = vt_file_size(vt_path(p, sizeof(p), files[f]));

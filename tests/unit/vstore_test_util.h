@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,20 @@ static inline void vt_setup(const char *name)
 static inline const char *vt_path(char *buf, size_t len, const char *rel)
 {
 	snprintf(buf, len, "%s/%s", vt_root, rel);
+	return buf;
+}
+
+/* The anchor of VM `vm` in the anchor directory `anchors` (relative): "<vm>-<hash>.anchor".
+ * The path, or "" when there is none (or more than one). */
+static inline const char *vt_anchor(char *buf, size_t len, const char *anchors, const char *vm)
+{
+	char pat[600];
+	glob_t g;
+	snprintf(pat, sizeof(pat), "%s/%s/%s-????????????????.anchor", vt_root, anchors, vm);
+	buf[0] = 0;
+	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc == 1)
+		snprintf(buf, len, "%s", g.gl_pathv[0]);
+	globfree(&g);
 	return buf;
 }
 

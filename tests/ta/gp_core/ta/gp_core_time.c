@@ -57,7 +57,14 @@ static void check_persistent_time(struct ta_report *r, bool fresh)
 	TEE_Time t = { 0, 0 };
 	TEE_Result res = TEE_GetTAPersistentTime(&t);
 
-	if (fresh)
+	/* A VM that keeps its TEE state (docs/storage.md) still has the time its last run left:
+	 * this check always leaves start, so anything else but TIME_NOT_SET is a fault. */
+	if (fresh && res != TEE_ERROR_TIME_NOT_SET)
+		report_check(r, res == TEE_SUCCESS && before_or_same(&start, &t),
+			     "TA persistent time in a VM that kept its state: what a previous run "
+			     "left (%" PRIu32 ".%03" PRIu32 ", %s)", t.seconds, t.millis,
+			     report_res_name(res));
+	else if (fresh)
 		report_res(r, res, TEE_ERROR_TIME_NOT_SET,
 			   "TA persistent time in a fresh VM: TIME_NOT_SET");
 	res = TEE_SetTAPersistentTime(&start);
