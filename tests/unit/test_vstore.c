@@ -274,6 +274,26 @@ static void test_threads(const struct vstore_host_key *hk)
 	vstore_close(s);
 }
 
+/* One VM name, two state directories (vtee run --state A, then --state B): two anchors, and each
+ * directory keeps its objects. */
+static void test_two_dirs_one_name(const struct vstore_host_key *hk)
+{
+	struct vstore *s;
+	struct vstore_key k = vt_key(7, VSTORE_NS_TA, "kept");
+	REQUIRE_EQ(vt_open("dirA", "same", hk, NULL, &s), 0);
+	CHECK_EQ(vt_put(s, &k, 1, 100, 0), 0);
+	vstore_close(s);
+	REQUIRE_EQ(vt_open("dirB", "same", hk, NULL, &s), 0);
+	CHECK(!vt_is_corrupt(s));
+	CHECK_EQ(vt_check(s, &k, 1, 100), -ENOENT);
+	CHECK_EQ(vt_put(s, &k, 2, 50, 0), 0);
+	vstore_close(s);
+	REQUIRE_EQ(vt_open("dirA", "same", hk, NULL, &s), 0);
+	CHECK(!vt_is_corrupt(s));
+	CHECK_EQ(vt_check(s, &k, 1, 100), 0);
+	vstore_close(s);
+}
+
 int main(void)
 {
 	vt_setup("test-vstore");
@@ -288,5 +308,6 @@ int main(void)
 	test_persistence(&hk, &hk2);
 	test_no_anchor(&hk);
 	test_threads(&hk);
+	test_two_dirs_one_name(&hk);
 	return check_report();
 }
