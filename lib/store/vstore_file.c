@@ -199,7 +199,7 @@ static bool is_our_name(const char *n)
 
 int vs_remove_state_dir_at(int parentfd, const char *name)
 {
-	int dfd;
+	int dfd = -1;
 	int r = vs_open_dir_at(parentfd, name, &dfd);
 	if (r)
 		return r == -ENOENT ? 0 : r;
