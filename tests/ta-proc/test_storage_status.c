@@ -6,14 +6,14 @@
  *   - in process: the soft back-end with TAs in processes, the VM's store given with
  *     vtee_vm_set_storage(), the counters from vtee_vm_get_stats();
  *   - supervised: vteed_start() with a state directory (vteed, vtee-tee, the link back-end's
- *     STORAGE_STATS), the counters from vteed's status socket (vteed_status()); a tool of
- *     protocol version 3 still gets the 176 bytes it knows.
+ *     STORAGE_STATS), the counters from vteed's status socket (vteed_status()) and in
+ *     `vtee status`'s columns; a tool of protocol version 3 still gets the 176 bytes it knows.
  *
  * Each time: three objects written, then the first one's file altered on disk: the TA's open of
  * it is CORRUPT_OBJECT (the object is removed, as OP-TEE does), the others still open, and the
  * counters say 2 objects, 1 corrupt read; a VM without storage says it has none.
  *
- * argv: VTEED VTEE-TEE VTEE-TA-HOST STORAGE-TA (the storage TA's <uuid>.ta)
+ * argv: VTEED VTEE-TEE VTEE-TA-HOST STORAGE-TA (the storage TA's <uuid>.ta) VTEE (the command)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +41,7 @@
 static const uint8_t storage_ta[16] = { 0x5c, 0xe0, 0xc7, 0xa1, 0x00, 0x01, 0x40, 0x00,
 					0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20 };
 static char tmp[64];
+static const char *vtee_cmd;
 static unsigned corrupt_log_lines;
 
 /* in process: the library's log, where the back-end reports a corrupt object */
@@ -278,6 +279,30 @@ static void old_tool_asks(pid_t pid)
 	      rh.size == VTEED_STATUS_V3_SIZE);
 }
 
+/* `vtee status --pid PID`: the VM's line's last three columns (OBJECTS STORED CORRUPT) in *cols. */
+static void tool_columns(pid_t pid, const char *name, char *cols, size_t len)
+{
+	char cmd[512], line[512];
+	snprintf(cmd, sizeof(cmd), "'%s' status --pid %d", vtee_cmd, (int)pid);
+	FILE *f = popen(cmd, "r");
+	REQUIRE(f != NULL);
+	cols[0] = 0;
+	bool header = false;
+	while (fgets(line, sizeof(line), f)) {
+		header |= strstr(line, "OBJECTS") && strstr(line, "STORED") && strstr(line, "CORRUPT");
+		if (strncmp(line, name, strlen(name)) || line[strlen(name)] != ' ')
+			continue;
+		char *tok[32];
+		size_t n = 0;
+		for (char *t = strtok(line, " \n"); t && n < 32; t = strtok(NULL, " \n"))
+			tok[n++] = t;
+		REQUIRE(n >= 3);
+		snprintf(cols, len, "%s %s %s", tok[n - 3], tok[n - 2], tok[n - 1]);
+	}
+	CHECK_EQ(pclose(f), 0);
+	CHECK(header);
+}
+
 static void supervised(const char *vteed, const char *tee, const char *ta_dir, const char *host)
 {
 	char opts[512], anchors[128], key[128], state[128];
@@ -293,6 +318,14 @@ static void supervised(const char *vteed, const char *tee, const char *ta_dir, c
 	struct vteed_info info;
 	vteed_get_info(s.v, &info);
 	old_tool_asks(info.pid);
+	struct vteed_status st;
+	REQUIRE_EQ(vteed_status(s.v, &st), 0);
+	char cols[128], want[128];
+	snprintf(want, sizeof(want), "2 %llu 1", (unsigned long long)st.storage_bytes);
+	tool_columns(info.pid, "sup9", cols, sizeof(cols));
+	if (strcmp(cols, want))
+		fprintf(stderr, "vtee status: \"%s\", expected \"%s\"\n", cols, want);
+	CHECK(!strcmp(cols, want));
 	supervised_end(&s);
 
 	struct vm_side none = { 0 };
@@ -300,15 +333,19 @@ static void supervised(const char *vteed, const char *tee, const char *ta_dir, c
 	vc.name = "sup10";
 	supervised_vm(&none, &vc, NULL);
 	without_storage(&none);
+	vteed_get_info(none.v, &info);
+	tool_columns(info.pid, "sup10", cols, sizeof(cols));
+	CHECK(!strcmp(cols, "- - -"));
 	supervised_end(&none);
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 5) {
-		fprintf(stderr, "usage: %s VTEED VTEE-TEE VTEE-TA-HOST STORAGE-TA\n", argv[0]);
+	if (argc < 6) {
+		fprintf(stderr, "usage: %s VTEED VTEE-TEE VTEE-TA-HOST STORAGE-TA VTEE\n", argv[0]);
 		return 2;
 	}
+	vtee_cmd = argv[5];
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-storage-status-XXXXXX");
 	REQUIRE(mkdtemp(tmp) != NULL);
