@@ -845,18 +845,24 @@ static bool read_msg(int fd, struct tl_hdr *h, void *buf, size_t cap, unsigned t
 	return tl_read_full(fd, buf, h->length, NULL) == 0;
 }
 
-static int raw_hello(struct teeproc *tp)
+/* A connection that said HELLO {lo..hi} and was WELCOMEd with version want (0: none in common). */
+static int raw_hello_versions(struct teeproc *tp, uint16_t lo, uint16_t hi, uint16_t want)
 {
 	int fd = tee_connect(tp);
-	struct tl_hello hello = { .version_min = tl_le16(1), .version_max = tl_le16(1) };
+	struct tl_hello hello = { .version_min = tl_le16(lo), .version_max = tl_le16(hi) };
 	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hello, sizeof(hello), sizeof(hello));
 	struct tl_hdr h;
 	struct tl_welcome w;
 	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
 	CHECK_EQ(h.type, TL_WELCOME);
-	CHECK_EQ(tl_h16(w.version), 1);
+	CHECK_EQ(tl_h16(w.version), want);
 	CHECK_EQ(tl_h32(w.max_inflight), TL_MAX_INFLIGHT);
 	return fd;
+}
+
+static int raw_hello(struct teeproc *tp)
+{
+	return raw_hello_versions(tp, 1, 1, 1);
 }
 
 static void raw_attach(int fd, uint32_t vm_id)
@@ -921,13 +927,7 @@ static void test_malformed(struct teeproc *tp)
 	CHECK(log_wait(tp, "bad magic 0x12345678", 1, 3000));
 
 	/* no common version: WELCOME says 0, then the connection goes */
-	fd = tee_connect(tp);
-	struct tl_hello hello = { .version_min = tl_le16(7), .version_max = tl_le16(9) };
-	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hello, sizeof(hello), sizeof(hello));
-	struct tl_welcome w;
-	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
-	CHECK_EQ(h.type, TL_WELCOME);
-	CHECK_EQ(tl_h16(w.version), 0);
+	fd = raw_hello_versions(tp, 7, 9, 0);
 	CHECK(dropped(fd, NULL));
 	close(fd);
 	CHECK(log_wait(tp, "no common protocol version", 1, 3000));
@@ -938,12 +938,7 @@ static void test_malformed(struct teeproc *tp)
 	CHECK(dropped(fd, NULL));
 	close(fd);
 	CHECK(log_wait(tp, "STORAGE_STATS in protocol version 1", 1, 3000));
-	fd = tee_connect(tp);
-	struct tl_hello h2 = { .version_min = tl_le16(1), .version_max = tl_le16(2) };
-	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &h2, sizeof(h2), sizeof(h2));
-	struct tl_welcome w2;
-	CHECK(read_msg(fd, &h, &w2, sizeof(w2), 5000));
-	CHECK_EQ(tl_h16(w2.version), 2);
+	fd = raw_hello_versions(tp, 1, 2, 2);
 	send_raw(fd, 2, TL_STORAGE_STATS, 3, NULL, 0, 0);
 	struct tl_storage_stats sst;
 	CHECK(read_msg(fd, &h, &sst, sizeof(sst), 5000));
@@ -1053,6 +1048,7 @@ static void test_malformed(struct teeproc *tp)
 	fd = tee_connect_bound(tp, 61);
 	struct tl_hello hl = { .version_min = tl_le16(1), .version_max = tl_le16(1) };
 	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hl, sizeof(hl), sizeof(hl));
+	struct tl_welcome w;
 	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
 	at = (struct tl_attach){ .vm_id = tl_le32(62) };
 	strcpy(at.name, "thief");
