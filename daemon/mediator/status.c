@@ -5,7 +5,8 @@
  * namespace ("@vtee-status/PID"): no file to create before the sandbox or to
  * clean up after a crash, and it goes with the process. Only a peer with
  * vteed's uid, or root, gets an answer (SO_PEERCRED), since abstract sockets
- * have no file permissions.
+ * have no file permissions. The reply's layout is the asker's version's: a
+ * tool of version 3 or older gets the 176 bytes it knows (no storage fields).
  */
 #include <errno.h>
 #include <limits.h>
@@ -47,10 +48,32 @@ static uint32_t or_default(uint64_t v, uint64_t dflt)
 	return (uint32_t)(v ? v : dflt);
 }
 
+/* The VM's storage as libvtee sees it (its back-end asks the TEE) -> the v4 fields. */
+static void fill_storage(struct vteed_status *st, const struct vtee_vm_stats *vs)
+{
+	if (vs->storage_status == -ENOENT) {
+		st->storage = VTEED_STORAGE_NONE;
+		return;
+	}
+	if (vs->storage_status) {
+		st->storage = VTEED_STORAGE_UNKNOWN;
+		return;
+	}
+	st->storage = VTEED_STORAGE_SERVED;
+	st->storage_flags = vs->storage.flags & VTEE_STORAGE_STATE_CORRUPT ? VTEED_STORAGE_STATE_CORRUPT : 0;
+	st->storage_objects = vs->storage.objects;
+	st->storage_bytes = vs->storage.bytes;
+	st->storage_bytes_on_disk = vs->storage.bytes_on_disk;
+	st->storage_version = vs->storage.version;
+	st->storage_commits = vs->storage.commits;
+	st->storage_corrupt_objects = vs->storage.corrupt_objects;
+}
+
 static void fill_status(struct vteed_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->hdr = (struct vteed_msg_hdr){ VTEED_MAGIC, VTEED_VERSION, VTEED_MSG_STATUS_REPLY, sizeof(*st), 0 };
+	st->storage = VTEED_STORAGE_UNKNOWN;
 	st->vm_id = med.hello.vm_id;
 	st->pid = (uint32_t)getpid();
 	st->epoch = med.hello.epoch;
@@ -77,6 +100,7 @@ static void fill_status(struct vteed_status *st)
 	st->max_sessions = or_default(med.quota.max_sessions, VTEE_DEFAULT_MAX_SESSIONS);
 	st->max_shm = or_default(med.quota.max_shm, VTEE_DEFAULT_MAX_SHM);
 	st->max_shm_pages = med.quota.max_shm_pages ? med.quota.max_shm_pages : VTEE_DEFAULT_MAX_SHM_PAGES;
+	fill_storage(st, &vs);
 }
 
 void status_serve(int lfd)
@@ -95,7 +119,11 @@ void status_serve(int lfd)
 	    h.size == sizeof(h)) {
 		struct vteed_status st;
 		fill_status(&st);
-		send(c, &st, sizeof(st), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (h.version < 4) { /* an older tool: its layout, which ends before the storage fields */
+			st.hdr.version = 3;
+			st.hdr.size = VTEED_STATUS_V3_SIZE;
+		}
+		send(c, &st, st.hdr.size, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	close(c);
 }

@@ -575,6 +575,35 @@ static int on_stats(struct conn *c, const struct tl_hdr *h, struct drop *d)
 	return 0;
 }
 
+/* The attached VM's storage counters (version 2), from the back-end; a status, never a drop. */
+static int on_storage_stats(struct conn *c, const struct tl_hdr *h, struct drop *d)
+{
+	if (c->version < TL_VERSION_STORAGE)
+		return drop(d, EPROTO, "STORAGE_STATS in protocol version %u", c->version);
+	if (h->length)
+		return drop(d, EBADMSG, "malformed STORAGE_STATS");
+	struct tl_storage_stats ans = { 0 };
+	struct vtee_storage_stats st;
+	struct tvm *v = c->vm;
+	int r = -ENOENT; /* not attached: no VM, no storage */
+	if (v && !srv.ops->vm_storage_stats)
+		r = -EOPNOTSUPP;
+	else if (v && !(r = vm_use_begin(v))) {
+		r = srv.ops->vm_storage_stats(v->be, &st);
+		vm_use_end(v);
+	}
+	if (r)
+		ans.status = (int32_t)tl_le32((uint32_t)-r);
+	else
+		ans = (struct tl_storage_stats){ .flags = tl_le32(st.flags & VTEE_STORAGE_STATE_CORRUPT ?
+									 TL_STORAGE_STATE_CORRUPT : 0),
+			.objects = tl_le64(st.objects), .bytes = tl_le64(st.bytes),
+			.bytes_on_disk = tl_le64(st.bytes_on_disk), .version = tl_le64(st.version),
+			.commits = tl_le64(st.commits), .corrupt_objects = tl_le64(st.corrupt_objects) };
+	conn_send(c, TL_STORAGE_STATS_ANSWER, h->tag, &ans, sizeof(ans));
+	return 0;
+}
+
 static int on_peer_error(struct conn *c, const struct tl_hdr *h, struct drop *d)
 {
 	char text[TL_ERROR_TEXT_MAX + 1] = "";
@@ -618,6 +647,8 @@ int dispatch(struct conn *c, const struct tl_hdr *h, struct drop *d)
 		return on_restored(c, h, d);
 	case TL_STATS:
 		return on_stats(c, h, d);
+	case TL_STORAGE_STATS:
+		return on_storage_stats(c, h, d);
 	case TL_ERROR:
 		return on_peer_error(c, h, d);
 	default:

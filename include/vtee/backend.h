@@ -200,6 +200,22 @@ struct vtee_storage {
 	uint64_t max_bytes;    /* 0: the default */
 };
 
+/*
+ * A VM's secure storage as its TEE sees it now (docs/storage.md, "Integrity and rollback"):
+ * for `vtee status` and the back-end op vm_storage_stats.
+ */
+#define VTEE_STORAGE_STATE_CORRUPT 0x1u /* the whole state failed its checks: every storage call fails */
+struct vtee_storage_stats {
+	uint64_t objects;         /* stored now (the TEE's own records, e.g. the persistent time, too) */
+	uint64_t bytes;           /* their meta + data */
+	uint64_t bytes_on_disk;   /* the files' sizes, the manifest included */
+	uint64_t version;         /* the manifest's version */
+	uint64_t commits;         /* changes committed since the TEE opened the state */
+	uint64_t corrupt_objects; /* reads of an object that failed its checks, since then */
+	uint32_t flags;           /* VTEE_STORAGE_* */
+	uint32_t reserved;        /* 0 */
+};
+
 struct vtee_backend_ops {
 	const char *name;
 	const char *description; /* one line, for `vtee backends` */
@@ -236,12 +252,17 @@ struct vtee_backend_ops {
 	 * call. The op owns st's fds from then on (also on failure) and wipes st->vm_key.
 	 */
 	int (*vm_storage)(void *vm, struct vtee_storage *st);
+	/*
+	 * Optional: the VM's storage counters (status). 0, -ENOENT (the VM has no storage served),
+	 * -EOPNOTSUPP (the TEE behind cannot tell) or another -errno. Must not block for long.
+	 */
+	int (*vm_storage_stats)(void *vm, struct vtee_storage_stats *out);
 };
 
 /*
  * Open a back-end the embedder provides (its ops must outlive the instance);
  * vtee_tee_open() does the same for the registered ones by name. All ops but
- * shm_register/shm_unregister and the recovery and count ops are required.
+ * shm_register/shm_unregister, the recovery, count and storage ops are required.
  */
 struct vtee_tee;
 struct vtee_vm;

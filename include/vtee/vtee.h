@@ -177,6 +177,14 @@ struct vtee_vm_stats {
 	uint64_t foreign_intr;    /* time slices that expired (call returned to guest to resume later) */
 	uint64_t access_denials;  /* OPEN_SESSIONs refused by the policy (TA or login) */
 	int64_t tee_sessions;     /* sessions the back-end holds for the VM; -1 if it cannot tell */
+	/*
+	 * The VM's secure storage (docs/storage.md): storage_status 0: `storage` holds its counters;
+	 * -ENOENT: the VM has no storage; -EOPNOTSUPP: its back-end (or the TEE behind it) cannot
+	 * tell; another negative errno: asking failed. `storage` is all zero unless 0.
+	 */
+	int32_t storage_status;
+	uint32_t reserved0;
+	struct vtee_storage_stats storage;
 };
 void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st);
 

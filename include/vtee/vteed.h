@@ -148,7 +148,8 @@ void vteed_get_info(struct vteed *v, struct vteed_info *info);
 /*
  * Ask a vteed for its status over its status socket (VTEED_STATUS_PREFIX): by
  * pid, or for this client's current vteed. Only vteed's own user and root
- * get an answer.
+ * get an answer. A vteed of protocol version 3 or older answers without the
+ * storage fields: out->storage is then VTEED_STORAGE_UNKNOWN.
  */
 int vteed_status_query(pid_t pid, struct vteed_status *out);
 int vteed_status(struct vteed *v, struct vteed_status *out);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMM <-> vteed wire protocol, versions 1 to 3 (docs/vteed-protocol.md).
+ * The VMM <-> vteed wire protocol, versions 1 to 4 (docs/vteed-protocol.md).
  * Installed with libvteed (vtee/vteed.h includes it): for VMMs that speak it
  * themselves (vteed_spawn_raw()) and for `struct vteed_status`.
  *
@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define VTEED_MAGIC        0x44455456u /* "VTED" in little-endian memory order */
-#define VTEED_VERSION      3u          /* the newest version this build speaks */
+#define VTEED_VERSION      4u          /* the newest version this build speaks */
 #define VTEED_VERSION_MIN  1u          /* the oldest (1: no journal, no TEE link, epoch 0) */
 #define VTEED_MAX_SLOTS    64u         /* vCPUs per VM */
 #define VTEED_MAX_REGIONS  16u         /* = VTEE_MAX_RAM_REGIONS */
@@ -135,7 +135,20 @@ struct vteed_status {
 	uint32_t max_calls, max_sessions, max_shm, reserved;
 	uint64_t max_shm_pages;
 	uint64_t uptime_ms;
+	/* v4: the VM's secure storage (docs/storage.md); the counters are 0 unless storage is SERVED */
+	uint32_t storage;               /* VTEED_STORAGE_NONE, _SERVED or _UNKNOWN */
+	uint32_t storage_flags;         /* VTEED_STORAGE_STATE_CORRUPT: the whole state failed its checks */
+	uint64_t storage_objects, storage_bytes, storage_bytes_on_disk;
+	uint64_t storage_version, storage_commits;
+	uint64_t storage_corrupt_objects; /* reads of an object that failed its checks */
 };
+
+#define VTEED_STORAGE_NONE    0u /* the VM has no storage */
+#define VTEED_STORAGE_SERVED  1u /* the counters are its store's */
+#define VTEED_STORAGE_UNKNOWN 2u /* the TEE (or a vteed speaking version 3 or older) cannot tell */
+#define VTEED_STORAGE_STATE_CORRUPT 0x1u
+/* A STATUS_REPLY of versions 1..3 ends where v4's storage fields start. */
+#define VTEED_STATUS_V3_SIZE offsetof(struct vteed_status, storage)
 
 /* ---- the SMC mailbox (shared memfd) ----------------------------------- */
 
@@ -168,7 +181,8 @@ _Static_assert(VTEED_HELLO_V2_SIZE == 496, "hello v1, v2");
 _Static_assert(sizeof(struct vteed_tee_desc) == 328, "tee descriptor");
 _Static_assert(sizeof(struct vteed_hello) == 824, "hello v3");
 _Static_assert(sizeof(struct vteed_reply) == 136, "reply");
-_Static_assert(sizeof(struct vteed_status) == 176, "status");
+_Static_assert(VTEED_STATUS_V3_SIZE == 176, "status v1..v3");
+_Static_assert(sizeof(struct vteed_status) == 232, "status v4");
 _Static_assert(sizeof(struct vteed_slot) == 128, "slot");
 _Static_assert(offsetof(struct vteed_mailbox, slot) == 128, "mailbox");
 _Static_assert(sizeof(struct vteed_mailbox) <= VTEED_MAILBOX_SIZE, "mailbox size");

@@ -184,6 +184,10 @@ void vtee_vm_get_stats(struct vtee_vm *vm, struct vtee_vm_stats *st)
 	long n = vm->tee->ops->vm_session_count ? vm->tee->ops->vm_session_count(vm->be) : -1;
 	st->tee_sessions = n < 0 ? -1 : n;
 	st->access_denials = atomic_load(&vm->st_denied);
+	st->storage_status = vm->tee->ops->vm_storage_stats ? vm->tee->ops->vm_storage_stats(vm->be, &st->storage)
+							    : -EOPNOTSUPP;
+	if (st->storage_status)
+		memset(&st->storage, 0, sizeof(st->storage));
 }
 
 /* ---- sessions ---- */

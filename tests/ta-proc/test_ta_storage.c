@@ -18,6 +18,9 @@
  *     of each other
  *   - objects and the persistent time outlive the VM (same state
  *     directory), and the back-end
+ *   - the store's counters (backend op vm_storage_stats): none without a
+ *     store, commits after use, the whole state corrupt after its manifest
+ *     was altered
  *
  *   - --daemon: the same behind vtee-tee in its sandbox, the storage handed
  *     over as a supervisor does (its 'S' message on --ctl-fd, tee_ctl.h), the
@@ -62,6 +65,7 @@
 #define SHW 0x20u
 #define OVERWRITE 0x400u
 #define CONFLICT 0xFFFF0003u
+#define CORRUPT 0xF0100001u
 #define NOT_FOUND TEE_ERROR_ITEM_NOT_FOUND
 #define HANDLE_PERSISTENT 0x00010000u
 
@@ -300,7 +304,23 @@ static void no_storage(void *tee)
 	CHECK_EQ(tst(vm, s, TST_CMD_PTIME_GET, &c), TEE_SUCCESS);
 	CHECK(c.a >= 1000 && c.a < 1100);
 	end_session(vm, s);
+	struct vtee_storage_stats ss;
+	CHECK_EQ(be->vm_storage_stats(vm, &ss), -ENOENT);
 	vm_gone(vm);
+}
+
+/* The counters after basics(): every object deleted again, the commits counted, nothing corrupt. */
+static void counters_after_basics(void *vm)
+{
+	struct vtee_storage_stats ss;
+	memset(&ss, 0xff, sizeof(ss));
+	CHECK_EQ(be->vm_storage_stats(vm, &ss), 0);
+	CHECK_EQ(ss.objects, 0);
+	CHECK_EQ(ss.bytes, 0);
+	CHECK(ss.bytes_on_disk > 0); /* the manifest */
+	CHECK(ss.commits >= 5 && ss.version >= ss.commits);
+	CHECK_EQ(ss.corrupt_objects, 0);
+	CHECK_EQ(ss.flags, 0);
 }
 
 static void basics(void *vm)
@@ -484,6 +504,46 @@ static void survives(void *tee)
 	vm_gone(vm);
 }
 
+/* A soft back-end without TAs in processes serves no store: no counters. */
+static void counters_without_tas(void)
+{
+	void *tee = NULL, *vm = NULL;
+	REQUIRE(be->open(NULL, &tee) == 0);
+	REQUIRE(be->vm_created(tee, 30, "plain", &vm) == 0);
+	struct vtee_storage_stats ss;
+	CHECK_EQ(be->vm_storage_stats(vm, &ss), -ENOENT);
+	be->vm_destroyed(vm);
+	be->close(tee);
+}
+
+/* The VM's manifest altered while it was away: the state is corrupt as a whole, and says so. */
+static void state_corrupt(void *tee)
+{
+	void *vm = vm_new(tee, 12, "vmbad", true);
+	void *s = session(vm, TA_ST);
+	CHECK_EQ(st_create(vm, s, TST_NO_SLOT, "x", RD | WR, "x"), TEE_SUCCESS);
+	end_session(vm, s);
+	vm_gone(vm);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/state/vmbad/manifest", tmp);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	struct stat sb;
+	uint8_t b = 0;
+	REQUIRE(fd >= 0 && fstat(fd, &sb) == 0 && pread(fd, &b, 1, sb.st_size / 2) == 1);
+	b ^= 0x5a;
+	REQUIRE(pwrite(fd, &b, 1, sb.st_size / 2) == 1);
+	close(fd);
+
+	vm = vm_new(tee, 12, "vmbad", true);
+	struct vtee_storage_stats ss;
+	CHECK_EQ(be->vm_storage_stats(vm, &ss), 0);
+	CHECK(ss.flags & VTEE_STORAGE_STATE_CORRUPT);
+	s = session(vm, TA_ST);
+	CHECK_EQ(st_open(vm, s, 0, "x", RD), CORRUPT);
+	end_session(vm, s);
+	vm_gone(vm);
+}
+
 /* ---- behind vtee-tee ---- */
 
 #if HAVE_TEE_CTL
@@ -566,6 +626,7 @@ static int daemon_cases(const char *tee_path, const char *host, const char *ta_d
 	void *t3, *t4;
 	void *vm3 = daemon_vm(ctl, &t3, 3, "linked3"), *vm4 = daemon_vm(ctl, &t4, 4, "linked4");
 	basics(vm3);
+	counters_after_basics(vm3); /* over the link: STORAGE_STATS */
 	big(vm3, 3u << 20);
 	sharing(vm3, false);
 	dead_holder(vm3);
@@ -624,6 +685,7 @@ int main(int argc, char **argv)
 	no_storage(tee);
 	void *vm1 = vm_new(tee, 1, "vm1", true), *vm2 = vm_new(tee, 2, "vm2", true);
 	basics(vm1);
+	counters_after_basics(vm1);
 	big(vm1, 1u << 20);
 	big(vm1, 3u << 20);
 	sharing(vm1, false);
@@ -636,7 +698,9 @@ int main(int argc, char **argv)
 	be->close(tee);
 	tee = tee_open(ta_dir, argv[1]); /* and a new back-end (a restarted TEE process) */
 	survives(tee);
+	state_corrupt(tee);
 	be->close(tee);
+	counters_without_tas();
 
 	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmp);
 	if (system(cmdline) != 0)

@@ -394,6 +394,13 @@ static void test_end_to_end(struct teeproc *tp)
 	REQUIRE_EQ(guest_probe(g), 0);
 	void *be_vm = vtee_vm_backend_priv(guest_vm(g), &vtee_link_backend);
 	CHECK(log_wait(tp, "vtee-tee[link1]: conn 1: attached, new vm 1", 1, 5000));
+	/* STORAGE_STATS (version 2): this VM has no storage, the core says so too */
+	struct vtee_storage_stats ss;
+	CHECK_EQ(vtee_link_backend.vm_storage_stats(be_vm, &ss), -ENOENT);
+	struct vtee_vm_stats vs;
+	vtee_vm_get_stats(guest_vm(g), &vs);
+	CHECK_EQ(vs.storage_status, -ENOENT);
+	CHECK_EQ(vs.storage.objects, 0);
 
 	/* values */
 	uint32_t s = open_test(g);
@@ -838,18 +845,24 @@ static bool read_msg(int fd, struct tl_hdr *h, void *buf, size_t cap, unsigned t
 	return tl_read_full(fd, buf, h->length, NULL) == 0;
 }
 
-static int raw_hello(struct teeproc *tp)
+/* A connection that said HELLO {lo..hi} and was WELCOMEd with version want (0: none in common). */
+static int raw_hello_versions(struct teeproc *tp, uint16_t lo, uint16_t hi, uint16_t want)
 {
 	int fd = tee_connect(tp);
-	struct tl_hello hello = { .version_min = tl_le16(1), .version_max = tl_le16(1) };
+	struct tl_hello hello = { .version_min = tl_le16(lo), .version_max = tl_le16(hi) };
 	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hello, sizeof(hello), sizeof(hello));
 	struct tl_hdr h;
 	struct tl_welcome w;
 	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
 	CHECK_EQ(h.type, TL_WELCOME);
-	CHECK_EQ(tl_h16(w.version), 1);
+	CHECK_EQ(tl_h16(w.version), want);
 	CHECK_EQ(tl_h32(w.max_inflight), TL_MAX_INFLIGHT);
 	return fd;
+}
+
+static int raw_hello(struct teeproc *tp)
+{
+	return raw_hello_versions(tp, 1, 1, 1);
 }
 
 static void raw_attach(int fd, uint32_t vm_id)
@@ -914,16 +927,28 @@ static void test_malformed(struct teeproc *tp)
 	CHECK(log_wait(tp, "bad magic 0x12345678", 1, 3000));
 
 	/* no common version: WELCOME says 0, then the connection goes */
-	fd = tee_connect(tp);
-	struct tl_hello hello = { .version_min = tl_le16(7), .version_max = tl_le16(9) };
-	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hello, sizeof(hello), sizeof(hello));
-	struct tl_welcome w;
-	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
-	CHECK_EQ(h.type, TL_WELCOME);
-	CHECK_EQ(tl_h16(w.version), 0);
+	fd = raw_hello_versions(tp, 7, 9, 0);
 	CHECK(dropped(fd, NULL));
 	close(fd);
 	CHECK(log_wait(tp, "no common protocol version", 1, 3000));
+
+	/* STORAGE_STATS: not in version 1; in version 2 without a VM: ENOENT; with a payload: dropped */
+	fd = raw_hello(tp);
+	send_raw(fd, 1, TL_STORAGE_STATS, 1, NULL, 0, 0);
+	CHECK(dropped(fd, NULL));
+	close(fd);
+	CHECK(log_wait(tp, "STORAGE_STATS in protocol version 1", 1, 3000));
+	fd = raw_hello_versions(tp, 1, 2, 2);
+	send_raw(fd, 2, TL_STORAGE_STATS, 3, NULL, 0, 0);
+	struct tl_storage_stats sst;
+	CHECK(read_msg(fd, &h, &sst, sizeof(sst), 5000));
+	CHECK(h.type == TL_STORAGE_STATS_ANSWER && h.tag == 3);
+	CHECK_EQ(tl_h32((uint32_t)sst.status), ENOENT);
+	uint64_t junk = 0;
+	send_raw(fd, 2, TL_STORAGE_STATS, 4, &junk, sizeof(junk), sizeof(junk));
+	CHECK(dropped(fd, NULL));
+	close(fd);
+	CHECK(log_wait(tp, "malformed STORAGE_STATS", 1, 3000));
 
 	/* a message before HELLO */
 	fd = tee_connect(tp);
@@ -1023,6 +1048,7 @@ static void test_malformed(struct teeproc *tp)
 	fd = tee_connect_bound(tp, 61);
 	struct tl_hello hl = { .version_min = tl_le16(1), .version_max = tl_le16(1) };
 	send_raw(fd, TL_VERSION_BASE, TL_HELLO, 0, &hl, sizeof(hl), sizeof(hl));
+	struct tl_welcome w;
 	CHECK(read_msg(fd, &h, &w, sizeof(w), 5000));
 	at = (struct tl_attach){ .vm_id = tl_le32(62) };
 	strcpy(at.name, "thief");
@@ -1070,7 +1096,7 @@ static void test_malformed(struct teeproc *tp)
 	CHECK_EQ(tl_h32(det.closed), 1);
 	close(fd);
 
-	CHECK_EQ(log_count(tp, "dropped: protocol error") - drops0, 14);
+	CHECK_EQ(log_count(tp, "dropped: protocol error") - drops0, 16); /* two of them STORAGE_STATS */
 	CHECK(tee_alive(tp));
 }
 
@@ -1160,6 +1186,9 @@ static void test_fake_tee(void)
 		tee = link_open(sv[0], false);
 		void *vm = NULL;
 		REQUIRE_EQ(vtee_link_backend.vm_created(link_priv(tee), 1, "fake", &vm), 0);
+		/* a TEE of protocol version 1 is not asked for storage counters (it would drop the link) */
+		struct vtee_storage_stats ss;
+		CHECK_EQ(vtee_link_backend.vm_storage_stats(vm, &ss), -EOPNOTSUPP);
 		void *buf = aligned_alloc(4096, 4096);
 		memset(buf, 0x33, 4096);
 		struct vtee_shm *shm = NULL;

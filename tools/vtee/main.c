@@ -12,7 +12,7 @@
  *       firmware) with the guest's OP-TEE calls served by a supervised vteed
  *       (or, with --in-process, by libvtee in this process).
  *       A shell in the guest, or --script FILE and exit with its status.
- *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts
+ *   vtee status        the running vteeds (one per VM): sessions, memory, calls, restarts, storage
  *   vtee state export|import|reset VM ...   a VM's TEE state as one file (state.c)
  *   vtee backends      list the registered TEE back-ends, a line each: name, description
  *   vtee version
@@ -78,7 +78,8 @@ void vtee_usage(FILE *f)
 		   "                    [$CREDENTIALS_DIRECTORY/vtee-host-key if set, else the\n"
 		   "                    cache's host.key]\n"
 		   "status   the running vteeds this user may ask: sessions (vteed / TEE), shared\n"
-		   "         memory, calls, quota use, denials and restarts (vtee status --help)\n"
+		   "         memory, calls, quota use, denials, restarts and storage counters\n"
+		   "         (vtee status --help)\n"
 		   "state    export a VM's TEE state to one file, import it, or reset it\n"
 		   "         (vtee state --help)\n"
 		   "backends list the TEE back-ends built in, with what each is\n");

@@ -312,6 +312,7 @@ const struct vtee_backend_ops vtee_link_backend = {
 	.submit = link_submit,
 	.cancel = link_cancel,
 	.vm_session_count = link_vm_session_count,
+	.vm_storage_stats = link_vm_storage_stats,
 	.session_export = link_session_export,
 	.session_import = link_session_import,
 	.vm_restored = link_vm_restored,

@@ -2,8 +2,8 @@
 /*
  * The link back-end's control exchanges (docs/tee-link.md): a message the
  * caller's thread sends and whose answer it waits for (the receiver,
- * link_rx.c, hands it over). ATTACH and DETACH_DESTROY for the VM, STATS,
- * and recovery: sessions exported as the TEE's handles, IMPORT, RESTORED.
+ * link_rx.c, hands it over). ATTACH and DETACH_DESTROY for the VM, STATS and
+ * STORAGE_STATS, and recovery: sessions exported as the TEE's handles, IMPORT, RESTORED.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -211,6 +211,27 @@ int vtee_link_stats(void *vm_, struct vtee_link_stats *st)
 	st->sessions = tl_h32(ans.sessions);
 	st->inflight = tl_h32(ans.inflight);
 	st->vm_inflight = tl_h32(ans.vm_inflight);
+	return 0;
+}
+
+/* The VM's storage counters (STORAGE_STATS, protocol version 2; -EOPNOTSUPP over version 1). */
+int link_vm_storage_stats(void *vm_, struct vtee_storage_stats *out)
+{
+	struct link_vm *vm = vm_;
+	memset(out, 0, sizeof(*out));
+	if (vm->t->version < TL_VERSION_STORAGE)
+		return -EOPNOTSUPP;
+	struct tl_storage_stats ans;
+	int r = ctl(vm->t, TL_STORAGE_STATS, NULL, 0, TL_STORAGE_STATS_ANSWER, &ans, sizeof(ans));
+	if (r)
+		return r;
+	int32_t st = (int32_t)tl_h32((uint32_t)ans.status);
+	if (st)
+		return st > 0 && st < 4096 ? -st : -EPROTO;
+	*out = (struct vtee_storage_stats){ .objects = tl_h64(ans.objects), .bytes = tl_h64(ans.bytes),
+		.bytes_on_disk = tl_h64(ans.bytes_on_disk), .version = tl_h64(ans.version),
+		.commits = tl_h64(ans.commits), .corrupt_objects = tl_h64(ans.corrupt_objects),
+		.flags = tl_h32(ans.flags) & TL_STORAGE_STATE_CORRUPT ? VTEE_STORAGE_STATE_CORRUPT : 0 };
 	return 0;
 }
 

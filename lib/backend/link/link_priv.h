@@ -101,7 +101,7 @@ struct pend {
 	uint16_t want;                 /* answer type */
 	uint32_t want_len;
 	bool answered;
-	uint8_t answer[32];
+	uint8_t answer[64];            /* the largest control answer (STORAGE_STATS_ANSWER: 56) */
 };
 
 struct link_vm;
@@ -156,6 +156,7 @@ uint64_t link_session_export(void *vm, void *session);
 void *link_session_import(void *vm, uint64_t handle);
 void link_vm_restored(void *vm);
 long link_vm_session_count(void *vm);
+int link_vm_storage_stats(void *vm, struct vtee_storage_stats *out);
 /* t->lock held */
 void link_sess_add(struct link_vm *vm, struct link_sess *s);
 void link_sess_remove(struct link_sess *s);

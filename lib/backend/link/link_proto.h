@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TEE link protocol, version 1 (docs/tee-link.md): a mediator (the "link"
+ * The TEE link protocol, versions 1 and 2 (docs/tee-link.md): a mediator (the "link"
  * back-end, in vteed) and a TEE process (vtee-tee) over one byte stream (a
  * stream socket, or a shared-memory channel: link_io.h).
  * Every message is a 24-byte header and a payload of `length` bytes; all
@@ -20,7 +20,8 @@
 #define TL_MAGIC          0x4b4c5456u /* "VTLK" as little-endian bytes */
 #define TL_VERSION_BASE   1u          /* HELLO and WELCOME always carry this header version */
 #define TL_VERSION_MIN    1u          /* versions this build speaks */
-#define TL_VERSION_MAX    1u
+#define TL_VERSION_MAX    2u
+#define TL_VERSION_STORAGE 2u         /* the first with STORAGE_STATS */
 #define TL_MAX_PARAMS     4u
 /* Largest memref, and largest sum of memrefs of one request (the soft TEE's per-VM bounce budget). */
 #define TL_MAX_MEMREF     (64ull << 20)
@@ -50,7 +51,9 @@ enum tl_type {
 	TL_STATS = 16,         /* M->T  empty; tag echoed */
 	TL_STATS_ANSWER = 17,  /* T->M  tl_stats */
 	TL_ERROR = 18,         /* either way, then the sender closes: tl_error + text */
-	TL_TYPE_LAST = TL_ERROR,
+	TL_STORAGE_STATS = 19, /* v2, M->T  empty; tag echoed */
+	TL_STORAGE_STATS_ANSWER = 20, /* v2, T->M  tl_storage_stats */
+	TL_TYPE_LAST = TL_STORAGE_STATS_ANSWER,
 };
 
 struct tl_hdr {
@@ -164,6 +167,13 @@ struct tl_stats {
 	uint32_t reserved;
 };
 
+#define TL_STORAGE_STATE_CORRUPT 0x1u /* the whole state failed its checks */
+struct tl_storage_stats {
+	int32_t status;        /* 0, or a positive errno: ENOENT the VM has no storage, EOPNOTSUPP ... */
+	uint32_t flags;        /* TL_STORAGE_*; all fields below 0 unless status is 0 */
+	uint64_t objects, bytes, bytes_on_disk, version, commits, corrupt_objects;
+};
+
 struct tl_error {
 	uint32_t code;         /* a positive errno */
 	uint32_t reserved;
@@ -188,6 +198,7 @@ _Static_assert(sizeof(struct tl_import) == 8, "tl_import");
 _Static_assert(sizeof(struct tl_imported) == 8, "tl_imported");
 _Static_assert(sizeof(struct tl_restored_ack) == 8, "tl_restored_ack");
 _Static_assert(sizeof(struct tl_stats) == 16, "tl_stats");
+_Static_assert(sizeof(struct tl_storage_stats) == 56, "tl_storage_stats");
 _Static_assert(sizeof(struct tl_error) == 8, "tl_error");
 
 /* Host <-> wire. */
@@ -222,7 +233,8 @@ static inline const char *tl_type_name(uint32_t t)
 {
 	static const char *const names[] = { "?", "HELLO", "WELCOME", "ATTACH", "ATTACHED",
 		"DETACH_DESTROY", "DETACHED", "REQ", "RESP", "CANCEL", "RPC", "RPC_ANSWER", "IMPORT",
-		"IMPORTED", "RESTORED", "RESTORED_ACK", "STATS", "STATS_ANSWER", "ERROR" };
+		"IMPORTED", "RESTORED", "RESTORED_ACK", "STATS", "STATS_ANSWER", "ERROR", "STORAGE_STATS",
+		"STORAGE_STATS_ANSWER" };
 	return t <= TL_TYPE_LAST ? names[t] : "unknown";
 }
 

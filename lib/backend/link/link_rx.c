@@ -347,7 +347,7 @@ static int on_resp(struct link_tee *t, const struct tl_hdr *h)
 
 static int on_ctl_answer(struct link_tee *t, const struct tl_hdr *h)
 {
-	uint8_t buf[32];
+	uint8_t buf[sizeof(((struct pend *)0)->answer)];
 	if (h->length > sizeof(buf))
 		return -EBADMSG;
 	int r = tl_rb_read(&t->rb, buf, h->length, NULL);
@@ -399,6 +399,7 @@ static int dispatch(struct link_tee *t, const struct tl_hdr *h)
 	case TL_IMPORTED:
 	case TL_RESTORED_ACK:
 	case TL_STATS_ANSWER:
+	case TL_STORAGE_STATS_ANSWER:
 		return on_ctl_answer(t, h);
 	case TL_ERROR:
 		return on_error(t, h);

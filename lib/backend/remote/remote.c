@@ -475,6 +475,13 @@ static long remote_session_count(void *vmp)
 	return link_ops->vm_session_count ? link_ops->vm_session_count(v->link_vm) : -ENOTSUP;
 }
 
+/* The server's TEE answers (a remote TEE normally serves no storage: -ENOENT). */
+static int remote_storage_stats(void *vmp, struct vtee_storage_stats *out)
+{
+	struct remote_vm *v = vmp;
+	return link_ops->vm_storage_stats ? link_ops->vm_storage_stats(v->link_vm, out) : -EOPNOTSUPP;
+}
+
 int vtee_remote_round_trip(struct vtee_vm *vm, uint64_t *ns)
 {
 	struct remote_vm *v = vtee_vm_backend_priv(vm, &vtee_remote_backend);
@@ -499,5 +506,6 @@ const struct vtee_backend_ops vtee_remote_backend = {
 	.submit = remote_submit,
 	.cancel = remote_cancel,
 	.vm_session_count = remote_session_count,
+	.vm_storage_stats = remote_storage_stats,
 };
 VTEE_BACKEND_REGISTER(vtee_remote_backend);

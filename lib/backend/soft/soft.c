@@ -790,6 +790,11 @@ static int soft_vm_storage(void *vm, struct vtee_storage *st)
 	return ta_st_attach(((struct soft_vm *)vm)->procs, st);
 }
 
+static int soft_vm_storage_stats(void *vm, struct vtee_storage_stats *out)
+{
+	return ta_st_stats(((struct soft_vm *)vm)->procs, out);
+}
+
 const struct vtee_backend_ops vtee_soft_backend = {
 	.name = "soft",
 	.description = "the built-in TEE in this process: TAs written in C (device enumeration, RNG, test), and with "
@@ -802,5 +807,6 @@ const struct vtee_backend_ops vtee_soft_backend = {
 	.cancel = soft_cancel,
 	.vm_session_count = soft_vm_session_count,
 	.vm_storage = soft_vm_storage,
+	.vm_storage_stats = soft_vm_storage_stats,
 };
 VTEE_BACKEND_REGISTER(vtee_soft_backend);

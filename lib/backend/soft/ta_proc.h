@@ -289,6 +289,8 @@ void ta_proc_vm_free(struct ta_proc_vm *pv);
  * processes, where nothing could use it): opens the VM's store. Takes st's fds, wipes its key.
  */
 int ta_st_attach(struct ta_proc_vm *pv, struct vtee_storage *st);
+/* The VM's store's counters: 0, or -ENOENT when no store is served for it (pv NULL: no TAs run). */
+int ta_st_stats(struct ta_proc_vm *pv, struct vtee_storage_stats *out);
 /* A guest's OPEN of a TA that is none of the built-in ones; *out on TEE_SUCCESS. */
 void ta_proc_open(struct ta_proc_vm *pv, struct ta_call *c, struct vtee_req *req, struct ta_proc_session **out);
 /*

@@ -175,6 +175,26 @@ int ta_st_attach(struct ta_proc_vm *pv, struct vtee_storage *st)
 	return r;
 }
 
+int ta_st_stats(struct ta_proc_vm *pv, struct vtee_storage_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!pv)
+		return -ENOENT;
+	struct ta_st_vm *v = pv->stv;
+	struct vstore_stats vs = { 0 };
+	pthread_mutex_lock(&v->lock);
+	bool served = v->vs != NULL;
+	if (served)
+		vstore_get_stats(v->vs, &vs);
+	pthread_mutex_unlock(&v->lock);
+	if (!served)
+		return -ENOENT;
+	*out = (struct vtee_storage_stats){ .objects = vs.objects, .bytes = vs.bytes,
+		.bytes_on_disk = vs.bytes_on_disk, .version = vs.version, .commits = vs.commits,
+		.corrupt_objects = vs.corrupt_objects, .flags = vs.state_corrupt ? VTEE_STORAGE_STATE_CORRUPT : 0 };
+	return 0;
+}
+
 static struct vstore_key key_of(const struct ta_inst *in, uint8_t ns, const void *id, size_t id_len)
 {
 	struct vstore_key k = { .ns = ns, .id_len = (uint8_t)id_len };
