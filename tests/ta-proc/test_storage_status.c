@@ -156,7 +156,7 @@ static void corrupt_one(struct vm_side *s)
 	counters_of(s, &c);
 	CHECK(c.served == 1 && c.objects == 0 && c.corrupt == 0 && !c.state_corrupt);
 
-	char first[64] = "";
+	char first[256] = "";
 	CHECK_EQ(tst(s, sess, TST_CMD_CREATE, TST_NO_SLOT, RD | WR, "a", "alpha"), TEE_SUCCESS);
 	REQUIRE_EQ(object_files(s->state, first, sizeof(first)), 1); /* a's own file */
 	CHECK_EQ(tst(s, sess, TST_CMD_CREATE, TST_NO_SLOT, RD | WR, "b", "bravo"), TEE_SUCCESS);
