@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chan.h"
@@ -43,6 +44,32 @@ static void process_free(struct tee_process *p)
  * anchor, which it only writes through the fd it is given, and never the
  * host key. 0 or -errno.
  */
+/*
+ * One entry of the state directory, which the unprivileged user already owns: we are root, so
+ * only a regular file with no other link is given (through its own fd, never by name), or an
+ * `ln /etc/shadow state/x` by that user would hand it /etc/shadow. Anything else is left as it
+ * is; the engine refuses what it cannot use.
+ */
+static int grant_file(int dir_fd, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat before, st;
+	if (fstatat(dir_fd, name, &before, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISREG(before.st_mode) || before.st_nlink != 1)
+		return 0;
+	int fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int err = 0;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (S_ISREG(st.st_mode) && st.st_nlink == 1 && st.st_ino == before.st_ino &&
+		 st.st_dev == before.st_dev && fchown(fd, uid, gid) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static int grant_to_tee_user(int dir_fd)
 {
 	if (geteuid() != 0)
@@ -63,9 +90,8 @@ static int grant_to_tee_user(int dir_fd)
 	}
 	int err = 0;
 	for (struct dirent *e; !err && (e = readdir(d));)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    fchownat(dir_fd, e->d_name, pw.pw_uid, pw.pw_gid, AT_SYMLINK_NOFOLLOW) < 0)
-			err = -errno;
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			err = grant_file(dir_fd, e->d_name, pw.pw_uid, pw.pw_gid);
 	closedir(d);
 	return err;
 }

@@ -354,6 +354,30 @@ static void vteed_guest_smc(void *ctx, uint64_t regs[8])
 	vteed_smc(vteed_of_guest, 0, regs);
 }
 
+/*
+ * Root hands the state directory to vtee-tee's user, who owns it after the first run: a hard link
+ * planted there by that user to a file of root's must not make root give that file away.
+ */
+static void check_no_chown_through_links(const struct vteed_config *vc, const struct vteed_ram *ram,
+					 struct vteed **v, const char *state)
+{
+	char victim[160], planted[200], msg[VTEED_MSG_MAX];
+	snprintf(victim, sizeof(victim), "%s/root-only", tmpdir);
+	snprintf(planted, sizeof(planted), "%s/planted", state);
+	int fd = open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	REQUIRE(fd >= 0);
+	close(fd);
+	REQUIRE_EQ(link(victim, planted), 0);
+	int err = vteed_start(vc, ram, 1, v, msg, sizeof(msg));
+	CHECK_EQ(err, 0);
+	if (!err)
+		vteed_close(*v);
+	struct stat sb;
+	CHECK(stat(victim, &sb) == 0 && sb.st_uid == 0 && sb.st_gid == 0);
+	unlink(planted);
+	unlink(victim);
+}
+
 static void test_vteed(const char *vteed, const char *tee)
 {
 	char state[128], anchors[128], key[128], msg[VTEED_MSG_MAX];
@@ -398,6 +422,8 @@ static void test_vteed(const char *vteed, const char *tee)
 	CHECK_EQ(guest_open_session(d.g, test_ta_uuid, TEE_LOGIN_PUBLIC, NULL, NULL, 0, 0, &s, NULL), TEE_SUCCESS);
 	CHECK_EQ(guest_close_session(d.g, s), TEE_SUCCESS);
 	vteed_close(d.v);
+	if (geteuid() == 0)
+		check_no_chown_through_links(&vc, &ram, &d.v, state);
 	guest_destroy(d.g);
 }
 
