@@ -21,6 +21,8 @@
  *                   runs)
  *   owner           flock LOCK_EX held by the process serving the VM for as long as it does
  *                   (import and reset refuse with -EBUSY while it is held)
+ *   keeper          flock LOCK_SH held by a process that keeps the VM's storage between the
+ *                   VM's incarnations (vtee-tee); import and reset refuse with -EBUSY too
  * And outside it, in the anchor directory next to the host key, one file per VM and state directory
  * (named after both): the manifest version and the manifest's SHA-256, MACed. It is what makes a rollback of the
  * whole directory (or its deletion) visible.

@@ -32,6 +32,7 @@
 #define VS_NAME_MANIFEST_TMP "manifest.tmp"
 #define VS_NAME_LOCK "lock"
 #define VS_NAME_OWNER "owner"
+#define VS_NAME_KEEPER "keeper" /* vstore.h; daemon/tee/storage.c names it too */
 #define VS_OBJ_NAME_LEN 21u /* "obj-" + 16 hex + NUL */
 
 /* ---- vstore_crypto.c: OpenSSL 3 EVP; every function 0 or -errno ---- */

@@ -22,6 +22,17 @@ struct place {
 	int owner_fd; /* the old state's owner lock, held while we replace it; -1: no old state */
 };
 
+/* No process keeps the state for the VM's next incarnation (vtee-tee's LOCK_SH on keeper). */
+static int keeper_free(int dfd)
+{
+	int fd = openat(dfd, VS_NAME_KEEPER, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	int r = flock(fd, LOCK_EX | LOCK_NB) ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 static int place_open(const char *state_dir, const char *suffix, struct place *p, char *msg,
 		      size_t msglen)
 {
@@ -63,15 +74,14 @@ static int place_open(const char *state_dir, const char *suffix, struct place *p
 	if (r)
 		return r;
 	p->owner_fd = openat(dfd, VS_NAME_OWNER, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	r = p->owner_fd < 0 ? -errno : keeper_free(dfd);
 	close(dfd);
-	if (p->owner_fd < 0)
-		return -errno;
-	if (flock(p->owner_fd, LOCK_EX | LOCK_NB)) {
+	if (r == -EWOULDBLOCK || (!r && flock(p->owner_fd, LOCK_EX | LOCK_NB))) {
 		vs_msg(msg, msglen, "the VM's storage %s is in use (a VM is running): stop it first",
 		       state_dir);
 		return -EBUSY;
 	}
-	return 0;
+	return r;
 }
 
 static void place_close(struct place *p)
