@@ -184,7 +184,7 @@ static void bench_export(struct sb *b, uint64_t stored)
 	if (fd < 0)
 		die("open %s", path);
 	double t0 = now_us();
-	int e = vtee_state_export(b->state, b->key, NULL, fd, msg, sizeof(msg));
+	int e = vtee_state_export(b->state, NULL, NULL, b->key, NULL, fd, msg, sizeof(msg));
 	double s = (now_us() - t0) / 1e6;
 	if (e || fstat(fd, &st))
 		die("vtee_state_export: %d %s", e, msg);

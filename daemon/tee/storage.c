@@ -5,12 +5,15 @@
  * back-end (its vm_storage op) whenever that VM is created here. A copy is
  * kept for the VM's id, so a VM made anew (an ATTACH without RESUME) gets
  * its storage again: the state directory reopened, the anchor duplicated.
+ * While kept, "keeper" in the state directory is flocked shared (lib/store/vstore.h): import
+ * and reset refuse (-EBUSY) a state vtee-tee may give a VM again.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +24,7 @@
 struct tstorage {
 	uint32_t vm_id;
 	struct vtee_storage st;
+	int keeper_fd; /* LOCK_SH on the state's "keeper" while kept */
 	struct tstorage *next;
 };
 
@@ -67,6 +71,29 @@ static const char *storage_unfit(uint32_t vm_id, uint32_t flags, const int *fds,
 	return why;
 }
 
+/* The keeper lock on the state st names: -EBUSY while an import or reset runs. */
+static int keeper_lock(const struct vtee_storage *st, int *out)
+{
+	int fd = openat(st->dir_fd, "keeper", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_SH | LOCK_NB)) {
+		int e = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		close(fd);
+		return e;
+	}
+	*out = fd;
+	return 0;
+}
+
+static void tstorage_free(struct tstorage *t)
+{
+	vtee_storage_release(&t->st);
+	if (t->keeper_fd >= 0)
+		close(t->keeper_fd); /* the lock goes with it */
+	free(t);
+}
+
 /* Keep st for vm_id (replacing what was kept); -EEXIST when that VM exists already. */
 static int storage_keep(uint32_t vm_id, const struct vtee_storage *st)
 {
@@ -75,8 +102,13 @@ static int storage_keep(uint32_t vm_id, const struct vtee_storage *st)
 		return -ENOMEM;
 	n->vm_id = vm_id;
 	n->st = *st;
+	int r = keeper_lock(st, &n->keeper_fd);
+	if (r) {
+		free(n);
+		return r;
+	}
 	pthread_mutex_lock(&srv.lock);
-	int r = vm_find(vm_id) ? -EEXIST : 0;
+	r = vm_find(vm_id) ? -EEXIST : 0;
 	struct tstorage *old = NULL;
 	for (struct tstorage **pp = &kept; !r && *pp; pp = &(*pp)->next) {
 		if ((*pp)->vm_id == vm_id) {
@@ -90,12 +122,12 @@ static int storage_keep(uint32_t vm_id, const struct vtee_storage *st)
 		kept = n;
 	}
 	pthread_mutex_unlock(&srv.lock);
-	if (old) {
-		vtee_storage_release(&old->st);
-		free(old);
-	}
-	if (r)
+	if (old)
+		tstorage_free(old);
+	if (r) {
+		close(n->keeper_fd);
 		free(n);
+	}
 	return r;
 }
 
@@ -134,7 +166,9 @@ int storage_receive(int ctl, int *fds, unsigned nfds, unsigned kept_fds, bool *e
 				st.anchor_fd >= 0 ? "" : "; no rollback anchor");
 			return 0;
 		}
-		why = r == -EEXIST ? "for a VM that exists already" : "and no memory to keep it";
+		why = r == -EEXIST ? "for a VM that exists already" :
+		      r == -EBUSY ? "while its state is imported or reset" :
+		      r == -ENOMEM ? "and no memory to keep it" : "and its keeper lock cannot be taken";
 	}
 	tee_log(NULL, "supervisor storage message for vm %u %s: ignored", vm_id, why);
 	for (unsigned i = 0; i < kept_fds; i++)
@@ -195,7 +229,6 @@ void storage_free_all(void)
 	while (all) {
 		struct tstorage *t = all;
 		all = t->next;
-		vtee_storage_release(&t->st);
-		free(t);
+		tstorage_free(t);
 	}
 }

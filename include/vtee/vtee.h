@@ -217,14 +217,17 @@ int vtee_vm_set_storage(struct vtee_vm *vm, struct vtee_storage *st);
 /*
  * A VM's TEE state as one file (docs/storage.md, "Export format"), by the
  * paths of host key files. Export: consistent while the VM runs, its key
- * wrapped for to_key_path (NULL: the local key). Import: the file must be
+ * wrapped for to_key_path (NULL: the local key); refused (-EBADMSG) when the
+ * state does not match the VM's anchor in anchor_dir (a rolled-back state;
+ * anchor_dir NULL: not checked, vm_name unused). Import: the file must be
  * wrapped for from_key_path (NULL: the local key; -EKEYREJECTED otherwise),
  * -EBUSY while a process serves the VM; the state is replaced atomically and
  * rewrapped for the local key (created if missing). Reset: the state and its
  * anchor removed.
  */
-int vtee_state_export(const char *state_dir, const char *host_key_path, const char *to_key_path,
-		      int out_fd, char *msg, size_t msglen);
+int vtee_state_export(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		      const char *host_key_path, const char *to_key_path, int out_fd, char *msg,
+		      size_t msglen);
 int vtee_state_import(const char *state_dir, const char *anchor_dir, const char *vm_name,
 		      const char *host_key_path, const char *from_key_path, int in_fd, char *msg,
 		      size_t msglen);

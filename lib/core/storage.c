@@ -88,8 +88,9 @@ int vtee_storage_prepare(const char *state_dir, const char *anchor_dir, const ch
 	return 0;
 }
 
-int vtee_state_export(const char *state_dir, const char *host_key_path, const char *to_key_path,
-		      int out_fd, char *msg, size_t msglen)
+int vtee_state_export(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		      const char *host_key_path, const char *to_key_path, int out_fd, char *msg,
+		      size_t msglen)
 {
 	if (msg && msglen)
 		msg[0] = 0;
@@ -97,7 +98,9 @@ int vtee_state_export(const char *state_dir, const char *host_key_path, const ch
 	int e = load_keys(host_key_path, false, to_key_path, &local, &to, msg, msglen);
 	if (e)
 		return e;
-	e = state_dir ? vstore_export(state_dir, &local, &to, out_fd, msg, msglen) : -EINVAL;
+	e = state_dir && (vm_name || !anchor_dir)
+		    ? vstore_export(state_dir, anchor_dir, vm_name, &local, &to, out_fd, msg, msglen)
+		    : -EINVAL;
 	explicit_bzero(&local, sizeof(local));
 	explicit_bzero(&to, sizeof(to));
 	return e;

@@ -21,6 +21,8 @@
  *                   runs)
  *   owner           flock LOCK_EX held by the process serving the VM for as long as it does
  *                   (import and reset refuse with -EBUSY while it is held)
+ *   keeper          flock LOCK_SH held by a process that keeps the VM's storage between the
+ *                   VM's incarnations (vtee-tee); import and reset refuse with -EBUSY too
  * And outside it, in the anchor directory next to the host key, one file per VM and state directory
  * (named after both): the manifest version and the manifest's SHA-256, MACed. It is what makes a rollback of the
  * whole directory (or its deletion) visible.
@@ -171,10 +173,15 @@ void vstore_get_stats(struct vstore *s, struct vstore_stats *out);
  * before it changes anything, refuses a file wrapped for another key (-EKEYREJECTED, with a
  * message naming both key ids) and a VM being served (-EBUSY), then replaces the state directory
  * atomically, re-wraps the VM key with `local` and sets the anchor to the imported version.
+ * Export refuses (-EBADMSG, with a message) a state whose manifest the anchor in `anchor_dir`
+ * (named as for vstore_prepare with `vm_name`) would not accept at open (same version and hash,
+ * or its successor): a rolled-back directory cannot be laundered through an export. anchor_dir
+ * NULL: no such check (vm_name unused).
  * Reset removes the state and the anchor (the next prepare starts a new, empty state).
  */
-int vstore_export(const char *state_dir, const struct vstore_host_key *local,
-		  const struct vstore_host_key *to, int out_fd, char *msg, size_t msglen);
+int vstore_export(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		  const struct vstore_host_key *local, const struct vstore_host_key *to, int out_fd,
+		  char *msg, size_t msglen);
 int vstore_import(const char *state_dir, const char *anchor_dir, const char *vm_name,
 		  const struct vstore_host_key *local, const struct vstore_host_key *from, int in_fd,
 		  char *msg, size_t msglen);

@@ -11,6 +11,9 @@
  * An empty file is a new anchor (nothing committed yet).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,10 +71,11 @@ int vs_anchor_read(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t
 	return found ? 0 : -EBADMSG;
 }
 
-int vs_anchor_write(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
-		    uint64_t version, const uint8_t hash[VS_HASH_BYTES])
+static int make_slot(const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
+		     uint64_t version, const uint8_t hash[VS_HASH_BYTES], uint8_t s[SLOT_BYTES])
 {
-	uint8_t s[SLOT_BYTES] = { 0 }, akey[VSTORE_KEY_BYTES];
+	uint8_t akey[VSTORE_KEY_BYTES];
+	memset(s, 0, SLOT_BYTES);
 	memcpy(s, anchor_magic, VS_MAGIC_BYTES);
 	memcpy(s + VS_MAGIC_BYTES, state_id, 16);
 	vs_put64(s + VS_MAGIC_BYTES + 16, version);
@@ -80,6 +84,14 @@ int vs_anchor_write(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_
 	if (!r)
 		r = vs_hmac(akey, s, SLOT_BODY, s + SLOT_BODY);
 	vs_wipe(akey, sizeof(akey));
+	return r;
+}
+
+int vs_anchor_write(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
+		    uint64_t version, const uint8_t hash[VS_HASH_BYTES])
+{
+	uint8_t s[SLOT_BYTES];
+	int r = make_slot(vm_key, state_id, version, hash, s);
 	if (r)
 		return r;
 	ssize_t n = pwrite(fd, s, sizeof(s), (off_t)((version & 1) * SLOT_BYTES));
@@ -88,4 +100,74 @@ int vs_anchor_write(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_
 	if (n != (ssize_t)sizeof(s))
 		return -EIO;
 	return fdatasync(fd) ? -errno : 0;
+}
+
+static int sibling_name(const char *name, const char *suffix, char out[VS_ANCHOR_NAME_MAX + 8])
+{
+	int n = snprintf(out, VS_ANCHOR_NAME_MAX + 8, "%s%s", name, suffix);
+	return n < 0 || n >= VS_ANCHOR_NAME_MAX + 8 ? -ENAMETOOLONG : 0;
+}
+
+int vs_anchor_put_file(int dfd, const char *name, const char *suffix,
+		       const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
+		       uint64_t version, const uint8_t hash[VS_HASH_BYTES])
+{
+	uint8_t img[2 * SLOT_BYTES] = { 0 };
+	char tmp[VS_ANCHOR_NAME_MAX + 8], final[VS_ANCHOR_NAME_MAX + 8];
+	int r = sibling_name(name, ".tmp", tmp);
+	if (!r)
+		r = sibling_name(name, suffix, final);
+	if (!r)
+		r = make_slot(vm_key, state_id, version, hash, img + (version & 1) * SLOT_BYTES);
+	if (!r)
+		r = vs_replace_file_at(dfd, tmp, final, img, sizeof(img));
+	return r;
+}
+
+int vs_manifest_hash_at(int state_fd, uint8_t hash[VS_HASH_BYTES], bool *present)
+{
+	uint8_t *buf;
+	size_t len;
+	memset(hash, 0, VS_HASH_BYTES);
+	int r = vs_read_file_at(state_fd, VS_NAME_MANIFEST, VS_MANIFEST_MAX_BYTES, &buf, &len);
+	*present = r != -ENOENT;
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	r = vs_sha256(buf, len, hash);
+	free(buf);
+	return r;
+}
+
+/*
+ * An import writes the new anchor to <name>.new before it moves the new state into place and
+ * renames it over the anchor right after. A .new left by a crash is adopted if it names the
+ * state present (the crash came after the exchange), else dropped (it came before).
+ */
+int vs_anchor_adopt_new(int dfd, const char *name, int state_fd,
+			const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16])
+{
+	char nn[VS_ANCHOR_NAME_MAX + 8];
+	int r = sibling_name(name, ".new", nn);
+	if (r)
+		return r;
+	int fd = openat(dfd, nn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	struct vs_anchor a;
+	r = vs_anchor_read(fd, vm_key, state_id, &a);
+	close(fd);
+	bool match = false;
+	if (!r && !a.empty) {
+		uint8_t hash[VS_HASH_BYTES];
+		bool present;
+		r = vs_manifest_hash_at(state_fd, hash, &present);
+		match = !r && vs_equal(hash, a.hash, VS_HASH_BYTES) && (present || a.version == 0);
+	} else if (r == -EBADMSG) {
+		r = 0; /* made for another state */
+	}
+	if (r)
+		return r;
+	if (match ? renameat(dfd, nn, dfd, name) : unlinkat(dfd, nn, 0))
+		return -errno;
+	return fsync(dfd) ? -errno : 0;
 }

@@ -38,8 +38,11 @@ static int write_manifest(struct vstore *s, size_t *len_out)
 	}
 	memcpy(s->hash, hash, VS_HASH_BYTES);
 	*len_out = len;
-	if (fsync(s->dir_fd))
+	/* not durable yet: the anchor must not name it before it is (retried at the next commit) */
+	if (fsync(s->dir_fd)) {
 		vs_log(s, "vstore: fsync of the state directory failed: %s", strerror(errno));
+		s->anchor_stale = true;
+	}
 	return 0;
 }
 
@@ -47,7 +50,10 @@ int vs_commit(struct vstore *s)
 {
 	int r;
 	if (s->anchor_stale) {
-		r = vs_anchor_write(s->anchor_fd, s->vm_key, s->state_id, s->m.version, s->hash);
+		if (fsync(s->dir_fd))
+			return -errno;
+		r = s->anchor_fd < 0 ? 0 :
+			vs_anchor_write(s->anchor_fd, s->vm_key, s->state_id, s->m.version, s->hash);
 		if (r)
 			return r;
 		s->anchor_stale = false;
@@ -59,7 +65,7 @@ int vs_commit(struct vstore *s)
 	flock(s->lock_fd, LOCK_EX); /* an export sees a whole version */
 	size_t len = 0;
 	r = write_manifest(s, &len);
-	if (!r && s->anchor_fd >= 0 &&
+	if (!r && s->anchor_fd >= 0 && !s->anchor_stale &&
 	    vs_anchor_write(s->anchor_fd, s->vm_key, s->state_id, s->m.version, s->hash)) {
 		s->anchor_stale = true;
 		vs_log(s, "vstore: cannot write the anchor; retried at the next commit");

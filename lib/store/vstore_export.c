@@ -28,7 +28,7 @@
  * beside the state directory (".<name>.import"), checks the MAC and the manifest, re-wraps the
  * VM key with the local host key, and only then swaps the staging directory in
  * (renameat2 RENAME_EXCHANGE), removes the old state and sets the anchor to the imported
- * manifest. Reset renames the state directory away, removes it, then removes the anchor.
+ * manifest (vstore_restore.c: the order that keeps state and anchor in step across a crash).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -186,8 +186,48 @@ static int write_export(struct exporter *x, const struct vstore_host_key *to)
 	return r;
 }
 
-int vstore_export(const char *state_dir, const struct vstore_host_key *local,
-		  const struct vstore_host_key *to, int out_fd, char *msg, size_t msglen)
+/* The rule of vstore_open: the anchor's version and hash, or its successor chained to it. */
+static int check_against_anchor(struct exporter *x, const char *anchor_dir, const char *state_dir,
+				const char *vm_name, char *msg, size_t msglen)
+{
+	char name[VS_ANCHOR_NAME_MAX];
+	int dfd, fd = -1, r = vs_anchor_name(state_dir, vm_name, name);
+	if (!r && (r = vs_open_dir_at(AT_FDCWD, anchor_dir, &dfd)) == 0) {
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		r = fd < 0 ? -errno : 0;
+		close(dfd);
+	}
+	struct vs_anchor a;
+	if (!r)
+		r = vs_anchor_read(fd, x->vm_key, x->state_id, &a);
+	if (fd >= 0)
+		close(fd);
+	if (r == -ENOENT) { /* no anchor yet: as an empty one */
+		a.empty = true;
+		r = 0;
+	}
+	uint8_t hash[VS_HASH_BYTES] = { 0 };
+	if (!r && x->manifest)
+		r = vs_sha256(x->manifest, x->manifest_len, hash);
+	if (r && r != -EBADMSG) {
+		vs_msg(msg, msglen, "cannot check the anchor of %s in %s: %s", state_dir, anchor_dir,
+		       strerror(-r));
+		return r;
+	}
+	bool same = !r && !a.empty && a.version == x->m.version &&
+		    vs_equal(a.hash, hash, VS_HASH_BYTES);
+	bool next = !r && !a.empty && x->m.version == a.version + 1 &&
+		    vs_equal(a.hash, x->m.prev_hash, VS_HASH_BYTES);
+	if (same || next || (!r && a.empty && !x->manifest))
+		return 0;
+	vs_msg(msg, msglen, "the state in %s does not match its anchor in %s (rolled back or "
+			    "replaced): not exported", state_dir, anchor_dir);
+	return -EBADMSG;
+}
+
+int vstore_export(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		  const struct vstore_host_key *local, const struct vstore_host_key *to, int out_fd,
+		  char *msg, size_t msglen)
 {
 	struct exporter x = { .out_fd = out_fd, .dir_fd = -1 };
 	int lock_fd = -1;
@@ -203,6 +243,10 @@ int vstore_export(const char *state_dir, const struct vstore_host_key *local,
 	}
 	if (!r)
 		r = load_for_export(&x, local, msg, msglen);
+	if (!r && anchor_dir)
+		r = vs_valid_vm_name(vm_name) ? check_against_anchor(&x, anchor_dir, state_dir, vm_name,
+								    msg, msglen)
+					      : -EINVAL;
 	if (!r) {
 		r = write_export(&x, to);
 		if (r)

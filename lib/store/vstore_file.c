@@ -194,7 +194,7 @@ static bool is_our_name(const char *n)
 	uint64_t f;
 	return !strcmp(n, VS_NAME_VMKEY) || !strcmp(n, "vm.key.tmp") || !strcmp(n, VS_NAME_MANIFEST) ||
 	       !strcmp(n, VS_NAME_MANIFEST_TMP) || !strcmp(n, VS_NAME_LOCK) ||
-	       !strcmp(n, VS_NAME_OWNER) || vs_parse_obj_name(n, &f);
+	       !strcmp(n, VS_NAME_OWNER) || !strcmp(n, VS_NAME_KEEPER) || vs_parse_obj_name(n, &f);
 }
 
 int vs_remove_state_dir_at(int parentfd, const char *name)

@@ -32,6 +32,7 @@
 #define VS_NAME_MANIFEST_TMP "manifest.tmp"
 #define VS_NAME_LOCK "lock"
 #define VS_NAME_OWNER "owner"
+#define VS_NAME_KEEPER "keeper" /* vstore.h; daemon/tee/storage.c names it too */
 #define VS_OBJ_NAME_LEN 21u /* "obj-" + 16 hex + NUL */
 
 /* ---- vstore_crypto.c: OpenSSL 3 EVP; every function 0 or -errno ---- */
@@ -165,6 +166,18 @@ int vs_anchor_read(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t
 		   struct vs_anchor *out);
 int vs_anchor_write(int fd, const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
 		    uint64_t version, const uint8_t hash[VS_HASH_BYTES]);
+/* A whole anchor file <name><suffix> holding `version` (written to <name>.tmp, renamed, fsynced). */
+int vs_anchor_put_file(int dfd, const char *name, const char *suffix,
+		       const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16],
+		       uint64_t version, const uint8_t hash[VS_HASH_BYTES]);
+/* Adopts <name>.new if it names the state in state_fd, else removes it; 0 if there is none. */
+int vs_anchor_adopt_new(int dfd, const char *name, int state_fd,
+			const uint8_t vm_key[VSTORE_KEY_BYTES], const uint8_t state_id[16]);
+/* SHA-256 of the state's manifest; all zero and *present false when there is none. */
+int vs_manifest_hash_at(int state_fd, uint8_t hash[VS_HASH_BYTES], bool *present);
+/* Completes a reset a crash interrupted (<anchor>.reset left): vstore_restore.c. */
+int vs_reset_resume(const char *state_dir, const char *anchor_dir, const char *vm_name, char *msg,
+		    size_t msglen);
 
 /* ---- vstore_key.c: vm.key ---- */
 #define VS_VMKEY_FILE_BYTES (VS_MAGIC_BYTES + 16u + 16u + VSTORE_KEY_BYTES + VS_GCM_OVERHEAD)

@@ -185,8 +185,28 @@ static int create_vmkey(int dirfd, const struct vstore_host_key *hk, uint8_t sta
 	return r;
 }
 
+/*
+ * A missing anchor of a new state is made whole (version 0, by rename) so that a torn first
+ * write cannot look like a foreign anchor; a missing one of a state with a manifest is left empty
+ * (the open reports it). A .new left by an interrupted import is adopted or dropped first.
+ */
+static int make_anchor(int dfd, const char *name, const struct vstore_handoff *h)
+{
+	int r = vs_anchor_adopt_new(dfd, name, h->dir_fd, h->vm_key, h->state_id);
+	if (r || !faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW))
+		return r;
+	if (errno != ENOENT)
+		return -errno;
+	uint8_t hash[VS_HASH_BYTES];
+	bool present;
+	r = vs_manifest_hash_at(h->dir_fd, hash, &present);
+	if (!r && !present)
+		r = vs_anchor_put_file(dfd, name, "", h->vm_key, h->state_id, 0, hash);
+	return r;
+}
+
 static int open_anchor(const char *anchor_dir, const char *state_dir, const char *vm_name,
-		       int *out, char *msg, size_t msglen)
+		       struct vstore_handoff *h, char *msg, size_t msglen)
 {
 	char name[VS_ANCHOR_NAME_MAX];
 	int dfd, r = vs_anchor_name(state_dir, vm_name, name);
@@ -197,8 +217,10 @@ static int open_anchor(const char *anchor_dir, const char *state_dir, const char
 		vs_msg(msg, msglen, "cannot open the anchor directory %s: %s", anchor_dir, strerror(-r));
 		return r;
 	}
-	int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	r = fd < 0 ? -errno : 0;
+	r = make_anchor(dfd, name, h);
+	int fd = r ? -1 : openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (!r && fd < 0)
+		r = -errno;
 	if (!r && fsync(dfd))
 		r = -errno;
 	close(dfd);
@@ -208,7 +230,7 @@ static int open_anchor(const char *anchor_dir, const char *state_dir, const char
 		vs_msg(msg, msglen, "cannot open the anchor %s/%s: %s", anchor_dir, name, strerror(-r));
 		return r;
 	}
-	*out = fd;
+	h->anchor_fd = fd;
 	return 0;
 }
 
@@ -222,7 +244,10 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 		vs_msg(msg, msglen, "bad VM name for storage");
 		return -EINVAL;
 	}
-	int r = vs_mkdirs_open(state_dir, &out->dir_fd);
+	int r = anchor_dir ? vs_reset_resume(state_dir, anchor_dir, vm_name, msg, msglen) : 0;
+	if (r)
+		return r;
+	r = vs_mkdirs_open(state_dir, &out->dir_fd);
 	if (r) {
 		vs_msg(msg, msglen, "cannot open the state directory %s: %s", state_dir, strerror(-r));
 		return r;
@@ -234,7 +259,7 @@ int vstore_prepare(const char *state_dir, const char *anchor_dir, const char *vm
 			vs_msg(msg, msglen, "cannot create %s/vm.key: %s", state_dir, strerror(-r));
 	}
 	if (!r && anchor_dir)
-		r = open_anchor(anchor_dir, state_dir, vm_name, &out->anchor_fd, msg, msglen);
+		r = open_anchor(anchor_dir, state_dir, vm_name, out, msg, msglen);
 	if (!r && quota)
 		out->quota = *quota;
 	if (r)

@@ -92,10 +92,11 @@ void vstore_get_stats(struct vstore *s, struct vstore_stats *out)
 	memset(out, 0, sizeof(*out));
 }
 
-int vstore_export(const char *state_dir, const struct vstore_host_key *local,
-		  const struct vstore_host_key *to, int out_fd, char *msg, size_t msglen)
+int vstore_export(const char *state_dir, const char *anchor_dir, const char *vm_name,
+		  const struct vstore_host_key *local, const struct vstore_host_key *to, int out_fd,
+		  char *msg, size_t msglen)
 {
-	(void)state_dir, (void)local, (void)to, (void)out_fd;
+	(void)state_dir, (void)anchor_dir, (void)vm_name, (void)local, (void)to, (void)out_fd;
 	return unsupported(msg, msglen);
 }
 

@@ -221,6 +221,14 @@ static int make_vm(struct teeproc *tp, uint32_t vm_id, const char *name, struct 
 	return vtee_vm_create(*tee, &(struct vtee_vm_config){ .vm_id = vm_id, .name = name }, vm);
 }
 
+/* A reset of vm 5's state from here, as `vtee state reset` would: -EBUSY while vtee-tee keeps it. */
+static int reset_real(const char *dir)
+{
+	char anchors[160], msg[256] = "";
+	snprintf(anchors, sizeof(anchors), "%s/anchors", tmpdir);
+	return vstore_reset(dir, anchors, "stor5", msg, sizeof(msg));
+}
+
 /* vm 5's store opened here, as a preparer would: 0 or vstore_open's -errno (-EBUSY: served). */
 static int open_real(const char *dir, struct vstore **vs)
 {
@@ -310,6 +318,8 @@ static void test_ctl(const char *tee_path)
 	send_raw(&tp, rb, sizeof(rb), rfds, 2);
 	vtee_storage_release(&real);
 	CHECK(log_wait(&tp, "vm 5: storage received", 2));
+	/* kept for a VM to come (no owner yet): its keeper lock keeps import and reset out */
+	CHECK_EQ(reset_real(sdir), -EBUSY);
 
 	/* vm 5 is made: its storage goes to the back-end; vm 8 has none */
 	bool soft_keeps = vtee_backend_find("soft")->vm_storage != NULL;
@@ -336,6 +346,7 @@ static void test_ctl(const char *tee_path)
 	vtee_tee_close(t5);
 	vtee_tee_close(t8);
 	CHECK(log_wait(&tp, "detached: vm 5 destroyed", 1));
+	CHECK_EQ(reset_real(sdir), -EBUSY); /* between incarnations */
 	check_real(sdir);
 
 	/* cut short: the supervisor's last word, then its end */

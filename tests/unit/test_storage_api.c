@@ -136,6 +136,6 @@ int main(void)
 		 -EPERM);
 	CHECK(msg[0] != 0);
 	CHECK_EQ(vtee_state_reset(NULL, NULL, "api", msg, sizeof(msg)), -EINVAL);
-	CHECK_EQ(vtee_state_export(sd, NULL, NULL, 1, msg, sizeof(msg)), -EINVAL);
+	CHECK_EQ(vtee_state_export(sd, NULL, NULL, NULL, NULL, 1, msg, sizeof(msg)), -EINVAL);
 	return check_report();
 }

@@ -18,7 +18,7 @@ static int export_to(const char *state, const struct vstore_host_key *local,
 	char sp[512], fp[512], msg[256] = "";
 	int fd = open(vt_path(fp, sizeof(fp), file), O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	REQUIRE(fd >= 0);
-	int r = vstore_export(vt_path(sp, sizeof(sp), state), local, to, fd, msg, sizeof(msg));
+	int r = vstore_export(vt_path(sp, sizeof(sp), state), NULL, NULL, local, to, fd, msg, sizeof(msg));
 	close(fd);
 	if (r)
 		fprintf(stderr, "export: %s\n", msg);

@@ -118,7 +118,8 @@ static int do_export(const struct state_paths *p, const char *vm, const char *fi
 		return STATE_EXIT_FAILED;
 	}
 	char msg[512];
-	e = vtee_state_export(p->state_dir, p->host_key, to_key, fd, msg, sizeof(msg));
+	e = vtee_state_export(p->state_dir, p->anchor_dir, vm, p->host_key, to_key, fd, msg,
+			      sizeof(msg));
 	if (!e && fd != STDOUT_FILENO && fsync(fd) < 0)
 		e = -errno;
 	if (fd != STDOUT_FILENO && close(fd) < 0 && !e)
@@ -130,7 +131,7 @@ static int do_export(const struct state_paths *p, const char *vm, const char *fi
 		return exit_for(e);
 	}
 	if (fd != STDOUT_FILENO)
-		printf("exported %s (%s) to %s\n", vm, p->state_dir, file);
+		printf("exported %s (state %s, anchors %s) to %s\n", vm, p->state_dir, p->anchor_dir, file);
 	return 0;
 }
 
@@ -149,7 +150,7 @@ static int do_import(const struct state_paths *p, const char *vm, const char *fi
 		report("import", vm, e, msg);
 		return exit_for(e);
 	}
-	printf("imported %s into %s\n", file, p->state_dir);
+	printf("imported %s into %s (anchors %s)\n", file, p->state_dir, p->anchor_dir);
 	return 0;
 }
 
@@ -161,7 +162,8 @@ static int do_reset(const struct state_paths *p, const char *vm)
 		report("reset", vm, e, msg);
 		return exit_for(e);
 	}
-	printf("reset %s (%s): the next start begins with no objects\n", vm, p->state_dir);
+	printf("reset %s (state %s, anchors %s): the next start begins with no objects\n", vm,
+	       p->state_dir, p->anchor_dir);
 	return 0;
 }
 
