@@ -9,9 +9,16 @@
  * handle); a meta blob larger than the room is SHORT_BUFFER with no handle;
  * an unknown handle is ITEM_NOT_FOUND; a dead instance gains no handle; the
  * store's quota is STORAGE_NO_SPACE; stages are bounded and taken whole;
- * handle ids are never reused; an instance gone releases its handles.
+ * handle ids are never reused; an instance gone releases its handles. A
+ * commit stalled on the state's lock file (an export holding LOCK_SH) holds
+ * only its own VM's table: an instance's death notice returns at once.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/file.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +185,47 @@ static void stages_and_quota(void)
 	ta_st_inst_gone(&one);
 }
 
+static void *create_slow(void *arg)
+{
+	uint32_t h;
+	*(uint32_t *)arg = create(&one, "slow", ST_ACCESS_READ, "", &h);
+	return NULL;
+}
+
+static atomic_bool gone_done;
+
+static void *note_gone(void *arg)
+{
+	ta_st_inst_gone(arg); /* as the monitor thread, under the process-wide st->lock */
+	atomic_store(&gone_done, true);
+	return NULL;
+}
+
+static void stalled_commit(void)
+{
+	uint32_t h;
+	CHECK_EQ(open_obj(&one, "q3", ST_ACCESS_WRITE_META, 64, &h), TEE_SUCCESS); /* room under the quota */
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, h, 0, TAP_ST_DELETE), TEE_SUCCESS);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/state/lock", tmp);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	REQUIRE(fd >= 0 && flock(fd, LOCK_SH) == 0); /* as `vtee state export` reading */
+	uint32_t ret = 0;
+	pthread_t slow, gone;
+	REQUIRE(pthread_create(&slow, NULL, create_slow, &ret) == 0);
+	nanosleep(&(struct timespec){ 0, 300 * 1000000L }, NULL); /* the commit waits for the flock now */
+	REQUIRE(pthread_create(&gone, NULL, note_gone, &two) == 0);
+	for (int i = 0; i < 300 && !atomic_load(&gone_done); i++)
+		nanosleep(&(struct timespec){ 0, 10 * 1000000L }, NULL);
+	CHECK(atomic_load(&gone_done)); /* within 3 s, while the commit still waits */
+	flock(fd, LOCK_UN);
+	close(fd);
+	pthread_join(slow, NULL);
+	pthread_join(gone, NULL);
+	CHECK_EQ(ret, TEE_SUCCESS);
+	ta_st_inst_gone(&one);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-st-table-XXXXXX");
@@ -193,6 +241,7 @@ int main(void)
 	attach(3);
 	access_rules();
 	stages_and_quota();
+	stalled_commit();
 	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
 	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
 	ta_st_vm_free(pv.stv);
