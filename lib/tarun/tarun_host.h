@@ -138,7 +138,10 @@ struct tarun_host_ops {
 	int (*st_close)(uint32_t obj, bool delete_object, TEE_Result *ret);
 	/* Enumeration, stateless: the first object whose id comes after `after` (after_len bytes;
 	 * after NULL: from the start) in the TEE's order; id (up to 64 bytes) and *id_len, the meta
-	 * blob as st_open gives it, *data_size. ITEM_NOT_FOUND at the end. */
+	 * blob as st_open gives it, *data_size. ITEM_NOT_FOUND at the end. meta NULL: the id and
+	 * data size only (*meta_len 0; the TEE reads no object). An object that fails its checks:
+	 * CORRUPT_OBJECT with its id in id and *id_len (left as it was when the TEE names none), so
+	 * that the enumeration can move past it. */
 	int (*st_next)(const void *after, size_t after_len, void *id, size_t *id_len, void *meta,
 		       size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
 };

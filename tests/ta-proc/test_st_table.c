@@ -13,6 +13,7 @@
  * commit stalled on the state's lock file (an export holding LOCK_SH) holds
  * only its own VM's table: an instance's death notice returns at once.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -226,6 +227,64 @@ static void stalled_commit(void)
 	ta_st_inst_gone(&one);
 }
 
+/* NEXT after `after` (NULL: from the start): its result; the id it named in id (or ""), *named: p[0].b. */
+static uint32_t next_obj(const char *after, uint32_t flags, char id[TAP_ST_ID_MAX + 1], uint32_t *named)
+{
+	struct st_req r = req(TAP_MSG_ST_NEXT, 0, after);
+	struct st_ans ans = { 0 };
+	r.q.flags = flags | (after ? 0 : TAP_ST_FROM_START);
+	r.q.meta_room = flags & TAP_ST_ID_ONLY ? 0 : 64;
+	REQUIRE(ta_st_run(&one, &r, &ans) == 0);
+	size_t n = ans.out[0] ? ans.out_len[0] : 0;
+	memcpy(id, ans.out[0] ? ans.out[0] : "", n);
+	id[n] = 0;
+	*named = (uint32_t)ans.a.p[0].b;
+	if (flags & TAP_ST_ID_ONLY)
+		CHECK(ans.out[1] == NULL && ans.a.p[1].a == 0); /* no meta: nothing read */
+	free(ans.out[0]);
+	free(ans.out[1]);
+	return ans.a.ret;
+}
+
+/* The object file written n-th (0: the oldest) of those there: overwritten with garbage. */
+static void damage_object_file(int n)
+{
+	char dir[128], path[400];
+	snprintf(dir, sizeof(dir), "%s/state", tmp);
+	struct dirent **names;
+	int count = scandir(dir, &names, NULL, alphasort), seen = 0;
+	REQUIRE(count > 0);
+	for (int i = 0; i < count; i++) {
+		if (!strncmp(names[i]->d_name, "obj-", 4) && seen++ == n) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+			FILE *f = fopen(path, "r+");
+			REQUIRE(f && fputs("garbage garbage garbage", f) >= 0 && fclose(f) == 0);
+		}
+		free(names[i]);
+	}
+	free(names);
+	REQUIRE(seen > n);
+}
+
+/* A corrupt object is named with CORRUPT_OBJECT once and enumeration goes on; a start reads nothing. */
+static void enumerate_past_corrupt(void)
+{
+	char id[TAP_ST_ID_MAX + 1];
+	uint32_t named;
+	damage_object_file(1); /* q1, q2, slow are there: q2's file */
+	CHECK_EQ(next_obj(NULL, TAP_ST_ID_ONLY, id, &named), TEE_SUCCESS);
+	CHECK(!strcmp(id, "q1"));
+	CHECK_EQ(next_obj(NULL, 0, id, &named), TEE_SUCCESS);
+	CHECK_EQ(next_obj("q1", 0, id, &named), TEE_ERROR_CORRUPT_OBJECT);
+	CHECK(!strcmp(id, "q2") && named == 1);
+	CHECK_EQ(next_obj("q2", 0, id, &named), TEE_SUCCESS);
+	CHECK(!strcmp(id, "slow"));
+	CHECK_EQ(next_obj("slow", 0, id, &named), TEE_ERROR_ITEM_NOT_FOUND);
+	/* a start finds q2 first without reading it: SUCCESS (the first next names it corrupt) */
+	CHECK_EQ(next_obj("q1", TAP_ST_ID_ONLY, id, &named), TEE_SUCCESS);
+	CHECK(!strcmp(id, "q2"));
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-st-table-XXXXXX");
@@ -242,6 +301,7 @@ int main(void)
 	access_rules();
 	stages_and_quota();
 	stalled_commit();
+	enumerate_past_corrupt();
 	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
 	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
 	ta_st_vm_free(pv.stv);

@@ -86,6 +86,7 @@ struct fake_object {
 	size_t meta_len;
 	uint8_t *data;
 	size_t size;
+	bool corrupt;    /* fails the TEE's checks: next names it with CORRUPT_OBJECT */
 };
 
 struct fake_st_handle {

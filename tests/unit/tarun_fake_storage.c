@@ -392,6 +392,11 @@ int fake_st_next(const void *after, size_t after_len, void *id, size_t *id_len,
 	memcpy(id, best->id, best->id_len);
 	*id_len = best->id_len;
 	*data_size = best->size;
-	copy_meta(best, meta, meta_len, ret);
+	if (meta && best->corrupt)
+		*ret = TEE_ERROR_CORRUPT_OBJECT; /* its id given: the enumeration moves past it */
+	else if (meta)
+		copy_meta(best, meta, meta_len, ret);
+	else
+		*meta_len = 0; /* the id only */
 	return 0;
 }

@@ -188,7 +188,11 @@ struct tap_answer {
  *   READ          p[0].a = bytes read; they follow
  *   SIZE          p[0].a = data size
  *   NEXT          p[0].a = data size, p[1].a = meta size, p[1].b = id length;
- *                 the id follows, then the meta if it fits meta_room
+ *                 the id follows, then the meta if it fits meta_room; with
+ *                 TAP_ST_ID_ONLY no meta (p[1].a = 0: no object is read); an
+ *                 object that fails its checks is CORRUPT_OBJECT with its id
+ *                 (p[0].b = 1, p[1].b = id length, the id follows) so that
+ *                 the enumeration moves on
  * Data beyond one message (TAP_ST_CHUNK of the bulk size) goes ahead in STAGE
  * messages (data only, answered SUCCESS or OUT_OF_MEMORY): the instance's
  * staged bytes come first in the data of its next CREATE or WRITE, which
@@ -203,10 +207,11 @@ struct tap_answer {
 
 #define TAP_ST_DELETE 1u      /* CLOSE: delete the object too */
 #define TAP_ST_FROM_START 1u  /* NEXT: no "after" id: the first object */
+#define TAP_ST_ID_ONLY 2u     /* NEXT: the id and data size only (an enumerator's start reads no object) */
 
 struct tap_st {
 	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, SET_META, RENAME, CLOSE */
-	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START */
+	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START, TAP_ST_ID_ONLY */
 	uint64_t pos;         /* READ, WRITE: data position; TRUNCATE: the new size */
 	uint32_t id_len;      /* OPEN, CREATE, RENAME, NEXT (the "after" id) */
 	uint32_t meta_len;    /* CREATE, SET_META: meta bytes that follow the id */

@@ -416,7 +416,34 @@ static void st_read(struct st_handle *h, struct st_req *r, struct st_ans *ans)
 	ans->a.ret = TEE_SUCCESS;
 }
 
-/* The first object of the TA after r's id: its id, data size and meta. */
+/* What NEXT answers for o: a copy of its meta (*meta), its data size; or -errno (-EBADMSG: corrupt). */
+static int next_content(struct ta_st_vm *v, const struct vstore_key *k, bool id_only, void **meta, size_t *ml,
+			uint64_t *dlen)
+{
+	struct st_obj *o = obj_find(v, k);
+	void *data = NULL;
+	size_t dl = 0;
+	*meta = NULL;
+	*ml = 0;
+	if (id_only) /* vstore_next gave the size: no object read, nothing decrypted */
+		return 0;
+	if (o) {
+		*ml = o->meta_len;
+		*dlen = o->data_len;
+		return (*meta = dup_bytes(o->meta, o->meta_len)) ? 0 : -ENOMEM;
+	}
+	/* vstore reads meta and data as one: the data is decrypted, then dropped (no meta-only read) */
+	int err = vstore_get(v->vs, k, meta, ml, &data, &dl);
+	free(data);
+	if (err) {
+		free(*meta);
+		*meta = NULL;
+		*ml = 0;
+	}
+	return err;
+}
+
+/* The first object of the TA after r's id: its id, data size and meta; a corrupt one: its id. */
 static void st_next(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, struct st_ans *ans)
 {
 	struct tap_answer *a = &ans->a;
@@ -424,22 +451,19 @@ static void st_next(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, st
 	uint64_t dlen = 0;
 	bool from_start = r->q.flags & TAP_ST_FROM_START;
 	int err = vstore_next(v->vs, after.uuid, VSTORE_NS_TA, from_start ? NULL : &after, &next, &dlen);
-	void *meta = NULL, *data = NULL;
-	size_t ml = 0, dl = 0;
-	struct st_obj *o = err ? NULL : obj_find(v, &next);
-	if (o) {
-		meta = dup_bytes(o->meta, o->meta_len);
-		ml = o->meta_len;
-		dlen = o->data_len;
-		err = meta ? 0 : -ENOMEM;
-	} else if (!err) {
-		err = vstore_get(v->vs, &next, &meta, &ml, &data, &dl);
-		free(data);
-	}
+	void *meta = NULL;
+	size_t ml = 0;
+	bool found = !err;
+	if (err == -EBADMSG)
+		ta_st_state_corrupt(v); /* the whole state: no id to move past, logged once */
+	else if (found)
+		err = next_content(v, &next, r->q.flags & TAP_ST_ID_ONLY, &meta, &ml, &dlen);
 	a->ret = ta_st_result(err);
-	if (err) {
-		free(meta);
+	if (err && (err != -EBADMSG || !found))
 		return;
+	if (err) { /* this object: its id goes with CORRUPT_OBJECT, so that the enumerator moves past it */
+		dlen = 0;
+		a->p[0].b = 1;
 	}
 	a->p[0].a = dlen;
 	a->p[1].a = ml;
@@ -448,6 +472,7 @@ static void st_next(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, st
 	ans->out_len[0] = next.id_len;
 	if (!ans->out[0]) {
 		a->ret = TEE_ERROR_OUT_OF_MEMORY;
+		a->p[1].b = 0;
 		free(meta);
 	} else if (ml > r->q.meta_room) {
 		a->ret = TEE_ERROR_SHORT_BUFFER;
