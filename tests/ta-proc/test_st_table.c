@@ -29,6 +29,7 @@
 #include "../check.h"
 #include "ta_storage.h"
 #include "vstore.h"
+#include "vtee/vtee.h"
 
 static char tmp[64];
 static struct ta_proc_vm pv;
@@ -285,6 +286,39 @@ static void enumerate_past_corrupt(void)
 	CHECK(!strcmp(id, "q2"));
 }
 
+static unsigned warnings;
+
+static void count_warnings(void *ctx, enum vtee_log_level level, const char *line)
+{
+	(void)ctx;
+	(void)line;
+	if (level == VTEE_LOG_WARNING)
+		warnings++;
+}
+
+/* A VM whose whole state fails its checks: its first CORRUPT_OBJECT is logged, the rest counted. */
+static void corrupt_state_logs_once(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/state/manifest", tmp);
+	FILE *f = fopen(path, "r+");
+	REQUIRE(f && fputs("garbage garbage garbage", f) >= 0 && fclose(f) == 0);
+	REQUIRE(ta_st_vm_new(&pv.stv) == 0);
+	attach(3); /* opens, corrupt: every call -EBADMSG */
+	struct vtee_storage_stats stats;
+	CHECK(ta_st_stats(&pv, &stats) == 0 && (stats.flags & VTEE_STORAGE_STATE_CORRUPT));
+	vtee_set_log(count_warnings, NULL);
+	uint32_t h;
+	int64_t ms;
+	for (int i = 0; i < 5; i++) {
+		CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ, 64, &h), TEE_ERROR_CORRUPT_OBJECT);
+		CHECK_EQ(ta_st_ptime_load(&one, &ms), -ENOENT);
+	}
+	vtee_set_log(NULL, NULL);
+	CHECK_EQ(warnings, 1);
+	ta_st_vm_free(pv.stv);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-st-table-XXXXXX");
@@ -305,6 +339,7 @@ int main(void)
 	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
 	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
 	ta_st_vm_free(pv.stv);
+	corrupt_state_logs_once();
 	char cmdline[128];
 	snprintf(cmdline, sizeof(cmdline), "rm -rf %s", tmp);
 	if (system(cmdline) != 0)

@@ -204,7 +204,7 @@ static int obj_load(struct ta_st_vm *v, const struct vstore_key *k, uint32_t fla
 	void *meta = NULL, *data = NULL;
 	size_t ml = 0, dl = 0;
 	int r = vstore_get(v->vs, k, &meta, &ml, &data, &dl);
-	if (r == -EBADMSG) {
+	if (r == -EBADMSG && !ta_st_state_corrupt(v)) { /* the whole state: nothing to remove, logged once */
 		/* as OP-TEE: a corrupt object is removed (the next open finds nothing) */
 		struct vtee_uuid ta;
 		char u[37];
