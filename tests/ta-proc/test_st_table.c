@@ -9,7 +9,8 @@
  * handle); a meta blob larger than the room is SHORT_BUFFER with no handle;
  * an unknown handle is ITEM_NOT_FOUND; a dead instance gains no handle; the
  * store's quota is STORAGE_NO_SPACE; stages are bounded and taken whole;
- * handle ids are never reused; an instance gone releases its handles. A
+ * handle ids count up, wrap past 2^32-1 skipping those in use, and one
+ * instance holds at most its share; an instance gone releases its handles. A
  * commit stalled on the state's lock file (an export holding LOCK_SH) holds
  * only its own VM's table: an instance's death notice returns at once.
  */
@@ -319,6 +320,31 @@ static void corrupt_state_logs_once(void)
 	ta_st_vm_free(pv.stv);
 }
 
+/* Handle ids wrap past 2^32-1 (skipping 0 and ids in use); one instance holds at most its share. */
+static void handle_ids(void)
+{
+	uint32_t held, h;
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &held), TEE_SUCCESS);
+	pv.stv->next_handle = UINT32_MAX - 1;
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h), TEE_SUCCESS);
+	CHECK_EQ(h, UINT32_MAX);
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h), TEE_SUCCESS);
+	CHECK_EQ(h, 1); /* wrapped, 0 skipped */
+	pv.stv->next_handle = held - 1;
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h), TEE_SUCCESS);
+	CHECK_EQ(h, held + 1); /* held is still in the table */
+	ta_st_inst_gone(&one);
+	unsigned got = 0;
+	while (got < TA_ST_MAX_INST_HANDLES + 1 &&
+	       open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h) == TEE_SUCCESS)
+		got++;
+	CHECK_EQ(got, TA_ST_MAX_INST_HANDLES);
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h), TEE_ERROR_OUT_OF_MEMORY);
+	CHECK_EQ(open_obj(&two, "q1", ST_ACCESS_READ | ST_SHARE_READ, 64, &h), TEE_SUCCESS); /* the others still can */
+	ta_st_inst_gone(&one);
+	ta_st_inst_gone(&two);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/vtee-st-table-XXXXXX");
@@ -336,6 +362,7 @@ int main(void)
 	stages_and_quota();
 	stalled_commit();
 	enumerate_past_corrupt();
+	handle_ids();
 	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
 	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
 	ta_st_vm_free(pv.stv);

@@ -4,7 +4,7 @@
  * has open, shared by every instance of the VM and keyed by (the TA's UUID as
  * this back-end started the instance, object id), with their meta and data
  * held in memory while open; the handles, each owned by one instance, with
- * ids never reused within the VM. Every change commits to the VM's store
+ * ids that are not reused while any handle holds them (they wrap after 2^32). Every change commits to the VM's store
  * (vstore_put/rename/delete) before the cached copy changes, so memory and
  * disk never disagree. The sharing rules are OP-TEE's (tee_pobj.c): the
  * object keeps the flags of the handle that opened it first, every later
@@ -106,13 +106,33 @@ static void obj_unref(struct ta_st_vm *v, struct st_obj *o)
 	obj_free(o);
 }
 
-/* A new handle of the instance on o: its id, or 0 when the VM may hold no more. */
+static bool handle_in_use(const struct ta_st_vm *v, uint32_t id, uint64_t owner, unsigned *owned)
+{
+	bool used = false;
+	*owned = 0;
+	for (const struct st_handle *h = v->handles; h; h = h->next) {
+		used |= h->id == id;
+		*owned += h->owner == owner;
+	}
+	return used;
+}
+
+/*
+ * A new handle of the instance on o: its id, or 0 when the VM or the instance may hold no more.
+ * Ids count up and wrap, skipping 0 and every id still in the table (there is always a free one:
+ * the table holds at most TA_ST_MAX_HANDLES).
+ */
 static uint32_t handle_add(struct ta_st_vm *v, const struct ta_inst *in, struct st_obj *o, uint32_t flags)
 {
 	struct st_handle *h;
-	if (v->nhandles >= TA_ST_MAX_HANDLES || v->next_handle == UINT32_MAX || !(h = malloc(sizeof(*h))))
+	unsigned owned = 0;
+	uint32_t id = v->next_handle + 1;
+	while (!id || handle_in_use(v, id, in->id, &owned))
+		id++;
+	if (v->nhandles >= TA_ST_MAX_HANDLES || owned >= TA_ST_MAX_INST_HANDLES || !(h = malloc(sizeof(*h))))
 		return 0;
-	*h = (struct st_handle){ v->handles, ++v->next_handle, flags, in->id, o };
+	*h = (struct st_handle){ v->handles, id, flags, in->id, o };
+	v->next_handle = id;
 	v->handles = h;
 	v->nhandles++;
 	o->handles++;

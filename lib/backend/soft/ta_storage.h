@@ -36,8 +36,9 @@
 #define TEE_ERROR_STORAGE_NOT_AVAILABLE 0xF0100003u
 #define TEE_ERROR_STORAGE_NO_SPACE    0xFFFF3041u
 
-/* Handles one VM's instances may hold open at once. */
+/* Handles one VM's instances may hold open at once, and one instance of them (so one TA cannot starve the rest). */
 #define TA_ST_MAX_HANDLES 16384u
+#define TA_ST_MAX_INST_HANDLES 4096u
 /* Bytes all instances of one VM may have staged (ST_STAGE) at once. */
 #define TA_ST_VM_STAGE_MAX (128ull << 20)
 
@@ -101,7 +102,7 @@ struct ta_st_vm {
 	struct st_obj *objs;
 	struct st_handle *handles;
 	struct st_stage *stages;
-	uint32_t next_handle;   /* the last one given */
+	uint32_t next_handle;   /* the last one given (wraps, skipping 0 and ids in the table) */
 	unsigned nhandles;
 	uint64_t staged;        /* bytes in stages */
 	bool corrupt_logged;    /* the whole state's corruption was logged */
