@@ -207,13 +207,11 @@ int host_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret)
 	return 0;
 }
 
-int host_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret)
+int host_st_restrict_usage(uint32_t obj, uint32_t usage, TEE_Result *ret)
 {
-	struct tap_st q = { .obj = obj, .meta_len = (uint32_t)meta_len };
+	struct tap_st q = { .obj = obj, .flags = usage };
 	struct tap_answer a;
-	if (meta_len > TAP_ST_META_MAX)
-		return -EINVAL;
-	if (st_simple(TAP_MSG_ST_SET_META, &q, NULL, meta, NULL, &a))
+	if (st_simple(TAP_MSG_ST_RESTRICT_USAGE, &q, NULL, NULL, NULL, &a))
 		return -EPIPE;
 	*ret = a.ret;
 	return 0;

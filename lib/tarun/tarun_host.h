@@ -127,8 +127,10 @@ struct tarun_host_ops {
 	int (*st_truncate)(uint32_t obj, uint64_t size, TEE_Result *ret);
 	/* The current data size (another handle may have changed it). */
 	int (*st_size)(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
-	/* Replaces the meta blob (TEE_RestrictObjectUsage1 on a persistent object). */
-	int (*st_set_meta)(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+	/* TEE_RestrictObjectUsage1 on a persistent object: the TEE ANDs usage into the object's
+	 * stored objectUsage (the u32 at TARUN_ST_META_USAGE_AT of its meta blob) and changes
+	 * nothing else; any handle may (OP-TEE writes the usage word whatever the handle's flags). */
+	int (*st_restrict_usage)(uint32_t obj, uint32_t usage, TEE_Result *ret);
 	/* Rename (the handle needs ACCESS_WRITE_META: else ACCESS_CONFLICT; an existing new id:
 	 * ACCESS_CONFLICT). */
 	int (*st_rename)(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
@@ -148,6 +150,8 @@ struct tarun_host_ops {
 
 /* The largest meta blob the TEE stores for an object (vstore's VSTORE_META_MAX). */
 #define TARUN_ST_META_MAX (16u << 10)
+/* Where the meta blob (obj_meta.c) keeps objectUsage, little-endian: the TEE restricts it there. */
+#define TARUN_ST_META_USAGE_AT 20u
 
 /* Longest log line handed to log_line (OP-TEE's MAX_PRINT_SIZE is 256; longer lines are cut). */
 #define TARUN_LOG_LINE_MAX 256

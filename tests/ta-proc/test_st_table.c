@@ -287,6 +287,35 @@ static void enumerate_past_corrupt(void)
 	CHECK(!strcmp(id, "q2"));
 }
 
+/* RESTRICT_USAGE from any handle ANDs the usage word of the stored meta, and changes nothing else. */
+static void restrict_usage(void)
+{
+	uint32_t h, ro;
+	CHECK_EQ(open_obj(&one, "slow", ST_ACCESS_WRITE_META, 64, &h), TEE_SUCCESS); /* room under the quota */
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, h, 0, TAP_ST_DELETE), TEE_SUCCESS);
+	char meta[] = "vtom-type-size-maxx-UUUUattrs"; /* the usage word: "UUUU" at TAP_ST_META_USAGE_AT */
+	REQUIRE(!memcmp(meta + TAP_ST_META_USAGE_AT, "UUUU", 4));
+	CHECK_EQ(create(&one, "u", ST_ACCESS_READ | ST_SHARE_READ, meta, &h), TEE_SUCCESS);
+	CHECK_EQ(open_obj(&two, "u", ST_SHARE_READ, 64, &ro), TEE_SUCCESS); /* no access right at all */
+	CHECK_EQ(on_handle(&two, TAP_MSG_ST_RESTRICT_USAGE, ro, 0, 0x41414141u), TEE_SUCCESS); /* 'U' & 'A' = 'A' */
+	CHECK_EQ(on_handle(&two, TAP_MSG_ST_RESTRICT_USAGE, ro, 0, 0xffffffffu), TEE_SUCCESS); /* never widens */
+	ta_st_inst_gone(&one);
+	ta_st_inst_gone(&two);
+	struct st_req r = req(TAP_MSG_ST_OPEN, 0, "u");
+	struct st_ans ans = { 0 };
+	r.q.flags = ST_ACCESS_READ;
+	r.q.meta_room = 64;
+	REQUIRE(ta_st_run(&one, &r, &ans) == 0 && ans.a.ret == TEE_SUCCESS); /* from the store: nothing open */
+	memcpy(meta + TAP_ST_META_USAGE_AT, "AAAA", 4);
+	CHECK(ans.out_len[0] == strlen(meta) && !memcmp(ans.out[0], meta, strlen(meta)));
+	free(ans.out[0]);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_CLOSE, ans.a.session, 0, 0), TEE_SUCCESS);
+	/* a blob too short to hold the word: corrupt */
+	CHECK_EQ(open_obj(&one, "q1", ST_ACCESS_READ, 64, &h), TEE_SUCCESS);
+	CHECK_EQ(on_handle(&one, TAP_MSG_ST_RESTRICT_USAGE, h, 0, 0), TEE_ERROR_CORRUPT_OBJECT);
+	ta_st_inst_gone(&one);
+}
+
 static unsigned warnings;
 
 static void count_warnings(void *ctx, enum vtee_log_level level, const char *line)
@@ -363,6 +392,7 @@ int main(void)
 	stalled_commit();
 	enumerate_past_corrupt();
 	handle_ids();
+	restrict_usage();
 	struct vtee_storage again = { .dir_fd = -1, .anchor_fd = -1 };
 	CHECK_EQ(ta_st_attach(&pv, &again), -EALREADY); /* given once */
 	ta_st_vm_free(pv.stv);

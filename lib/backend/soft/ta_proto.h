@@ -109,7 +109,7 @@ enum tap_msg_type {
 	TAP_MSG_ST_WRITE = 35,
 	TAP_MSG_ST_TRUNCATE = 36,
 	TAP_MSG_ST_SIZE = 37,
-	TAP_MSG_ST_SET_META = 38,
+	TAP_MSG_ST_RESTRICT_USAGE = 38,
 	TAP_MSG_ST_RENAME = 39,
 	TAP_MSG_ST_CLOSE = 40,
 	TAP_MSG_ST_NEXT = 41,
@@ -201,6 +201,7 @@ struct tap_answer {
  */
 #define TAP_ST_ID_MAX 64u                /* TEE_OBJECT_ID_MAX_LEN */
 #define TAP_ST_META_MAX (16u << 10)      /* TARUN_ST_META_MAX */
+#define TAP_ST_META_USAGE_AT 20u         /* TARUN_ST_META_USAGE_AT: objectUsage, u32 LE, in the meta blob */
 #define TAP_ST_STAGE_MAX (64ull << 20)   /* staged bytes of one instance (VSTORE_DATA_MAX) */
 /* Data bytes in one message, for a channel of bulk_size (ta_memref_max=): the bulk size, at most 1 MiB. */
 #define TAP_ST_CHUNK(bulk_size) ((bulk_size) < (1u << 20) ? (bulk_size) : (1u << 20))
@@ -210,11 +211,12 @@ struct tap_answer {
 #define TAP_ST_ID_ONLY 2u     /* NEXT: the id and data size only (an enumerator's start reads no object) */
 
 struct tap_st {
-	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, SET_META, RENAME, CLOSE */
-	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START, TAP_ST_ID_ONLY */
+	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, RESTRICT_USAGE, RENAME, CLOSE */
+	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START, TAP_ST_ID_ONLY;
+			       RESTRICT_USAGE: the usage mask ANDed into the stored objectUsage */
 	uint64_t pos;         /* READ, WRITE: data position; TRUNCATE: the new size */
 	uint32_t id_len;      /* OPEN, CREATE, RENAME, NEXT (the "after" id) */
-	uint32_t meta_len;    /* CREATE, SET_META: meta bytes that follow the id */
+	uint32_t meta_len;    /* CREATE: meta bytes that follow the id */
 	uint32_t meta_room;   /* OPEN, NEXT: the most meta bytes the answer may carry */
 	uint32_t read_len;    /* READ: bytes wanted */
 	uint64_t data_len;    /* CREATE, WRITE, STAGE: data bytes that follow the meta */
@@ -227,7 +229,7 @@ static inline int tap_st_len_ok(uint32_t type, const struct tap_st *q, uint64_t 
 	/* which parts each type carries: id, meta, data */
 	int id = type == TAP_MSG_ST_OPEN || type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_RENAME ||
 		 type == TAP_MSG_ST_NEXT;
-	int meta = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_SET_META;
+	int meta = type == TAP_MSG_ST_CREATE;
 	int data = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_WRITE || type == TAP_MSG_ST_STAGE;
 	if (type < TAP_MSG_ST_OPEN || type > TAP_MSG_ST_STAGE)
 		return 0;

@@ -371,20 +371,28 @@ static uint32_t st_truncate(struct ta_st_vm *v, struct st_handle *h, uint64_t si
 	return obj_commit(v, o, nd, (size_t)size);
 }
 
-static uint32_t st_set_meta(struct ta_st_vm *v, struct st_handle *h, struct st_req *r)
+/*
+ * TEE_RestrictObjectUsage1: the usage mask ANDed into the objectUsage word of the stored meta and
+ * nothing else changed, so any handle may ask (as OP-TEE, which writes only that word).
+ */
+static uint32_t st_restrict_usage(struct ta_st_vm *v, struct st_handle *h, uint32_t usage)
 {
 	struct st_obj *o = h->obj;
-	void *meta = dup_bytes(r->meta, r->q.meta_len);
+	if (o->meta_len < TAP_ST_META_USAGE_AT + 4)
+		return TEE_ERROR_CORRUPT_OBJECT; /* no blob the runtime wrote */
+	uint8_t *meta = dup_bytes(o->meta, o->meta_len);
 	if (!meta)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	int err = vstore_put(v->vs, &o->key, meta, r->q.meta_len, o->data, o->data_len, 0);
+	for (int i = 0; i < 4; i++)
+		meta[TAP_ST_META_USAGE_AT + i] &= (uint8_t)(usage >> (8 * i));
+	int err = memcmp(meta, o->meta, o->meta_len) ?
+		  vstore_put(v->vs, &o->key, meta, o->meta_len, o->data, o->data_len, 0) : 0;
 	if (err) {
 		free(meta);
 		return ta_st_result(err);
 	}
 	free(o->meta);
 	o->meta = meta;
-	o->meta_len = r->q.meta_len;
 	return TEE_SUCCESS;
 }
 
@@ -528,8 +536,8 @@ static int run_on_handle(struct ta_st_vm *v, struct ta_inst *in, struct st_req *
 		ans->a.p[0].a = h->obj->data_len;
 		ans->a.ret = TEE_SUCCESS;
 		break;
-	case TAP_MSG_ST_SET_META:
-		ans->a.ret = st_set_meta(v, h, r);
+	case TAP_MSG_ST_RESTRICT_USAGE:
+		ans->a.ret = st_restrict_usage(v, h, r->q.flags);
 		break;
 	case TAP_MSG_ST_RENAME:
 		ans->a.ret = st_rename(v, h, r);
