@@ -126,7 +126,7 @@ static void inst_free(struct pcall *pc, struct ta_inst *in)
 {
 	struct pcall own = { .pv = in->pv };
 	ta2ta_close_all(pc ? pc : &own, in);
-	ta_st_inst_release(in);
+	ta_st_inst_gone(in);
 	if (atomic_load(&in->spawned))
 		ta_store_kill(in->pv->st, in);
 	ta_store_forget(in->pv->st, in);

@@ -7,10 +7,10 @@
  *
  * Locking: v->lock guards everything of a struct ta_st_vm but the queue of
  * instances gone, and is held across a commit (disk writes, fsyncs, the
- * state's flock, which an export may hold for long): it is never taken under
- * another lock (a death notice holds the process-wide st->lock, a failing
- * instance its VM's pv->lock), and only v->gone_lock (a leaf, never held
- * across anything slow) is taken under it. Channel I/O happens outside both.
+ * state's flock, which an export may hold for long): it is never waited for
+ * under another lock, only tried (a death notice holds the process-wide
+ * st->lock, a failing instance its VM's pv->lock), and only v->gone_lock (a
+ * leaf, never held across anything slow) is taken under it. Channel I/O happens outside both.
  */
 #ifndef VTEE_SOFT_TA_STORAGE_H
 #define VTEE_SOFT_TA_STORAGE_H
@@ -58,12 +58,11 @@ void ta_st_vm_free(struct ta_st_vm *v);
 int ta_st_request(struct pwait *w, const struct tap_hdr *h);
 
 /*
- * The instance has ended or is ending: its handles and staged bytes go at the VM's next storage
- * call. Any thread, any time, under any lock: it never waits for the disk.
+ * The instance has ended, is ending or is freed: its handles and staged bytes go now, or at the
+ * VM's next storage call when a commit holds the table. Any thread, any time, under any lock: it
+ * never waits for the disk.
  */
 void ta_st_inst_gone(struct ta_inst *in);
-/* The instance is being freed: its handles and staged bytes go now. No lock held (waits for a commit). */
-void ta_st_inst_release(struct ta_inst *in);
 
 /* The TA persistent time of the instance's TA: in the store when the VM has one, else in memory. */
 int ta_st_ptime_load(struct ta_inst *in, int64_t *offset_ms); /* 0, -ENOENT never set, -errno */

@@ -2,10 +2,11 @@
 /*
  * A VM's storage as a whole (ta_storage.h): its store, the TA persistent
  * time, the instances' stages, and the instances that have gone. An
- * instance's end is noted without v->lock (ta_st_inst_gone runs under the
+ * instance's end never waits for v->lock (ta_st_inst_gone runs under the
  * process-wide st->lock on the monitor thread, and v->lock may be held for a
- * whole commit: disk writes, fsyncs, the state's flock an export may hold);
- * its handles go at the VM's next storage call or when it is freed.
+ * whole commit: disk writes, fsyncs, the state's flock an export may hold):
+ * its handles go at once when no commit runs, else at the VM's next storage
+ * call.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -272,11 +273,31 @@ bool ta_st_state_corrupt(struct ta_st_vm *v)
 
 /* ---- instances gone ---- */
 
+/* v->lock held: the handles of the instances queued as gone go. */
+static void reap_gone(struct ta_st_vm *v)
+{
+	pthread_mutex_lock(&v->gone_lock);
+	uint64_t *gone = v->gone;
+	size_t n = v->ngone;
+	v->gone = NULL;
+	v->ngone = v->gone_cap = 0;
+	pthread_mutex_unlock(&v->gone_lock);
+	for (size_t i = 0; i < n; i++)
+		ta_st_owner_release(v, gone[i]);
+	free(gone);
+}
+
 void ta_st_inst_gone(struct ta_inst *in)
 {
 	struct ta_st_vm *v = in->pv ? in->pv->stv : NULL;
 	if (!v)
 		return;
+	if (!pthread_mutex_trylock(&v->lock)) { /* no commit running: released now */
+		reap_gone(v);
+		ta_st_owner_release(v, in->id);
+		pthread_mutex_unlock(&v->lock);
+		return;
+	}
 	pthread_mutex_lock(&v->gone_lock);
 	bool queued = false;
 	for (size_t i = 0; i < v->ngone && !queued; i++)
@@ -289,7 +310,7 @@ void ta_st_inst_gone(struct ta_inst *in)
 			v->gone_cap = cap;
 		}
 	}
-	/* no room: its handles go when it is freed (ta_st_inst_release); until then it is dead, so unused */
+	/* no room: its handles stay until the VM goes; it is dead, so they are unused (only held) */
 	if (!queued && v->ngone < v->gone_cap)
 		v->gone[v->ngone++] = in->id;
 	pthread_mutex_unlock(&v->gone_lock);
@@ -298,23 +319,5 @@ void ta_st_inst_gone(struct ta_inst *in)
 void ta_st_vm_lock(struct ta_st_vm *v)
 {
 	pthread_mutex_lock(&v->lock);
-	pthread_mutex_lock(&v->gone_lock);
-	uint64_t *gone = v->gone;
-	size_t n = v->ngone;
-	v->gone = NULL;
-	v->ngone = v->gone_cap = 0;
-	pthread_mutex_unlock(&v->gone_lock);
-	for (size_t i = 0; i < n; i++)
-		ta_st_owner_release(v, gone[i]);
-	free(gone);
-}
-
-void ta_st_inst_release(struct ta_inst *in)
-{
-	struct ta_st_vm *v = in->pv ? in->pv->stv : NULL;
-	if (!v)
-		return;
-	ta_st_vm_lock(v);
-	ta_st_owner_release(v, in->id);
-	pthread_mutex_unlock(&v->lock);
+	reap_gone(v);
 }
