@@ -207,13 +207,11 @@ int host_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret)
 	return 0;
 }
 
-int host_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret)
+int host_st_restrict_usage(uint32_t obj, uint32_t usage, TEE_Result *ret)
 {
-	struct tap_st q = { .obj = obj, .meta_len = (uint32_t)meta_len };
+	struct tap_st q = { .obj = obj, .flags = usage };
 	struct tap_answer a;
-	if (meta_len > TAP_ST_META_MAX)
-		return -EINVAL;
-	if (st_simple(TAP_MSG_ST_SET_META, &q, NULL, meta, NULL, &a))
+	if (st_simple(TAP_MSG_ST_RESTRICT_USAGE, &q, NULL, NULL, NULL, &a))
 		return -EPIPE;
 	*ret = a.ret;
 	return 0;
@@ -243,9 +241,16 @@ int host_st_close(uint32_t obj, bool delete_object, TEE_Result *ret)
 	return 0;
 }
 
+/* Has a NEXT answer an id: SUCCESS, SHORT_BUFFER, or CORRUPT_OBJECT naming the object (p[0].b). */
+static bool next_has_id(const struct tap_answer *a)
+{
+	return a->ret == TEE_SUCCESS || a->ret == TEE_ERROR_SHORT_BUFFER ||
+	       (a->ret == TEE_ERROR_CORRUPT_OBJECT && a->p[0].b == 1);
+}
+
 static uint64_t next_extra(const struct tap_answer *a, const void *room)
 {
-	if (a->ret != TEE_SUCCESS && a->ret != TEE_ERROR_SHORT_BUFFER)
+	if (!next_has_id(a))
 		return 0;
 	if (a->p[1].b > TAP_ST_ID_MAX || (a->ret == TEE_SUCCESS && a->p[1].a > *(const size_t *)room))
 		ti_exit(TI_EXIT_CHANNEL);
@@ -255,9 +260,9 @@ static uint64_t next_extra(const struct tap_answer *a, const void *room)
 int host_st_next(const void *after, size_t after_len, void *id, size_t *id_len, void *meta, size_t *meta_len,
 		 uint64_t *data_size, TEE_Result *ret)
 {
-	size_t room = *meta_len < TAP_ST_META_MAX ? *meta_len : TAP_ST_META_MAX;
-	struct tap_st q = { .flags = after ? 0 : TAP_ST_FROM_START, .id_len = after ? (uint32_t)after_len : 0,
-			    .meta_room = (uint32_t)room };
+	size_t room = !meta ? 0 : *meta_len < TAP_ST_META_MAX ? *meta_len : TAP_ST_META_MAX;
+	struct tap_st q = { .flags = (after ? 0 : TAP_ST_FROM_START) | (meta ? 0 : TAP_ST_ID_ONLY),
+			    .id_len = after ? (uint32_t)after_len : 0, .meta_room = (uint32_t)room };
 	struct tap_answer a;
 	if (after_len > TAP_ST_ID_MAX)
 		return -EINVAL;
@@ -265,11 +270,13 @@ int host_st_next(const void *after, size_t after_len, void *id, size_t *id_len, 
 		return -EPIPE;
 	st_answer(&a, next_extra, &room);
 	*ret = a.ret;
-	if (a.ret != TEE_SUCCESS && a.ret != TEE_ERROR_SHORT_BUFFER)
+	if (!next_has_id(&a))
 		return 0;
 	if (a.p[1].b)
 		ti_recv(id, (size_t)a.p[1].b);
 	*id_len = (size_t)a.p[1].b;
+	if (a.ret == TEE_ERROR_CORRUPT_OBJECT)
+		return 0;
 	*meta_len = (size_t)a.p[1].a;
 	*data_size = a.p[0].a;
 	if (a.ret == TEE_SUCCESS && a.p[1].a)

@@ -105,7 +105,7 @@ int host_st_read(uint32_t obj, uint64_t pos, void *buf, size_t len, size_t *got,
 int host_st_write(uint32_t obj, uint64_t pos, const void *buf, size_t len, TEE_Result *ret);
 int host_st_truncate(uint32_t obj, uint64_t size, TEE_Result *ret);
 int host_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
-int host_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+int host_st_restrict_usage(uint32_t obj, uint32_t usage, TEE_Result *ret);
 int host_st_rename(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
 int host_st_close(uint32_t obj, bool delete_object, TEE_Result *ret);
 int host_st_next(const void *after, size_t after_len, void *id, size_t *id_len, void *meta, size_t *meta_len,

@@ -5,6 +5,7 @@
  * not serve, finds nothing. */
 #include "obj_persistent.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,15 +60,16 @@ void TEE_ResetPersistentObjectEnumerator(TEE_ObjectEnumHandle objectEnumerator)
 }
 
 /* The TEE's next object after the enumerator's last one: its id (up to 64 bytes), meta blob
- * (`meta`, TARUN_ST_META_MAX bytes) and data size. */
+ * (`meta`, TARUN_ST_META_MAX bytes; NULL: none, the TEE reads no object) and data size. On
+ * CORRUPT_OBJECT *id_len is the bad object's id length when the TEE named it, else SIZE_MAX. */
 static TEE_Result st_next_object(TEE_ObjectEnumHandle e, uint8_t *id, size_t *id_len,
 				 uint8_t *meta, size_t *meta_len, uint64_t *data_size)
 {
 	TEE_Result ret = TEE_SUCCESS;
 	int rc;
 
-	*id_len = TEE_OBJECT_ID_MAX_LEN;
-	*meta_len = TARUN_ST_META_MAX;
+	*id_len = SIZE_MAX; /* the TEE sets it when it names an object */
+	*meta_len = meta ? TARUN_ST_META_MAX : 0;
 	rc = tarun_ops->st_next(e->have_last ? e->last_id : NULL, e->last_len, id, id_len, meta,
 				meta_len, data_size, &ret);
 	ret = st_result(rc, ret);
@@ -76,6 +78,8 @@ static TEE_Result st_next_object(TEE_ObjectEnumHandle e, uint8_t *id, size_t *id
 	if (!ret && (*id_len > TEE_OBJECT_ID_MAX_LEN || *meta_len > TARUN_ST_META_MAX ||
 		     *data_size > TEE_DATA_MAX_POSITION))
 		ret = TEE_ERROR_CORRUPT_OBJECT;
+	if (ret && ret != TEE_ERROR_CORRUPT_OBJECT)
+		*id_len = SIZE_MAX;
 	return ret;
 }
 
@@ -85,16 +89,16 @@ TEE_Result TEE_StartPersistentObjectEnumerator(TEE_ObjectEnumHandle objectEnumer
 	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
 	size_t id_len = 0, meta_len = 0;
 	uint64_t data_size = 0;
-	uint8_t *meta;
 	TEE_Result res;
 
 	rewind_enum(enum_checked(objectEnumerator));
 	if (!st_storage_served(storageID))
 		return TEE_ERROR_ITEM_NOT_FOUND;
-	meta = malloc(TARUN_ST_META_MAX);
-	res = meta ? st_next_object(objectEnumerator, id, &id_len, meta, &meta_len, &data_size) :
-		     TEE_ERROR_OUT_OF_MEMORY;
-	free(meta);
+	/* is there any object: its id only, as OP-TEE's opendir reads none (a corrupt first one is
+	 * the first Next's CORRUPT_OBJECT) */
+	res = st_next_object(objectEnumerator, id, &id_len, NULL, &meta_len, &data_size);
+	if (res == TEE_ERROR_CORRUPT_OBJECT && id_len <= TEE_OBJECT_ID_MAX_LEN)
+		res = TEE_SUCCESS;
 	ALLOW_ONLY(res, TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_CORRUPT_OBJECT,
 		   TEE_ERROR_STORAGE_NOT_AVAILABLE);
 	objectEnumerator->started = res == TEE_SUCCESS;
@@ -118,9 +122,10 @@ static TEE_Result enum_info(const uint8_t *meta, size_t meta_len, uint64_t data_
 	return TEE_SUCCESS;
 }
 
-/* The next object into info and id; the enumerator moves past it (past one whose blob is bad,
- * too: the TA sees CORRUPT_OBJECT for it once). At the end it stays where it is. Results
- * libutee does not let through panic. */
+/* The next object into info and id; the enumerator moves past it (past one that fails the
+ * TEE's checks or whose blob is bad, too: the TA sees CORRUPT_OBJECT for it once, as OP-TEE's
+ * readdir has moved on). At the end it stays where it is. Results libutee does not let
+ * through panic. */
 static TEE_Result next_object(TEE_ObjectEnumHandle e, TEE_ObjectInfo *info, void *id,
 			      size_t *id_len)
 {
@@ -137,12 +142,13 @@ static TEE_Result next_object(TEE_ObjectEnumHandle e, TEE_ObjectInfo *info, void
 	if (!meta)
 		return TEE_ERROR_OUT_OF_MEMORY;
 	res = st_next_object(e, next_id, &next_len, meta, &meta_len, &data_size);
-	if (!res) {
+	if (!res || (res == TEE_ERROR_CORRUPT_OBJECT && next_len <= TEE_OBJECT_ID_MAX_LEN)) {
 		memcpy(e->last_id, next_id, next_len);
 		e->last_len = next_len;
 		e->have_last = true;
-		res = enum_info(meta, meta_len, data_size, info);
 	}
+	if (!res)
+		res = enum_info(meta, meta_len, data_size, info);
 	if (!res) {
 		memcpy(id, next_id, next_len);
 		*id_len = next_len;

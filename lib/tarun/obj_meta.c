@@ -75,7 +75,7 @@ TEE_Result meta_encode(TEE_ObjectHandle src, uint32_t usage, uint8_t **out, size
 	put_u32(b + 8, src ? src->info.objectType : TEE_TYPE_DATA);
 	put_u32(b + 12, src ? src->info.objectSize : 0);
 	put_u32(b + 16, src ? src->info.maxObjectSize : 0);
-	put_u32(b + 20, usage);
+	put_u32(b + TARUN_ST_META_USAGE_AT, usage); /* the TEE restricts it in place */
 	p = b + META_HEAD;
 	for (int i = 0; src && src->t && i < src->t->nattrs; i++) {
 		const struct obj_attr *a = &src->attr[i];
@@ -160,7 +160,7 @@ static TEE_Result decode_head(const uint8_t *m, size_t len, TEE_ObjectHandle *ou
 	if (res)
 		return res == TEE_ERROR_OUT_OF_MEMORY ? res : TEE_ERROR_CORRUPT_OBJECT;
 	(*out)->info.objectSize = size;
-	(*out)->info.objectUsage = get_u32(m + 20);
+	(*out)->info.objectUsage = get_u32(m + TARUN_ST_META_USAGE_AT);
 	return TEE_SUCCESS;
 }
 

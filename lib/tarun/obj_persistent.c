@@ -66,15 +66,8 @@ TEE_Result pobj_restrict_usage(TEE_ObjectHandle o, uint32_t usage)
 {
 	uint32_t restricted = o->info.objectUsage & usage;
 	TEE_Result ret = TEE_SUCCESS;
-	uint8_t *meta = NULL;
-	size_t len = 0;
-	int rc;
+	int rc = tarun_ops->st_restrict_usage(o->st_obj, usage, &ret);
 
-	ret = meta_encode(o->t ? o : NULL, restricted, &meta, &len);
-	if (ret)
-		return ret;
-	rc = tarun_ops->st_set_meta(o->st_obj, meta, len, &ret);
-	free(meta);
 	ret = st_result(rc, ret);
 	if (!ret)
 		o->info.objectUsage = restricted;

@@ -127,8 +127,10 @@ struct tarun_host_ops {
 	int (*st_truncate)(uint32_t obj, uint64_t size, TEE_Result *ret);
 	/* The current data size (another handle may have changed it). */
 	int (*st_size)(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
-	/* Replaces the meta blob (TEE_RestrictObjectUsage1 on a persistent object). */
-	int (*st_set_meta)(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+	/* TEE_RestrictObjectUsage1 on a persistent object: the TEE ANDs usage into the object's
+	 * stored objectUsage (the u32 at TARUN_ST_META_USAGE_AT of its meta blob) and changes
+	 * nothing else; any handle may (OP-TEE writes the usage word whatever the handle's flags). */
+	int (*st_restrict_usage)(uint32_t obj, uint32_t usage, TEE_Result *ret);
 	/* Rename (the handle needs ACCESS_WRITE_META: else ACCESS_CONFLICT; an existing new id:
 	 * ACCESS_CONFLICT). */
 	int (*st_rename)(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
@@ -138,13 +140,18 @@ struct tarun_host_ops {
 	int (*st_close)(uint32_t obj, bool delete_object, TEE_Result *ret);
 	/* Enumeration, stateless: the first object whose id comes after `after` (after_len bytes;
 	 * after NULL: from the start) in the TEE's order; id (up to 64 bytes) and *id_len, the meta
-	 * blob as st_open gives it, *data_size. ITEM_NOT_FOUND at the end. */
+	 * blob as st_open gives it, *data_size. ITEM_NOT_FOUND at the end. meta NULL: the id and
+	 * data size only (*meta_len 0; the TEE reads no object). An object that fails its checks:
+	 * CORRUPT_OBJECT with its id in id and *id_len (left as it was when the TEE names none), so
+	 * that the enumeration can move past it. */
 	int (*st_next)(const void *after, size_t after_len, void *id, size_t *id_len, void *meta,
 		       size_t *meta_len, uint64_t *data_size, TEE_Result *ret);
 };
 
 /* The largest meta blob the TEE stores for an object (vstore's VSTORE_META_MAX). */
 #define TARUN_ST_META_MAX (16u << 10)
+/* Where the meta blob (obj_meta.c) keeps objectUsage, little-endian: the TEE restricts it there. */
+#define TARUN_ST_META_USAGE_AT 20u
 
 /* Longest log line handed to log_line (OP-TEE's MAX_PRINT_SIZE is 256; longer lines are cut). */
 #define TARUN_LOG_LINE_MAX 256

@@ -17,7 +17,7 @@ static _Thread_local struct tarun_call current_call = { .cancel_masked = true };
 static bool st_ops_consistent(const struct tarun_host_ops *o)
 {
 	int n = !!o->st_open + !!o->st_create + !!o->st_read + !!o->st_write +
-		!!o->st_truncate + !!o->st_size + !!o->st_set_meta + !!o->st_rename +
+		!!o->st_truncate + !!o->st_size + !!o->st_restrict_usage + !!o->st_rename +
 		!!o->st_close + !!o->st_next;
 
 	return n == 0 || n == 10;

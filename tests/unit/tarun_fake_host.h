@@ -86,6 +86,7 @@ struct fake_object {
 	size_t meta_len;
 	uint8_t *data;
 	size_t size;
+	bool corrupt;    /* fails the TEE's checks: next names it with CORRUPT_OBJECT */
 };
 
 struct fake_st_handle {
@@ -120,7 +121,7 @@ int fake_st_read(uint32_t obj, uint64_t pos, void *buf, size_t len, size_t *got,
 int fake_st_write(uint32_t obj, uint64_t pos, const void *buf, size_t len, TEE_Result *ret);
 int fake_st_truncate(uint32_t obj, uint64_t size, TEE_Result *ret);
 int fake_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret);
-int fake_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret);
+int fake_st_restrict_usage(uint32_t obj, uint32_t usage, TEE_Result *ret);
 int fake_st_rename(uint32_t obj, const void *id, size_t id_len, TEE_Result *ret);
 int fake_st_close(uint32_t obj, bool delete_object, TEE_Result *ret);
 int fake_st_next(const void *after, size_t after_len, void *id, size_t *id_len, void *meta,

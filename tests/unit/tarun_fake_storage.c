@@ -299,21 +299,22 @@ int fake_st_size(uint32_t obj, uint64_t *data_size, TEE_Result *ret)
 	return 0;
 }
 
-int fake_st_set_meta(uint32_t obj, const void *meta, size_t meta_len, TEE_Result *ret)
+/* As the TEE: the usage word of the stored blob ANDed, nothing else touched. */
+int fake_st_restrict_usage(uint32_t obj, uint32_t usage, TEE_Result *ret)
 {
 	struct fake_st_handle *h = NULL;
 	int rc = handle_with(obj, 0, &h, ret);
-	uint8_t *m;
+	uint8_t *u;
 
 	if (rc)
 		return rc < 0 ? rc : 0;
-	m = malloc(meta_len ? meta_len : 1);
-	if (!m)
-		return -ENOMEM;
-	memcpy(m, meta, meta_len);
-	free(h->object->meta);
-	h->object->meta = m;
-	h->object->meta_len = meta_len;
+	if (h->object->meta_len < TARUN_ST_META_USAGE_AT + 4) {
+		*ret = TEE_ERROR_CORRUPT_OBJECT;
+		return 0;
+	}
+	u = h->object->meta + TARUN_ST_META_USAGE_AT;
+	for (int i = 0; i < 4; i++)
+		u[i] &= (uint8_t)(usage >> (8 * i));
 	return 0;
 }
 
@@ -392,6 +393,11 @@ int fake_st_next(const void *after, size_t after_len, void *id, size_t *id_len,
 	memcpy(id, best->id, best->id_len);
 	*id_len = best->id_len;
 	*data_size = best->size;
-	copy_meta(best, meta, meta_len, ret);
+	if (meta && best->corrupt)
+		*ret = TEE_ERROR_CORRUPT_OBJECT; /* its id given: the enumeration moves past it */
+	else if (meta)
+		copy_meta(best, meta, meta_len, ret);
+	else
+		*meta_len = 0; /* the id only */
 	return 0;
 }

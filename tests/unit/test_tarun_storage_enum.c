@@ -378,6 +378,36 @@ static void test_mutated_blobs(void)
 	free(m);
 }
 
+/* An object the TEE finds corrupt is CORRUPT_OBJECT once, then the next one comes (OP-TEE's readdir
+ * has moved on): a TA looping until ITEM_NOT_FOUND ends. Start reads no object, so a corrupt first
+ * one does not fail it. */
+static void test_enum_past_corrupt(void)
+{
+	TEE_ObjectEnumHandle e = TEE_HANDLE_NULL;
+	uint8_t id[TEE_OBJECT_ID_MAX_LEN];
+	size_t len = 0;
+	TEE_Result res, seen[8];
+	int n = 0;
+
+	storage_on();
+	make_four();
+	fake_st_find("", 0)->corrupt = true;
+	fake_st_find("b", 1)->corrupt = true;
+	REQUIRE_EQ(TEE_AllocatePersistentObjectEnumerator(&e), TEE_SUCCESS);
+	CHECK_EQ(TEE_StartPersistentObjectEnumerator(e, TEE_STORAGE_PRIVATE), TEE_SUCCESS);
+	do {
+		res = TEE_GetNextPersistentObject(e, NULL, id, &len);
+		seen[n++] = res;
+	} while (res != TEE_ERROR_ITEM_NOT_FOUND && n < 8);
+	CHECK_EQ(n, 5); /* "" corrupt, "a", "ab", "b" corrupt, the end */
+	CHECK(seen[0] == TEE_ERROR_CORRUPT_OBJECT && seen[1] == TEE_SUCCESS &&
+	      seen[2] == TEE_SUCCESS && seen[3] == TEE_ERROR_CORRUPT_OBJECT);
+	CHECK(len == 2 && !memcmp(id, "ab", 2)); /* the last one given */
+	TEE_FreePersistentObjectEnumerator(e);
+	fake_st_find("", 0)->corrupt = false;
+	fake_st_find("b", 1)->corrupt = false;
+}
+
 int main(void)
 {
 	fake_start();
@@ -387,6 +417,7 @@ int main(void)
 	test_gp11();
 	test_bad_blobs();
 	test_enum_over_bad_blob();
+	test_enum_past_corrupt();
 	test_mutated_blobs();
 	fake_st_reset();
 	return check_report();

@@ -146,7 +146,7 @@ void ta_inst_put(struct pcall *pc, struct ta_inst *in)
 void ta_inst_fail(struct ta_inst *in, const char *why)
 {
 	bool first = !atomic_exchange(&in->dead, true);
-	ta_st_inst_gone(in); /* its object handles go now, not when its last session does */
+	ta_st_inst_gone(in); /* its object handles go at the next storage call, not when its last session does */
 	if (first && why) {
 		char u[37];
 		ta_uuid_str(&in->uuid, u);

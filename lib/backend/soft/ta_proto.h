@@ -109,7 +109,7 @@ enum tap_msg_type {
 	TAP_MSG_ST_WRITE = 35,
 	TAP_MSG_ST_TRUNCATE = 36,
 	TAP_MSG_ST_SIZE = 37,
-	TAP_MSG_ST_SET_META = 38,
+	TAP_MSG_ST_RESTRICT_USAGE = 38,
 	TAP_MSG_ST_RENAME = 39,
 	TAP_MSG_ST_CLOSE = 40,
 	TAP_MSG_ST_NEXT = 41,
@@ -188,7 +188,11 @@ struct tap_answer {
  *   READ          p[0].a = bytes read; they follow
  *   SIZE          p[0].a = data size
  *   NEXT          p[0].a = data size, p[1].a = meta size, p[1].b = id length;
- *                 the id follows, then the meta if it fits meta_room
+ *                 the id follows, then the meta if it fits meta_room; with
+ *                 TAP_ST_ID_ONLY no meta (p[1].a = 0: no object is read); an
+ *                 object that fails its checks is CORRUPT_OBJECT with its id
+ *                 (p[0].b = 1, p[1].b = id length, the id follows) so that
+ *                 the enumeration moves on
  * Data beyond one message (TAP_ST_CHUNK of the bulk size) goes ahead in STAGE
  * messages (data only, answered SUCCESS or OUT_OF_MEMORY): the instance's
  * staged bytes come first in the data of its next CREATE or WRITE, which
@@ -197,19 +201,22 @@ struct tap_answer {
  */
 #define TAP_ST_ID_MAX 64u                /* TEE_OBJECT_ID_MAX_LEN */
 #define TAP_ST_META_MAX (16u << 10)      /* TARUN_ST_META_MAX */
+#define TAP_ST_META_USAGE_AT 20u         /* TARUN_ST_META_USAGE_AT: objectUsage, u32 LE, in the meta blob */
 #define TAP_ST_STAGE_MAX (64ull << 20)   /* staged bytes of one instance (VSTORE_DATA_MAX) */
 /* Data bytes in one message, for a channel of bulk_size (ta_memref_max=): the bulk size, at most 1 MiB. */
 #define TAP_ST_CHUNK(bulk_size) ((bulk_size) < (1u << 20) ? (bulk_size) : (1u << 20))
 
 #define TAP_ST_DELETE 1u      /* CLOSE: delete the object too */
 #define TAP_ST_FROM_START 1u  /* NEXT: no "after" id: the first object */
+#define TAP_ST_ID_ONLY 2u     /* NEXT: the id and data size only (an enumerator's start reads no object) */
 
 struct tap_st {
-	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, SET_META, RENAME, CLOSE */
-	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START */
+	uint32_t obj;         /* the handle: READ, WRITE, TRUNCATE, SIZE, RESTRICT_USAGE, RENAME, CLOSE */
+	uint32_t flags;       /* OPEN, CREATE: GP TEE_DATA_FLAG_*; CLOSE: TAP_ST_DELETE; NEXT: TAP_ST_FROM_START, TAP_ST_ID_ONLY;
+			       RESTRICT_USAGE: the usage mask ANDed into the stored objectUsage */
 	uint64_t pos;         /* READ, WRITE: data position; TRUNCATE: the new size */
 	uint32_t id_len;      /* OPEN, CREATE, RENAME, NEXT (the "after" id) */
-	uint32_t meta_len;    /* CREATE, SET_META: meta bytes that follow the id */
+	uint32_t meta_len;    /* CREATE: meta bytes that follow the id */
 	uint32_t meta_room;   /* OPEN, NEXT: the most meta bytes the answer may carry */
 	uint32_t read_len;    /* READ: bytes wanted */
 	uint64_t data_len;    /* CREATE, WRITE, STAGE: data bytes that follow the meta */
@@ -222,7 +229,7 @@ static inline int tap_st_len_ok(uint32_t type, const struct tap_st *q, uint64_t 
 	/* which parts each type carries: id, meta, data */
 	int id = type == TAP_MSG_ST_OPEN || type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_RENAME ||
 		 type == TAP_MSG_ST_NEXT;
-	int meta = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_SET_META;
+	int meta = type == TAP_MSG_ST_CREATE;
 	int data = type == TAP_MSG_ST_CREATE || type == TAP_MSG_ST_WRITE || type == TAP_MSG_ST_STAGE;
 	if (type < TAP_MSG_ST_OPEN || type > TAP_MSG_ST_STAGE)
 		return 0;

@@ -4,7 +4,7 @@
  * has open, shared by every instance of the VM and keyed by (the TA's UUID as
  * this back-end started the instance, object id), with their meta and data
  * held in memory while open; the handles, each owned by one instance, with
- * ids never reused within the VM. Every change commits to the VM's store
+ * ids that are not reused while any handle holds them (they wrap after 2^32). Every change commits to the VM's store
  * (vstore_put/rename/delete) before the cached copy changes, so memory and
  * disk never disagree. The sharing rules are OP-TEE's (tee_pobj.c): the
  * object keeps the flags of the handle that opened it first, every later
@@ -19,106 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef VTEE_HAVE_STORE
-#include <openssl/crypto.h>
-#endif
-
 #include "log.h"
 #include "ta_storage.h"
 #include "vstore.h"
 
-struct st_obj {
-	struct st_obj *next;
-	struct vstore_key key;
-	uint32_t flags;         /* the first handle's: later opens are checked against them */
-	unsigned handles;
-	uint8_t *meta, *data;
-	size_t meta_len, data_len;
-};
-
-struct st_handle {
-	struct st_handle *next;
-	uint32_t id;
-	uint32_t flags;
-	uint64_t owner;         /* the instance's id (never reused) */
-	struct st_obj *obj;
-};
-
-struct st_stage {
-	struct st_stage *next;
-	uint64_t owner;
-	uint8_t *buf;
-	size_t len, cap;
-};
-
-struct ta_st_vm {
-	pthread_mutex_t lock;
-	struct vstore *vs;      /* NULL: no storage for this VM */
-	char name[TAP_VM_NAME_MAX];
-	struct st_obj *objs;
-	struct st_handle *handles;
-	struct st_stage *stages;
-	uint32_t next_handle;   /* the last one given */
-	unsigned nhandles;
-	uint64_t staged;        /* bytes in stages */
-};
-
-static const char ptime_id[] = "ptime";
-
-void ta_st_process_init(void)
-{
-#ifdef VTEE_HAVE_STORE
-	/* libcrypto reads its configuration file at first use: now, before a sandbox forbids open */
-	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
-#endif
-}
-
-int ta_st_vm_new(struct ta_st_vm **out)
-{
-	struct ta_st_vm *v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	pthread_mutex_init(&v->lock, NULL);
-	*out = v;
-	return 0;
-}
-
-static void obj_free(struct st_obj *o)
-{
-	free(o->meta);
-	free(o->data);
-	free(o);
-}
-
-void ta_st_vm_free(struct ta_st_vm *v)
-{
-	if (!v)
-		return;
-	while (v->handles) {
-		struct st_handle *h = v->handles;
-		v->handles = h->next;
-		free(h);
-	}
-	while (v->objs) {
-		struct st_obj *o = v->objs;
-		v->objs = o->next;
-		obj_free(o);
-	}
-	while (v->stages) {
-		struct st_stage *s = v->stages;
-		v->stages = s->next;
-		free(s->buf);
-		free(s);
-	}
-	if (v->vs)
-		vstore_close(v->vs);
-	pthread_mutex_destroy(&v->lock);
-	free(v);
-}
-
 /* ---- the store, and what its errors mean to a TA (vstore.h's table) ---- */
 
-static uint32_t st_result(int err)
+uint32_t ta_st_result(int err)
 {
 	switch (err) {
 	case 0:
@@ -141,61 +48,7 @@ static uint32_t st_result(int err)
 	}
 }
 
-static void store_log(void *arg, const char *line)
-{
-	struct ta_st_vm *v = arg;
-	vtee_log(VTEE_LOG_WARNING, "storage[%s]: %s", v->name, line);
-}
-
-int ta_st_attach(struct ta_proc_vm *pv, struct vtee_storage *st)
-{
-	struct vstore_handoff h = { .dir_fd = st->dir_fd, .anchor_fd = st->anchor_fd,
-				    .quota = { .max_objects = st->max_objects, .max_bytes = st->max_bytes } };
-	memcpy(h.vm_key, st->vm_key, sizeof(h.vm_key));
-	memcpy(h.state_id, st->state_id, sizeof(h.state_id));
-	explicit_bzero(st->vm_key, sizeof(st->vm_key));
-	st->dir_fd = st->anchor_fd = -1;
-	if (!pv) { /* no TA can run here: nothing would ever use the store */
-		vstore_handoff_close(&h);
-		return 0;
-	}
-	struct ta_st_vm *v = pv->stv;
-	pthread_mutex_lock(&v->lock);
-	int r = -EALREADY;
-	if (v->vs) {
-		vstore_handoff_close(&h);
-	} else {
-		snprintf(v->name, sizeof(v->name), "%s", pv->name);
-		r = vstore_open(&h, store_log, v, &v->vs);
-		explicit_bzero(h.vm_key, sizeof(h.vm_key));
-	}
-	pthread_mutex_unlock(&v->lock);
-	if (r)
-		vtee_log(VTEE_LOG_ERR, "storage[%s]: cannot serve the VM's state: %s", pv->name, strerror(-r));
-	return r;
-}
-
-int ta_st_stats(struct ta_proc_vm *pv, struct vtee_storage_stats *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!pv)
-		return -ENOENT;
-	struct ta_st_vm *v = pv->stv;
-	struct vstore_stats vs = { 0 };
-	pthread_mutex_lock(&v->lock);
-	bool served = v->vs != NULL;
-	if (served)
-		vstore_get_stats(v->vs, &vs);
-	pthread_mutex_unlock(&v->lock);
-	if (!served)
-		return -ENOENT;
-	*out = (struct vtee_storage_stats){ .objects = vs.objects, .bytes = vs.bytes,
-		.bytes_on_disk = vs.bytes_on_disk, .version = vs.version, .commits = vs.commits,
-		.corrupt_objects = vs.corrupt_objects, .flags = vs.state_corrupt ? VTEE_STORAGE_STATE_CORRUPT : 0 };
-	return 0;
-}
-
-static struct vstore_key key_of(const struct ta_inst *in, uint8_t ns, const void *id, size_t id_len)
+struct vstore_key ta_st_key(const struct ta_inst *in, uint8_t ns, const void *id, size_t id_len)
 {
 	struct vstore_key k = { .ns = ns, .id_len = (uint8_t)id_len };
 	memcpy(k.uuid, in->uuid.b, sizeof(k.uuid));
@@ -209,130 +62,25 @@ static bool same_key(const struct vstore_key *a, const struct vstore_key *b)
 	       !memcmp(a->id, b->id, a->id_len);
 }
 
-/* ---- the TA persistent time ---- */
-
-int ta_st_ptime_load(struct ta_inst *in, int64_t *offset_ms)
+static void obj_free(struct st_obj *o)
 {
-	struct ta_st_vm *v = in->pv->stv;
-	pthread_mutex_lock(&v->lock);
-	if (!v->vs) {
-		pthread_mutex_unlock(&v->lock);
-		return ta_proc_ptime_get(in, offset_ms) ? 0 : -ENOENT;
-	}
-	struct vstore_key k = key_of(in, VSTORE_NS_TEE, ptime_id, sizeof(ptime_id) - 1);
-	void *meta = NULL, *data = NULL;
-	size_t ml = 0, dl = 0;
-	int r = vstore_get(v->vs, &k, &meta, &ml, &data, &dl);
-	pthread_mutex_unlock(&v->lock);
-	if (!r && dl == sizeof(uint64_t)) {
-		uint64_t x = 0;
-		for (int i = 0; i < 8; i++)
-			x |= (uint64_t)((uint8_t *)data)[i] << (8 * i);
-		*offset_ms = (int64_t)x;
-	} else if (!r || r == -EBADMSG) {
-		/* a time that fails its checks is no time: the TA sets it again (GP: TIME_NOT_SET) */
-		vtee_log(VTEE_LOG_WARNING, "storage[%s]: the TA persistent time is damaged: not set", in->pv->name);
-		r = -ENOENT;
-	}
-	free(meta);
-	free(data);
-	return r;
+	free(o->meta);
+	free(o->data);
+	free(o);
 }
 
-int ta_st_ptime_store(struct ta_inst *in, int64_t offset_ms)
+void ta_st_table_clear(struct ta_st_vm *v)
 {
-	struct ta_st_vm *v = in->pv->stv;
-	pthread_mutex_lock(&v->lock);
-	if (!v->vs) {
-		pthread_mutex_unlock(&v->lock);
-		ta_proc_ptime_set(in, offset_ms);
-		return 0;
+	while (v->handles) {
+		struct st_handle *h = v->handles;
+		v->handles = h->next;
+		free(h);
 	}
-	uint8_t le[8];
-	for (int i = 0; i < 8; i++)
-		le[i] = (uint8_t)((uint64_t)offset_ms >> (8 * i));
-	struct vstore_key k = key_of(in, VSTORE_NS_TEE, ptime_id, sizeof(ptime_id) - 1);
-	int r = vstore_put(v->vs, &k, NULL, 0, le, sizeof(le), 0);
-	pthread_mutex_unlock(&v->lock);
-	return r;
-}
-
-/* ---- instances' stages (bytes of a CREATE or WRITE larger than a message) ---- */
-
-static struct st_stage **stage_find(struct ta_st_vm *v, uint64_t owner)
-{
-	struct st_stage **pp = &v->stages;
-	while (*pp && (*pp)->owner != owner)
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void stage_drop(struct ta_st_vm *v, struct st_stage **pp)
-{
-	struct st_stage *s = *pp;
-	if (!s)
-		return;
-	*pp = s->next;
-	v->staged -= s->len;
-	free(s->buf);
-	free(s);
-}
-
-void ta_st_stage_take(struct ta_inst *in, uint8_t **buf, uint64_t *len)
-{
-	struct ta_st_vm *v = in->pv->stv;
-	pthread_mutex_lock(&v->lock);
-	struct st_stage **pp = stage_find(v, in->id), *s = *pp;
-	*buf = NULL;
-	*len = 0;
-	if (s) {
-		*buf = s->buf;
-		*len = s->len;
-		s->buf = NULL;
-		stage_drop(v, pp);
+	while (v->objs) {
+		struct st_obj *o = v->objs;
+		v->objs = o->next;
+		obj_free(o);
 	}
-	pthread_mutex_unlock(&v->lock);
-}
-
-int ta_st_stage_add(struct ta_inst *in, const uint8_t *data, uint64_t len)
-{
-	struct ta_st_vm *v = in->pv->stv;
-	pthread_mutex_lock(&v->lock);
-	struct st_stage **pp = stage_find(v, in->id), *s = *pp;
-	int r = 0;
-	if (!s && (s = calloc(1, sizeof(*s)))) {
-		s->owner = in->id;
-		s->next = v->stages;
-		v->stages = s;
-		pp = &v->stages;
-	}
-	if (!s) {
-		r = -ENOMEM;
-	} else if (s->len + len > TAP_ST_STAGE_MAX) {
-		r = -EPROTO;
-	} else if (v->staged + len > TA_ST_VM_STAGE_MAX) {
-		r = -ENOMEM;
-	} else if (s->len + len > s->cap) {
-		size_t cap = s->cap ? s->cap : 1u << 20;
-		while (cap < s->len + len)
-			cap *= 2;
-		uint8_t *nb = realloc(s->buf, cap);
-		if (nb) {
-			s->buf = nb;
-			s->cap = cap;
-		} else {
-			r = -ENOMEM;
-		}
-	}
-	if (!r && len) {
-		memcpy(s->buf + s->len, data, (size_t)len);
-		s->len += (size_t)len;
-		v->staged += len;
-	} else if (r) {
-		stage_drop(v, pp);
-	}
-	pthread_mutex_unlock(&v->lock);
-	return r;
 }
 
 /* ---- objects and handles (v->lock) ---- */
@@ -358,13 +106,33 @@ static void obj_unref(struct ta_st_vm *v, struct st_obj *o)
 	obj_free(o);
 }
 
-/* A new handle of the instance on o: its id, or 0 when the VM may hold no more. */
+static bool handle_in_use(const struct ta_st_vm *v, uint32_t id, uint64_t owner, unsigned *owned)
+{
+	bool used = false;
+	*owned = 0;
+	for (const struct st_handle *h = v->handles; h; h = h->next) {
+		used |= h->id == id;
+		*owned += h->owner == owner;
+	}
+	return used;
+}
+
+/*
+ * A new handle of the instance on o: its id, or 0 when the VM or the instance may hold no more.
+ * Ids count up and wrap, skipping 0 and every id still in the table (there is always a free one:
+ * the table holds at most TA_ST_MAX_HANDLES).
+ */
 static uint32_t handle_add(struct ta_st_vm *v, const struct ta_inst *in, struct st_obj *o, uint32_t flags)
 {
 	struct st_handle *h;
-	if (v->nhandles >= TA_ST_MAX_HANDLES || v->next_handle == UINT32_MAX || !(h = malloc(sizeof(*h))))
+	unsigned owned = 0;
+	uint32_t id = v->next_handle + 1;
+	while (!id || handle_in_use(v, id, in->id, &owned))
+		id++;
+	if (v->nhandles >= TA_ST_MAX_HANDLES || owned >= TA_ST_MAX_INST_HANDLES || !(h = malloc(sizeof(*h))))
 		return 0;
-	*h = (struct st_handle){ v->handles, ++v->next_handle, flags, in->id, o };
+	*h = (struct st_handle){ v->handles, id, flags, in->id, o };
+	v->next_handle = id;
 	v->handles = h;
 	v->nhandles++;
 	o->handles++;
@@ -390,20 +158,15 @@ static int handle_get(struct ta_st_vm *v, const struct ta_inst *in, uint32_t id,
 	return *pp && (*pp)->owner != in->id ? -EPROTO : 0;
 }
 
-void ta_st_inst_gone(struct ta_inst *in)
+void ta_st_owner_release(struct ta_st_vm *v, uint64_t owner)
 {
-	struct ta_st_vm *v = in->pv ? in->pv->stv : NULL;
-	if (!v)
-		return;
-	pthread_mutex_lock(&v->lock);
 	for (struct st_handle **pp = &v->handles; *pp;) {
-		if ((*pp)->owner == in->id)
+		if ((*pp)->owner == owner)
 			handle_drop(v, pp);
 		else
 			pp = &(*pp)->next;
 	}
-	stage_drop(v, stage_find(v, in->id));
-	pthread_mutex_unlock(&v->lock);
+	ta_st_stage_drop_owner(v, owner);
 }
 
 /* OP-TEE's tee_pobj_check_access(): may a handle with nflags join an object opened with oflags? */
@@ -461,7 +224,7 @@ static int obj_load(struct ta_st_vm *v, const struct vstore_key *k, uint32_t fla
 	void *meta = NULL, *data = NULL;
 	size_t ml = 0, dl = 0;
 	int r = vstore_get(v->vs, k, &meta, &ml, &data, &dl);
-	if (r == -EBADMSG) {
+	if (r == -EBADMSG && !ta_st_state_corrupt(v)) { /* the whole state: nothing to remove, logged once */
 		/* as OP-TEE: a corrupt object is removed (the next open finds nothing) */
 		struct vtee_uuid ta;
 		char u[37];
@@ -482,7 +245,7 @@ static int obj_load(struct ta_st_vm *v, const struct vstore_key *k, uint32_t fla
 static void st_open(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, struct st_ans *ans)
 {
 	struct tap_answer *a = &ans->a;
-	struct vstore_key k = key_of(in, VSTORE_NS_TA, r->id, r->q.id_len);
+	struct vstore_key k = ta_st_key(in, VSTORE_NS_TA, r->id, r->q.id_len);
 	struct st_obj *o = obj_find(v, &k);
 	int err;
 	if (r->q.flags & ~ST_OPEN_FLAGS) {
@@ -494,7 +257,7 @@ static void st_open(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, st
 		return;
 	}
 	if (!o && (err = obj_load(v, &k, r->q.flags, &o))) {
-		a->ret = st_result(err);
+		a->ret = ta_st_result(err);
 		return;
 	}
 	a->p[0].a = o->data_len;
@@ -513,7 +276,7 @@ static void st_open(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, st
 static void st_create(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, struct st_ans *ans)
 {
 	struct tap_answer *a = &ans->a;
-	struct vstore_key k = key_of(in, VSTORE_NS_TA, r->id, r->q.id_len);
+	struct vstore_key k = ta_st_key(in, VSTORE_NS_TA, r->id, r->q.id_len);
 	struct st_obj *o = obj_find(v, &k);
 	bool overwrite = r->q.flags & ST_OVERWRITE;
 	if (r->q.flags & ~(ST_OPEN_FLAGS | ST_OVERWRITE)) {
@@ -534,7 +297,7 @@ static void st_create(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, 
 		       : -ENOMEM;
 	if (err) {
 		free(meta);
-		a->ret = st_result(err);
+		a->ret = ta_st_result(err);
 		return;
 	}
 	if (o) { /* replaced under the handles that share it: they see the new object */
@@ -562,7 +325,7 @@ static uint32_t obj_commit(struct ta_st_vm *v, struct st_obj *o, uint8_t *data, 
 	int err = vstore_put(v->vs, &o->key, o->meta, o->meta_len, data, len, 0);
 	if (err) {
 		free(data);
-		return st_result(err);
+		return ta_st_result(err);
 	}
 	free(o->data);
 	o->data = data;
@@ -608,20 +371,28 @@ static uint32_t st_truncate(struct ta_st_vm *v, struct st_handle *h, uint64_t si
 	return obj_commit(v, o, nd, (size_t)size);
 }
 
-static uint32_t st_set_meta(struct ta_st_vm *v, struct st_handle *h, struct st_req *r)
+/*
+ * TEE_RestrictObjectUsage1: the usage mask ANDed into the objectUsage word of the stored meta and
+ * nothing else changed, so any handle may ask (as OP-TEE, which writes only that word).
+ */
+static uint32_t st_restrict_usage(struct ta_st_vm *v, struct st_handle *h, uint32_t usage)
 {
 	struct st_obj *o = h->obj;
-	void *meta = dup_bytes(r->meta, r->q.meta_len);
+	if (o->meta_len < TAP_ST_META_USAGE_AT + 4)
+		return TEE_ERROR_CORRUPT_OBJECT; /* no blob the runtime wrote */
+	uint8_t *meta = dup_bytes(o->meta, o->meta_len);
 	if (!meta)
 		return TEE_ERROR_OUT_OF_MEMORY;
-	int err = vstore_put(v->vs, &o->key, meta, r->q.meta_len, o->data, o->data_len, 0);
+	for (int i = 0; i < 4; i++)
+		meta[TAP_ST_META_USAGE_AT + i] &= (uint8_t)(usage >> (8 * i));
+	int err = memcmp(meta, o->meta, o->meta_len) ?
+		  vstore_put(v->vs, &o->key, meta, o->meta_len, o->data, o->data_len, 0) : 0;
 	if (err) {
 		free(meta);
-		return st_result(err);
+		return ta_st_result(err);
 	}
 	free(o->meta);
 	o->meta = meta;
-	o->meta_len = r->q.meta_len;
 	return TEE_SUCCESS;
 }
 
@@ -638,7 +409,7 @@ static uint32_t st_rename(struct ta_st_vm *v, struct st_handle *h, struct st_req
 	int err = vstore_rename(v->vs, &o->key, r->id, r->q.id_len);
 	if (!err)
 		o->key = to;
-	return st_result(err);
+	return ta_st_result(err);
 }
 
 static uint32_t st_close(struct ta_st_vm *v, struct st_handle **pp, bool delete_object)
@@ -648,7 +419,7 @@ static uint32_t st_close(struct ta_st_vm *v, struct st_handle **pp, bool delete_
 	if (delete_object) {
 		if (!(h->flags & ST_ACCESS_WRITE_META))
 			return TEE_ERROR_ACCESS_CONFLICT; /* the handle stays */
-		ret = st_result(vstore_delete(v->vs, &h->obj->key));
+		ret = ta_st_result(vstore_delete(v->vs, &h->obj->key));
 	}
 	handle_drop(v, pp);
 	return ret;
@@ -673,30 +444,54 @@ static void st_read(struct st_handle *h, struct st_req *r, struct st_ans *ans)
 	ans->a.ret = TEE_SUCCESS;
 }
 
-/* The first object of the TA after r's id: its id, data size and meta. */
+/* What NEXT answers for o: a copy of its meta (*meta), its data size; or -errno (-EBADMSG: corrupt). */
+static int next_content(struct ta_st_vm *v, const struct vstore_key *k, bool id_only, void **meta, size_t *ml,
+			uint64_t *dlen)
+{
+	struct st_obj *o = obj_find(v, k);
+	void *data = NULL;
+	size_t dl = 0;
+	*meta = NULL;
+	*ml = 0;
+	if (id_only) /* vstore_next gave the size: no object read, nothing decrypted */
+		return 0;
+	if (o) {
+		*ml = o->meta_len;
+		*dlen = o->data_len;
+		return (*meta = dup_bytes(o->meta, o->meta_len)) ? 0 : -ENOMEM;
+	}
+	/* vstore reads meta and data as one: the data is decrypted, then dropped (no meta-only read) */
+	int err = vstore_get(v->vs, k, meta, ml, &data, &dl);
+	free(data);
+	if (err) {
+		free(*meta);
+		*meta = NULL;
+		*ml = 0;
+	}
+	return err;
+}
+
+/* The first object of the TA after r's id: its id, data size and meta; a corrupt one: its id. */
 static void st_next(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, struct st_ans *ans)
 {
 	struct tap_answer *a = &ans->a;
-	struct vstore_key after = key_of(in, VSTORE_NS_TA, r->id, r->q.id_len), next;
+	struct vstore_key after = ta_st_key(in, VSTORE_NS_TA, r->id, r->q.id_len), next;
 	uint64_t dlen = 0;
 	bool from_start = r->q.flags & TAP_ST_FROM_START;
 	int err = vstore_next(v->vs, after.uuid, VSTORE_NS_TA, from_start ? NULL : &after, &next, &dlen);
-	void *meta = NULL, *data = NULL;
-	size_t ml = 0, dl = 0;
-	struct st_obj *o = err ? NULL : obj_find(v, &next);
-	if (o) {
-		meta = dup_bytes(o->meta, o->meta_len);
-		ml = o->meta_len;
-		dlen = o->data_len;
-		err = meta ? 0 : -ENOMEM;
-	} else if (!err) {
-		err = vstore_get(v->vs, &next, &meta, &ml, &data, &dl);
-		free(data);
-	}
-	a->ret = st_result(err);
-	if (err) {
-		free(meta);
+	void *meta = NULL;
+	size_t ml = 0;
+	bool found = !err;
+	if (err == -EBADMSG)
+		ta_st_state_corrupt(v); /* the whole state: no id to move past, logged once */
+	else if (found)
+		err = next_content(v, &next, r->q.flags & TAP_ST_ID_ONLY, &meta, &ml, &dlen);
+	a->ret = ta_st_result(err);
+	if (err && (err != -EBADMSG || !found))
 		return;
+	if (err) { /* this object: its id goes with CORRUPT_OBJECT, so that the enumerator moves past it */
+		dlen = 0;
+		a->p[0].b = 1;
 	}
 	a->p[0].a = dlen;
 	a->p[1].a = ml;
@@ -705,6 +500,7 @@ static void st_next(struct ta_st_vm *v, struct ta_inst *in, struct st_req *r, st
 	ans->out_len[0] = next.id_len;
 	if (!ans->out[0]) {
 		a->ret = TEE_ERROR_OUT_OF_MEMORY;
+		a->p[1].b = 0;
 		free(meta);
 	} else if (ml > r->q.meta_room) {
 		a->ret = TEE_ERROR_SHORT_BUFFER;
@@ -740,8 +536,8 @@ static int run_on_handle(struct ta_st_vm *v, struct ta_inst *in, struct st_req *
 		ans->a.p[0].a = h->obj->data_len;
 		ans->a.ret = TEE_SUCCESS;
 		break;
-	case TAP_MSG_ST_SET_META:
-		ans->a.ret = st_set_meta(v, h, r);
+	case TAP_MSG_ST_RESTRICT_USAGE:
+		ans->a.ret = st_restrict_usage(v, h, r->q.flags);
 		break;
 	case TAP_MSG_ST_RENAME:
 		ans->a.ret = st_rename(v, h, r);
@@ -758,7 +554,7 @@ int ta_st_run(struct ta_inst *in, struct st_req *r, struct st_ans *ans)
 	struct ta_st_vm *v = in->pv->stv;
 	int rc = 0;
 	ans->a.origin = TEE_ORIGIN_TEE;
-	pthread_mutex_lock(&v->lock);
+	ta_st_vm_lock(v);
 	if (atomic_load(&in->dead)) {
 		/* its handles are being released: it must not gain new ones */
 		ans->a.ret = TEE_ERROR_TARGET_DEAD;
