@@ -159,6 +159,7 @@ int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, str
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->stats_mu, NULL);
 	s->dir_fd = h->dir_fd;
 	s->anchor_fd = h->anchor_fd;
 	s->lock_fd = s->owner_fd = -1;
@@ -180,6 +181,7 @@ int vstore_open(struct vstore_handoff *h, vstore_log_fn *log, void *log_arg, str
 		vstore_close(s);
 		return r;
 	}
+	vs_publish_stats(s);
 	*out = s;
 	return 0;
 }
@@ -194,6 +196,7 @@ void vstore_close(struct vstore *s)
 			close(fds[i]); /* the owner lock goes with its fd */
 	vs_manifest_free(&s->m);
 	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->stats_mu);
 	vs_wipe(s, sizeof(*s));
 	free(s);
 }
@@ -232,6 +235,7 @@ int vs_get_locked(struct vstore *s, const struct vstore_key *k, void **meta, voi
 	int r = get_locked(s, k, meta, data, &e);
 	if (r == -EBADMSG && e) {
 		s->corrupt_objects++;
+		vs_publish_stats(s);
 		if (!e->reported)
 			vs_log(s, "vstore: object file %016llx fails its checks (missing, altered or "
 				  "older than the manifest)", (unsigned long long)e->fileno);
@@ -288,18 +292,27 @@ int vstore_next(struct vstore *s, const uint8_t uuid[16], uint8_t ns,
 	return r;
 }
 
+void vs_publish_stats(struct vstore *s)
+{
+	struct vstore_stats st = {
+		.objects = s->m.count,
+		.bytes = s->m.bytes,
+		.bytes_on_disk = s->manifest_bytes,
+		.version = s->m.version,
+		.commits = s->commits,
+		.corrupt_objects = s->corrupt_objects,
+		.state_corrupt = s->corrupt,
+	};
+	for (uint32_t i = 0; i < s->m.count; i++)
+		st.bytes_on_disk += vs_obj_file_size(s->m.e[i].meta_len, s->m.e[i].data_len);
+	pthread_mutex_lock(&s->stats_mu);
+	s->pub = st;
+	pthread_mutex_unlock(&s->stats_mu);
+}
+
 void vstore_get_stats(struct vstore *s, struct vstore_stats *out)
 {
-	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->mu);
-	out->objects = s->m.count;
-	out->bytes = s->m.bytes;
-	out->bytes_on_disk = s->manifest_bytes;
-	for (uint32_t i = 0; i < s->m.count; i++)
-		out->bytes_on_disk += vs_obj_file_size(s->m.e[i].meta_len, s->m.e[i].data_len);
-	out->version = s->m.version;
-	out->commits = s->commits;
-	out->corrupt_objects = s->corrupt_objects;
-	out->state_corrupt = s->corrupt;
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&s->stats_mu);
+	*out = s->pub;
+	pthread_mutex_unlock(&s->stats_mu);
 }

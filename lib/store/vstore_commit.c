@@ -78,6 +78,7 @@ int vs_commit(struct vstore *s)
 	}
 	s->manifest_bytes = len;
 	s->commits++;
+	vs_publish_stats(s);
 	return 0;
 }
 

@@ -222,6 +222,10 @@ struct vstore {
 	bool anchor_stale; /* the last commit could not write the anchor: retry first */
 	bool corrupt;      /* the whole state failed at open */
 	uint64_t commits, corrupt_objects;
+	/* What vstore_get_stats() answers, refreshed by vs_publish_stats() under mu: a status query
+	 * never waits for a commit (which holds mu through its fsyncs). */
+	pthread_mutex_t stats_mu;
+	struct vstore_stats pub;
 	vstore_log_fn *log;
 	void *log_arg;
 };
@@ -229,6 +233,8 @@ void vs_log(struct vstore *s, const char *fmt, ...) __attribute__((format(printf
 /* Writes s->m as the next version (manifest, directory, anchor). On failure nothing changed. */
 int vs_commit(struct vstore *s);
 int vs_get_locked(struct vstore *s, const struct vstore_key *k, void **meta, void **data);
+/* With mu held: the figures of s as they are now become what vstore_get_stats() answers. */
+void vs_publish_stats(struct vstore *s);
 
 void vs_msg(char *msg, size_t msglen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -5,6 +5,8 @@
  * host key.
  */
 #include <pthread.h>
+#include <sys/file.h>
+#include <time.h>
 
 #include "vstore_test_util.h"
 
@@ -294,6 +296,54 @@ static void test_two_dirs_one_name(const struct vstore_host_key *hk)
 	vstore_close(s);
 }
 
+struct stalled_put {
+	struct vstore *s;
+	int r;
+};
+
+static void *put_thread(void *arg)
+{
+	struct stalled_put *p = arg;
+	struct vstore_key k = vt_key(9, VSTORE_NS_TA, "stalled");
+	p->r = vt_put(p->s, &k, 3, 10, 0);
+	return NULL;
+}
+
+static void *stats_thread(void *arg)
+{
+	struct vstore_stats st;
+	vstore_get_stats(arg, &st);
+	return NULL;
+}
+
+/* A status query never waits for a commit: here one stalled by an export's shared lock. */
+static void test_stats_during_commit(const struct vstore_host_key *hk)
+{
+	struct vstore *s;
+	REQUIRE_EQ(vt_open("stall", "stall", hk, NULL, &s), 0);
+	char lp[512];
+	int lfd = open(vt_path(lp, sizeof(lp), "stall/lock"), O_RDWR | O_CLOEXEC);
+	REQUIRE(lfd >= 0);
+	REQUIRE_EQ(flock(lfd, LOCK_SH), 0);
+	struct stalled_put p = { .s = s };
+	pthread_t put, stats;
+	REQUIRE_EQ(pthread_create(&put, NULL, put_thread, &p), 0);
+	usleep(200 * 1000); /* the put is now in its commit, waiting for the lock */
+	REQUIRE_EQ(pthread_create(&stats, NULL, stats_thread, s), 0);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 3;
+	int joined = pthread_timedjoin_np(stats, NULL, &until);
+	CHECK_EQ(joined, 0);
+	flock(lfd, LOCK_UN);
+	close(lfd);
+	pthread_join(put, NULL);
+	if (joined)
+		pthread_join(stats, NULL);
+	CHECK_EQ(p.r, 0);
+	vstore_close(s);
+}
+
 int main(void)
 {
 	vt_setup("test-vstore");
@@ -309,5 +359,6 @@ int main(void)
 	test_no_anchor(&hk);
 	test_threads(&hk);
 	test_two_dirs_one_name(&hk);
+	test_stats_during_commit(&hk);
 	return check_report();
 }
